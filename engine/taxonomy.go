@@ -1,0 +1,83 @@
+package engine
+
+// Category is a text or image harm category from the taxonomy in DESIGN.md.
+// Classifiers score each category in [0,1]; policies compare scores with the
+// thresholds in policies/data.json.
+type Category string
+
+// Text categories.
+const (
+	Insult        Category = "insult"
+	Profanity     Category = "profanity"
+	Hate          Category = "hate"
+	Harassment    Category = "harassment"
+	Sexual        Category = "sexual"
+	SexualMinors  Category = "sexual_minors"
+	Threat        Category = "threat"
+	SelfHarm      Category = "self_harm"
+	Scam          Category = "scam"
+	Spam          Category = "spam"
+	Impersonation Category = "impersonation"
+	// Toxic is the overall abuse score: the highest of the abuse categories.
+	// It is derived, never produced by a lexicon entry.
+	Toxic Category = "toxic"
+)
+
+// Image categories.
+const (
+	Nudity     Category = "nudity"
+	Suggestive Category = "suggestive"
+	HashMatchC Category = "hash_match"
+)
+
+// TextCategories lists the text categories in a stable order.
+var TextCategories = []Category{
+	Insult, Profanity, Hate, Harassment, Sexual, SexualMinors,
+	Threat, SelfHarm, Scam, Spam, Impersonation,
+}
+
+// AbuseCategories are the categories whose maximum is the Toxic score: the
+// ones a message is "flagged" for. Scam, spam and impersonation are policy
+// concerns but not abuse of a person, so they do not raise Toxic.
+var AbuseCategories = []Category{
+	Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Threat, SelfHarm,
+}
+
+// Valid reports whether c is a category of the taxonomy (Toxic included).
+func (c Category) Valid() bool {
+	switch c {
+	case Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Threat,
+		SelfHarm, Scam, Spam, Impersonation, Toxic, Nudity, Suggestive, HashMatchC:
+		return true
+	}
+	return false
+}
+
+// PIIType names a kind of personal information found in text.
+type PIIType string
+
+// PII types, as in DESIGN.md.
+const (
+	PIIResidentRegistration  PIIType = "kr_rrn"
+	PIIForeignerRegistration PIIType = "kr_frn"
+	PIIBusinessRegistration  PIIType = "kr_brn"
+	PIIPassport              PIIType = "kr_passport"
+	PIIDriverLicense         PIIType = "kr_driver_license"
+	PIIPhone                 PIIType = "phone"
+	PIIEmail                 PIIType = "email"
+	PIICard                  PIIType = "card"
+	PIIBankAccount           PIIType = "bank_account"
+)
+
+// PIISpan is one piece of personal information in a text. Start and End are
+// Unicode code-point offsets into the original text, End exclusive, so that
+// text[Start:End] in runes is exactly the personal information and nothing
+// around it.
+type PIISpan struct {
+	Type  PIIType `json:"type"`
+	Start int     `json:"start"`
+	End   int     `json:"end"`
+	// Score is the detector's confidence in [0,1]: a validated checksum
+	// scores higher than a number that only has the right shape.
+	Score float64 `json:"score"`
+}
