@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Action is what happens to a piece of content.
+type Action string
+
+// Content actions, from least to most restrictive.
+const (
+	ActionAllow    Action = "allow"
+	ActionRedact   Action = "redact"
+	ActionHold     Action = "hold"
+	ActionBlock    Action = "block"
+	ActionEscalate Action = "escalate"
+)
+
+// Actions lists content actions in order of precedence, lowest first.
+var Actions = []Action{ActionAllow, ActionRedact, ActionHold, ActionBlock, ActionEscalate}
+
+// Rank orders actions by precedence: escalate > block > hold > redact > allow.
+// An unknown action ranks -1.
+func (a Action) Rank() int {
+	for i, x := range Actions {
+		if x == a {
+			return i
+		}
+	}
+	return -1
+}
+
+// Restricts reports whether the action keeps content from being delivered
+// as sent.
+func (a Action) Restricts() bool { return a.Rank() > ActionAllow.Rank() }
+
+// Reason explains one fired rule in Korean and English, in words that can be
+// shown to the user in a statement of reasons.
+type Reason struct {
+	RuleID string `json:"rule_id"`
+	KO     string `json:"ko"`
+	EN     string `json:"en"`
+}
+
+// FiredRule is one policy rule that matched the event.
+type FiredRule struct {
+	RuleID    string   `json:"rule_id"`
+	Action    Action   `json:"action"`
+	Category  Category `json:"category,omitempty"`
+	Principle string   `json:"principle"`
+	Severity  string   `json:"severity"`
+	Queue     string   `json:"queue,omitempty"`
+}
+
+// Redaction says what to mask when the action is redact.
+type Redaction struct {
+	PII        []PIIType  `json:"pii,omitempty"`
+	Categories []Category `json:"categories,omitempty"`
+}
+
+// PolicyEvent is the part of an event that the policy sees: everything but
+// the content itself, so that decision logs never hold message text.
+type PolicyEvent struct {
+	ID         string  `json:"id"`
+	Kind       Kind    `json:"kind"`
+	World      string  `json:"world"`
+	Space      Space   `json:"space"`
+	Sender     Party   `json:"sender"`
+	Recipient  *Party  `json:"recipient,omitempty"`
+	Lang       string  `json:"lang,omitempty"`
+	TextLength int     `json:"text_length"`
+	Confidence float64 `json:"asr_confidence,omitempty"`
+}
+
+// PolicyInput is the document the code-of-ethics policy evaluates.
+type PolicyInput struct {
+	Event   PolicyEvent `json:"event"`
+	Signals *Signals    `json:"signals"`
+	User    UserContext `json:"user"`
+}
+
+// PolicyResult is the policy's verdict for one input.
+type PolicyResult struct {
+	Action     Action      `json:"action"`
+	Categories []Category  `json:"categories"`
+	RuleIDs    []string    `json:"rule_ids"`
+	Principle  string      `json:"principle"`
+	Severity   string      `json:"severity"`
+	Reasons    []Reason    `json:"reasons"`
+	Queue      string      `json:"queue,omitempty"`
+	Redact     Redaction   `json:"redact"`
+	Fired      []FiredRule `json:"fired"`
+	// Revision is the content hash of the policy bundle that decided.
+	Revision string `json:"revision"`
+}
+
+// Policy evaluates the code of ethics. Implementations are safe for
+// concurrent use and may swap revisions between calls.
+type Policy interface {
+	Evaluate(ctx context.Context, in *PolicyInput) (*PolicyResult, error)
+}
+
+// Decision is Haechi's verdict on one event: what to do with the content and
+// why. It is data the world platform enforces and reviewers read; it never
+// holds the original content, only the redacted text when the action is
+// redact.
+type Decision struct {
+	ID         string     `json:"decision_id"`
+	EventID    string     `json:"event_id"`
+	EventKind  Kind       `json:"event_kind"`
+	World      string     `json:"world"`
+	Space      Space      `json:"space"`
+	SenderID   string     `json:"sender_id"`
+	Action     Action     `json:"action"`
+	Categories []Category `json:"categories"`
+	RuleIDs    []string   `json:"rule_ids"`
+	Principle  string     `json:"principle,omitempty"`
+	Severity   string     `json:"severity"`
+	Reasons    []Reason   `json:"reasons"`
+	Queue      string     `json:"queue,omitempty"`
+	// RedactedText is the content with the masked parts replaced, set only
+	// when Action is redact.
+	RedactedText string `json:"redacted_text,omitempty"`
+	// Scores, PII and Terms are the evidence, without content: categories,
+	// scores, types and offsets.
+	Scores         Scores            `json:"scores"`
+	PII            []PIISpan         `json:"pii,omitempty"`
+	Terms          []TermSpan        `json:"terms,omitempty"`
+	HashMatches    []HashMatch       `json:"hash_matches,omitempty"`
+	Fired          []FiredRule       `json:"fired"`
+	PolicyRevision string            `json:"policy_revision"`
+	ModelVersions  map[string]string `json:"model_versions"`
+	DecidedAt      time.Time         `json:"decided_at"`
+}
+
+// TermSpan is where a lexicon match lies, without the matched term.
+type TermSpan struct {
+	Category Category `json:"category"`
+	Start    int      `json:"start"`
+	End      int      `json:"end"`
+}
+
+// Validate checks a policy result before it becomes a decision: a policy
+// that returns nonsense must fail loudly, never allow by default.
+func (r *PolicyResult) Validate() error {
+	if r.Action.Rank() < 0 {
+		return fmt.Errorf("policy returned unknown action %q", r.Action)
+	}
+	if r.Action != ActionAllow && len(r.RuleIDs) == 0 {
+		return fmt.Errorf("policy returned action %q without a rule id", r.Action)
+	}
+	if r.Revision == "" {
+		return fmt.Errorf("policy result has no revision")
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Pipeline turns events into decisions: it runs the classifiers, gathers the
+// sender's history and asks the policy. It holds no per-event state and is
+// safe for concurrent use; every Decide call is independent.
+type Pipeline struct {
+	text   []TextClassifier
+	images []ImageClassifier
+	users  UserContextSource
+	policy Policy
+	now    func() time.Time
+	newID  func() string
+	models map[string]string
+}
+
+// PipelineOption configures a Pipeline.
+type PipelineOption func(*Pipeline)
+
+// WithTextClassifiers adds text classifiers, run in order on every event
+// with text.
+func WithTextClassifiers(cs ...TextClassifier) PipelineOption {
+	return func(p *Pipeline) { p.text = append(p.text, cs...) }
+}
+
+// WithImageClassifiers adds image classifiers, run on every image event.
+func WithImageClassifiers(cs ...ImageClassifier) PipelineOption {
+	return func(p *Pipeline) { p.images = append(p.images, cs...) }
+}
+
+// WithUserContext sets where sender histories come from.
+func WithUserContext(u UserContextSource) PipelineOption {
+	return func(p *Pipeline) { p.users = u }
+}
+
+// WithClock sets the clock that stamps decisions; tests use a fixed one.
+func WithClock(now func() time.Time) PipelineOption {
+	return func(p *Pipeline) { p.now = now }
+}
+
+// WithIDs sets how decision ids are made; tests use a counter.
+func WithIDs(newID func() string) PipelineOption {
+	return func(p *Pipeline) { p.newID = newID }
+}
+
+// NewPipeline builds a pipeline around a policy.
+func NewPipeline(policy Policy, opts ...PipelineOption) *Pipeline {
+	p := &Pipeline{
+		policy: policy,
+		users:  NoUserContext{},
+		now:    time.Now,
+		newID:  func() string { return uuid.Must(uuid.NewV7()).String() },
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	p.models = make(map[string]string, len(p.text)+len(p.images))
+	for _, c := range p.text {
+		p.models[c.Name()] = c.Version()
+	}
+	for _, c := range p.images {
+		p.models[c.Name()] = c.Version()
+	}
+	return p
+}
+
+// ModelVersions returns the name and version of every classifier.
+func (p *Pipeline) ModelVersions() map[string]string {
+	out := make(map[string]string, len(p.models))
+	for k, v := range p.models {
+		out[k] = v
+	}
+	return out
+}
+
+// Signals runs the classifiers on an event and returns what they found,
+// without asking the policy. Classify tools and policy replays use it.
+func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
+	sig := &Signals{Scores: make(Scores, 4), Analysed: make([]string, 0, 2)}
+	if text := ev.Text(); text != "" {
+		if len(p.text) == 0 {
+			return nil, errors.New("engine: no text classifier configured")
+		}
+		in := TextInput{Text: text, Lang: ev.Lang}
+		for _, c := range p.text {
+			res, err := c.ClassifyText(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("engine: classify text (%s): %w", c.Name(), err)
+			}
+			sig.addSources(res.Sources)
+			sig.PII = append(sig.PII, res.PII...)
+			sig.Terms = append(sig.Terms, res.Terms...)
+		}
+		sig.Analysed = append(sig.Analysed, "text")
+	}
+	if ev.Image != nil && len(p.images) > 0 {
+		for _, c := range p.images {
+			res, err := c.ClassifyImage(ctx, ev.Image)
+			if err != nil {
+				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
+			}
+			sig.addSources(res.Sources)
+			sig.HashMatches = append(sig.HashMatches, res.HashMatches...)
+		}
+		sig.Analysed = append(sig.Analysed, "image")
+	}
+	var toxic float64
+	for _, c := range AbuseCategories {
+		toxic = max(toxic, sig.Scores[c])
+	}
+	sig.Scores[Toxic] = toxic
+	return sig, nil
+}
+
+// Decide moderates one event. It validates the event, runs the classifiers,
+// looks up the sender's history and evaluates the policy. Any failure is
+// returned as an error: Decide never falls back to allowing content it could
+// not judge. Errors from invalid events satisfy IsValidationError.
+func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	sig, err := p.Signals(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	user, err := p.users.UserContext(ctx, ev.Sender)
+	if err != nil {
+		return nil, fmt.Errorf("engine: user context: %w", err)
+	}
+	return p.DecideWith(ctx, ev, sig, user)
+}
+
+// DecideWith asks the policy about an event whose signals and user context
+// are already known.
+func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
+	in := &PolicyInput{Event: policyEvent(ev), Signals: sig, User: user}
+	res, err := p.policy.Evaluate(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	if err := res.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	d := &Decision{
+		ID:             p.newID(),
+		EventID:        ev.ID,
+		EventKind:      ev.Kind,
+		World:          ev.World,
+		Space:          ev.Space,
+		SenderID:       ev.Sender.ID,
+		Action:         res.Action,
+		Categories:     res.Categories,
+		RuleIDs:        res.RuleIDs,
+		Principle:      res.Principle,
+		Severity:       res.Severity,
+		Reasons:        res.Reasons,
+		Queue:          res.Queue,
+		Scores:         sig.Scores,
+		PII:            sig.PII,
+		HashMatches:    sig.HashMatches,
+		Fired:          res.Fired,
+		PolicyRevision: res.Revision,
+		ModelVersions:  p.models,
+		DecidedAt:      p.now().UTC(),
+	}
+	if len(sig.Terms) > 0 {
+		d.Terms = make([]TermSpan, len(sig.Terms))
+		for i, t := range sig.Terms {
+			d.Terms[i] = TermSpan{Category: t.Category, Start: t.Start, End: t.End}
+		}
+	}
+	if res.Action == ActionRedact {
+		d.RedactedText = Redact(ev.Text(), sig, res.Redact)
+	}
+	return d, nil
+}
+
+func policyEvent(ev *Event) PolicyEvent {
+	pe := PolicyEvent{
+		ID: ev.ID, Kind: ev.Kind, World: ev.World, Space: ev.Space,
+		Sender: ev.Sender, Lang: ev.Lang,
+	}
+	text := ev.Text()
+	pe.TextLength = utf8.RuneCountInString(text)
+	if ev.Chat != nil {
+		pe.Recipient = ev.Chat.Recipient
+	}
+	if ev.Voice != nil {
+		pe.Confidence = ev.Voice.Confidence
+	}
+	return pe
+}
+
+// Redact masks, in text, the PII spans and lexicon matches that r names:
+// every code point inside such a span except spaces becomes '*'. Offsets in
+// sig are code points into text, as classifiers promise.
+func Redact(text string, sig *Signals, r Redaction) string {
+	runes := []rune(text)
+	mask := func(start, end int) {
+		start, end = max(start, 0), min(end, len(runes))
+		for i := start; i < end; i++ {
+			if !unicode.IsSpace(runes[i]) {
+				runes[i] = '*'
+			}
+		}
+	}
+	for _, s := range sig.PII {
+		if slices.Contains(r.PII, s.Type) {
+			mask(s.Start, s.End)
+		}
+	}
+	for _, t := range sig.Terms {
+		if slices.Contains(r.Categories, t.Category) {
+			mask(t.Start, t.End)
+		}
+	}
+	return string(runes)
+}

@@ -1,0 +1,135 @@
+package engine
+
+import "context"
+
+// TermMatch is one lexicon entry found in a text. Start and End are
+// code-point offsets into the original text, End exclusive.
+type TermMatch struct {
+	Category Category `json:"category"`
+	// Term is the lexicon entry's canonical form; it identifies the entry,
+	// it is not a quote of the user's text.
+	Term   string  `json:"term"`
+	Weight float64 `json:"weight"`
+	Start  int     `json:"start"`
+	End    int     `json:"end"`
+}
+
+// HashMatch is a match of an image's hash against a hash bank.
+type HashMatch struct {
+	Bank      string `json:"bank"`
+	Label     string `json:"label,omitempty"`
+	Algorithm string `json:"algorithm"` // "pdq", "md5", "sha256"
+	Distance  int    `json:"distance"`
+	// Negative banks hold known-good images; a match there argues against
+	// blocking.
+	Negative bool `json:"negative,omitempty"`
+}
+
+// Scores maps categories to scores in [0,1].
+type Scores map[Category]float64
+
+// Raise sets s[c] to v if v is higher than what s holds.
+func (s Scores) Raise(c Category, v float64) {
+	if v > s[c] {
+		s[c] = v
+	}
+}
+
+// TextInput is what a text classifier reads.
+type TextInput struct {
+	Text string
+	Lang string
+}
+
+// TextResult is what one text classifier found. Sources holds scores per
+// detector inside the classifier ("lexicon", "model"), so that policy can
+// weigh them separately.
+type TextResult struct {
+	Sources map[string]Scores
+	PII     []PIISpan
+	Terms   []TermMatch
+}
+
+// TextClassifier scores text. Implementations are safe for concurrent use;
+// the pipeline calls ClassifyText once per event with text.
+type TextClassifier interface {
+	// Name identifies the classifier in decisions ("text").
+	Name() string
+	// Version identifies the classifier's models and lexicons, so a decision
+	// can be traced to what produced it.
+	Version() string
+	ClassifyText(ctx context.Context, in TextInput) (TextResult, error)
+}
+
+// ImageResult is what one image classifier found.
+type ImageResult struct {
+	Sources     map[string]Scores
+	HashMatches []HashMatch
+}
+
+// ImageClassifier scores images. Implementations are safe for concurrent use.
+type ImageClassifier interface {
+	Name() string
+	Version() string
+	ClassifyImage(ctx context.Context, img *ImageUpload) (ImageResult, error)
+}
+
+// Signals is everything the classifiers found about one event: the
+// evidence the policy decides on.
+type Signals struct {
+	// Scores holds, per category, the highest score any source gave.
+	Scores Scores `json:"scores"`
+	// Sources holds the scores of each source separately.
+	Sources     map[string]Scores `json:"sources,omitempty"`
+	PII         []PIISpan         `json:"pii,omitempty"`
+	Terms       []TermMatch       `json:"terms,omitempty"`
+	HashMatches []HashMatch       `json:"hash_matches,omitempty"`
+	// Analysed lists what was examined: "text", "image". An image event
+	// whose image was not analysed must not be treated as harmless.
+	Analysed []string `json:"analysed"`
+}
+
+func (s *Signals) addSources(src map[string]Scores) {
+	for name, scores := range src {
+		if s.Sources == nil {
+			s.Sources = make(map[string]Scores, len(src))
+		}
+		dst := s.Sources[name]
+		if dst == nil {
+			dst = make(Scores, len(scores))
+			s.Sources[name] = dst
+		}
+		for c, v := range scores {
+			dst.Raise(c, v)
+			s.Scores.Raise(c, v)
+		}
+	}
+}
+
+// UserContext is what Haechi knows about a sender's history; the policy
+// treats repeat offenders more strictly.
+type UserContext struct {
+	// Strikes counts the sender's active strikes after decay.
+	Strikes int `json:"strikes"`
+	// RecentFlags counts decisions in the last 24 hours that did not allow
+	// the sender's content.
+	RecentFlags int `json:"recent_flags"`
+	// Restricted is set while the account is muted or suspended.
+	Restricted bool `json:"restricted"`
+	// Labels are operator-assigned tags such as "verified_business".
+	Labels []string `json:"labels"`
+}
+
+// UserContextSource looks up a sender's history. The review-queue store
+// implements it; NoUserContext stands in where there is none.
+type UserContextSource interface {
+	UserContext(ctx context.Context, sender Party) (UserContext, error)
+}
+
+// NoUserContext is a UserContextSource that knows nothing about anyone.
+type NoUserContext struct{}
+
+// UserContext returns the empty history.
+func (NoUserContext) UserContext(context.Context, Party) (UserContext, error) {
+	return UserContext{}, nil
+}
