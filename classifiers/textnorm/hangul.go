@@ -1,0 +1,87 @@
+package textnorm
+
+// Hangul syllables are composed from an initial consonant (L), a vowel (V)
+// and an optional final consonant (T): syllable = base + (L*21+V)*28 + T.
+const (
+	syllableBase   = 0xAC00
+	syllableLast   = 0xD7A3
+	vowelCount     = 21
+	finalCount     = 28
+	compatFirst    = 0x3131
+	compatLast     = 0x318E
+	hangulFiller   = 0x3164
+	choseongFirst  = 0x1100
+	jungseongFirst = 0x1161
+	jongseongFirst = 0x11A8
+)
+
+// Compatibility jamo (the ones people type) in the order of the Unicode
+// syllable algorithm's indices.
+var (
+	initials = []rune("ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ")
+	vowels   = []rune("ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ")
+	// finals[0] is "no final".
+	finals = []rune("\x00ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ")
+)
+
+// Index tables from compatibility jamo to syllable indices; -1 where the
+// jamo cannot take that place.
+var (
+	initialIndex [compatLast - compatFirst + 1]int8
+	vowelIndex   [compatLast - compatFirst + 1]int8
+	finalIndex   [compatLast - compatFirst + 1]int8
+)
+
+func init() {
+	for i := range initialIndex {
+		initialIndex[i], vowelIndex[i], finalIndex[i] = -1, -1, -1
+	}
+	for i, r := range initials {
+		initialIndex[r-compatFirst] = int8(i)
+	}
+	for i, r := range vowels {
+		vowelIndex[r-compatFirst] = int8(i)
+	}
+	for i, r := range finals[1:] {
+		finalIndex[r-compatFirst] = int8(i + 1)
+	}
+}
+
+func isSyllable(r rune) bool { return r >= syllableBase && r <= syllableLast }
+
+func isCompatJamo(r rune) bool { return r >= compatFirst && r <= compatLast && r != hangulFiller }
+
+// isHangul reports whether r is a Hangul syllable or a compatibility jamo.
+func isHangul(r rune) bool { return isSyllable(r) || isCompatJamo(r) }
+
+func jamoIndex(table *[compatLast - compatFirst + 1]int8, r rune) int {
+	if r < compatFirst || r > compatLast {
+		return -1
+	}
+	return int(table[r-compatFirst])
+}
+
+// conjoiningToCompat maps a conjoining jamo (U+1100 block, what NFKD makes
+// of compatibility and half-width jamo) to the compatibility jamo people
+// type. It returns 0 for fillers and jamo with no modern equivalent.
+func conjoiningToCompat(r rune) rune {
+	switch {
+	case r >= choseongFirst && r < choseongFirst+rune(len(initials)):
+		return initials[r-choseongFirst]
+	case r >= jungseongFirst && r < jungseongFirst+vowelCount:
+		return vowels[r-jungseongFirst]
+	case r >= jongseongFirst && r < jongseongFirst+finalCount-1:
+		return finals[r-jongseongFirst+1]
+	}
+	return 0
+}
+
+// initialOf returns the initial consonant of a syllable as a compatibility
+// jamo, for matching initials-only spellings (ㅅㅂ).
+func initialOf(r rune) rune {
+	return initials[(r-syllableBase)/(vowelCount*finalCount)]
+}
+
+func compose(l, v, t int) rune {
+	return rune(syllableBase + (l*vowelCount+v)*finalCount + t)
+}
