@@ -50,8 +50,12 @@ type FiredRule struct {
 	Action    Action   `json:"action"`
 	Category  Category `json:"category,omitempty"`
 	Principle string   `json:"principle"`
+	Value     string   `json:"value,omitempty"`
 	Severity  string   `json:"severity"`
 	Queue     string   `json:"queue,omitempty"`
+	// DowngradedFrom is set when a rule's action was softened, such as a
+	// block held for a person because the voice transcript is uncertain.
+	DowngradedFrom Action `json:"downgraded_from,omitempty"`
 }
 
 // Redaction says what to mask when the action is redact.
@@ -83,15 +87,18 @@ type PolicyInput struct {
 
 // PolicyResult is the policy's verdict for one input.
 type PolicyResult struct {
-	Action     Action      `json:"action"`
-	Categories []Category  `json:"categories"`
-	RuleIDs    []string    `json:"rule_ids"`
-	Principle  string      `json:"principle"`
-	Severity   string      `json:"severity"`
-	Reasons    []Reason    `json:"reasons"`
-	Queue      string      `json:"queue,omitempty"`
-	Redact     Redaction   `json:"redact"`
-	Fired      []FiredRule `json:"fired"`
+	Action     Action     `json:"action"`
+	Categories []Category `json:"categories"`
+	RuleIDs    []string   `json:"rule_ids"`
+	Principle  string     `json:"principle"`
+	// Value is the core value of the code of ethics the principle serves:
+	// sincere_identity, safe_experience or sustainable_prosperity.
+	Value    string      `json:"value"`
+	Severity string      `json:"severity"`
+	Reasons  []Reason    `json:"reasons"`
+	Queue    string      `json:"queue,omitempty"`
+	Redact   Redaction   `json:"redact"`
+	Fired    []FiredRule `json:"fired"`
 	// Revision is the content hash of the policy bundle that decided.
 	Revision string `json:"revision"`
 }
@@ -117,6 +124,7 @@ type Decision struct {
 	Categories []Category `json:"categories"`
 	RuleIDs    []string   `json:"rule_ids"`
 	Principle  string     `json:"principle,omitempty"`
+	Value      string     `json:"value,omitempty"`
 	Severity   string     `json:"severity"`
 	Reasons    []Reason   `json:"reasons"`
 	Queue      string     `json:"queue,omitempty"`

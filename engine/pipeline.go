@@ -164,6 +164,7 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		Categories:     res.Categories,
 		RuleIDs:        res.RuleIDs,
 		Principle:      res.Principle,
+		Value:          res.Value,
 		Severity:       res.Severity,
 		Reasons:        res.Reasons,
 		Queue:          res.Queue,

@@ -1,0 +1,114 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// Query is the document every bundle must define: the decision.
+const Query = "data.haechi.main.decision"
+
+// prepared is one compiled revision, ready to evaluate.
+type prepared struct {
+	bundle *Bundle
+	query  rego.PreparedEvalQuery
+}
+
+// Engine evaluates the serving policy revision. It is safe for concurrent
+// use: Evaluate reads the current revision once per call, and Load swaps a
+// new one in atomically, so every evaluation sees one whole revision.
+type Engine struct {
+	cur atomic.Pointer[prepared]
+	log *slog.Logger
+	// OnSwap, if set before use, is called with each revision that starts
+	// serving.
+	OnSwap func(revision string)
+}
+
+// New compiles a bundle, runs its tests and returns an engine serving it.
+func New(ctx context.Context, b *Bundle, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{log: log}
+	if err := e.Load(ctx, b); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Load compiles b, runs its tests and, if both succeed, makes it the
+// serving revision. On failure the previous revision keeps serving and the
+// error says why b was refused.
+func (e *Engine) Load(ctx context.Context, b *Bundle) error {
+	if cur := e.cur.Load(); cur != nil && cur.bundle.Revision == b.Revision {
+		return nil
+	}
+	p, err := prepare(ctx, b)
+	if err != nil {
+		return err
+	}
+	if err := b.TestsPass(ctx); err != nil {
+		return err
+	}
+	old := e.cur.Swap(p)
+	if e.OnSwap != nil {
+		e.OnSwap(b.Revision)
+	}
+	prev := ""
+	if old != nil {
+		prev = old.bundle.Revision
+	}
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests))
+	return nil
+}
+
+func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
+	opts := []func(*rego.Rego){
+		rego.Query(Query),
+		rego.Store(inmem.NewFromObjectWithOpts(b.Data, inmem.OptReturnASTValuesOnRead(true))),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StrictBuiltinErrors(true),
+	}
+	for _, m := range b.Modules {
+		opts = append(opts, rego.ParsedModule(m.Copy()))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy: compile revision %s: %w", b.Revision, err)
+	}
+	return &prepared{bundle: b, query: pq}, nil
+}
+
+// Revision returns the serving revision.
+func (e *Engine) Revision() string { return e.cur.Load().bundle.Revision }
+
+// Bundle returns the serving bundle.
+func (e *Engine) Bundle() *Bundle { return e.cur.Load().bundle }
+
+// Evaluate runs the serving revision on one input.
+func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.PolicyResult, error) {
+	p := e.cur.Load()
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in)))
+	if err != nil {
+		return nil, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return nil, errors.New("policy: bundle defines no decision for this input")
+	}
+	res, err := decodeResult(rs[0].Expressions[0].Value)
+	if err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", p.bundle.Revision, err)
+	}
+	res.Revision = p.bundle.Revision
+	return res, nil
+}

@@ -1,0 +1,68 @@
+# Shared helpers for the code-of-ethics rules: scores, thresholds per space
+# type, and the shape of a violation.
+package haechi.lib
+
+import data.haechi.config
+
+# never is a threshold no score reaches: a level missing from data.json
+# means the category never triggers that action.
+never := 2
+
+space_type := input.event.space.type
+
+sender_role := input.event.sender.role
+
+# score returns the combined score of a category, 0 when absent.
+score(cat) := object.get(input.signals.scores, cat, 0)
+
+# strictness scales every threshold down for repeat offenders.
+default strictness := 1
+
+strictness := config.repeat_offender.threshold_factor if {
+	input.user.strikes >= config.repeat_offender.min_strikes
+}
+
+# threshold is the score at which cat reaches level in this space: the
+# space type's own value where data.json has one, else the default, scaled
+# by strictness; never if neither sets the level.
+threshold(cat, level) := t * strictness if {
+	t := config.thresholds.spaces[space_type][cat][level]
+} else := t * strictness if {
+	t := config.thresholds.default[cat][level]
+} else := never
+
+# reached maps each category to the action levels its score reaches in this
+# space, as {cat: {level: true}}. It is computed once per evaluation and
+# only over categories with a score, so rules can test it with a plain
+# lookup such as lib.reached.insult.block.
+reached := {cat: levels |
+	some cat, s in input.signals.scores
+	s > 0
+	levels := {level: true | some level, _ in levels_of(cat); s >= threshold(cat, level)}
+	count(levels) > 0
+}
+
+levels_of(cat) := object.union(
+	object.get(config.thresholds.default, cat, {}),
+	object.get(config.thresholds.spaces, [space_type, cat], {}),
+)
+
+# over holds when cat's score reaches level's threshold.
+over(cat, level) if reached[cat][level]
+
+# severity levels, for ordering.
+severity_rank := {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+# action precedence: escalate > block > hold > redact > allow.
+action_rank := {"allow": 0, "redact": 1, "hold": 2, "block": 3, "escalate": 4}
+
+minor(party) if party.age_band in {"child", "teen"}
+
+# pii_types are the PII types found with enough confidence.
+pii_types contains p.type if {
+	some p in input.signals.pii
+	p.score >= config.pii.min_score
+}
+
+# analysed holds for what the classifiers examined ("text", "image").
+analysed(what) if what in input.signals.analysed

@@ -1,0 +1,89 @@
+# The decision: every principle package under haechi.principles contributes
+# violations; this package picks the action by precedence
+# (escalate > block > hold > redact > allow) and explains it.
+package haechi.main
+
+import data.haechi.config
+import data.haechi.lib
+
+violations contains v if {
+	some name
+	some v in data.haechi.principles[name].violation
+}
+
+# A speech recogniser can mishear: a voice segment transcribed with low
+# confidence is held for a person instead of blocked.
+low_confidence_voice if {
+	input.event.kind == "voice"
+	input.event.asr_confidence < config.voice.min_confidence_to_block
+}
+
+adjusted(v) := object.union(v, {"action": "hold", "downgraded_from": "block"}) if {
+	v.action == "block"
+	low_confidence_voice
+} else := v
+
+fired contains adjusted(v) if some v in violations
+
+default top_rank := 0
+
+top_rank := max({lib.action_rank[v.action] | some v in fired})
+
+action := a if {
+	some a, r in lib.action_rank
+	r == top_rank
+}
+
+# ordered lists fired rules most restrictive first, then by rule id, so the
+# decision is the same whatever order rules are evaluated in.
+ordered := [v |
+	some pair in sort([[0 - lib.action_rank[v.action], v.rule_id, v] | some v in fired])
+	v := pair[2]
+]
+
+top := ordered[0]
+
+default principle := ""
+
+principle := top.principle
+
+default value := ""
+
+value := top.value
+
+default severity := "none"
+
+severity := s if {
+	m := max({lib.severity_rank[v.severity] | some v in fired})
+	some s, r in lib.severity_rank
+	r == m
+}
+
+# queue is where a person reviews the content: a rule's own queue wins,
+# else the default queue for the action.
+default queue := ""
+
+queue := q if {
+	qs := [v.queue | some v in ordered; lib.action_rank[v.action] == top_rank; v.queue]
+	q := qs[0]
+} else := q if {
+	q := object.get(config.queues, action, "")
+}
+
+redact := {
+	"pii": sort({t | some v in fired; some t in object.get(v, ["redact", "pii"], [])}),
+	"categories": sort({c | some v in fired; some c in object.get(v, ["redact", "categories"], [])}),
+}
+
+decision := {
+	"action": action,
+	"categories": sort({v.category | some v in fired; v.category}),
+	"rule_ids": [v.rule_id | some v in ordered],
+	"principle": principle,
+	"value": value,
+	"severity": severity,
+	"queue": queue,
+	"redact": redact,
+	"reasons": [{"rule_id": v.rule_id, "ko": v.reason.ko, "en": v.reason.en} | some v in ordered],
+	"fired": [object.remove(v, ["reason", "redact"]) | some v in ordered],
+}

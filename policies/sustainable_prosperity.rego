@@ -1,0 +1,61 @@
+# Sustainable prosperity (fairness): fraud, phishing and illegal trade, with
+# stricter thresholds in business spaces where money changes hands, and spam.
+package haechi.principles.sustainable_prosperity
+
+import data.haechi.lib
+
+violation contains {
+	"rule_id": "prosperity.scam.hold",
+	"action": "hold",
+	"category": "scam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "medium",
+	"reason": {
+		"ko": "사기나 불법 거래로 의심되는 내용이 있어 검토를 기다립니다.",
+		"en": "The message may be a scam or illegal trade and awaits review.",
+	},
+} if lib.reached.scam.hold
+
+violation contains {
+	"rule_id": "prosperity.scam.block",
+	"action": "block",
+	"category": "scam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "high",
+	"reason": {
+		"ko": "사기 또는 불법 거래 권유로 판단되어 차단되었습니다.",
+		"en": "The message was blocked as a scam or an offer of illegal trade.",
+	},
+} if lib.reached.scam.block
+
+# A bank account next to scam language is how money leaves victims.
+violation contains {
+	"rule_id": "prosperity.scam.account",
+	"action": "block",
+	"category": "scam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "high",
+	"reason": {
+		"ko": "사기로 의심되는 내용과 함께 계좌번호가 있어 차단되었습니다.",
+		"en": "The message was blocked: it pairs a bank account number with signs of a scam.",
+	},
+} if {
+	"bank_account" in lib.pii_types
+	lib.score("scam") >= lib.threshold("scam", "hold") * 0.75
+}
+
+violation contains {
+	"rule_id": "prosperity.spam.hold",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "광고성 도배로 보여 검토를 기다립니다.",
+		"en": "The message looks like spam and awaits review.",
+	},
+} if lib.reached.spam.hold
