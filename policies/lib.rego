@@ -38,7 +38,7 @@ threshold(cat, level) := t * strictness if {
 reached := {cat: levels |
 	some cat, s in input.signals.scores
 	s > 0
-	levels := {level: true | some level, _ in levels_of(cat); s >= threshold(cat, level)}
+	levels := {level: true | some level, _ in levels_of(cat); reaches(s, threshold(cat, level))}
 	count(levels) > 0
 }
 
@@ -46,6 +46,12 @@ levels_of(cat) := object.union(
 	object.get(config.thresholds.default, cat, {}),
 	object.get(config.thresholds.spaces, [space_type, cat], {}),
 )
+
+# tolerance absorbs rounding in scaled thresholds: OPA computes 0.6 * 0.75
+# as 0.45000000000000000002, which a score of 0.45 must still reach.
+tolerance := 0.000001
+
+reaches(s, t) if s >= t - tolerance
 
 # over holds when cat's score reaches level's threshold.
 over(cat, level) if reached[cat][level]
@@ -57,6 +63,10 @@ severity_rank := {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 action_rank := {"allow": 0, "redact": 1, "hold": 2, "block": 3, "escalate": 4}
 
 minor(party) if party.age_band in {"child", "teen"}
+
+# has_pii holds when any PII was found; rules test it first because it is
+# cheap and usually false.
+has_pii if count(input.signals.pii) > 0
 
 # pii_types are the PII types found with enough confidence.
 pii_types contains p.type if {

@@ -1,7 +1,9 @@
 # Responsibility for the future: extra protection of children and teens.
 # Sexual content involving minors is escalated everywhere; in the youth
 # space and in direct messages to minors, adults may not trade contact
-# details or send sexual content (grooming).
+# details; sexual content in a direct message to a minor is escalated at a
+# quarter below the usual hold threshold (grooming). Public posts in the
+# youth space are covered by its stricter thresholds in data.json.
 package haechi.principles.minors
 
 import data.haechi.config
@@ -43,6 +45,7 @@ violation contains {
 		"en": "An adult shared contact details where minors are present; the message awaits a counsellor's review.",
 	},
 } if {
+	lib.has_pii
 	minors_at_risk
 	adult_or_unknown
 	not lib.sender_role in {"staff", "official"}
@@ -65,5 +68,5 @@ violation contains {
 } if {
 	lib.minor(input.event.recipient)
 	adult_or_unknown
-	lib.score("sexual") >= lib.threshold("sexual", "hold") * 0.75
+	lib.reaches(lib.score("sexual"), lib.threshold("sexual", "hold") * 0.75)
 }

@@ -143,14 +143,10 @@ test_sexual_to_minor_not_for_public_youth_message if {
 	d.action == "allow"
 }
 
-# BUG (boundary): the rule fires at "threshold(sexual, hold) * 0.75", 0.45
-# outside the youth space, but OPA computes 0.6 * 0.75 as
-# 0.45000000000000000002, so a sexual score of exactly 0.45 in a direct
-# message to a teen is not escalated (it is allowed). This test documents
-# the current behaviour (it passes, since a failing test stops the engine
-# loading the bundle); invert it when the policy is fixed.
-test_BUG_sexual_to_minor_misses_exact_threshold if {
+# The rule fires at threshold(sexual, hold) * 0.75, 0.45 outside the
+# youth space, despite OPA computing 0.6 * 0.75 as 0.45000000000000000002.
+test_sexual_to_minor_exact_scaled_threshold if {
 	d := tl.decide(tl.with_recipient(tl.chat({"sexual": 0.45}), "teen"))
-	not "minors.sexual_to_minor.escalate" in d.rule_ids
-	d.action == "allow"
+	"minors.sexual_to_minor.escalate" in d.rule_ids
+	d.action == "escalate"
 }

@@ -30,5 +30,6 @@ violation contains {
 		"en": "The message contained personal information, which was masked.",
 	},
 } if {
+	lib.has_pii
 	count(masked_types) > 0
 }

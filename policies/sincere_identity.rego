@@ -19,8 +19,8 @@ violation contains {
 		"en": "The message appears to pose as city staff or an operator and awaits review.",
 	},
 } if {
-	unverified
 	lib.reached.impersonation.hold
+	unverified
 }
 
 # Posing as an official while asking for money or personal data is
@@ -37,9 +37,9 @@ violation contains {
 		"en": "The message was blocked: it poses as an official and asks for money or personal data.",
 	},
 } if {
-	unverified
 	lib.reached.impersonation.hold
 	lib.reached.scam.hold
+	unverified
 }
 
 violation contains {
@@ -54,6 +54,6 @@ violation contains {
 		"en": "The message was blocked for posing as city staff or an operator.",
 	},
 } if {
-	unverified
 	lib.reached.impersonation.block
+	unverified
 }

@@ -43,8 +43,9 @@ violation contains {
 		"en": "The message was blocked: it pairs a bank account number with signs of a scam.",
 	},
 } if {
+	lib.has_pii
 	"bank_account" in lib.pii_types
-	lib.score("scam") >= lib.threshold("scam", "hold") * 0.75
+	lib.reaches(lib.score("scam"), lib.threshold("scam", "hold") * 0.75)
 }
 
 violation contains {

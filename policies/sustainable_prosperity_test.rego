@@ -80,14 +80,11 @@ test_scam_account_lower_in_business if {
 	not tl.fires("prosperity.scam.account", tl.with_pii(tl.chat({"scam": 0.38}), ["bank_account"]))
 }
 
-# BUG (boundary): the rule fires at "threshold(scam, hold) * 0.75", that is
-# 0.45 in the plaza, but OPA computes 0.6 * 0.75 as 0.45000000000000000002,
-# so a scam score of exactly 0.45 next to a bank account does not fire.
-# This test documents the current behaviour (it passes today, because a
-# failing test stops the engine loading the bundle); when the policy is
-# fixed, change it to expect prosperity.scam.account.
-test_BUG_scam_account_misses_exact_threshold if {
-	not tl.fires("prosperity.scam.account", tl.with_pii(tl.chat({"scam": 0.45}), ["bank_account"]))
+# The rule fires at threshold(scam, hold) * 0.75, 0.45 in the plaza,
+# despite OPA computing 0.6 * 0.75 as 0.45000000000000000002.
+test_scam_account_exact_scaled_threshold if {
+	tl.fires("prosperity.scam.account", tl.with_pii(tl.chat({"scam": 0.45}), ["bank_account"]))
+	not tl.fires("prosperity.scam.account", tl.with_pii(tl.chat({"scam": 0.44}), ["bank_account"]))
 }
 
 # prosperity.spam.hold
