@@ -23,6 +23,10 @@ const (
 	Toxic Category = "toxic"
 )
 
+// PIICategory is the category policy rules about personal information
+// name in decisions; PII itself is reported as spans, not scores.
+const PIICategory Category = "pii"
+
 // Image categories.
 const (
 	Nudity     Category = "nudity"
@@ -47,7 +51,7 @@ var AbuseCategories = []Category{
 func (c Category) Valid() bool {
 	switch c {
 	case Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Threat,
-		SelfHarm, Scam, Spam, Impersonation, Toxic, Nudity, Suggestive, HashMatchC:
+		SelfHarm, Scam, Spam, Impersonation, Toxic, Nudity, Suggestive, HashMatchC, PIICategory:
 		return true
 	}
 	return false

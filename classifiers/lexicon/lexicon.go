@@ -120,7 +120,7 @@ func parseLine(text string) (Entry, error) {
 	case e.Allow && cat == "-":
 	case e.Allow:
 		return Entry{}, errors.New("allow entries take \"-\" as category")
-	case cat == string(engine.Toxic) || !engine.Category(cat).Valid():
+	case cat == string(engine.Toxic) || cat == string(engine.PIICategory) || !engine.Category(cat).Valid():
 		return Entry{}, fmt.Errorf("unknown category %q", cat)
 	default:
 		e.Category = engine.Category(cat)

@@ -1,0 +1,125 @@
+package textnorm
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain korean", "안녕하세요 여러분", "안녕하세요 여러분"},
+		{"digit inserted", "시1발", "시발"},
+		{"symbol inserted", "씨@발", "씨발"},
+		{"several symbols", "씨~~~발", "씨발"},
+		{"zero width", "시\u200b발", "시발"},
+		{"hangul filler", "시\u3164발", "시발"},
+		{"spaced syllables kept as tokens", "시 발", "시 발"},
+		{"initials kept", "ㅅㅂ ㅂㅅ", "ㅅㅂ ㅂㅅ"},
+		{"typed jamo composed", "ㅅㅣㅂㅏㄹ", "시발"},
+		{"jamo next to syllable", "시ㅂㅏㄹ", "시발"},
+		{"laughter untouched", "ㅋㅋㅋㅋ ㅠㅠ", "ㅋㅋ ㅠㅠ"},
+		{"laughter and tears", "ㅋㅋㅠㅠ", "ㅋㅋㅠㅠ"},
+		{"halfwidth jamo", "\uffb5\uffb2", "ㅅㅂ"},
+		{"halfwidth syllable", "\uffb5\uffc2", "사"},
+		{"circled jamo", "㉦㉥", "ㅅㅂ"},
+		{"leet", "sh1t", "shit"},
+		{"leet symbols", "a$$hole", "asshole"},
+		{"leading at", "@ss", "ass"},
+		{"mask", "f*ck", "f*ck"},
+		{"mask at end is punctuation", "fuck*", "fuck"},
+		{"bang after word", "hello!", "hello"},
+		{"bang inside word", "sh!t", "shit"},
+		{"repeats", "fuuuuuck", "fuuck"},
+		{"dotted letters", "f.u.c.k", "f u c k"},
+		{"cyrillic", "fuсk", "fuck"},
+		{"greek", "fυck", "fuck"},
+		{"fullwidth", "ｆｕｃｋ ＳＨＩＴ", "fuck shit"},
+		{"math bold", "𝐟𝐮𝐜𝐤", "fuck"},
+		{"accents", "fück", "fuck"},
+		{"ligature", "ﬁne", "fine"},
+		{"numbers stay", "covid-19 2024년", "covid 19 2024년"},
+		{"time then word", "3시 발표", "3시 발표"},
+		{"control chars", "a\x00b\tc", "a b c"},
+		{"invalid utf8", "ab\xffcd", "ab cd"},
+		{"english keyboard korean", "tlqkf", "tlqkf"},
+		{"emoji inside a word is noise", "시👍발", "시발"},
+		{"emoji between words", "좋아 👍 요", "좋아 요"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Normalize(tt.in).String(); got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSpans checks that letters map back to exactly the original code
+// points they came from.
+func TestSpans(t *testing.T) {
+	tests := []struct {
+		in         string
+		i, j       int // letters
+		start, end int // original code points
+	}{
+		{"아 시1발 진짜", 1, 3, 2, 5},
+		{"ㅅㅣㅂㅏㄹ", 0, 2, 0, 5},
+		{"x fuuuuuck y", 1, 6, 2, 10},
+		{"ab\xffcd", 2, 4, 3, 5},
+		{"ﬁne", 0, 2, 0, 1},
+		{"시\u200b발", 0, 2, 0, 3},
+	}
+	for _, tt := range tests {
+		n := Normalize(tt.in)
+		s, e := n.Span(tt.i, tt.j)
+		if s != tt.start || e != tt.end {
+			t.Errorf("Normalize(%q).Span(%d,%d) = [%d,%d), want [%d,%d)", tt.in, tt.i, tt.j, s, e, tt.start, tt.end)
+		}
+	}
+}
+
+func TestResetReuses(t *testing.T) {
+	var n Text
+	n.Reset("씨@발 놈아")
+	n.Reset("hi")
+	if n.String() != "hi" || n.Len() != 2 || n.OriginalLen() != 2 {
+		t.Errorf("after Reset: %q len %d", n.String(), n.Len())
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"시1발", "ㅅㅣㅂㅏㄹ", "f*ck", "a$$", "\xff\xfe", "ﬁ㈜", "ㅋㅋㅠㅠ", "ｆｕｃｋ", "\u200b\u3164", "시ㅂㅏㄹ놈ㅇ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		orig := utf8.RuneCountInString(s)
+		if n.OriginalLen() != orig {
+			t.Fatalf("OriginalLen = %d, want %d", n.OriginalLen(), orig)
+		}
+		if !utf8.Valid(n.Compact()) {
+			t.Fatal("compact form is not valid UTF-8")
+		}
+		prevEnd := 0
+		for i := range n.Len() {
+			start, end := n.Span(i, i+1)
+			if start < 0 || end > orig || start >= end {
+				t.Fatalf("letter %d maps to [%d,%d) of %d code points", i, start, end, orig)
+			}
+			if start < prevEnd-1 && i > 0 {
+				// letters from one decomposed code point share a span;
+				// otherwise spans move forward.
+				ps, _ := n.Span(i-1, i)
+				if ps != start {
+					t.Fatalf("letter %d starts at %d, before the previous letter's end %d", i, start, prevEnd)
+				}
+			}
+			prevEnd = end
+			if got := n.LetterAt(n.ByteOffset(i)); got != i {
+				t.Fatalf("LetterAt(ByteOffset(%d)) = %d", i, got)
+			}
+		}
+	})
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/fixtures"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure Haechi's speed on this machine",
+		Subcommands: []*cli.Command{{
+			Name:  "decide",
+			Usage: "decisions per second and latency of Decide on fixture chat messages",
+			Description: `Runs the whole decision (normalise, lexicon, PII, policy) on the chat
+messages in fixtures/text, for a fixed time at each goroutine count, and
+prints throughput and latency percentiles. Use --cpus 1 to hold the process
+to one core.`,
+			Flags: []cli.Flag{
+				policiesFlag,
+				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
+				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
+				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
+				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
+			},
+			Action: benchDecide,
+		}},
+	}
+}
+
+func benchDecide(c *cli.Context) error {
+	log, err := logger(c)
+	if err != nil {
+		return err
+	}
+	if n := c.Int("cpus"); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
+	var counts []int
+	for s := range strings.SplitSeq(c.String("goroutines"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--goroutines: %q is not a positive number", s)
+		}
+		counts = append(counts, n)
+	}
+	events, err := fixtureEvents(c.String("set"))
+	if err != nil {
+		return err
+	}
+	k, err := newCore(c.Context, configFrom(c), log)
+	if err != nil {
+		return err
+	}
+	// Warm up caches and the allocator.
+	for _, ev := range events {
+		if _, err := k.pipeline.Decide(c.Context, ev); err != nil {
+			return err
+		}
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\t\n")
+	for _, g := range counts {
+		var done atomic.Int64
+		lat := make([][]time.Duration, g)
+		deadline := time.Now().Add(c.Duration("duration"))
+		start := time.Now()
+		var wg sync.WaitGroup
+		var firstErr atomic.Value
+		for i := range g {
+			wg.Go(func() {
+				for n := i; time.Now().Before(deadline); n += g {
+					t := time.Now()
+					if _, err := k.pipeline.Decide(c.Context, events[n%len(events)]); err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+					lat[i] = append(lat[i], time.Since(t))
+					done.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if err, _ := firstErr.Load().(error); err != nil {
+			return err
+		}
+		elapsed := time.Since(start)
+		all := slices.Concat(lat...)
+		slices.Sort(all)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99))
+	}
+	return w.Flush()
+}
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))].Round(time.Microsecond)
+}
+
+// fixtureEvents turns the fixture texts into chat events in a plaza.
+func fixtureEvents(set string) ([]*engine.Event, error) {
+	var names []string
+	switch set {
+	case "benign", "abusive":
+		names = []string{"text/" + set + ".jsonl"}
+	case "all":
+		names = []string{"text/benign.jsonl", "text/abusive.jsonl"}
+	default:
+		return nil, fmt.Errorf("--set: want benign, abusive or all, got %q", set)
+	}
+	var events []*engine.Event
+	for _, name := range names {
+		data, err := fixtures.FS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			var in classifyInput
+			if err := json.Unmarshal(sc.Bytes(), &in); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			events = append(events, chatEvent(in.ID, in.Text, in.Lang, engine.SpacePlaza, engine.RoleCitizen))
+		}
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("no fixture messages in set %q", set)
+	}
+	return events, nil
+}

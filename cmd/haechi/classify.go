@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+func classifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "classify",
+		Usage: "score JSON lines {\"id\",\"text\",\"lang\"?} from stdin, one JSON line out per line in",
+		Description: `Each output line is
+   {"id", "scores": {category: score, ..., "toxic"}, "flagged", "action", "pii": [{"type","start","end","score"}]}
+where flagged says an abuse category (anything but personal information) is
+over its threshold, and action is what the serving policy does with the text
+as a chat message in a plaza. Output order follows input order. A line that
+cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
+		Flags: []cli.Flag{
+			policiesFlag,
+			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "texts classified in parallel"},
+		},
+		Action: func(c *cli.Context) error {
+			log, err := logger(c)
+			if err != nil {
+				return err
+			}
+			k, err := newCore(c.Context, configFrom(c), log)
+			if err != nil {
+				return err
+			}
+			failed, err := classifyStream(c, k, c.App.Reader, c.App.Writer, max(1, c.Int("workers")))
+			if err != nil {
+				return err
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d input lines could not be classified", failed)
+			}
+			return nil
+		},
+	}
+}
+
+// classifyInput is one input line.
+type classifyInput struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	Lang string `json:"lang"`
+}
+
+// classifyOutput is one output line; its shape is a contract other tools
+// and evaluations read.
+type classifyOutput struct {
+	ID      string           `json:"id"`
+	Scores  map[string]float64 `json:"scores,omitempty"`
+	Flagged bool             `json:"flagged"`
+	Action  engine.Action    `json:"action,omitempty"`
+	PII     []engine.PIISpan `json:"pii"`
+	Error   string           `json:"error,omitempty"`
+}
+
+// maxLineBytes bounds an input line: the text limit with room for JSON
+// escapes and the other fields.
+const maxLineBytes = engine.MaxTextBytes*6 + 4096
+
+// classifyStream classifies lines with several workers and writes results
+// in input order. It returns how many lines failed.
+func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, workers int) (int, error) {
+	type job struct {
+		n       int
+		line    []byte
+		tooLong bool
+		res     chan lineResult
+	}
+	jobs := make(chan job, workers*64)
+	order := make(chan chan lineResult, workers*64)
+	readErr := make(chan error, 1)
+
+	go func() {
+		defer close(jobs)
+		defer close(order)
+		r := bufio.NewReaderSize(in, 1<<16)
+		for n := 1; ; n++ {
+			line, tooLong, err := readLine(r)
+			if tooLong || len(bytes.TrimSpace(line)) > 0 {
+				res := make(chan lineResult, 1)
+				order <- res
+				jobs <- job{n: n, line: line, tooLong: tooLong, res: res}
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				readErr <- err
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				j.res <- classifyLine(c, k, j.n, j.line, j.tooLong)
+			}
+		}()
+	}
+	w := bufio.NewWriterSize(out, 1<<16)
+	failed := 0
+	for res := range order {
+		r := <-res
+		if r.failed {
+			failed++
+		}
+		if _, err := w.Write(r.line); err != nil {
+			return failed, err
+		}
+	}
+	if err := <-readErr; err != nil {
+		return failed, fmt.Errorf("read stdin: %w", err)
+	}
+	return failed, w.Flush()
+}
+
+// readLine reads one line of any length. A line over maxLineBytes is
+// consumed and reported as too long rather than held in memory.
+func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > maxLineBytes {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimRight(line, "\r\n"), tooLong, err
+	}
+}
+
+// lineResult is one output line and whether it reports a failure.
+type lineResult struct {
+	line   []byte
+	failed bool
+}
+
+func classifyLine(c *cli.Context, k *core, n int, line []byte, tooLong bool) lineResult {
+	out := classifyOutput{PII: []engine.PIISpan{}}
+	fail := func(msg string) lineResult {
+		if out.ID == "" {
+			out.ID = "line-" + strconv.Itoa(n)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "haechi classify: line %d: %s\n", n, msg)
+		b, _ := json.Marshal(map[string]string{"id": out.ID, "error": msg})
+		return lineResult{line: append(b, '\n'), failed: true}
+	}
+	if tooLong {
+		return fail(fmt.Sprintf("line is longer than %d bytes", maxLineBytes))
+	}
+	if !utf8.Valid(line) {
+		return fail("line is not valid UTF-8")
+	}
+	var in classifyInput
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if err := dec.Decode(&in); err != nil {
+		return fail("malformed JSON: " + err.Error())
+	}
+	out.ID = in.ID
+	switch {
+	case in.ID == "":
+		return fail("id: required")
+	case in.Text == "":
+		return fail("text: required")
+	case len(in.Text) > engine.MaxTextBytes:
+		return fail(fmt.Sprintf("text: is %d bytes, over the limit of %d", len(in.Text), engine.MaxTextBytes))
+	}
+	ev := chatEvent(in.ID, in.Text, in.Lang, engine.SpacePlaza, engine.RoleCitizen)
+	d, err := k.pipeline.Decide(c.Context, ev)
+	if err != nil {
+		return fail(err.Error())
+	}
+	out.Scores = make(map[string]float64, len(engine.TextCategories)+1)
+	for _, cat := range engine.TextCategories {
+		out.Scores[string(cat)] = round4(d.Scores[cat])
+	}
+	out.Scores[string(engine.Toxic)] = round4(d.Scores[engine.Toxic])
+	out.Flagged = slices.ContainsFunc(d.Fired, func(f engine.FiredRule) bool {
+		return f.Category != "" && f.Category != engine.PIICategory
+	})
+	out.Action = d.Action
+	if d.PII != nil {
+		out.PII = d.PII
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return fail(err.Error())
+	}
+	return lineResult{line: append(b, '\n')}
+}
+
+func round4(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 4, 64), 64)
+	return v
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+func policyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "policy",
+		Usage: "test, evaluate and inspect code-of-ethics policy bundles",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "test",
+				Usage: "run the bundle's Rego tests",
+				Flags: []cli.Flag{policiesFlag, &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list every test"}},
+				Action: func(c *cli.Context) error {
+					b, err := loadBundle(configFrom(c))
+					if err != nil {
+						return err
+					}
+					results, err := b.Test(c.Context)
+					if err != nil {
+						return err
+					}
+					passed, failed := 0, 0
+					for _, r := range results {
+						switch {
+						case r.Pass:
+							passed++
+							if c.Bool("verbose") {
+								fmt.Fprintf(c.App.Writer, "PASS %s.%s\n", r.Package, r.Name)
+							}
+						default:
+							failed++
+							fmt.Fprintf(c.App.Writer, "FAIL %s.%s (%s): %v\n", r.Package, r.Name, r.Location, r.Err)
+						}
+					}
+					fmt.Fprintf(c.App.Writer, "revision %s: %d passed, %d failed\n", b.Revision, passed, failed)
+					if failed > 0 || passed == 0 {
+						return fmt.Errorf("policy tests: %d failed, %d passed", failed, passed)
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "eval",
+				Usage:     "evaluate one input file and print the decision with the rules that fired",
+				ArgsUsage: "input.json",
+				Description: `The input is either a policy input document ({"event", "signals", "user"}),
+as the engine gives the policy, or an event as the world platform sends it,
+which is classified first.`,
+				Flags: []cli.Flag{policiesFlag, &cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}},
+				Action: policyEval,
+			},
+			{
+				Name:  "revision",
+				Usage: "print the bundle's revision (a content hash)",
+				Flags: []cli.Flag{policiesFlag},
+				Action: func(c *cli.Context) error {
+					b, err := loadBundle(configFrom(c))
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(c.App.Writer, b.Revision)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func policyEval(c *cli.Context) error {
+	log, err := logger(c)
+	if err != nil {
+		return err
+	}
+	data, err := readInput(c)
+	if err != nil {
+		return err
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return fmt.Errorf("input is not a JSON object: %w", err)
+	}
+	k, err := newCore(c.Context, configFrom(c), log)
+	if err != nil {
+		return err
+	}
+	var res *engine.PolicyResult
+	if _, ok := probe["signals"]; ok {
+		var in engine.PolicyInput
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return fmt.Errorf("policy input: %w", err)
+		}
+		if in.Signals.Scores == nil {
+			in.Signals.Scores = engine.Scores{}
+		}
+		res, err = k.policy.Evaluate(c.Context, &in)
+	} else {
+		var ev *engine.Event
+		if ev, err = engine.DecodeEvent(data); err != nil {
+			return err
+		}
+		var d *engine.Decision
+		if d, err = k.pipeline.Decide(c.Context, ev); err == nil {
+			res = decisionAsResult(d)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printResult(c, res)
+	return nil
+}
+
+func decisionAsResult(d *engine.Decision) *engine.PolicyResult {
+	return &engine.PolicyResult{
+		Action: d.Action, Categories: d.Categories, RuleIDs: d.RuleIDs,
+		Principle: d.Principle, Value: d.Value, Severity: d.Severity,
+		Reasons: d.Reasons, Queue: d.Queue, Fired: d.Fired, Revision: d.PolicyRevision,
+	}
+}
+
+func printResult(c *cli.Context, r *engine.PolicyResult) {
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "action:\t%s\n", r.Action)
+	fmt.Fprintf(w, "severity:\t%s\n", r.Severity)
+	if r.Principle != "" {
+		fmt.Fprintf(w, "principle:\t%s (%s)\n", r.Principle, r.Value)
+	}
+	if r.Queue != "" {
+		fmt.Fprintf(w, "queue:\t%s\n", r.Queue)
+	}
+	fmt.Fprintf(w, "revision:\t%s\n", r.Revision)
+	w.Flush()
+	if len(r.Fired) == 0 {
+		fmt.Fprintln(c.App.Writer, "\nno rule fired")
+		return
+	}
+	fmt.Fprintln(c.App.Writer, "\nrules fired:")
+	w = tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  RULE\tACTION\tCATEGORY\tSEVERITY\tQUEUE")
+	for _, f := range r.Fired {
+		action := string(f.Action)
+		if f.DowngradedFrom != "" {
+			action += " (from " + string(f.DowngradedFrom) + ")"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", f.RuleID, action, f.Category, f.Severity, f.Queue)
+	}
+	w.Flush()
+	fmt.Fprintln(c.App.Writer, "\nreasons:")
+	for _, rs := range r.Reasons {
+		fmt.Fprintf(c.App.Writer, "  %s\n    ko: %s\n    en: %s\n", rs.RuleID, rs.KO, rs.EN)
+	}
+}
+

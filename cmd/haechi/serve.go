@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine/api"
+	"github.com/haechi-tns/haechi/engine/telemetry"
+)
+
+// shutdownGrace bounds how long serve waits for requests in flight when it
+// is told to stop.
+const shutdownGrace = 10 * time.Second
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run Haechi: the moderation API, health probes and metrics",
+		Description: `Serves POST /v1/moderate (the synchronous pre-send check), /healthz,
+/readyz and /metrics. With --policies, the folder is watched and a changed
+bundle that compiles and passes its tests replaces the serving one while
+traffic flows; a bundle that fails is refused and the old one keeps serving.`,
+		Flags: []cli.Flag{
+			policiesFlag,
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen address", EnvVars: []string{"HAECHI_ADDR"}},
+			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
+		},
+		Action: func(c *cli.Context) error {
+			log, err := logger(c)
+			if err != nil {
+				return err
+			}
+			cfg := configFrom(c)
+			k, err := newCore(c.Context, cfg, log)
+			if err != nil {
+				return err
+			}
+			metrics := telemetry.New()
+			metrics.SetRevision(k.policy.Revision())
+			k.policy.OnSwap = metrics.SetRevision
+
+			ln, err := net.Listen("tcp", c.String("addr"))
+			if err != nil {
+				return fmt.Errorf("--addr: %w", err)
+			}
+			srv := &http.Server{
+				Handler:           api.New(api.Config{Decider: k.pipeline, Metrics: metrics, Log: log}),
+				ReadHeaderTimeout: 5 * time.Second,
+				ReadTimeout:       30 * time.Second,
+				WriteTimeout:      30 * time.Second,
+				IdleTimeout:       2 * time.Minute,
+			}
+
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
+			var wg sync.WaitGroup
+			if cfg.PolicyDir != "" && c.Bool("watch") {
+				wg.Go(func() {
+					if err := k.policy.Watch(ctx, cfg.PolicyDir); err != nil {
+						log.Error("policy watch stopped", "err", err)
+					}
+				})
+			}
+			serveErr := make(chan error, 1)
+			wg.Go(func() { serveErr <- srv.Serve(ln) })
+			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
+				"try", fmt.Sprintf("curl -s -XPOST http://%s/v1/moderate -d @fixtures/events/chat_ko_profanity.json", ln.Addr()))
+
+			select {
+			case <-c.Context.Done():
+				log.Info("shutting down")
+			case err = <-serveErr:
+			}
+			shutCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
+			defer done()
+			if shutErr := srv.Shutdown(shutCtx); shutErr != nil {
+				log.Error("shutdown", "err", shutErr)
+			}
+			cancel()
+			wg.Wait()
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+type fakeText struct {
+	res TextResult
+	err error
+}
+
+func (f fakeText) Name() string    { return "fake" }
+func (f fakeText) Version() string { return "1" }
+func (f fakeText) ClassifyText(context.Context, TextInput) (TextResult, error) {
+	return f.res, f.err
+}
+
+// policyFunc adapts a function to Policy.
+type policyFunc func(*PolicyInput) (*PolicyResult, error)
+
+func (p policyFunc) Evaluate(_ context.Context, in *PolicyInput) (*PolicyResult, error) { return p(in) }
+
+func chat(text string) *Event {
+	return &Event{
+		ID: "e1", Kind: KindChat, World: "w", Space: Space{ID: "s", Type: SpacePlaza},
+		Sender: Party{ID: "u", Role: RoleCitizen}, SentAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+		Chat: &ChatMessage{Text: text},
+	}
+}
+
+func TestDecide(t *testing.T) {
+	text := fakeText{res: TextResult{
+		Sources: map[string]Scores{"lexicon": {Profanity: 0.9}, "model": {Profanity: 0.4, Insult: 0.7}},
+		PII:     []PIISpan{{Type: PIIPhone, Start: 7, End: 20, Score: 0.95}},
+		Terms:   []TermMatch{{Category: Profanity, Term: "씨발", Weight: 0.9, Start: 0, End: 2}},
+	}}
+	var seen *PolicyInput
+	pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
+		seen = in
+		return &PolicyResult{
+			Action: ActionRedact, RuleIDs: []string{"r1"}, Categories: []Category{Profanity},
+			Redact: Redaction{PII: []PIIType{PIIPhone}, Categories: []Category{Profanity}}, Revision: "rev1",
+		}, nil
+	})
+	p := NewPipeline(pol, WithTextClassifiers(text), WithIDs(func() string { return "d1" }),
+		WithClock(func() time.Time { return time.Date(2026, 11, 22, 9, 0, 1, 0, time.UTC) }))
+	d, err := p.Decide(context.Background(), chat("씨발 번호는 010-1234-5678 이야"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.Signals.Scores; got[Profanity] != 0.9 || got[Insult] != 0.7 || got[Toxic] != 0.9 {
+		t.Errorf("combined scores = %v, want the maximum per category and toxic 0.9", got)
+	}
+	if seen.Signals.Sources["model"][Profanity] != 0.4 {
+		t.Errorf("sources lost: %v", seen.Signals.Sources)
+	}
+	if seen.Event.TextLength != 23 || seen.Event.Space.Type != SpacePlaza {
+		t.Errorf("policy event = %+v", seen.Event)
+	}
+	if d.RedactedText != "** 번호는 ************* 이야" {
+		t.Errorf("redacted = %q", d.RedactedText)
+	}
+	if d.ID != "d1" || d.EventID != "e1" || d.PolicyRevision != "rev1" || d.ModelVersions["fake"] != "1" || d.DecidedAt.Second() != 1 {
+		t.Errorf("decision = %+v", d)
+	}
+	if len(d.Terms) != 1 || d.Terms[0].Start != 0 {
+		t.Errorf("terms = %+v", d.Terms)
+	}
+}
+
+func TestDecideNeverAllowsOnFailure(t *testing.T) {
+	allow := policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil
+	})
+	tests := []struct {
+		name string
+		p    *Pipeline
+		ev   *Event
+		want string
+	}{
+		{"classifier fails", NewPipeline(allow, WithTextClassifiers(fakeText{err: errors.New("boom")})), chat("hi"), "classify text"},
+		{"no classifier", NewPipeline(allow), chat("hi"), "no text classifier"},
+		{"policy fails", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) { return nil, errors.New("eval") }),
+			WithTextClassifiers(fakeText{})), chat("hi"), "policy"},
+		{"unknown action", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+			return &PolicyResult{Action: "shrug", Revision: "r"}, nil
+		}), WithTextClassifiers(fakeText{})), chat("hi"), "unknown action"},
+		{"block without rule", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+			return &PolicyResult{Action: ActionBlock, Revision: "r"}, nil
+		}), WithTextClassifiers(fakeText{})), chat("hi"), "without a rule id"},
+		{"invalid event", NewPipeline(allow, WithTextClassifiers(fakeText{})), &Event{ID: "x"}, "invalid event"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := tt.p.Decide(context.Background(), tt.ev)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Decide = %+v, %v; want an error containing %q", d, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestActionRank(t *testing.T) {
+	order := []Action{ActionAllow, ActionRedact, ActionHold, ActionBlock, ActionEscalate}
+	for i := 1; i < len(order); i++ {
+		if order[i].Rank() <= order[i-1].Rank() {
+			t.Errorf("%s should outrank %s", order[i], order[i-1])
+		}
+	}
+	if Action("nope").Rank() != -1 || ActionAllow.Restricts() || !ActionRedact.Restricts() {
+		t.Error("rank or restricts wrong")
+	}
+}
