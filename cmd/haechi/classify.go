@@ -62,12 +62,12 @@ type classifyInput struct {
 // classifyOutput is one output line; its shape is a contract other tools
 // and evaluations read.
 type classifyOutput struct {
-	ID      string           `json:"id"`
+	ID      string             `json:"id"`
 	Scores  map[string]float64 `json:"scores,omitempty"`
-	Flagged bool             `json:"flagged"`
-	Action  engine.Action    `json:"action,omitempty"`
-	PII     []engine.PIISpan `json:"pii"`
-	Error   string           `json:"error,omitempty"`
+	Flagged bool               `json:"flagged"`
+	Action  engine.Action      `json:"action,omitempty"`
+	PII     []engine.PIISpan   `json:"pii"`
+	Error   string             `json:"error,omitempty"`
 }
 
 // maxLineBytes bounds an input line: the text limit with room for JSON

@@ -56,7 +56,7 @@ func policyCommand() *cli.Command {
 				Description: `The input is either a policy input document ({"event", "signals", "user"}),
 as the engine gives the policy, or an event as the world platform sends it,
 which is classified first.`,
-				Flags: []cli.Flag{policiesFlag, &cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}},
+				Flags:  []cli.Flag{policiesFlag, &cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}},
 				Action: policyEval,
 			},
 			{
@@ -168,4 +168,3 @@ func printResult(c *cli.Context, r *engine.PolicyResult) {
 		fmt.Fprintf(c.App.Writer, "  %s\n    ko: %s\n    en: %s\n", rs.RuleID, rs.KO, rs.EN)
 	}
 }
-
