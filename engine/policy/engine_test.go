@@ -2,15 +2,23 @@ package policy
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/policies"
 )
 
 func loadRepoPolicies(t testing.TB) *Bundle {
 	t.Helper()
-	b, err := LoadFS(os.DirFS("../../policies"))
+	b, err := LoadFS(policies.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +33,280 @@ func chatInput(space engine.SpaceType, scores engine.Scores) *engine.PolicyInput
 			Sender: engine.Party{ID: "u1", Role: engine.RoleCitizen},
 		},
 		Signals: &engine.Signals{Scores: scores, Analysed: []string{"text"}},
+	}
+}
+
+// TestRegoPolicies runs every Rego test of the default bundle as a subtest.
+func TestRegoPolicies(t *testing.T) {
+	results, err := loadRepoPolicies(t).Test(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 50 {
+		t.Fatalf("only %d Rego tests found", len(results))
+	}
+	for _, r := range results {
+		t.Run(r.Package+"."+r.Name, func(t *testing.T) {
+			if !r.Pass {
+				t.Errorf("%s: %v", r.Location, r.Err)
+			}
+		})
+	}
+}
+
+// TestEveryPrincipleAggregated guards against a principle package whose
+// violations main.rego forgets to collect.
+func TestEveryPrincipleAggregated(t *testing.T) {
+	b := loadRepoPolicies(t)
+	main, err := fs.ReadFile(policies.FS, "main.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := regexp.MustCompile(`^data\.haechi\.principles\.(\w+)$`)
+	found := 0
+	for path, m := range b.Modules {
+		sub := pkg.FindStringSubmatch(m.Package.Path.String())
+		if sub == nil {
+			continue
+		}
+		found++
+		if !strings.Contains(string(main), "principles."+sub[1]+".violation") {
+			t.Errorf("%s: package %s is not collected in main.rego", path, sub[1])
+		}
+	}
+	if found < 6 {
+		t.Errorf("found %d principle packages, want at least 6", found)
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		in     *engine.PolicyInput
+		action engine.Action
+		rules  []string
+	}{
+		{"benign", chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0.1}), engine.ActionAllow, nil},
+		{"profanity", chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.9}), engine.ActionRedact, []string{"respect.profanity.redact"}},
+		{"hate", chatInput(engine.SpacePlaza, engine.Scores{engine.Hate: 0.8}), engine.ActionBlock, []string{"respect.hate.block", "respect.hate.hold"}},
+		{"self harm", chatInput(engine.SpaceLibrary, engine.Scores{engine.SelfHarm: 0.9}), engine.ActionEscalate, []string{"safety.self_harm.escalate"}},
+		{"scam in business", chatInput(engine.SpaceBusiness, engine.Scores{engine.Scam: 0.65}), engine.ActionBlock, []string{"prosperity.scam.block", "prosperity.scam.hold"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := e.Evaluate(ctx, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Action != tt.action || strings.Join(res.RuleIDs, ",") != strings.Join(tt.rules, ",") {
+				t.Errorf("got %s %v, want %s %v", res.Action, res.RuleIDs, tt.action, tt.rules)
+			}
+			if res.Revision != e.Revision() || len(res.Reasons) != len(res.RuleIDs) {
+				t.Errorf("revision %q reasons %d", res.Revision, len(res.Reasons))
+			}
+			for _, r := range res.Reasons {
+				if r.KO == "" || r.EN == "" {
+					t.Errorf("rule %s lacks a reason in both languages", r.RuleID)
+				}
+			}
+		})
+	}
+}
+
+// bundleWith returns the default bundle's files with some replaced.
+func bundleWith(t *testing.T, replace map[string]string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.FS, p)
+		m[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, src := range replace {
+		m[p] = &fstest.MapFile{Data: []byte(src)}
+	}
+	return m
+}
+
+func TestLoadRefusesBadRevisions(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := e.Revision()
+	tests := []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{"does not compile", map[string]string{"broken.rego": "package haechi.principles.broken\nviolation contains x if { x := data.haechi.lib.nonexistent_fn(1) }\n"}, "compile"},
+		{"fails its tests", map[string]string{"failing_test.rego": "package haechi.failing_test\ntest_always_fails if { false }\n"}, "tests failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := LoadFS(bundleWith(t, tt.files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Revision == good {
+				t.Fatal("a changed bundle kept the same revision")
+			}
+			err = e.Load(ctx, b)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Load error = %v, want %q", err, tt.wantErr)
+			}
+			if e.Revision() != good {
+				t.Errorf("revision changed to %s after a refused load", e.Revision())
+			}
+			if _, err := e.Evaluate(ctx, chatInput(engine.SpacePlaza, engine.Scores{})); err != nil {
+				t.Errorf("previous revision stopped serving: %v", err)
+			}
+		})
+	}
+	t.Run("does not parse", func(t *testing.T) {
+		_, err := LoadFS(bundleWith(t, map[string]string{"main.rego": "package haechi.main\ndecision := {"}))
+		if err == nil || !strings.Contains(err.Error(), "main.rego") {
+			t.Errorf("LoadFS error = %v, want a parse error naming main.rego", err)
+		}
+	})
+	t.Run("bad data", func(t *testing.T) {
+		_, err := LoadFS(bundleWith(t, map[string]string{"data.json": "{"}))
+		if err == nil || !strings.Contains(err.Error(), "data.json") {
+			t.Errorf("LoadFS error = %v, want an error naming data.json", err)
+		}
+	})
+}
+
+func TestRevisionIsContentHash(t *testing.T) {
+	a, b := loadRepoPolicies(t), loadRepoPolicies(t)
+	if a.Revision != b.Revision || len(a.Revision) != 16 {
+		t.Errorf("revisions %q and %q", a.Revision, b.Revision)
+	}
+}
+
+// TestSwapUnderLoad evaluates from many goroutines while revisions swap:
+// every evaluation must succeed and name one of the two revisions.
+func TestSwapUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	a := loadRepoPolicies(t)
+	b, err := LoadFS(bundleWith(t, map[string]string{"extra.rego": "package haechi.extra\nx := 1\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(ctx, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, err := prepare(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := prepare(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := e.Evaluate(ctx, chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.9}))
+				if err != nil || (res.Revision != a.Revision && res.Revision != b.Revision) || res.Action != engine.ActionRedact {
+					t.Errorf("evaluate during swap: %v %+v", err, res)
+					return
+				}
+			}
+		})
+	}
+	for i := range 200 {
+		if i%2 == 0 {
+			e.cur.Store(pb)
+		} else {
+			e.cur.Store(pa)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestWatchReloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches the file system")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, policies.FS); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "embed.go"))
+	b, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := make(chan string, 4)
+	e.OnSwap = func(rev string) { swapped <- rev }
+	go e.Watch(ctx, dir)
+	time.Sleep(200 * time.Millisecond) // let the watcher start
+
+	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.6})
+	if res, _ := e.Evaluate(ctx, in); res.Action != engine.ActionRedact {
+		t.Fatalf("before: %s", res.Action)
+	}
+	// Add a rule: the new revision must serve it.
+	rule := `package haechi.principles.content
+
+violation contains {"rule_id": "content.watch_test", "action": "hold", "principle": "fairness",
+	"value": "sustainable_prosperity", "severity": "low", "reason": {"ko": "시험", "en": "test"}} if {
+	"watch-test" in input.user.labels
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "watch_test_rule.rego"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-swapped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload after a rule was added")
+	}
+	in.User.Labels = []string{"watch-test"}
+	if res, _ := e.Evaluate(ctx, in); res.Action != engine.ActionHold || res.RuleIDs[0] != "content.watch_test" {
+		t.Errorf("after reload: %s %v, want the new rule to hold", res.Action, res.RuleIDs)
+	}
+	rev := e.Revision()
+	// A broken module is refused; the last good revision keeps serving.
+	if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package haechi.broken\nx := {"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * debounce)
+	select {
+	case r := <-swapped:
+		t.Fatalf("broken bundle was swapped in as %s", r)
+	case <-time.After(time.Second):
+	}
+	if e.Revision() != rev {
+		t.Errorf("revision changed to %s", e.Revision())
 	}
 }
 
