@@ -33,8 +33,9 @@ threshold(cat, level) := t * strictness if {
 
 # reached maps each category to the action levels its score reaches in this
 # space, as {cat: {level: true}}. It is computed once per evaluation and
-# only over categories with a score, so rules can test it with a plain
-# lookup such as lib.reached.insult.block.
+# only over categories with a score. Principles look their rules up by
+# category and level from it, so a message whose scores reach nothing
+# costs no rule evaluation at all.
 reached := {cat: levels |
 	some cat, s in input.signals.scores
 	s > 0

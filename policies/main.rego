@@ -18,12 +18,13 @@ low_confidence_voice if {
 	input.event.asr_confidence < config.voice.min_confidence_to_block
 }
 
-adjusted(v) := object.union(v, {"action": "hold", "downgraded_from": "block"}) if {
+downgraded(v) := object.union(v, {"action": "hold", "downgraded_from": "block"}) if {
 	v.action == "block"
-	low_confidence_voice
 } else := v
 
-fired contains adjusted(v) if some v in violations
+fired := {downgraded(v) | some v in violations} if low_confidence_voice
+
+else := violations
 
 default top_rank := 0
 
@@ -36,10 +37,9 @@ action := a if {
 
 # ordered lists fired rules most restrictive first, then by rule id, so the
 # decision is the same whatever order rules are evaluated in.
-ordered := [v |
-	some pair in sort([[0 - lib.action_rank[v.action], v.rule_id, v] | some v in fired])
-	v := pair[2]
-]
+ordered := [by_id[pair[1]] | some pair in sort([[0 - lib.action_rank[v.action], v.rule_id] | some v in fired])]
+
+by_id := {v.rule_id: v | some v in fired}
 
 top := ordered[0]
 

@@ -9,19 +9,31 @@ package haechi.principles.minors
 import data.haechi.config
 import data.haechi.lib
 
-violation contains {
-	"rule_id": "minors.sexual_minors.escalate",
-	"action": "escalate",
-	"category": "sexual_minors",
-	"principle": "responsibility_for_the_future",
-	"value": "safe_experience",
-	"severity": "critical",
-	"queue": "youth_safety",
-	"reason": {
-		"ko": "미성년자를 성적으로 다루는 내용으로 보여 차단하고 긴급 검토로 넘겼습니다.",
-		"en": "The message appears to sexualise minors; it was stopped and sent for urgent review.",
+# Rules that fire when a category's score reaches an action level of
+# data.json in the space (see lib.reached), by category and level.
+by_threshold := {
+	"sexual_minors": {
+		"escalate": {
+			"rule_id": "minors.sexual_minors.escalate",
+			"action": "escalate",
+			"category": "sexual_minors",
+			"principle": "responsibility_for_the_future",
+			"value": "safe_experience",
+			"severity": "critical",
+			"queue": "youth_safety",
+			"reason": {
+				"ko": "미성년자를 성적으로 다루는 내용으로 보여 차단하고 긴급 검토로 넘겼습니다.",
+				"en": "The message appears to sexualise minors; it was stopped and sent for urgent review.",
+			},
+		},
 	},
-} if lib.reached.sexual_minors.escalate
+}
+
+violation contains v if {
+	some cat, levels in lib.reached
+	some level, _ in levels
+	v := by_threshold[cat][level]
+}
 
 # minors_at_risk holds where the audience includes minors: the youth space,
 # or a direct message to a minor.

@@ -1,0 +1,77 @@
+package textsignals
+
+import (
+	"context"
+	"testing"
+
+	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/engine"
+)
+
+func newClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	lex, err := lexicon.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(lex, pii.New())
+}
+
+func TestClassifyText(t *testing.T) {
+	c := newClassifier(t)
+	tests := []struct {
+		name  string
+		text  string
+		cat   engine.Category
+		pii   engine.PIIType
+		clean bool
+	}{
+		{name: "obfuscated korean", text: "아 시1발 진짜", cat: engine.Profanity},
+		{name: "english leet", text: "you are a piece of sh1t", cat: engine.Profanity},
+		{name: "phone", text: "연락처는 010-2345-6789", pii: engine.PIIPhone},
+		{name: "benign", text: "시청 민원실은 몇 층인가요?", clean: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.ClassifyText(context.Background(), engine.TextInput{Text: tt.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lex := res.Sources[SourceLexicon]
+			switch {
+			case tt.clean:
+				if len(lex) != 0 || len(res.PII) != 0 {
+					t.Errorf("benign text scored %v pii %v", lex, res.PII)
+				}
+			case tt.cat != "":
+				if lex[tt.cat] < 0.5 || len(res.Terms) == 0 {
+					t.Errorf("scores %v terms %v, want %s", lex, res.Terms, tt.cat)
+				}
+			case tt.pii != "":
+				if len(res.PII) != 1 || res.PII[0].Type != tt.pii {
+					t.Errorf("pii %v, want %s", res.PII, tt.pii)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkClassifyText(b *testing.B) {
+	c := newClassifier(b)
+	ctx := context.Background()
+	for _, bc := range []struct{ name, text string }{
+		{"typical", "오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요"},
+		{"profanity", "아 시1발 대기줄 왜 이렇게 길어"},
+		{"english", "Does anyone know when the library opens tomorrow?"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.ClassifyText(ctx, engine.TextInput{Text: bc.text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
