@@ -57,8 +57,10 @@ reaches(s, t) if s >= t - tolerance
 # over holds when cat's score reaches level's threshold.
 over(cat, level) if reached[cat][level]
 
-# severity levels, for ordering.
+# severity levels, for ordering, and their names by rank.
 severity_rank := {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+severity_names := ["none", "low", "medium", "high", "critical"]
 
 # action precedence: escalate > block > hold > redact > allow.
 action_rank := {"allow": 0, "redact": 1, "hold": 2, "block": 3, "escalate": 4}

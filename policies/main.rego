@@ -26,49 +26,23 @@ fired := {downgraded(v) | some v in violations} if low_confidence_voice
 
 else := violations
 
-default top_rank := 0
-
-top_rank := max({lib.action_rank[v.action] | some v in fired})
-
-action := a if {
-	some a, r in lib.action_rank
-	r == top_rank
-}
-
 # ordered lists fired rules most restrictive first, then by rule id, so the
 # decision is the same whatever order rules are evaluated in.
-ordered := [by_id[pair[1]] | some pair in sort([[0 - lib.action_rank[v.action], v.rule_id] | some v in fired])]
+ordered := [by_id[key[1]] | some key in sort([[0 - lib.action_rank[v.action], v.rule_id] | some v in fired])]
 
 by_id := {v.rule_id: v | some v in fired}
 
+# top is the rule that decides the action; it names the principle.
 top := ordered[0]
 
-default principle := ""
+severity := lib.severity_names[max({lib.severity_rank[v.severity] | some v in fired})]
 
-principle := top.principle
-
-default value := ""
-
-value := top.value
-
-default severity := "none"
-
-severity := s if {
-	m := max({lib.severity_rank[v.severity] | some v in fired})
-	some s, r in lib.severity_rank
-	r == m
-}
-
-# queue is where a person reviews the content: a rule's own queue wins,
-# else the default queue for the action.
-default queue := ""
-
+# queue is where a person reviews the content: the first queue named by a
+# rule with the deciding action, else the default queue for that action.
 queue := q if {
-	qs := [v.queue | some v in ordered; lib.action_rank[v.action] == top_rank; v.queue]
+	qs := [v.queue | some v in ordered; v.action == top.action; v.queue]
 	q := qs[0]
-} else := q if {
-	q := object.get(config.queues, action, "")
-}
+} else := object.get(config.queues, top.action, "")
 
 redact := {
 	"pii": sort({t | some v in fired; some t in object.get(v, ["redact", "pii"], [])}),
@@ -90,11 +64,11 @@ default decision := {
 }
 
 decision := {
-	"action": action,
+	"action": top.action,
 	"categories": sort({v.category | some v in fired; v.category}),
 	"rule_ids": [v.rule_id | some v in ordered],
-	"principle": principle,
-	"value": value,
+	"principle": top.principle,
+	"value": top.value,
 	"severity": severity,
 	"queue": queue,
 	"redact": redact,

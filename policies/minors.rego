@@ -9,23 +9,19 @@ package haechi.principles.minors
 import data.haechi.config
 import data.haechi.lib
 
-# Rules that fire when a category's score reaches an action level of
-# data.json in the space (see lib.reached), by category and level.
-by_threshold := {
-	"sexual_minors": {
-		"escalate": {
-			"rule_id": "minors.sexual_minors.escalate",
-			"action": "escalate",
-			"category": "sexual_minors",
-			"principle": "responsibility_for_the_future",
-			"value": "safe_experience",
-			"severity": "critical",
-			"queue": "youth_safety",
-			"reason": {
-				"ko": "미성년자를 성적으로 다루는 내용으로 보여 차단하고 긴급 검토로 넘겼습니다.",
-				"en": "The message appears to sexualise minors; it was stopped and sent for urgent review.",
-			},
-		},
+# by_threshold.<category>.<level> is the rule that fires when the category's
+# score reaches that action level of data.json in the space (lib.reached).
+by_threshold.sexual_minors.escalate := {
+	"rule_id": "minors.sexual_minors.escalate",
+	"action": "escalate",
+	"category": "sexual_minors",
+	"principle": "responsibility_for_the_future",
+	"value": "safe_experience",
+	"severity": "critical",
+	"queue": "youth_safety",
+	"reason": {
+		"ko": "미성년자를 성적으로 다루는 내용으로 보여 차단하고 긴급 검토로 넘겼습니다.",
+		"en": "The message appears to sexualise minors; it was stopped and sent for urgent review.",
 	},
 }
 

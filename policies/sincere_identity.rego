@@ -9,30 +9,29 @@ unverified if lib.sender_role in {"citizen", "business"}
 
 # by_level holds the rules for each action level the impersonation score
 # reaches; they apply only to senders whose official role is not verified.
-by_level := {
-	"hold": {
-		"rule_id": "identity.impersonation.hold",
-		"action": "hold",
-		"category": "impersonation",
-		"principle": "authenticity",
-		"value": "sincere_identity",
-		"severity": "medium",
-		"reason": {
-			"ko": "공무원이나 운영자를 사칭하는 것으로 보여 검토를 기다립니다.",
-			"en": "The message appears to pose as city staff or an operator and awaits review.",
-		},
+by_level["hold"] := {
+	"rule_id": "identity.impersonation.hold",
+	"action": "hold",
+	"category": "impersonation",
+	"principle": "authenticity",
+	"value": "sincere_identity",
+	"severity": "medium",
+	"reason": {
+		"ko": "공무원이나 운영자를 사칭하는 것으로 보여 검토를 기다립니다.",
+		"en": "The message appears to pose as city staff or an operator and awaits review.",
 	},
-	"block": {
-		"rule_id": "identity.impersonation.block",
-		"action": "block",
-		"category": "impersonation",
-		"principle": "authenticity",
-		"value": "sincere_identity",
-		"severity": "high",
-		"reason": {
-			"ko": "공무원이나 운영자를 사칭하는 메시지라 차단되었습니다.",
-			"en": "The message was blocked for posing as city staff or an operator.",
-		},
+}
+
+by_level["block"] := {
+	"rule_id": "identity.impersonation.block",
+	"action": "block",
+	"category": "impersonation",
+	"principle": "authenticity",
+	"value": "sincere_identity",
+	"severity": "high",
+	"reason": {
+		"ko": "공무원이나 운영자를 사칭하는 메시지라 차단되었습니다.",
+		"en": "The message was blocked for posing as city staff or an operator.",
 	},
 }
 

@@ -4,48 +4,44 @@ package haechi.principles.sustainable_prosperity
 
 import data.haechi.lib
 
-# Rules that fire when a category's score reaches an action level of
-# data.json in the space (see lib.reached), by category and level.
-by_threshold := {
-	"scam": {
-		"hold": {
-			"rule_id": "prosperity.scam.hold",
-			"action": "hold",
-			"category": "scam",
-			"principle": "fairness",
-			"value": "sustainable_prosperity",
-			"severity": "medium",
-			"reason": {
-				"ko": "사기나 불법 거래로 의심되는 내용이 있어 검토를 기다립니다.",
-				"en": "The message may be a scam or illegal trade and awaits review.",
-			},
-		},
-		"block": {
-			"rule_id": "prosperity.scam.block",
-			"action": "block",
-			"category": "scam",
-			"principle": "fairness",
-			"value": "sustainable_prosperity",
-			"severity": "high",
-			"reason": {
-				"ko": "사기 또는 불법 거래 권유로 판단되어 차단되었습니다.",
-				"en": "The message was blocked as a scam or an offer of illegal trade.",
-			},
-		},
+# by_threshold.<category>.<level> is the rule that fires when the category's
+# score reaches that action level of data.json in the space (lib.reached).
+by_threshold.scam.hold := {
+	"rule_id": "prosperity.scam.hold",
+	"action": "hold",
+	"category": "scam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "medium",
+	"reason": {
+		"ko": "사기나 불법 거래로 의심되는 내용이 있어 검토를 기다립니다.",
+		"en": "The message may be a scam or illegal trade and awaits review.",
 	},
-	"spam": {
-		"hold": {
-			"rule_id": "prosperity.spam.hold",
-			"action": "hold",
-			"category": "spam",
-			"principle": "fairness",
-			"value": "sustainable_prosperity",
-			"severity": "low",
-			"reason": {
-				"ko": "광고성 도배로 보여 검토를 기다립니다.",
-				"en": "The message looks like spam and awaits review.",
-			},
-		},
+}
+
+by_threshold.scam.block := {
+	"rule_id": "prosperity.scam.block",
+	"action": "block",
+	"category": "scam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "high",
+	"reason": {
+		"ko": "사기 또는 불법 거래 권유로 판단되어 차단되었습니다.",
+		"en": "The message was blocked as a scam or an offer of illegal trade.",
+	},
+}
+
+by_threshold.spam.hold := {
+	"rule_id": "prosperity.spam.hold",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "광고성 도배로 보여 검토를 기다립니다.",
+		"en": "The message looks like spam and awaits review.",
 	},
 }
 
