@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -102,18 +101,99 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // decodeResult reads the decision document. It is strict: a policy that
 // returns a malformed decision is an error, never an allow.
 func decodeResult(v any) (*engine.PolicyResult, error) {
-	// The decision is small; a JSON round trip keeps this strict and short,
-	// and costs little beside evaluation.
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("decision: %w", err)
+	d := decoder{}
+	obj := d.object(v, "decision")
+	res := &engine.PolicyResult{
+		Action:    engine.Action(d.str(obj, "action", true)),
+		Principle: d.str(obj, "principle", false),
+		Value:     d.str(obj, "value", false),
+		Severity:  d.str(obj, "severity", false),
+		Queue:     d.str(obj, "queue", false),
 	}
-	var res engine.PolicyResult
-	if err := json.Unmarshal(b, &res); err != nil {
-		return nil, fmt.Errorf("decision is malformed: %w", err)
+	for _, c := range d.array(obj, "categories") {
+		res.Categories = append(res.Categories, engine.Category(d.string(c, "categories[]")))
 	}
-	if res.Action == "" {
-		return nil, fmt.Errorf("decision has no action")
+	for _, r := range d.array(obj, "rule_ids") {
+		res.RuleIDs = append(res.RuleIDs, d.string(r, "rule_ids[]"))
 	}
-	return &res, nil
+	for _, r := range d.array(obj, "reasons") {
+		ro := d.object(r, "reasons[]")
+		res.Reasons = append(res.Reasons, engine.Reason{
+			RuleID: d.str(ro, "rule_id", true), KO: d.str(ro, "ko", true), EN: d.str(ro, "en", true),
+		})
+	}
+	for _, f := range d.array(obj, "fired") {
+		fo := d.object(f, "fired[]")
+		res.Fired = append(res.Fired, engine.FiredRule{
+			RuleID:         d.str(fo, "rule_id", true),
+			Action:         engine.Action(d.str(fo, "action", true)),
+			Category:       engine.Category(d.str(fo, "category", false)),
+			Principle:      d.str(fo, "principle", false),
+			Value:          d.str(fo, "value", false),
+			Severity:       d.str(fo, "severity", false),
+			Queue:          d.str(fo, "queue", false),
+			DowngradedFrom: engine.Action(d.str(fo, "downgraded_from", false)),
+		})
+	}
+	if ro, ok := obj["redact"]; ok {
+		red := d.object(ro, "redact")
+		for _, t := range d.array(red, "pii") {
+			res.Redact.PII = append(res.Redact.PII, engine.PIIType(d.string(t, "redact.pii[]")))
+		}
+		for _, c := range d.array(red, "categories") {
+			res.Redact.Categories = append(res.Redact.Categories, engine.Category(d.string(c, "redact.categories[]")))
+		}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decision is malformed: %w", d.err)
+	}
+	return res, nil
+}
+
+// decoder reads OPA's Go values, remembering the first type mismatch.
+type decoder struct{ err error }
+
+func (d *decoder) fail(field, want string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s: want %s", field, want)
+	}
+}
+
+func (d *decoder) object(v any, field string) map[string]any {
+	o, ok := v.(map[string]any)
+	if !ok {
+		d.fail(field, "an object")
+	}
+	return o
+}
+
+func (d *decoder) array(o map[string]any, field string) []any {
+	v, ok := o[field]
+	if !ok {
+		return nil
+	}
+	a, ok := v.([]any)
+	if !ok {
+		d.fail(field, "an array")
+	}
+	return a
+}
+
+func (d *decoder) string(v any, field string) string {
+	s, ok := v.(string)
+	if !ok {
+		d.fail(field, "a string")
+	}
+	return s
+}
+
+func (d *decoder) str(o map[string]any, field string, required bool) string {
+	v, ok := o[field]
+	if !ok {
+		if required {
+			d.fail(field, "a string (required)")
+		}
+		return ""
+	}
+	return d.string(v, field)
 }
