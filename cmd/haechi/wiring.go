@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -87,6 +86,3 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	}, nil
 }
 
-// exitError is an error that has already been reported in detail; main only
-// needs to exit non-zero.
-var errReported = errors.New("failed (see above)")
