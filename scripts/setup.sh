@@ -33,8 +33,43 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# ONNX Runtime's shared library for classifiers/onnxrt. It is taken from the
+# npm package onnxruntime-node, which ships it prebuilt: `npm pack` only
+# downloads the tarball (never `npm install` it: its install script fetches
+# from hosts this machine cannot reach). Skipped when the file is already
+# there with the expected checksum.
+ORT_NPM_VERSION=1.30.0
+ORT_LIB_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ORT_LIB=.deps/onnxruntime/libonnxruntime.so.1
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+need_onnxruntime() (
+	# A subshell, so the EXIT trap cleans up the temporary directory.
+	if [ -f "$ORT_LIB" ] && [ "$(sha256_of "$ORT_LIB")" = "$ORT_LIB_SHA256" ]; then
+		return 0
+	fi
+	command -v npm >/dev/null 2>&1 || apt_install npm
+	log "fetching ONNX Runtime from onnxruntime-node@$ORT_NPM_VERSION"
+	tmp="$(mktemp -d)"
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_NPM_VERSION" >/dev/null)
+	tar -xzf "$tmp/onnxruntime-node-$ORT_NPM_VERSION.tgz" -C "$tmp" \
+		package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	got="$(sha256_of "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")"
+	if [ "$got" != "$ORT_LIB_SHA256" ]; then
+		log "libonnxruntime.so.1 from onnxruntime-node@$ORT_NPM_VERSION has sha256 $got, want $ORT_LIB_SHA256: refusing to install it"
+		exit 1
+	fi
+	mkdir -p "$(dirname "$ORT_LIB")"
+	install -m 0644 "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_LIB.tmp"
+	mv -f "$ORT_LIB.tmp" "$ORT_LIB"
+	log "installed $ORT_LIB"
+)
+
 need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+need_onnxruntime
 log "downloading Go modules"
 go mod download
 log "ready"

@@ -44,6 +44,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			classifyCommand(),
 			policyCommand(),
 			benchCommand(),
+			trainCommand(),
+			evalCommand(),
 		},
 		// Errors are printed once, by main; urfave/cli must not exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},

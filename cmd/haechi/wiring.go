@@ -9,7 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textsignals"
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/policy"
@@ -35,6 +37,32 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+var textModelFlag = &cli.StringFlag{
+	Name:    "text-model",
+	Value:   "classifiers/models/text/manifest.json",
+	Usage:   "manifest of the ONNX text model",
+	EnvVars: []string{"HAECHI_TEXT_MODEL"},
+}
+
+var onnxLibFlag = &cli.StringFlag{
+	Name:    "onnxruntime-lib",
+	Usage:   "path of libonnxruntime.so.1 (default: $HAECHI_ONNXRUNTIME_LIB or .deps/onnxruntime/ as scripts/setup.sh leaves it)",
+	EnvVars: []string{onnxrt.LibEnv},
+}
+
+// openTextModel starts ONNX Runtime and opens the text model named by the
+// flags; either failing stops the command at start-up with the reason.
+func openTextModel(c *cli.Context) (*textmodel.ORTModel, error) {
+	lib := c.String("onnxruntime-lib")
+	if lib == "" {
+		lib = onnxrt.DefaultLibPath()
+	}
+	if err := onnxrt.Init(lib); err != nil {
+		return nil, err
+	}
+	return textmodel.Open(c.String("text-model"))
 }
 
 var policiesFlag = &cli.StringFlag{
