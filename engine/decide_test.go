@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bufio"
+	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textsignals"
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/policy"
@@ -18,8 +21,12 @@ import (
 	"github.com/haechi-tns/haechi/policies"
 )
 
-// newPipeline wires the real engine: default policies, lexicon and PII.
-func newPipeline(t testing.TB) *engine.Pipeline {
+// newPipeline wires the real engine: default policies, lexicon, PII and
+// the committed text model on ONNX Runtime.
+func newPipeline(t testing.TB) *engine.Pipeline { return newPipelineWith(t, true) }
+
+// newPipelineWith wires the engine with or without the text model.
+func newPipelineWith(t testing.TB, withModel bool) *engine.Pipeline {
 	t.Helper()
 	ctx := context.Background()
 	b, err := policy.LoadFS(policies.FS)
@@ -34,7 +41,22 @@ func newPipeline(t testing.TB) *engine.Pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.NewPipeline(pe, engine.WithTextClassifiers(textsignals.New(lex, pii.New())))
+	var opts []textsignals.Option
+	if withModel {
+		if err := onnxrt.Init(onnxrt.DefaultLibPath()); err != nil {
+			t.Fatal(err)
+		}
+		model, err := textmodel.Open("../classifiers/models/text/manifest.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, textsignals.WithModel(model))
+	}
+	text, err := textsignals.New(lex, pii.New(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.NewPipeline(pe, engine.WithTextClassifiers(text))
 }
 
 type fixture struct {
@@ -72,17 +94,35 @@ func chatEvent(id, text, lang string, space engine.SpaceType) *engine.Event {
 
 // TestBenignFixturesAllowed: ordinary messages, including ones that mention
 // regions, religions, nationalities or genders, or that contain abusive
-// substrings across words, must be delivered untouched.
+// substrings across words, must be delivered untouched. The rule-based
+// signals (lexicon, PII) must never flag them; with the learned model at
+// most 1 % may be flagged (the model card's false-positive figure), and
+// those are listed.
 func TestBenignFixturesAllowed(t *testing.T) {
-	p := newPipeline(t)
-	for _, f := range readFixtures(t, "text/benign.jsonl") {
-		d, err := p.Decide(context.Background(), chatEvent(f.ID, f.Text, f.Lang, engine.SpacePlaza))
-		if err != nil {
-			t.Fatalf("%s: %v", f.ID, err)
-		}
-		if d.Action != engine.ActionAllow {
-			t.Errorf("%s %q: %s by %v, want allow", f.ID, f.Text, d.Action, d.RuleIDs)
-		}
+	for _, withModel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("model=%v", withModel), func(t *testing.T) {
+			p := newPipelineWith(t, withModel)
+			fixtures := readFixtures(t, "text/benign.jsonl")
+			flagged := 0
+			for _, f := range fixtures {
+				d, err := p.Decide(context.Background(), chatEvent(f.ID, f.Text, f.Lang, engine.SpacePlaza))
+				if err != nil {
+					t.Fatalf("%s: %v", f.ID, err)
+				}
+				if d.Action == engine.ActionAllow {
+					continue
+				}
+				flagged++
+				if withModel {
+					t.Logf("false positive %s %q: %s by %v", f.ID, f.Text, d.Action, d.RuleIDs)
+				} else {
+					t.Errorf("%s %q: %s by %v, want allow", f.ID, f.Text, d.Action, d.RuleIDs)
+				}
+			}
+			if rate := float64(flagged) / float64(len(fixtures)); rate > 0.01 {
+				t.Errorf("%d of %d benign messages flagged (%.1f %%), want at most 1 %%", flagged, len(fixtures), 100*rate)
+			}
+		})
 	}
 }
 

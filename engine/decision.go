@@ -99,6 +99,10 @@ type PolicyResult struct {
 	Queue    string      `json:"queue,omitempty"`
 	Redact   Redaction   `json:"redact"`
 	Fired    []FiredRule `json:"fired"`
+	// Evidence is each category's score on the policy's scale, combining
+	// rule-based scores with learned models' probabilities as the policy
+	// weighed them.
+	Evidence Scores `json:"evidence,omitempty"`
 	// Revision is the content hash of the policy bundle that decided.
 	Revision string `json:"revision"`
 }
@@ -132,8 +136,10 @@ type Decision struct {
 	// when Action is redact.
 	RedactedText string `json:"redacted_text,omitempty"`
 	// Scores, PII and Terms are the evidence, without content: categories,
-	// scores, types and offsets.
+	// scores, types and offsets. Scores are the rule-based sources';
+	// Evidence adds the learned models as the policy weighed them.
 	Scores         Scores            `json:"scores"`
+	Evidence       Scores            `json:"evidence,omitempty"`
 	PII            []PIISpan         `json:"pii,omitempty"`
 	Terms          []TermSpan        `json:"terms,omitempty"`
 	HashMatches    []HashMatch       `json:"hash_matches,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -87,7 +88,7 @@ func (p *Pipeline) ModelVersions() map[string]string {
 // Signals runs the classifiers on an event and returns what they found,
 // without asking the policy. Classify tools and policy replays use it.
 func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
-	sig := &Signals{Scores: make(Scores, 4), Analysed: make([]string, 0, 2)}
+	sig := &Signals{Scores: make(Scores, 4), Analysed: make([]string, 0, 2), Lang: primaryLang(ev.Lang)}
 	if text := ev.Text(); text != "" {
 		if len(p.text) == 0 {
 			return nil, errors.New("engine: no text classifier configured")
@@ -99,6 +100,15 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 				return nil, fmt.Errorf("engine: classify text (%s): %w", c.Name(), err)
 			}
 			sig.addSources(res.Sources)
+			for name, probs := range res.Models {
+				if sig.Models == nil {
+					sig.Models = make(map[string]Scores, len(res.Models))
+				}
+				sig.Models[name] = probs
+			}
+			if sig.Lang == "" {
+				sig.Lang = res.Lang
+			}
 			sig.PII = append(sig.PII, res.PII...)
 			sig.Terms = append(sig.Terms, res.Terms...)
 		}
@@ -115,7 +125,9 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 		}
 		sig.Analysed = append(sig.Analysed, "image")
 	}
-	var toxic float64
+	// A classifier may score toxic itself; the overall score is never below
+	// any abuse category's.
+	toxic := sig.Scores[Toxic]
 	for _, c := range AbuseCategories {
 		toxic = max(toxic, sig.Scores[c])
 	}
@@ -169,6 +181,7 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		Reasons:        res.Reasons,
 		Queue:          res.Queue,
 		Scores:         sig.Scores,
+		Evidence:       res.Evidence,
 		PII:            sig.PII,
 		HashMatches:    sig.HashMatches,
 		Fired:          res.Fired,
@@ -186,6 +199,16 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		d.RedactedText = Redact(ev.Text(), sig, res.Redact)
 	}
 	return d, nil
+}
+
+// primaryLang reduces a language tag to its primary subtag ("ko-KR" → "ko").
+func primaryLang(tag string) string {
+	for i, r := range tag {
+		if r == '-' || r == '_' {
+			return strings.ToLower(tag[:i])
+		}
+	}
+	return strings.ToLower(tag)
 }
 
 func policyEvent(ev *Event) PolicyEvent {

@@ -45,9 +45,16 @@ type TextInput struct {
 // detector inside the classifier ("lexicon", "model"), so that policy can
 // weigh them separately.
 type TextResult struct {
+	// Lang is the language the classifier recognised ("ko", "en"), or
+	// empty when it could not tell.
+	Lang    string
 	Sources map[string]Scores
-	PII     []PIISpan
-	Terms   []TermMatch
+	// Models holds the probabilities of learned models, by model name.
+	// They are not on the policy's score scale: policy compares them with
+	// the thresholds it holds for each model (data.models.<name>).
+	Models map[string]Scores
+	PII    []PIISpan
+	Terms  []TermMatch
 }
 
 // TextClassifier scores text. Implementations are safe for concurrent use;
@@ -77,16 +84,23 @@ type ImageClassifier interface {
 // Signals is everything the classifiers found about one event: the
 // evidence the policy decides on.
 type Signals struct {
-	// Scores holds, per category, the highest score any source gave.
+	// Scores holds, per category, the highest score any rule-based source
+	// (lexicon, hash banks) gave.
 	Scores Scores `json:"scores"`
-	// Sources holds the scores of each source separately.
-	Sources     map[string]Scores `json:"sources,omitempty"`
+	// Sources holds the scores of each rule-based source separately.
+	Sources map[string]Scores `json:"sources,omitempty"`
+	// Models holds learned models' probabilities, by model name; see
+	// TextResult.Models.
+	Models      map[string]Scores `json:"models,omitempty"`
 	PII         []PIISpan         `json:"pii,omitempty"`
 	Terms       []TermMatch       `json:"terms,omitempty"`
 	HashMatches []HashMatch       `json:"hash_matches,omitempty"`
 	// Analysed lists what was examined: "text", "image". An image event
 	// whose image was not analysed must not be treated as harmless.
 	Analysed []string `json:"analysed"`
+	// Lang is the text's language: the event's own if it names one, else
+	// what the text classifier recognised. Model thresholds depend on it.
+	Lang string `json:"lang,omitempty"`
 }
 
 func (s *Signals) addSources(src map[string]Scores) {

@@ -9,5 +9,5 @@ import "embed"
 
 // FS is the default bundle.
 //
-//go:embed *.rego data.json
+//go:embed *.rego data.json models/data.json
 var FS embed.FS

@@ -12,8 +12,37 @@ space_type := input.event.space.type
 
 sender_role := input.event.sender.role
 
-# score returns the combined score of a category, 0 when absent.
-score(cat) := object.get(input.signals.scores, cat, 0)
+# score returns a category's evidence, 0 when absent.
+score(cat) := object.get(evidence, cat, 0)
+
+# evidence is each category's score on the policy's scale: the highest of
+# the rule-based score (lexicon, hash banks) and the text model's
+# probability mapped through the model's own threshold, so that the
+# threshold chosen for the model (data.models.text, written by
+# `haechi train text`) lands at 0.5 and 1 stays 1.
+evidence := object.union(input.signals.scores, {cat: s |
+	some cat, p in text_model
+	s := max([object.get(input.signals.scores, cat, 0), model_scale(p, model_threshold(cat))])
+})
+
+default text_model := {}
+
+text_model := input.signals.models.text
+
+model_lang := l if {
+	l := input.signals.lang
+	l in {"ko", "en"}
+} else := "all"
+
+model_threshold(cat) := t if {
+	t := data.models.text.thresholds[cat][model_lang]
+} else := t if {
+	t := data.models.text.thresholds[cat].all
+} else := 0.5
+
+model_scale(p, t) := (0.5 * p) / t if {
+	p < t
+} else := 0.5 + ((0.5 * (p - t)) / (1 - t))
 
 # strictness scales every threshold down for repeat offenders.
 default strictness := 1
@@ -37,7 +66,7 @@ threshold(cat, level) := t * strictness if {
 # category and level from it, so a message whose scores reach nothing
 # costs no rule evaluation at all.
 reached := {cat: levels |
-	some cat, s in input.signals.scores
+	some cat, s in evidence
 	s > 0
 	levels := {level: true | some level, _ in levels_of(cat); reaches(s, threshold(cat, level))}
 	count(levels) > 0

@@ -50,7 +50,7 @@ redact := {
 }
 
 # When no rule fires the content is allowed.
-default decision := {
+decision := {
 	"action": "allow",
 	"categories": [],
 	"rule_ids": [],
@@ -61,7 +61,8 @@ default decision := {
 	"redact": {"pii": [], "categories": []},
 	"reasons": [],
 	"fired": [],
-}
+	"evidence": lib.evidence,
+} if count(fired) == 0
 
 decision := {
 	"action": top.action,
@@ -74,4 +75,5 @@ decision := {
 	"redact": redact,
 	"reasons": [{"rule_id": v.rule_id, "ko": v.reason.ko, "en": v.reason.en} | some v in ordered],
 	"fired": [object.remove(v, ["reason", "redact"]) | some v in ordered],
+	"evidence": lib.evidence,
 } if count(fired) > 0

@@ -17,6 +17,7 @@ test_empty_signals_allow if {
 		"redact": {"pii": [], "categories": []},
 		"reasons": [],
 		"fired": [],
+		"evidence": {},
 	}
 }
 

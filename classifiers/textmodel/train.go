@@ -37,7 +37,7 @@ type TrainConfig struct {
 // DefaultTrain is the configuration the committed model was trained with.
 var DefaultTrain = TrainConfig{
 	Features: DefaultFeatures, Dim: 32, Hidden: 64, Epochs: 3,
-	EmbeddingLR: 0.01, DenseLR: 0.0005, MaxPosWeight: 4, Dropout: 0.3, InitScale: 0.01,
+	EmbeddingLR: 0.01, DenseLR: 0.0005, MaxPosWeight: 1.5, Dropout: 0.3, InitScale: 0.01,
 	ChecksPerEpoch: 4, Seed: 20261122,
 }
 

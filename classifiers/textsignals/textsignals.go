@@ -1,14 +1,17 @@
 // Package textsignals is Haechi's text classifier: it normalises a message
-// once, then runs the lexicon and the PII detector over it, and reports
-// scores per source so that policy can weigh each on its own.
+// once, then runs the lexicon, the PII detector and, when one is loaded,
+// the learned text model over it, and reports scores per source so that
+// policy can weigh each on its own.
 package textsignals
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -16,36 +19,90 @@ import (
 // Source names, as they appear in Signals.Sources and in policies.
 const (
 	SourceLexicon = "lexicon"
-	SourcePII     = "pii"
+	// ModelName is the text model's name in Signals.Models and in
+	// policies (data.models.text).
+	ModelName = "text"
 )
 
-// Classifier implements engine.TextClassifier with the lexicon and the PII
-// detector. It is safe for concurrent use.
-type Classifier struct {
-	lex   *lexicon.Lexicon
-	pii   *pii.Detector
-	texts sync.Pool // *textnorm.Text, reused between calls
+// Model is a text model that scores feature bags in batches;
+// *textmodel.ORTModel implements it.
+type Model interface {
+	Predict(ids [][]int32, weights [][]float32) ([][]float32, error)
+	Manifest() *textmodel.Manifest
 }
 
-// New builds a classifier from a lexicon and a PII detector.
-func New(lex *lexicon.Lexicon, det *pii.Detector) *Classifier {
-	return &Classifier{
-		lex:   lex,
-		pii:   det,
-		texts: sync.Pool{New: func() any { return new(textnorm.Text) }},
+// Classifier implements engine.TextClassifier. It is safe for concurrent
+// use.
+type Classifier struct {
+	lex     *lexicon.Lexicon
+	pii     *pii.Detector
+	model   Model
+	feat    textmodel.FeatureConfig
+	heads   []engine.Category
+	version string
+	work    sync.Pool // *work, reused between calls
+}
+
+// work is one call's scratch space.
+type work struct {
+	text textnorm.Text
+	bag  textmodel.Bag
+	ids  [1][]int32
+	wts  [1][]float32
+}
+
+// Option configures a Classifier.
+type Option func(*Classifier) error
+
+// WithModel adds a learned model as the "model" source. Its heads must be
+// categories of the taxonomy.
+func WithModel(m Model) Option {
+	return func(c *Classifier) error {
+		man := m.Manifest()
+		feat, err := man.FeatureConfig()
+		if err != nil {
+			return err
+		}
+		c.heads = make([]engine.Category, len(man.Heads))
+		for i, h := range man.Heads {
+			if !engine.Category(h).Valid() {
+				return fmt.Errorf("textsignals: model head %q is not a category", h)
+			}
+			c.heads[i] = engine.Category(h)
+		}
+		c.model, c.feat = m, feat
+		c.version += "+model-" + man.Name + "-" + man.Version
+		return nil
 	}
+}
+
+// New builds a classifier from a lexicon, a PII detector and options.
+func New(lex *lexicon.Lexicon, det *pii.Detector, opts ...Option) (*Classifier, error) {
+	c := &Classifier{
+		lex:     lex,
+		pii:     det,
+		version: "lexicon-" + lex.Version(),
+		work:    sync.Pool{New: func() any { return new(work) }},
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // Name identifies the classifier in decisions.
 func (c *Classifier) Name() string { return "text" }
 
-// Version identifies the lexicon the classifier uses.
-func (c *Classifier) Version() string { return "lexicon-" + c.lex.Version() }
+// Version identifies the lexicon and model the classifier uses.
+func (c *Classifier) Version() string { return c.version }
 
 // ClassifyText scores one text.
 func (c *Classifier) ClassifyText(_ context.Context, in engine.TextInput) (engine.TextResult, error) {
-	t := c.texts.Get().(*textnorm.Text)
-	defer c.texts.Put(t)
+	w := c.work.Get().(*work)
+	defer c.work.Put(w)
+	t := &w.text
 	t.Reset(in.Text)
 
 	terms := c.lex.Match(t, nil)
@@ -54,9 +111,44 @@ func (c *Classifier) ClassifyText(_ context.Context, in engine.TextInput) (engin
 		lex.Raise(m.Category, m.Weight)
 	}
 	res := engine.TextResult{
+		Lang:    detectLang(t),
 		Sources: map[string]engine.Scores{SourceLexicon: lex},
 		Terms:   terms,
 		PII:     c.pii.Detect(in.Text),
 	}
+	if c.model != nil {
+		c.feat.Featurize(t, &w.bag)
+		w.ids[0], w.wts[0] = w.bag.IDs, w.bag.Weights
+		probs, err := c.model.Predict(w.ids[:], w.wts[:])
+		if err != nil {
+			return engine.TextResult{}, fmt.Errorf("textsignals: model: %w", err)
+		}
+		scores := make(engine.Scores, len(c.heads))
+		for i, h := range c.heads {
+			scores[h] = float64(probs[0][i])
+		}
+		res.Models = map[string]engine.Scores{ModelName: scores}
+	}
 	return res, nil
+}
+
+// detectLang tells Korean from English by the letters of the normalised
+// text: Korean if Hangul letters are at least as many as Latin ones.
+func detectLang(t *textnorm.Text) string {
+	hangul, latin := 0, 0
+	for _, r := range t.Letters() {
+		switch {
+		case r >= 0xAC00 && r <= 0xD7A3, r >= 0x3131 && r <= 0x318E:
+			hangul++
+		case r >= 'a' && r <= 'z':
+			latin++
+		}
+	}
+	switch {
+	case hangul > 0 && hangul >= latin:
+		return "ko"
+	case latin > 0:
+		return "en"
+	}
+	return ""
 }

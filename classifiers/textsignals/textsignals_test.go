@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/engine"
 )
 
@@ -15,22 +17,36 @@ func newClassifier(t testing.TB) *Classifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(lex, pii.New())
+	if err := onnxrt.Init(onnxrt.DefaultLibPath()); err != nil {
+		t.Fatal(err)
+	}
+	model, err := textmodel.Open("../models/text/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { model.Close() })
+	c, err := New(lex, pii.New(), WithModel(model))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestClassifyText(t *testing.T) {
 	c := newClassifier(t)
 	tests := []struct {
-		name  string
-		text  string
-		cat   engine.Category
-		pii   engine.PIIType
-		clean bool
+		name      string
+		text      string
+		cat       engine.Category
+		pii       engine.PIIType
+		clean     bool
+		modelOnly bool
 	}{
 		{name: "obfuscated korean", text: "아 시1발 진짜", cat: engine.Profanity},
 		{name: "english leet", text: "you are a piece of sh1t", cat: engine.Profanity},
 		{name: "phone", text: "연락처는 010-2345-6789", pii: engine.PIIPhone},
 		{name: "benign", text: "시청 민원실은 몇 층인가요?", clean: true},
+		{name: "self harm for the model", text: "요즘 다 끝내고 싶어 그냥 사라지고 싶다", cat: engine.SelfHarm, modelOnly: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,10 +55,18 @@ func TestClassifyText(t *testing.T) {
 				t.Fatal(err)
 			}
 			lex := res.Sources[SourceLexicon]
+			model := res.Models[ModelName]
+			if len(model) != len(textmodel.Heads) {
+				t.Errorf("model scores %v, want one per head", model)
+			}
 			switch {
 			case tt.clean:
-				if len(lex) != 0 || len(res.PII) != 0 {
-					t.Errorf("benign text scored %v pii %v", lex, res.PII)
+				if len(lex) != 0 || len(res.PII) != 0 || model["toxic"] > 0.3 {
+					t.Errorf("benign text scored %v model %v pii %v", lex, model, res.PII)
+				}
+			case tt.modelOnly:
+				if model[tt.cat] < 0.5 {
+					t.Errorf("model %s = %.3f, want at least 0.5 (all: %v)", tt.cat, model[tt.cat], model)
 				}
 			case tt.cat != "":
 				if lex[tt.cat] < 0.5 || len(res.Terms) == 0 {

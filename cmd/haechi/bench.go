@@ -31,13 +31,12 @@ func benchCommand() *cli.Command {
 messages in fixtures/text, for a fixed time at each goroutine count, and
 prints throughput and latency percentiles. Use --cpus 1 to hold the process
 to one core.`,
-			Flags: []cli.Flag{
-				policiesFlag,
+			Flags: engineFlags(
 				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
-			},
+			),
 			Action: benchDecide,
 		}},
 	}

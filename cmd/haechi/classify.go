@@ -27,10 +27,9 @@ where flagged says an abuse category (anything but personal information) is
 over its threshold, and action is what the serving policy does with the text
 as a chat message in a plaza. Output order follows input order. A line that
 cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
-		Flags: []cli.Flag{
-			policiesFlag,
+		Flags: engineFlags(
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "texts classified in parallel"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {
@@ -191,11 +190,22 @@ func classifyLine(c *cli.Context, k *core, n int, line []byte, tooLong bool) lin
 	if err != nil {
 		return fail(err.Error())
 	}
-	out.Scores = make(map[string]float64, len(engine.TextCategories)+1)
-	for _, cat := range engine.TextCategories {
-		out.Scores[string(cat)] = round4(d.Scores[cat])
+	// Scores are the evidence as the policy weighed it: rule-based scores
+	// and the text model's probabilities on one scale, where 0.5 is the
+	// model's threshold for the text's language.
+	evidence := d.Evidence
+	if evidence == nil {
+		evidence = d.Scores
 	}
-	out.Scores[string(engine.Toxic)] = round4(d.Scores[engine.Toxic])
+	out.Scores = make(map[string]float64, len(engine.TextCategories)+1)
+	toxic := evidence[engine.Toxic]
+	for _, cat := range engine.TextCategories {
+		out.Scores[string(cat)] = round4(evidence[cat])
+		if slices.Contains(engine.AbuseCategories, cat) {
+			toxic = max(toxic, evidence[cat])
+		}
+	}
+	out.Scores[string(engine.Toxic)] = round4(toxic)
 	out.Flagged = slices.ContainsFunc(d.Fired, func(f engine.FiredRule) bool {
 		return f.Category != "" && f.Category != engine.PIICategory
 	})

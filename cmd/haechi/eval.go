@@ -41,7 +41,7 @@ func evalText(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	model, err := openTextModel(c)
+	model, err := openTextModel(configFrom(c))
 	if err != nil {
 		return err
 	}

@@ -21,13 +21,12 @@ func moderateCommand() *cli.Command {
 decision as JSON. With --text, builds a chat event from the flags instead:
 
    haechi moderate --text "시1발 뭐야" --space youth`,
-		Flags: []cli.Flag{
-			policiesFlag,
+		Flags: engineFlags(
 			&cli.StringFlag{Name: "text", Usage: "moderate this chat text instead of reading an event"},
 			&cli.StringFlag{Name: "space", Value: "plaza", Usage: "space type for --text"},
 			&cli.StringFlag{Name: "role", Value: "citizen", Usage: "sender role for --text"},
 			&cli.StringFlag{Name: "lang", Usage: "language for --text"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {

@@ -56,7 +56,7 @@ func policyCommand() *cli.Command {
 				Description: `The input is either a policy input document ({"event", "signals", "user"}),
 as the engine gives the policy, or an event as the world platform sends it,
 which is classified first.`,
-				Flags:  []cli.Flag{policiesFlag, &cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}},
+				Flags:  engineFlags(&cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}),
 				Action: policyEval,
 			},
 			{

@@ -27,11 +27,10 @@ func serveCommand() *cli.Command {
 /readyz and /metrics. With --policies, the folder is watched and a changed
 bundle that compiles and passes its tests replaces the serving one while
 traffic flows; a bundle that fails is refused and the old one keeps serving.`,
-		Flags: []cli.Flag{
-			policiesFlag,
+		Flags: engineFlags(
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen address", EnvVars: []string{"HAECHI_ADDR"}},
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {

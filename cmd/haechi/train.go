@@ -31,6 +31,7 @@ manifest.json and report.json. Training is deterministic.`,
 				&cli.StringSliceFlag{Name: "seeds", Value: cli.NewStringSlice("fixtures/seed/seed.jsonl"), Usage: "Haechi's labelled seed files"},
 				&cli.StringFlag{Name: "out", Value: "classifiers/models/text", Usage: "where to write the model"},
 				&cli.StringFlag{Name: "heldout", Usage: "also write the test split as labelled JSON lines here (keep it outside the repository)"},
+				&cli.StringFlag{Name: "policy-data", Value: "policies/models/data.json", Usage: "policy data file that receives the model's thresholds as defaults"},
 				&cli.IntFlag{Name: "epochs", Value: textmodel.DefaultTrain.Epochs},
 			},
 			Action: trainText,
@@ -72,6 +73,11 @@ func trainText(c *cli.Context) error {
 	if err := os.WriteFile(filepath.Join(c.String("out"), "report.json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
+	if path := c.String("policy-data"); path != "" {
+		if err := writePolicyData(path, filepath.Join(c.String("out"), "manifest.json")); err != nil {
+			return err
+		}
+	}
 	if path := c.String("heldout"); path != "" {
 		if err := writeHeldout(path, examples); err != nil {
 			return err
@@ -80,6 +86,24 @@ func trainText(c *cli.Context) error {
 	textmodel.SortMetrics(rep.Test)
 	printMetrics(c.App.Writer, "test split (never trained or tuned on)", rep.Test)
 	return nil
+}
+
+// writePolicyData writes the model's identity and thresholds where the
+// policies read them (data.models.text), so a retrained model's thresholds
+// become the policy's defaults.
+func writePolicyData(path, manifestPath string) error {
+	man, err := textmodel.LoadManifest(manifestPath)
+	if err != nil {
+		return err
+	}
+	doc := map[string]any{"text": map[string]any{
+		"name": man.Name, "version": man.Version, "sha256": man.SHA256, "thresholds": man.Thresholds,
+	}}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // writeHeldout writes the test split in the format eval text reads.

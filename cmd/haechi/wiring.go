@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,6 +24,10 @@ type Config struct {
 	// PolicyDir is a policy bundle folder; empty means the bundle compiled
 	// into the binary.
 	PolicyDir string
+	// TextModel is the text model's manifest.
+	TextModel string
+	// ONNXLib is the ONNX Runtime library; empty means the default place.
+	ONNXLib string
 }
 
 // Validate checks the configuration before anything starts.
@@ -39,11 +44,49 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// repoTextModel is where the committed text model lives in the repository.
+const repoTextModel = "classifiers/models/text/manifest.json"
+
 var textModelFlag = &cli.StringFlag{
 	Name:    "text-model",
-	Value:   "classifiers/models/text/manifest.json",
-	Usage:   "manifest of the ONNX text model",
+	Usage:   "manifest of the ONNX text model (default: " + repoTextModel + " in the checkout haechi runs from)",
 	EnvVars: []string{"HAECHI_TEXT_MODEL"},
+}
+
+// engineFlags are the flags of every command that builds the engine.
+func engineFlags(extra ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{policiesFlag, textModelFlag, onnxLibFlag}, extra...)
+}
+
+// findInCheckout looks for rel in the working directory and its parents,
+// then beside the executable and its parents, so that commands run from
+// anywhere in a checkout (tests run in their package folder) find the
+// committed files. It returns rel itself when nothing is found, so the
+// error names the path that was expected.
+func findInCheckout(rel string) string {
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			starts = append(starts, filepath.Dir(exe))
+		}
+	}
+	for _, dir := range starts {
+		for {
+			p := filepath.Join(dir, rel)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return rel
 }
 
 var onnxLibFlag = &cli.StringFlag{
@@ -53,16 +96,41 @@ var onnxLibFlag = &cli.StringFlag{
 }
 
 // openTextModel starts ONNX Runtime and opens the text model named by the
-// flags; either failing stops the command at start-up with the reason.
-func openTextModel(c *cli.Context) (*textmodel.ORTModel, error) {
-	lib := c.String("onnxruntime-lib")
+// configuration; either failing stops the command at start-up with the
+// reason and how to fix it.
+func openTextModel(cfg Config) (*textmodel.ORTModel, error) {
+	lib := cfg.ONNXLib
 	if lib == "" {
 		lib = onnxrt.DefaultLibPath()
 	}
 	if err := onnxrt.Init(lib); err != nil {
 		return nil, err
 	}
-	return textmodel.Open(c.String("text-model"))
+	path := cfg.TextModel
+	if path == "" {
+		path = findInCheckout(repoTextModel)
+	}
+	m, err := textmodel.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the model is committed under classifiers/models/text; --text-model names another)", err)
+	}
+	return m, nil
+}
+
+// checkModelThresholds refuses a policy bundle whose model thresholds
+// (data.models.text) were written for another model than the one loaded:
+// its thresholds would mean nothing for this model's probabilities.
+func checkModelThresholds(b *policy.Bundle, man *textmodel.Manifest) error {
+	models, _ := b.Data["models"].(map[string]any)
+	text, _ := models["text"].(map[string]any)
+	sum, _ := text["sha256"].(string)
+	switch {
+	case text == nil:
+		return fmt.Errorf("policy bundle %s has no data.models.text for the text model's thresholds (haechi train text writes policies/models/data.json)", b.Revision)
+	case sum != man.SHA256:
+		return fmt.Errorf("policy bundle %s holds thresholds for text model %.12s, but model %.12s is loaded: copy the thresholds of %s into the bundle's models/data.json (haechi train text --policy-data does it)", b.Revision, sum, man.SHA256, man.Name)
+	}
+	return nil
 }
 
 var policiesFlag = &cli.StringFlag{
@@ -72,7 +140,7 @@ var policiesFlag = &cli.StringFlag{
 }
 
 func configFrom(c *cli.Context) Config {
-	return Config{PolicyDir: c.String("policies")}
+	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib")}
 }
 
 // core is the decision engine and its parts.
@@ -107,10 +175,19 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := textsignals.New(lex, pii.New())
+	model, err := openTextModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkModelThresholds(b, model.Manifest()); err != nil {
+		return nil, err
+	}
+	text, err := textsignals.New(lex, pii.New(), textsignals.WithModel(model))
+	if err != nil {
+		return nil, err
+	}
 	return &core{
 		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text)),
 		policy:   pe,
 	}, nil
 }
-

@@ -16,7 +16,9 @@ import (
 
 type deciderFunc func(*engine.Event) (*engine.Decision, error)
 
-func (f deciderFunc) Decide(_ context.Context, ev *engine.Event) (*engine.Decision, error) { return f(ev) }
+func (f deciderFunc) Decide(_ context.Context, ev *engine.Event) (*engine.Decision, error) {
+	return f(ev)
+}
 
 const event = `{"id":"e1","kind":"chat","world":"w","space":{"id":"s1","type":"plaza"},
  "sender":{"id":"u1","role":"citizen"},"sent_at":"2026-11-22T09:00:00Z","chat":{"text":"안녕"}}`

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -37,6 +38,11 @@ func inputValue(in *engine.PolicyInput) ast.Value {
 			sources.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
 		}
 		signals.Insert(ast.StringTerm("sources"), ast.NewTerm(sources))
+		models := ast.NewObject()
+		for name, sc := range s.Models {
+			models.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
+		}
+		signals.Insert(ast.StringTerm("models"), ast.NewTerm(models))
 		pii := make([]*ast.Term, len(s.PII))
 		for i, p := range s.PII {
 			pii[i] = ast.ObjectTerm(
@@ -63,6 +69,7 @@ func inputValue(in *engine.PolicyInput) ast.Value {
 			analysed[i] = ast.StringTerm(a)
 		}
 		signals.Insert(ast.StringTerm("analysed"), ast.ArrayTerm(analysed...))
+		signals.Insert(ast.StringTerm("lang"), ast.StringTerm(s.Lang))
 	}
 
 	labels := make([]*ast.Term, len(in.User.Labels))
@@ -135,6 +142,13 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 			DowngradedFrom: engine.Action(d.str(fo, "downgraded_from", false)),
 		})
 	}
+	if ev, ok := obj["evidence"]; ok {
+		eo := d.object(ev, "evidence")
+		res.Evidence = make(engine.Scores, len(eo))
+		for c, v := range eo {
+			res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+		}
+	}
 	if ro, ok := obj["redact"]; ok {
 		red := d.object(ro, "redact")
 		for _, t := range d.array(red, "pii") {
@@ -177,6 +191,23 @@ func (d *decoder) array(o map[string]any, field string) []any {
 		d.fail(field, "an array")
 	}
 	return a
+}
+
+func (d *decoder) number(v any, field string) float64 {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			d.fail(field, "a number")
+		}
+		return f
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	d.fail(field, "a number")
+	return 0
 }
 
 func (d *decoder) string(v any, field string) string {
