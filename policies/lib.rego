@@ -16,33 +16,17 @@ sender_role := input.event.sender.role
 score(cat) := object.get(evidence, cat, 0)
 
 # evidence is each category's score on the policy's scale: the highest of
-# the rule-based score (lexicon, hash banks) and the text model's
-# probability mapped through the model's own threshold, so that the
-# threshold chosen for the model (data.models.text, written by
-# `haechi train text`) lands at 0.5 and 1 stays 1.
-evidence := object.union(input.signals.scores, {cat: s |
-	some cat, p in text_model
-	s := max([object.get(input.signals.scores, cat, 0), model_scale(p, model_threshold(cat))])
-})
+# the rule-based score (lexicon, hash banks) and each learned model's
+# probability mapped through the model's threshold for the text's language
+# (data.models.<name>.thresholds, written by `haechi train text`), so that
+# the model's operating point lands at 0.5 and 1 stays 1. The engine
+# computes it with those thresholds (Rego arithmetic is too slow for every
+# message); inputs without it fall back to the rule-based scores.
+default evidence := {}
 
-default text_model := {}
+evidence := input.signals.evidence
 
-text_model := input.signals.models.text
-
-model_lang := l if {
-	l := input.signals.lang
-	l in {"ko", "en"}
-} else := "all"
-
-model_threshold(cat) := t if {
-	t := data.models.text.thresholds[cat][model_lang]
-} else := t if {
-	t := data.models.text.thresholds[cat].all
-} else := 0.5
-
-model_scale(p, t) := (0.5 * p) / t if {
-	p < t
-} else := 0.5 + ((0.5 * (p - t)) / (1 - t))
+evidence := input.signals.scores if not input.signals.evidence
 
 # strictness scales every threshold down for repeat offenders.
 default strictness := 1
@@ -54,18 +38,31 @@ strictness := config.repeat_offender.threshold_factor if {
 # threshold is the score at which cat reaches level in this space: the
 # space type's own value where data.json has one, else the default, scaled
 # by strictness; never if neither sets the level.
-threshold(cat, level) := t * strictness if {
+threshold(cat, level) := scaled(t) if {
 	t := config.thresholds.spaces[space_type][cat][level]
-} else := t * strictness if {
+} else := scaled(t) if {
 	t := config.thresholds.default[cat][level]
 } else := never
 
-# reached maps each category to the action levels its score reaches in this
-# space, as {cat: {level: true}}. It is computed once per evaluation and
-# only over categories with a score. Principles look their rules up by
+# scaled applies strictness; arithmetic is slow in OPA, so only when needed.
+scaled(t) := t if strictness == 1
+
+else := t * strictness
+
+# reached maps each category to the action levels its evidence reaches in
+# this space, as {cat: {level: true}}. Principles look their rules up by
 # category and level from it, so a message whose scores reach nothing
 # costs no rule evaluation at all.
-reached := {cat: levels |
+reached := input.signals.reached
+
+reached := computed_reached if not input.signals.reached
+
+# computed_reached is the definition of reached. The engine computes the
+# same in Go from this bundle's data (engine/policy/evidence.go, held to
+# agree with this rule by a test) and sends it as signals.reached, because
+# OPA's decimal arithmetic makes comparing every score against every level
+# cost more than the rest of the decision.
+computed_reached := {cat: levels |
 	some cat, s in evidence
 	s > 0
 	levels := {level: true | some level, _ in levels_of(cat); reaches(s, threshold(cat, level))}
@@ -77,11 +74,17 @@ levels_of(cat) := object.union(
 	object.get(config.thresholds.spaces, [space_type, cat], {}),
 )
 
-# tolerance absorbs rounding in scaled thresholds: OPA computes 0.6 * 0.75
-# as 0.45000000000000000002, which a score of 0.45 must still reach.
+# tolerance absorbs rounding in thresholds scaled for repeat offenders: OPA
+# computes 0.6 * 0.8 as 0.48000000000000000002, which a score of 0.48 must
+# still reach.
 tolerance := 0.000001
 
-reaches(s, t) if s >= t - tolerance
+reaches(s, t) if s >= t
+
+reaches(s, t) if {
+	strictness != 1
+	s >= t - tolerance
+}
 
 # over holds when cat's score reaches level's threshold.
 over(cat, level) if reached[cat][level]

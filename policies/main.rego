@@ -61,7 +61,6 @@ decision := {
 	"redact": {"pii": [], "categories": []},
 	"reasons": [],
 	"fired": [],
-	"evidence": lib.evidence,
 } if count(fired) == 0
 
 decision := {
@@ -75,5 +74,4 @@ decision := {
 	"redact": redact,
 	"reasons": [{"rule_id": v.rule_id, "ko": v.reason.ko, "en": v.reason.en} | some v in ordered],
 	"fired": [object.remove(v, ["reason", "redact"]) | some v in ordered],
-	"evidence": lib.evidence,
 } if count(fired) > 0

@@ -17,7 +17,6 @@ test_empty_signals_allow if {
 		"redact": {"pii": [], "categories": []},
 		"reasons": [],
 		"fired": [],
-		"evidence": {},
 	}
 }
 

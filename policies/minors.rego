@@ -1,8 +1,8 @@
 # Responsibility for the future: extra protection of children and teens.
 # Sexual content involving minors is escalated everywhere; in the youth
 # space and in direct messages to minors, adults may not trade contact
-# details; sexual content in a direct message to a minor is escalated at a
-# quarter below the usual hold threshold (grooming). Public posts in the
+# details; sexual content in a direct message to a minor is escalated at
+# the lower "to_minor" level of data.json (grooming). Public posts in the
 # youth space are covered by its stricter thresholds in data.json.
 package haechi.principles.minors
 
@@ -76,5 +76,5 @@ violation contains {
 } if {
 	lib.minor(input.event.recipient)
 	adult_or_unknown
-	lib.reaches(lib.score("sexual"), lib.threshold("sexual", "hold") * 0.75)
+	lib.reached.sexual.to_minor
 }

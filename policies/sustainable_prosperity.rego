@@ -51,7 +51,8 @@ violation contains v if {
 	v := by_threshold[cat][level]
 }
 
-# A bank account next to scam language is how money leaves victims.
+# A bank account next to scam language is how money leaves victims: it is
+# stopped at a lower scam score (the "account" level of data.json).
 violation contains {
 	"rule_id": "prosperity.scam.account",
 	"action": "block",
@@ -66,5 +67,5 @@ violation contains {
 } if {
 	lib.has_pii
 	"bank_account" in lib.pii_types
-	lib.reaches(lib.score("scam"), lib.threshold("scam", "hold") * 0.75)
+	lib.reached.scam.account
 }

@@ -21,6 +21,12 @@ const Query = "data.haechi.main.decision"
 type prepared struct {
 	bundle *Bundle
 	query  rego.PreparedEvalQuery
+	models modelThresholds
+	floor  float64 // see evidenceFloor
+	// graded holds the categories data.json gives thresholds for; only
+	// they can reach a level.
+	graded map[engine.Category]bool
+	levels *levels
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -86,7 +92,27 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: compile revision %s: %w", b.Revision, err)
 	}
-	return &prepared{bundle: b, query: pq}, nil
+	models, err := readModelThresholds(b.Data)
+	if err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
+	lv, err := readLevels(b.Data)
+	if err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
+	return &prepared{bundle: b, query: pq, models: models, floor: evidenceFloor(b.Data), graded: gradedCategories(b.Data), levels: lv}, nil
+}
+
+// candidates is the evidence that can reach a level: graded categories at
+// or above the floor.
+func (p *prepared) candidates(evidence engine.Scores) engine.Scores {
+	out := make(engine.Scores, 4)
+	for c, v := range evidence {
+		if v > 0 && v >= p.floor && p.graded[c] {
+			out[c] = v
+		}
+	}
+	return out
 }
 
 // Revision returns the serving revision.
@@ -98,7 +124,9 @@ func (e *Engine) Bundle() *Bundle { return e.cur.Load().bundle }
 // Evaluate runs the serving revision on one input.
 func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.PolicyResult, error) {
 	p := e.cur.Load()
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in)))
+	evidence := p.models.evidence(in.Signals)
+	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in, evidence, reached)))
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
@@ -110,5 +138,6 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		return nil, fmt.Errorf("policy: revision %s: %w", p.bundle.Revision, err)
 	}
 	res.Revision = p.bundle.Revision
+	res.Evidence = evidence
 	return res, nil
 }

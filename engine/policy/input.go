@@ -12,7 +12,14 @@ import (
 
 // inputValue builds the policy input as an OPA value directly; going
 // through JSON or map[string]any would cost more than the evaluation.
-func inputValue(in *engine.PolicyInput) ast.Value {
+//
+// signals.evidence is the scores combined with the models' probabilities
+// with the revision's model thresholds (see modelThresholds.evidence);
+// rules decide on it.
+//
+// signals.reached holds the action levels the evidence reaches, as
+// lib.reached in the policy defines them (see levels.reached).
+func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engine.Category][]string) ast.Value {
 	ev := in.Event
 	event := ast.NewObject(
 		item("id", ast.String(ev.ID)),
@@ -38,11 +45,21 @@ func inputValue(in *engine.PolicyInput) ast.Value {
 			sources.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
 		}
 		signals.Insert(ast.StringTerm("sources"), ast.NewTerm(sources))
-		models := ast.NewObject()
+		modelProbs := ast.NewObject()
 		for name, sc := range s.Models {
-			models.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
+			modelProbs.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
 		}
-		signals.Insert(ast.StringTerm("models"), ast.NewTerm(models))
+		signals.Insert(ast.StringTerm("models"), ast.NewTerm(modelProbs))
+		signals.Insert(ast.StringTerm("evidence"), ast.NewTerm(scores(evidence)))
+		rv := ast.NewObject()
+		for c, lvls := range reached {
+			lo := ast.NewObject()
+			for _, l := range lvls {
+				lo.Insert(ast.StringTerm(l), ast.BooleanTerm(true))
+			}
+			rv.Insert(ast.StringTerm(string(c)), ast.NewTerm(lo))
+		}
+		signals.Insert(ast.StringTerm("reached"), ast.NewTerm(rv))
 		pii := make([]*ast.Term, len(s.PII))
 		for i, p := range s.PII {
 			pii[i] = ast.ObjectTerm(
