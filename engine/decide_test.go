@@ -2,10 +2,10 @@ package engine_test
 
 import (
 	"bufio"
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
