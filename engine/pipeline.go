@@ -88,7 +88,7 @@ func (p *Pipeline) ModelVersions() map[string]string {
 // Signals runs the classifiers on an event and returns what they found,
 // without asking the policy. Classify tools and policy replays use it.
 func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
-	sig := &Signals{Scores: make(Scores, 4), Analysed: make([]string, 0, 2), Lang: primaryLang(ev.Lang)}
+	sig := newSignals(ev)
 	if text := ev.Text(); text != "" {
 		if len(p.text) == 0 {
 			return nil, errors.New("engine: no text classifier configured")
@@ -99,21 +99,88 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 			if err != nil {
 				return nil, fmt.Errorf("engine: classify text (%s): %w", c.Name(), err)
 			}
-			sig.addSources(res.Sources)
-			for name, probs := range res.Models {
-				if sig.Models == nil {
-					sig.Models = make(map[string]Scores, len(res.Models))
-				}
-				sig.Models[name] = probs
-			}
-			if sig.Lang == "" {
-				sig.Lang = res.Lang
-			}
-			sig.PII = append(sig.PII, res.PII...)
-			sig.Terms = append(sig.Terms, res.Terms...)
+			sig.addText(res)
 		}
 		sig.Analysed = append(sig.Analysed, "text")
 	}
+	return p.finishSignals(ctx, ev, sig)
+}
+
+// SignalsBatch runs the classifiers on several events, scoring their texts
+// in one batch where a classifier supports it. Events must be valid.
+func (p *Pipeline) SignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, error) {
+	sigs := make([]*Signals, len(evs))
+	var ins []TextInput
+	var idx []int
+	for i, ev := range evs {
+		sigs[i] = newSignals(ev)
+		if text := ev.Text(); text != "" {
+			ins = append(ins, TextInput{Text: text, Lang: ev.Lang})
+			idx = append(idx, i)
+		}
+	}
+	if len(ins) > 0 {
+		if len(p.text) == 0 {
+			return nil, errors.New("engine: no text classifier configured")
+		}
+		for _, c := range p.text {
+			var results []TextResult
+			if bc, ok := c.(BatchTextClassifier); ok {
+				var err error
+				if results, err = bc.ClassifyTexts(ctx, ins); err != nil {
+					return nil, fmt.Errorf("engine: classify texts (%s): %w", c.Name(), err)
+				}
+				if len(results) != len(ins) {
+					return nil, fmt.Errorf("engine: classify texts (%s): %d results for %d texts", c.Name(), len(results), len(ins))
+				}
+			} else {
+				results = make([]TextResult, len(ins))
+				for j, in := range ins {
+					res, err := c.ClassifyText(ctx, in)
+					if err != nil {
+						return nil, fmt.Errorf("engine: classify text (%s): %w", c.Name(), err)
+					}
+					results[j] = res
+				}
+			}
+			for j, res := range results {
+				sigs[idx[j]].addText(res)
+			}
+		}
+		for _, i := range idx {
+			sigs[i].Analysed = append(sigs[i].Analysed, "text")
+		}
+	}
+	for i, ev := range evs {
+		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return sigs, nil
+}
+
+func newSignals(ev *Event) *Signals {
+	return &Signals{Scores: make(Scores, 4), Analysed: make([]string, 0, 2), Lang: primaryLang(ev.Lang)}
+}
+
+// addText merges one text classifier's result.
+func (sig *Signals) addText(res TextResult) {
+	sig.addSources(res.Sources)
+	for name, probs := range res.Models {
+		if sig.Models == nil {
+			sig.Models = make(map[string]Scores, len(res.Models))
+		}
+		sig.Models[name] = probs
+	}
+	if sig.Lang == "" {
+		sig.Lang = res.Lang
+	}
+	sig.PII = append(sig.PII, res.PII...)
+	sig.Terms = append(sig.Terms, res.Terms...)
+}
+
+// finishSignals runs the image classifiers and derives the toxic score.
+func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
 	if ev.Image != nil && len(p.images) > 0 {
 		for _, c := range p.images {
 			res, err := c.ClassifyImage(ctx, ev.Image)

@@ -68,6 +68,14 @@ type TextClassifier interface {
 	ClassifyText(ctx context.Context, in TextInput) (TextResult, error)
 }
 
+// BatchTextClassifier is a TextClassifier that can score several texts at
+// once, more cheaply than one by one (a learned model runs one batch).
+// ClassifyTexts returns one result per input, in order.
+type BatchTextClassifier interface {
+	TextClassifier
+	ClassifyTexts(ctx context.Context, ins []TextInput) ([]TextResult, error)
+}
+
 // ImageResult is what one image classifier found.
 type ImageResult struct {
 	Sources     map[string]Scores

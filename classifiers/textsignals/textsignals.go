@@ -102,34 +102,70 @@ func (c *Classifier) Version() string { return c.version }
 func (c *Classifier) ClassifyText(_ context.Context, in engine.TextInput) (engine.TextResult, error) {
 	w := c.work.Get().(*work)
 	defer c.work.Put(w)
-	t := &w.text
-	t.Reset(in.Text)
-
-	terms := c.lex.Match(t, nil)
-	lex := make(engine.Scores, len(terms))
-	for _, m := range terms {
-		lex.Raise(m.Category, m.Weight)
-	}
-	res := engine.TextResult{
-		Lang:    detectLang(t),
-		Sources: map[string]engine.Scores{SourceLexicon: lex},
-		Terms:   terms,
-		PII:     c.pii.Detect(in.Text),
-	}
+	res := c.rules(&w.text, in.Text)
 	if c.model != nil {
-		c.feat.Featurize(t, &w.bag)
+		c.feat.Featurize(&w.text, &w.bag)
 		w.ids[0], w.wts[0] = w.bag.IDs, w.bag.Weights
 		probs, err := c.model.Predict(w.ids[:], w.wts[:])
 		if err != nil {
 			return engine.TextResult{}, fmt.Errorf("textsignals: model: %w", err)
 		}
-		scores := make(engine.Scores, len(c.heads))
-		for i, h := range c.heads {
-			scores[h] = float64(probs[0][i])
-		}
-		res.Models = map[string]engine.Scores{ModelName: scores}
+		res.Models = c.modelScores(probs[0])
 	}
 	return res, nil
+}
+
+// ClassifyTexts scores several texts, running the model once on the whole
+// batch; it implements engine.BatchTextClassifier.
+func (c *Classifier) ClassifyTexts(_ context.Context, ins []engine.TextInput) ([]engine.TextResult, error) {
+	out := make([]engine.TextResult, len(ins))
+	ids := make([][]int32, len(ins))
+	wts := make([][]float32, len(ins))
+	w := c.work.Get().(*work)
+	defer c.work.Put(w)
+	for i, in := range ins {
+		out[i] = c.rules(&w.text, in.Text)
+		if c.model != nil {
+			c.feat.Featurize(&w.text, &w.bag)
+			ids[i] = append([]int32(nil), w.bag.IDs...)
+			wts[i] = append([]float32(nil), w.bag.Weights...)
+		}
+	}
+	if c.model == nil || len(ins) == 0 {
+		return out, nil
+	}
+	probs, err := c.model.Predict(ids, wts)
+	if err != nil {
+		return nil, fmt.Errorf("textsignals: model: %w", err)
+	}
+	for i := range out {
+		out[i].Models = c.modelScores(probs[i])
+	}
+	return out, nil
+}
+
+// rules normalises text into t and runs the lexicon and PII detector.
+func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
+	t.Reset(text)
+	terms := c.lex.Match(t, nil)
+	lex := make(engine.Scores, len(terms))
+	for _, m := range terms {
+		lex.Raise(m.Category, m.Weight)
+	}
+	return engine.TextResult{
+		Lang:    detectLang(t),
+		Sources: map[string]engine.Scores{SourceLexicon: lex},
+		Terms:   terms,
+		PII:     c.pii.Detect(text),
+	}
+}
+
+func (c *Classifier) modelScores(probs []float32) map[string]engine.Scores {
+	scores := make(engine.Scores, len(c.heads))
+	for i, h := range c.heads {
+		scores[h] = float64(probs[i])
+	}
+	return map[string]engine.Scores{ModelName: scores}
 }
 
 // detectLang tells Korean from English by the letters of the normalised

@@ -73,31 +73,52 @@ type classifyOutput struct {
 // escapes and the other fields.
 const maxLineBytes = engine.MaxTextBytes*6 + 4096
 
-// classifyStream classifies lines with several workers and writes results
-// in input order. It returns how many lines failed.
+// classifyBatch is how many lines a worker classifies together: the text
+// model runs once per batch.
+const classifyBatch = 32
+
+// inputLine is one line of input.
+type inputLine struct {
+	n       int
+	line    []byte
+	tooLong bool
+}
+
+// classifyStream classifies lines in batches with several workers and
+// writes results in input order. It returns how many lines failed.
 func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, workers int) (int, error) {
 	type job struct {
-		n       int
-		line    []byte
-		tooLong bool
-		res     chan lineResult
+		lines []inputLine
+		res   chan []lineResult
 	}
-	jobs := make(chan job, workers*64)
-	order := make(chan chan lineResult, workers*64)
+	jobs := make(chan job, workers*4)
+	order := make(chan chan []lineResult, workers*4)
 	readErr := make(chan error, 1)
 
 	go func() {
 		defer close(jobs)
 		defer close(order)
 		r := bufio.NewReaderSize(in, 1<<16)
+		var batch []inputLine
+		flush := func() {
+			if len(batch) == 0 {
+				return
+			}
+			res := make(chan []lineResult, 1)
+			order <- res
+			jobs <- job{lines: batch, res: res}
+			batch = nil
+		}
 		for n := 1; ; n++ {
 			line, tooLong, err := readLine(r)
 			if tooLong || len(bytes.TrimSpace(line)) > 0 {
-				res := make(chan lineResult, 1)
-				order <- res
-				jobs <- job{n: n, line: line, tooLong: tooLong, res: res}
+				batch = append(batch, inputLine{n: n, line: line, tooLong: tooLong})
+				if len(batch) == classifyBatch {
+					flush()
+				}
 			}
 			if err != nil {
+				flush()
 				if errors.Is(err, io.EOF) {
 					err = nil
 				}
@@ -109,19 +130,20 @@ func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, worker
 	for range workers {
 		go func() {
 			for j := range jobs {
-				j.res <- classifyLine(c, k, j.n, j.line, j.tooLong)
+				j.res <- classifyLines(c, k, j.lines)
 			}
 		}()
 	}
 	w := bufio.NewWriterSize(out, 1<<16)
 	failed := 0
 	for res := range order {
-		r := <-res
-		if r.failed {
-			failed++
-		}
-		if _, err := w.Write(r.line); err != nil {
-			return failed, err
+		for _, r := range <-res {
+			if r.failed {
+				failed++
+			}
+			if _, err := w.Write(r.line); err != nil {
+				return failed, err
+			}
 		}
 	}
 	if err := <-readErr; err != nil {
@@ -155,41 +177,83 @@ type lineResult struct {
 	failed bool
 }
 
-func classifyLine(c *cli.Context, k *core, n int, line []byte, tooLong bool) lineResult {
-	out := classifyOutput{PII: []engine.PIISpan{}}
-	fail := func(msg string) lineResult {
-		if out.ID == "" {
-			out.ID = "line-" + strconv.Itoa(n)
+// classifyLines classifies a batch of lines: each is parsed and checked
+// on its own, the valid ones are scored together, and each is decided by
+// the policy as a chat message in a plaza.
+func classifyLines(c *cli.Context, k *core, lines []inputLine) []lineResult {
+	out := make([]lineResult, len(lines))
+	var evs []*engine.Event
+	var idx []int
+	for i, l := range lines {
+		ev, res, ok := parseLine(c, l)
+		if !ok {
+			out[i] = res
+			continue
 		}
-		fmt.Fprintf(c.App.ErrWriter, "haechi classify: line %d: %s\n", n, msg)
-		b, _ := json.Marshal(map[string]string{"id": out.ID, "error": msg})
-		return lineResult{line: append(b, '\n'), failed: true}
+		evs = append(evs, ev)
+		idx = append(idx, i)
 	}
-	if tooLong {
-		return fail(fmt.Sprintf("line is longer than %d bytes", maxLineBytes))
+	if len(evs) == 0 {
+		return out
 	}
-	if !utf8.Valid(line) {
-		return fail("line is not valid UTF-8")
+	sigs, err := k.pipeline.SignalsBatch(c.Context, evs)
+	if err != nil {
+		for j, i := range idx {
+			out[i] = failLine(c, lines[i].n, evs[j].ID, err.Error())
+		}
+		return out
+	}
+	for j, i := range idx {
+		d, err := k.pipeline.DecideWith(c.Context, evs[j], sigs[j], engine.UserContext{})
+		if err != nil {
+			out[i] = failLine(c, lines[i].n, evs[j].ID, err.Error())
+			continue
+		}
+		out[i] = outputLine(c, lines[i].n, d)
+	}
+	return out
+}
+
+// failLine reports one line that could not be classified.
+func failLine(c *cli.Context, n int, id, msg string) lineResult {
+	if id == "" {
+		id = "line-" + strconv.Itoa(n)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "haechi classify: line %d: %s\n", n, msg)
+	b, _ := json.Marshal(map[string]string{"id": id, "error": msg})
+	return lineResult{line: append(b, '\n'), failed: true}
+}
+
+// parseLine reads one input line into a chat event.
+func parseLine(c *cli.Context, l inputLine) (*engine.Event, lineResult, bool) {
+	if l.tooLong {
+		return nil, failLine(c, l.n, "", fmt.Sprintf("line is longer than %d bytes", maxLineBytes)), false
+	}
+	if !utf8.Valid(l.line) {
+		return nil, failLine(c, l.n, "", "line is not valid UTF-8"), false
 	}
 	var in classifyInput
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if err := dec.Decode(&in); err != nil {
-		return fail("malformed JSON: " + err.Error())
+	if err := json.Unmarshal(l.line, &in); err != nil {
+		return nil, failLine(c, l.n, "", "malformed JSON: "+err.Error()), false
 	}
-	out.ID = in.ID
 	switch {
 	case in.ID == "":
-		return fail("id: required")
+		return nil, failLine(c, l.n, "", "id: required"), false
 	case in.Text == "":
-		return fail("text: required")
+		return nil, failLine(c, l.n, in.ID, "text: required"), false
 	case len(in.Text) > engine.MaxTextBytes:
-		return fail(fmt.Sprintf("text: is %d bytes, over the limit of %d", len(in.Text), engine.MaxTextBytes))
+		return nil, failLine(c, l.n, in.ID, fmt.Sprintf("text: is %d bytes, over the limit of %d", len(in.Text), engine.MaxTextBytes)), false
 	}
 	ev := chatEvent(in.ID, in.Text, in.Lang, engine.SpacePlaza, engine.RoleCitizen)
-	d, err := k.pipeline.Decide(c.Context, ev)
-	if err != nil {
-		return fail(err.Error())
+	if err := ev.Validate(); err != nil {
+		return nil, failLine(c, l.n, in.ID, err.Error()), false
 	}
+	return ev, lineResult{}, true
+}
+
+// outputLine renders a decision in classify's output contract.
+func outputLine(c *cli.Context, n int, d *engine.Decision) lineResult {
+	out := classifyOutput{ID: d.EventID, PII: []engine.PIISpan{}}
 	// Scores are the evidence as the policy weighed it: rule-based scores
 	// and the text model's probabilities on one scale, where 0.5 is the
 	// model's threshold for the text's language.
@@ -215,7 +279,7 @@ func classifyLine(c *cli.Context, k *core, n int, line []byte, tooLong bool) lin
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return fail(err.Error())
+		return failLine(c, n, d.EventID, err.Error())
 	}
 	return lineResult{line: append(b, '\n')}
 }
