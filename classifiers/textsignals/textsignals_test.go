@@ -99,3 +99,43 @@ func BenchmarkClassifyText(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClassifyTexts scores batches of 32 chat messages (normalise,
+// lexicon, PII, features, one ONNX run) from all cores.
+func BenchmarkClassifyTexts(b *testing.B) {
+	c := newClassifier(b)
+	ctx := context.Background()
+	texts := []string{
+		"오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요", "아 시1발 대기줄 왜 이렇게 길어",
+		"Does anyone know when the library opens tomorrow?", "제 번호는 010-2345-6789 이에요",
+		"민원 접수는 2층 창구로 가시면 됩니다", "you are such an idiot lol",
+		"축제 때 불꽃놀이 진짜 예뻤어요 ㅋㅋ", "요즘 너무 힘들다 그냥 다 그만하고 싶어",
+	}
+	batch := make([]engine.TextInput, 32)
+	for i := range batch {
+		batch[i] = engine.TextInput{Text: texts[i%len(texts)]}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.ClassifyTexts(ctx, batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func BenchmarkOpenModel(b *testing.B) {
+	if err := onnxrt.Init(onnxrt.DefaultLibPath()); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		m, err := textmodel.Open("../models/text/manifest.json")
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.Close()
+	}
+}
