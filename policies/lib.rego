@@ -22,11 +22,11 @@ score(cat) := object.get(evidence, cat, 0)
 # the model's operating point lands at 0.5 and 1 stays 1. The engine
 # computes it with those thresholds (Rego arithmetic is too slow for every
 # message); inputs without it fall back to the rule-based scores.
-default evidence := {}
-
-evidence := input.signals.evidence
-
-evidence := input.signals.scores if not input.signals.evidence
+evidence := e if {
+	e := input.signals.evidence
+} else := s if {
+	s := input.signals.scores
+} else := {}
 
 # strictness scales every threshold down for repeat offenders.
 default strictness := 1
@@ -53,9 +53,9 @@ else := t * strictness
 # this space, as {cat: {level: true}}. Principles look their rules up by
 # category and level from it, so a message whose scores reach nothing
 # costs no rule evaluation at all.
-reached := input.signals.reached
-
-reached := computed_reached if not input.signals.reached
+reached := r if {
+	r := input.signals.reached
+} else := computed_reached
 
 # computed_reached is the definition of reached. The engine computes the
 # same in Go from this bundle's data (engine/policy/evidence.go, held to
