@@ -59,15 +59,7 @@ func Build(ctx context.Context, examples []Example, cfg BuildConfig, dir string,
 	if err != nil {
 		return nil, err
 	}
-	var valid, test []Example
-	for _, e := range examples {
-		switch e.Split {
-		case SplitValid:
-			valid = append(valid, e)
-		case SplitTest:
-			test = append(test, e)
-		}
-	}
+	_, valid, test := Splits(examples)
 	feat := cfg.Train.Features
 	vs := ScoreGo(m, feat, valid)
 	rep.Thresholds = ChooseThresholds(vs, cfg.TargetPrecision, cfg.MinPositives)

@@ -66,6 +66,21 @@ func splitOf(id string) Split {
 	return SplitTrain
 }
 
+// Splits returns the examples of each split, in order.
+func Splits(examples []Example) (train, valid, test []Example) {
+	for _, e := range examples {
+		switch e.Split {
+		case SplitTrain:
+			train = append(train, e)
+		case SplitValid:
+			valid = append(valid, e)
+		case SplitTest:
+			test = append(test, e)
+		}
+	}
+	return train, valid, test
+}
+
 // rawRow is a line of ../shared/datasets/text/*.jsonl.
 type rawRow struct {
 	ID     string         `json:"id"`

@@ -83,15 +83,7 @@ func (c FeatureConfig) FeaturizeAll(examples []Example) []prepared {
 // loss on the Valid split. It never sees the Test split. It is
 // deterministic for a given configuration and data.
 func Train(ctx context.Context, examples []Example, cfg TrainConfig, progress func(Progress)) (*MLP, error) {
-	var train, valid []Example
-	for _, e := range examples {
-		switch e.Split {
-		case SplitTrain:
-			train = append(train, e)
-		case SplitValid:
-			valid = append(valid, e)
-		}
-	}
+	train, valid, _ := Splits(examples)
 	if len(train) == 0 || len(valid) == 0 {
 		return nil, fmt.Errorf("textmodel: need training and validation examples, have %d and %d", len(train), len(valid))
 	}

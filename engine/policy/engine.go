@@ -22,11 +22,8 @@ type prepared struct {
 	bundle *Bundle
 	query  rego.PreparedEvalQuery
 	models modelThresholds
-	floor  float64 // see evidenceFloor
-	// graded holds the categories data.json gives thresholds for; only
-	// they can reach a level.
-	graded map[engine.Category]bool
 	levels *levels
+	floor  float64 // levels.floor(), computed once
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -100,7 +97,7 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
-	return &prepared{bundle: b, query: pq, models: models, floor: evidenceFloor(b.Data), graded: gradedCategories(b.Data), levels: lv}, nil
+	return &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}, nil
 }
 
 // candidates is the evidence that can reach a level: graded categories at
@@ -108,7 +105,7 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 func (p *prepared) candidates(evidence engine.Scores) engine.Scores {
 	out := make(engine.Scores, 4)
 	for c, v := range evidence {
-		if v > 0 && v >= p.floor && p.graded[c] {
+		if v > 0 && v >= p.floor && p.levels.graded(c) {
 			out[c] = v
 		}
 	}

@@ -99,83 +99,6 @@ func (mt modelThresholds) evidence(sig *engine.Signals) engine.Scores {
 	return out
 }
 
-// evidenceFloor is the lowest score at which any level of any category is
-// reached in any space for any sender: the smallest threshold in
-// data.haechi.config.thresholds, scaled by the repeat-offender factor when
-// that is below 1. Evidence under it cannot fire a threshold rule, so the
-// engine leaves it out of signals.candidates and OPA does not compare it
-// against every level.
-func evidenceFloor(data map[string]any) float64 {
-	haechi, _ := data["haechi"].(map[string]any)
-	config, _ := haechi["config"].(map[string]any)
-	thresholds, _ := config["thresholds"].(map[string]any)
-	floor := math.Inf(1)
-	visit := func(cats map[string]any) {
-		for _, levels := range cats {
-			lv, _ := levels.(map[string]any)
-			for _, t := range lv {
-				if f, ok := number(t); ok {
-					floor = min(floor, f)
-				}
-			}
-		}
-	}
-	if def, ok := thresholds["default"].(map[string]any); ok {
-		visit(def)
-	}
-	if spaces, ok := thresholds["spaces"].(map[string]any); ok {
-		for _, cats := range spaces {
-			if c, ok := cats.(map[string]any); ok {
-				visit(c)
-			}
-		}
-	}
-	if math.IsInf(floor, 1) {
-		return 0
-	}
-	ro, _ := config["repeat_offender"].(map[string]any)
-	if f, ok := number(ro["threshold_factor"]); ok && f < 1 {
-		floor *= f
-	}
-	// Leave room for the rounding tolerance the policy allows.
-	return max(0, floor-1e-6)
-}
-
-// gradedCategories are the categories data.haechi.config.thresholds gives
-// levels for, by default or in some space.
-func gradedCategories(data map[string]any) map[engine.Category]bool {
-	haechi, _ := data["haechi"].(map[string]any)
-	config, _ := haechi["config"].(map[string]any)
-	thresholds, _ := config["thresholds"].(map[string]any)
-	out := map[engine.Category]bool{}
-	if def, ok := thresholds["default"].(map[string]any); ok {
-		for c := range def {
-			out[engine.Category(c)] = true
-		}
-	}
-	if spaces, ok := thresholds["spaces"].(map[string]any); ok {
-		for _, cats := range spaces {
-			if cm, ok := cats.(map[string]any); ok {
-				for c := range cm {
-					out[engine.Category(c)] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case float64:
-		return n, true
-	}
-	return 0, false
-}
-
 // levels is data.haechi.config's thresholds and repeat-offender rule,
 // read once per revision, so the engine can tell which action levels a
 // score reaches without asking OPA to compare numbers: lib.reached in
@@ -189,6 +112,48 @@ type levels struct {
 
 // tolerance matches lib.tolerance: rounding slack for scaled thresholds.
 const tolerance = 1e-6
+
+// floor is the lowest score at which any level of any category is reached
+// in any space for any sender: the smallest threshold, scaled by the
+// repeat-offender factor when that is below 1, less the tolerance.
+// Evidence under it cannot fire a threshold rule, so the engine does not
+// look at it.
+func (l *levels) floor() float64 {
+	floor := math.Inf(1)
+	for _, lv := range l.def {
+		for _, t := range lv {
+			floor = min(floor, t)
+		}
+	}
+	for _, cats := range l.spaces {
+		for _, lv := range cats {
+			for _, t := range lv {
+				floor = min(floor, t)
+			}
+		}
+	}
+	if math.IsInf(floor, 1) {
+		return 0
+	}
+	if l.factor > 0 && l.factor < 1 {
+		floor *= l.factor
+	}
+	return max(0, floor-tolerance)
+}
+
+// graded reports whether data.json gives category c levels, by default
+// or in some space; only graded categories can reach a level.
+func (l *levels) graded(c engine.Category) bool {
+	if _, ok := l.def[string(c)]; ok {
+		return true
+	}
+	for _, cats := range l.spaces {
+		if _, ok := cats[string(c)]; ok {
+			return true
+		}
+	}
+	return false
+}
 
 func readLevels(data map[string]any) (*levels, error) {
 	haechi, _ := data["haechi"].(map[string]any)

@@ -121,9 +121,13 @@ func TestReachedAgreesWithPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lv, err := readLevels(b.Data)
+	p, err := prepare(ctx, b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	lv := p.levels
+	if p.floor <= 0 || p.floor > 0.5 || lv.graded(engine.Toxic) || !lv.graded(engine.Insult) {
+		t.Fatalf("floor %v, graded toxic %v, graded insult %v", p.floor, lv.graded(engine.Toxic), lv.graded(engine.Insult))
 	}
 	// Scores drawn from the thresholds themselves, their scaled values and
 	// random numbers, so boundaries are hit.
@@ -165,7 +169,9 @@ func TestReachedAgreesWithPolicy(t *testing.T) {
 			}
 		}
 		got := map[string]map[string]bool{}
-		for c, ls := range lv.reached(positive(evidence), space, strikes) {
+		// Through the candidate filter, as the engine does: it must never
+		// drop a score that reaches a level.
+		for c, ls := range lv.reached(p.candidates(evidence), space, strikes) {
 			got[string(c)] = map[string]bool{}
 			for _, l := range ls {
 				got[string(c)][l] = true
@@ -175,14 +181,4 @@ func TestReachedAgreesWithPolicy(t *testing.T) {
 			t.Fatalf("case %d (space %s, strikes %d, evidence %v): Go reached %v, policy %v", i, space, strikes, evidence, got, want)
 		}
 	}
-}
-
-func positive(s engine.Scores) engine.Scores {
-	out := engine.Scores{}
-	for c, v := range s {
-		if v > 0 {
-			out[c] = v
-		}
-	}
-	return out
 }
