@@ -70,7 +70,7 @@ traffic flows; a bundle that fails is refused and the old one keeps serving.`,
 			serveErr := make(chan error, 1)
 			wg.Go(func() { serveErr <- srv.Serve(ln) })
 			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
-				"try", fmt.Sprintf("curl -s -XPOST http://%s/v1/moderate -d @fixtures/events/chat_ko_profanity.json", ln.Addr()))
+				"try", fmt.Sprintf("curl -s http://%s/v1/moderate -H 'Content-Type: application/json' -d @fixtures/events/chat_ko_profanity.json", ln.Addr()))
 
 			select {
 			case <-c.Context.Done():

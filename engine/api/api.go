@@ -71,7 +71,8 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			s.writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the event as application/json"})
+			s.writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+				Message: "send the event with Content-Type: application/json, not " + ct})
 			return
 		}
 	}
