@@ -12,9 +12,6 @@ space_type := input.event.space.type
 
 sender_role := input.event.sender.role
 
-# score returns a category's evidence, 0 when absent.
-score(cat) := object.get(evidence, cat, 0)
-
 # evidence is each category's score on the policy's scale: the highest of
 # the rule-based score (lexicon, hash banks) and each learned model's
 # probability mapped through the model's threshold for the text's language
@@ -85,9 +82,6 @@ reaches(s, t) if {
 	strictness != 1
 	s >= t - tolerance
 }
-
-# over holds when cat's score reaches level's threshold.
-over(cat, level) if reached[cat][level]
 
 # severity levels, for ordering, and their names by rank.
 severity_rank := {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
