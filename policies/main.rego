@@ -9,7 +9,19 @@ import data.haechi.principles
 
 # violations gathers every principle's violations. A new principle package
 # must be added here; a Go test checks that none is left out.
-violations := (((((principles.personal_information.violation | principles.inclusiveness.violation) | principles.safe_experience.violation) | principles.sincere_identity.violation) | principles.sustainable_prosperity.violation) | principles.minors.violation) | principles.content.violation
+violations := {v |
+	some set in [
+		principles.personal_information.violation,
+		principles.inclusiveness.violation,
+		principles.safe_experience.violation,
+		principles.sincere_identity.violation,
+		principles.sustainable_prosperity.violation,
+		principles.minors.violation,
+		principles.content.violation,
+		principles.imagery.violation,
+	]
+	some v in set
+}
 
 # A speech recogniser can mishear: a voice segment transcribed with low
 # confidence is held for a person instead of blocked.

@@ -139,7 +139,8 @@ func TestReachedAgreesWithPolicy(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	cats := []engine.Category{engine.Insult, engine.Profanity, engine.Hate, engine.Harassment, engine.Sexual,
-		engine.SexualMinors, engine.Threat, engine.SelfHarm, engine.Scam, engine.Spam, engine.Impersonation, engine.Toxic}
+		engine.SexualMinors, engine.Threat, engine.SelfHarm, engine.Scam, engine.Spam, engine.Impersonation, engine.Toxic,
+		engine.Nudity, engine.Suggestive}
 	for i := range 400 {
 		evidence := engine.Scores{}
 		for _, c := range cats {
