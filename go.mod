@@ -7,6 +7,7 @@ require (
 	github.com/yalue/onnxruntime_go v1.35.0
 	golang.org/x/text v0.43.0
 	google.golang.org/protobuf v1.36.12
+	golang.org/x/image v0.47.0
 )
 
 require (
@@ -93,7 +94,7 @@ require (
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.46.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260819154853-08b0e4226688 // indirect
