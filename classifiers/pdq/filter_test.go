@@ -1,0 +1,107 @@
+package pdq
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The reference's downsampling written the plain way: whole-image buffers,
+// strided 1-D box filters, two rounds, then decimation. downsample must give
+// the same float32 values bit for bit.
+
+func refBox1D(in, out []float32, n, stride, w int) {
+	half := (w + 2) / 2
+	li, ri, oi := 0, 0, 0
+	var sum float32
+	cnt := 0
+	for i := 0; i < half-1; i++ {
+		sum += in[ri]
+		cnt++
+		ri += stride
+	}
+	for i := 0; i < w-half+1; i++ {
+		sum += in[ri]
+		cnt++
+		out[oi] = sum / float32(cnt)
+		ri += stride
+		oi += stride
+	}
+	for i := 0; i < n-w; i++ {
+		sum += in[ri]
+		sum -= in[li]
+		out[oi] = sum / float32(cnt)
+		li += stride
+		ri += stride
+		oi += stride
+	}
+	for i := 0; i < half-1; i++ {
+		sum -= in[li]
+		cnt--
+		out[oi] = sum / float32(cnt)
+		li += stride
+		oi += stride
+	}
+}
+
+func refDownsample(buf1 []float32, rows, cols int) (out [64][64]float32) {
+	if rows == 64 && cols == 64 {
+		for i := range out {
+			copy(out[i][:], buf1[i*64:])
+		}
+		return out
+	}
+	buf2 := make([]float32, rows*cols)
+	wr, wc := windowSize(cols), windowSize(rows)
+	for range 2 {
+		for i := 0; i < rows; i++ {
+			refBox1D(buf1[i*cols:], buf2[i*cols:], cols, 1, wr)
+		}
+		for j := 0; j < cols; j++ {
+			refBox1D(buf2[j:], buf1[j:], rows, cols, wc)
+		}
+	}
+	for i := range 64 {
+		ini := int((float64(i) + 0.5) * float64(rows) / 64)
+		for j := range 64 {
+			inj := int((float64(j) + 0.5) * float64(cols) / 64)
+			out[i][j] = buf1[ini*cols+inj]
+		}
+	}
+	return out
+}
+
+func TestDownsampleMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := [][2]int{{5, 5}, {5, 200}, {63, 65}, {64, 64}, {64, 65}, {127, 129}, {128, 128}, {300, 17}, {768, 1024}, {1004, 1600}, {1001, 333}}
+	for _, s := range sizes {
+		rows, cols := s[0], s[1]
+		luma := make([]float32, rows*cols)
+		for i := range luma {
+			luma[i] = lumaRGB(uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)))
+		}
+		want := refDownsample(append([]float32(nil), luma...), rows, cols)
+		var got [64][64]float32
+		downsample(luma, rows, cols, &got)
+		if got != want {
+			t.Errorf("%d×%d: downsample differs from the reference's", rows, cols)
+		}
+	}
+}
+
+func TestSampleIndex(t *testing.T) {
+	for n := 1; n < 5000; n++ {
+		for i := range 64 {
+			if got, want := sampleIndex(i, n), int((float64(i)+0.5)*float64(n)/64); got != want {
+				t.Fatalf("sampleIndex(%d, %d) = %d, want %d", i, n, got, want)
+			}
+		}
+	}
+}
+
+func TestWindowSize(t *testing.T) {
+	for _, c := range []struct{ dim, want int }{{1, 1}, {64, 1}, {128, 1}, {129, 2}, {768, 6}, {1004, 8}, {1024, 8}, {1600, 13}} {
+		if got := windowSize(c.dim); got != c.want {
+			t.Errorf("windowSize(%d) = %d, want %d", c.dim, got, c.want)
+		}
+	}
+}
