@@ -181,16 +181,25 @@ func (sig *Signals) addText(res TextResult) {
 
 // finishSignals runs the image classifiers and derives the toxic score.
 func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
-	if ev.Image != nil && len(p.images) > 0 {
+	if ev.Image != nil {
 		for _, c := range p.images {
 			res, err := c.ClassifyImage(ctx, ev.Image)
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrNotAnalysed):
+				continue
+			case IsValidationError(err):
+				return nil, err
+			case err != nil:
 				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
 			}
 			sig.addSources(res.Sources)
 			sig.HashMatches = append(sig.HashMatches, res.HashMatches...)
+			for _, a := range res.Analysed {
+				if !slices.Contains(sig.Analysed, a) {
+					sig.Analysed = append(sig.Analysed, a)
+				}
+			}
 		}
-		sig.Analysed = append(sig.Analysed, "image")
 	}
 	// A classifier may score toxic itself; the overall score is never below
 	// any abuse category's.

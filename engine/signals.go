@@ -1,6 +1,9 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // TermMatch is one lexicon entry found in a text. Start and End are
 // code-point offsets into the original text, End exclusive.
@@ -80,7 +83,16 @@ type BatchTextClassifier interface {
 type ImageResult struct {
 	Sources     map[string]Scores
 	HashMatches []HashMatch
+	// Analysed names what the classifier examined: "image" for the
+	// image's content (a nudity model), "image_hashes" for hash-bank
+	// matching. Policy holds images whose content nobody examined.
+	Analysed []string
 }
+
+// ErrNotAnalysed is returned by an image classifier that could not look at
+// an image (an upload given only by a URI it cannot fetch). The event is
+// decided without image signals, which policy must not treat as harmless.
+var ErrNotAnalysed = errors.New("image not analysed")
 
 // ImageClassifier scores images. Implementations are safe for concurrent use.
 type ImageClassifier interface {

@@ -29,6 +29,7 @@ as a chat message in a plaza. Output order follows input order. A line that
 cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 		Flags: engineFlags(
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "texts classified in parallel"},
+			&cli.BoolFlag{Name: "images", Usage: `read {"id","path"} image lines instead and write {"id","scores","pdq","matches","action"}`},
 		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -39,7 +40,11 @@ cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 			if err != nil {
 				return err
 			}
-			failed, err := classifyStream(c, k, c.App.Reader, c.App.Writer, max(1, c.Int("workers")))
+			classify := classifyStream
+			if c.Bool("images") {
+				classify = classifyImages
+			}
+			failed, err := classify(c, k, c.App.Reader, c.App.Writer, max(1, c.Int("workers")))
 			if err != nil {
 				return err
 			}

@@ -46,6 +46,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			benchCommand(),
 			trainCommand(),
 			evalCommand(),
+			hashesCommand(),
 		},
 		// Errors are printed once, by main; urfave/cli must not exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},

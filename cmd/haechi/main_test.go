@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -230,5 +231,61 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+const pdqImages = "../../../shared/datasets/images/pdq/"
+
+func TestHashesAndClassifyImages(t *testing.T) {
+	out, _, err := run(t, "", "hashes", "pdq", pdqImages+"bridge-1-original.jpg", pdqImages+"c.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !regexp.MustCompile(`^[0-9a-f]{64},100,.*bridge-1-original.jpg$`).MatchString(lines[0]) {
+		t.Fatalf("hashes pdq output:\n%s", out)
+	}
+	if _, _, err := run(t, "", "hashes", "pdq", "main.go"); err == nil {
+		t.Error("hashing a non-image succeeded")
+	}
+
+	dataDir := t.TempDir()
+	csv := filepath.Join(t.TempDir(), "bank.csv")
+	os.WriteFile(csv, []byte("hash,label\n"+strings.Split(lines[0], ",")[0]+",bridge\n"), 0o644)
+	out, _, err = run(t, "", "hashes", "import", "--data-dir", dataDir, "--bank", "known_bad", csv)
+	if err != nil || !strings.Contains(out, "1 added") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	in := fmt.Sprintf("{\"id\":\"rot\",\"path\":%q}\n{\"id\":\"other\",\"path\":%q}\n{\"id\":\"missing\",\"path\":\"/nope.jpg\"}\n",
+		pdqImages+"bridge-4-rotate-270.jpg", pdqImages+"c.png")
+	out, _, err = run(t, in, "classify", "--images", "--data-dir", dataDir)
+	if err == nil {
+		t.Error("a missing file did not make classify --images fail")
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	if len(rows) != 3 {
+		t.Fatalf("want 3 lines:\n%s", out)
+	}
+	var rot, other struct {
+		ID     string             `json:"id"`
+		Scores map[string]float64 `json:"scores"`
+		PDQ    struct {
+			Hash    string
+			Quality int
+		}
+		Matches []engine.HashMatch `json:"matches"`
+		Action  engine.Action      `json:"action"`
+	}
+	json.Unmarshal([]byte(rows[0]), &rot)
+	json.Unmarshal([]byte(rows[1]), &other)
+	if rot.Action != engine.ActionBlock || len(rot.Matches) != 1 || rot.Matches[0].Bank != "known_bad" || rot.PDQ.Quality != 100 {
+		t.Errorf("rotated bank image: %s", rows[0])
+	}
+	// Without a content model, an image no bank knows is held, not passed.
+	if other.Action != engine.ActionHold || len(other.Matches) != 0 || len(other.PDQ.Hash) != 64 {
+		t.Errorf("unknown image: %s", rows[1])
+	}
+	if !strings.Contains(rows[2], `"error"`) {
+		t.Errorf("missing file: %s", rows[2])
 	}
 }

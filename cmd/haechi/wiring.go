@@ -9,6 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/classifiers/hashbank"
+	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/classifiers/imagesignals"
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
@@ -28,6 +31,8 @@ type Config struct {
 	TextModel string
 	// ONNXLib is the ONNX Runtime library; empty means the default place.
 	ONNXLib string
+	// DataDir is where Haechi keeps state; hash banks are under banks/.
+	DataDir string
 }
 
 // Validate checks the configuration before anything starts.
@@ -55,7 +60,7 @@ var textModelFlag = &cli.StringFlag{
 
 // engineFlags are the flags of every command that builds the engine.
 func engineFlags(extra ...cli.Flag) []cli.Flag {
-	return append([]cli.Flag{policiesFlag, textModelFlag, onnxLibFlag}, extra...)
+	return append([]cli.Flag{policiesFlag, textModelFlag, onnxLibFlag, dataDirFlag}, extra...)
 }
 
 // findInCheckout looks for rel in the working directory and its parents,
@@ -140,13 +145,14 @@ var policiesFlag = &cli.StringFlag{
 }
 
 func configFrom(c *cli.Context) Config {
-	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib")}
+	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir")}
 }
 
 // core is the decision engine and its parts.
 type core struct {
 	pipeline *engine.Pipeline
 	policy   *policy.Engine
+	images   *imagesignals.Classifier
 }
 
 // loadBundle reads the configured policy bundle.
@@ -186,8 +192,14 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
+	banks, err := hashbank.Load(filepath.Join(cfg.DataDir, "banks"))
+	if err != nil {
+		return nil, err
+	}
+	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
 	return &core{
-		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text)),
+		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)),
 		policy:   pe,
+		images:   images,
 	}, nil
 }

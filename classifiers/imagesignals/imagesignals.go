@@ -1,0 +1,111 @@
+// Package imagesignals is Haechi's image classifier: it decodes an upload
+// safely, hashes it (PDQ with its eight dihedral variants, MD5, SHA-256)
+// and matches the hashes against the hash banks. Learned image models
+// (NSFW) report through the same result when they are configured.
+package imagesignals
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/haechi-tns/haechi/classifiers/hashbank"
+	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/classifiers/pdq"
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// AnalysedHashes is what the classifier reports it examined: the image's
+// hashes against the banks, not its content.
+const AnalysedHashes = "image_hashes"
+
+// Classifier implements engine.ImageClassifier. It is safe for concurrent
+// use; SetBanks swaps the bank set atomically.
+type Classifier struct {
+	banks       atomic.Pointer[hashbank.Set]
+	limits      imagedecode.Limits
+	maxDistance int
+}
+
+// New builds a classifier over a bank set.
+func New(banks *hashbank.Set, limits imagedecode.Limits, maxDistance int) *Classifier {
+	c := &Classifier{limits: limits, maxDistance: maxDistance}
+	c.banks.Store(banks)
+	return c
+}
+
+// SetBanks replaces the bank set, for example after an import.
+func (c *Classifier) SetBanks(s *hashbank.Set) { c.banks.Store(s) }
+
+// Name identifies the classifier in decisions.
+func (c *Classifier) Name() string { return "image" }
+
+// Version identifies the hashing and matching.
+func (c *Classifier) Version() string { return "pdq-md5-sha256" }
+
+// Result is everything the classifier computed for one image; the engine
+// uses the ImageResult part, tools print the rest.
+type Result struct {
+	engine.ImageResult
+	PDQ     pdq.Hash
+	Quality int
+	Format  imagedecode.Format
+	Width   int
+	Height  int
+}
+
+// ClassifyImage implements engine.ImageClassifier. An image given only by
+// URI cannot be fetched here and is reported as not analysed; bytes that
+// do not decode, or that contradict their declared SHA-256, are an invalid
+// event.
+func (c *Classifier) ClassifyImage(_ context.Context, img *engine.ImageUpload) (engine.ImageResult, error) {
+	if len(img.Data) == 0 {
+		return engine.ImageResult{}, engine.ErrNotAnalysed
+	}
+	r, err := c.Analyse(img.Data, img.SHA256)
+	if err != nil {
+		return engine.ImageResult{}, err
+	}
+	return r.ImageResult, nil
+}
+
+// Analyse decodes and hashes image bytes and matches them against the
+// banks. declaredSHA256, when not empty, must be the hex SHA-256 of data.
+func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error) {
+	sum := sha256.Sum256(data)
+	if declaredSHA256 != "" && !strings.EqualFold(declaredSHA256, hex.EncodeToString(sum[:])) {
+		return nil, fieldError("image.sha256", "does not match the SHA-256 of image.data")
+	}
+	im, err := imagedecode.Decode(data, c.limits)
+	if err != nil {
+		return nil, fieldError("image.data", err.Error())
+	}
+	variants, quality, err := pdq.DihedralFromImage(im.Image)
+	if err != nil && !errors.Is(err, pdq.ErrTooSmall) {
+		return nil, fmt.Errorf("imagesignals: pdq: %w", err)
+	}
+	q := &hashbank.Query{PDQ: variants, Quality: quality, MD5: md5.Sum(data), SHA256: sum}
+	if errors.Is(err, pdq.ErrTooSmall) {
+		q.Quality = 0 // too small to hash: exact matching only
+	}
+	return &Result{
+		ImageResult: engine.ImageResult{
+			HashMatches: c.banks.Load().Match(q, c.maxDistance),
+			Analysed:    []string{AnalysedHashes},
+		},
+		PDQ:     variants[0],
+		Quality: q.Quality,
+		Format:  im.Format,
+		Width:   im.Width,
+		Height:  im.Height,
+	}, nil
+}
+
+func fieldError(field, problem string) error {
+	return &engine.ValidationError{Fields: []engine.FieldError{{Field: field, Problem: problem}}}
+}

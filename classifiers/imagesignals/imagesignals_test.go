@@ -1,0 +1,99 @@
+package imagesignals
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/haechi-tns/haechi/classifiers/hashbank"
+	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// sharedImage reads one of the PDQ test photos in ../shared (outside the
+// repository); a missing file fails the test.
+func sharedImage(t *testing.T, name string) []byte {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "../../../shared/datasets/images/pdq", name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("shared test image: %v", err)
+	}
+	return data
+}
+
+func newClassifier(t *testing.T) *Classifier {
+	t.Helper()
+	dir := t.TempDir()
+	probe := New(mustLoad(t, dir), imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
+	r, err := probe.Analyse(sharedImage(t, "bridge-1-original.jpg"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hashbank.Import(dir, "known_bad", strings.NewReader(r.PDQ.String()+",bridge\n"), hashbank.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return New(mustLoad(t, dir), imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
+}
+
+func mustLoad(t *testing.T, dir string) *hashbank.Set {
+	t.Helper()
+	s, err := hashbank.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestClassifyImage(t *testing.T) {
+	c := newClassifier(t)
+	ctx := context.Background()
+	for _, name := range []string{"bridge-2-rotate-90.jpg", "bridge-5-flipx.jpg", "bridge-8-flip-minus-1.jpg"} {
+		res, err := c.ClassifyImage(ctx, &engine.ImageUpload{Data: sharedImage(t, name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.HashMatches) != 1 || res.HashMatches[0].Bank != "known_bad" || res.HashMatches[0].Distance > 16 {
+			t.Errorf("%s: matches %+v, want the bridge photo's bank entry", name, res.HashMatches)
+		}
+		if len(res.Analysed) != 1 || res.Analysed[0] != AnalysedHashes {
+			t.Errorf("analysed %v", res.Analysed)
+		}
+	}
+	res, err := c.ClassifyImage(ctx, &engine.ImageUpload{Data: sharedImage(t, "c.png")})
+	if err != nil || len(res.HashMatches) != 0 {
+		t.Errorf("unrelated image: %+v, %v", res, err)
+	}
+}
+
+func TestClassifyImageErrors(t *testing.T) {
+	c := newClassifier(t)
+	ctx := context.Background()
+	jpeg := sharedImage(t, "bridge-1-original.jpg")
+	tests := []struct {
+		name  string
+		img   *engine.ImageUpload
+		field string
+	}{
+		{"truncated", &engine.ImageUpload{Data: jpeg[:len(jpeg)/2]}, "image.data"},
+		{"not an image", &engine.ImageUpload{Data: []byte("hello, this is text")}, "image.data"},
+		{"wrong sha256", &engine.ImageUpload{Data: jpeg, SHA256: strings.Repeat("0", 64)}, "image.sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.ClassifyImage(ctx, tt.img)
+			var v *engine.ValidationError
+			if !errors.As(err, &v) || v.Fields[0].Field != tt.field {
+				t.Errorf("error = %v, want a validation error on %s", err, tt.field)
+			}
+		})
+	}
+	if _, err := c.ClassifyImage(ctx, &engine.ImageUpload{URI: "blob://x"}); !errors.Is(err, engine.ErrNotAnalysed) {
+		t.Errorf("URI-only upload: %v, want ErrNotAnalysed", err)
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// imageInput is one line of classify --images input.
+type imageInput struct {
+	ID   string `json:"id"`
+	Path string `json:"path"`
+}
+
+// imageOutput is one line of classify --images output.
+type imageOutput struct {
+	ID string `json:"id"`
+	// Scores holds the image models' scores (nudity, suggestive); empty
+	// while no image model is configured.
+	Scores  map[string]float64 `json:"scores"`
+	PDQ     *pdqOutput         `json:"pdq,omitempty"`
+	Matches []engine.HashMatch `json:"matches"`
+	Action  engine.Action      `json:"action,omitempty"`
+	Error   string             `json:"error,omitempty"`
+}
+
+type pdqOutput struct {
+	Hash    string `json:"hash"`
+	Quality int    `json:"quality"`
+}
+
+// classifyImages reads {"id","path"} lines and writes one result line per
+// input, in order, deciding each image as an upload in a plaza.
+func classifyImages(c *cli.Context, k *core, in io.Reader, out io.Writer, workers int) (int, error) {
+	jobs := make(chan inputLine, workers*2)
+	order := make(chan chan lineResult, workers*2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(jobs)
+		defer close(order)
+		r := bufio.NewReaderSize(in, 1<<16)
+		for n := 1; ; n++ {
+			line, tooLong, err := readLine(r)
+			if tooLong || len(bytes.TrimSpace(line)) > 0 {
+				res := make(chan lineResult, 1)
+				order <- res
+				go func(l inputLine) { res <- classifyImageLine(c, k, l) }(inputLine{n: n, line: line, tooLong: tooLong})
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				readErr <- err
+				return
+			}
+		}
+	}()
+	w := bufio.NewWriter(out)
+	failed := 0
+	for res := range order {
+		r := <-res
+		if r.failed {
+			failed++
+		}
+		if _, err := w.Write(r.line); err != nil {
+			return failed, err
+		}
+	}
+	if err := <-readErr; err != nil {
+		return failed, fmt.Errorf("read stdin: %w", err)
+	}
+	return failed, w.Flush()
+}
+
+func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
+	var in imageInput
+	switch {
+	case l.tooLong:
+		return failLine(c, l.n, "", "line is too long")
+	case json.Unmarshal(l.line, &in) != nil:
+		return failLine(c, l.n, "", "malformed JSON: want {\"id\",\"path\"}")
+	case in.ID == "":
+		return failLine(c, l.n, "", "id: required")
+	case in.Path == "":
+		return failLine(c, l.n, in.ID, "path: required")
+	}
+	data, err := os.ReadFile(in.Path)
+	if err != nil {
+		return failLine(c, l.n, in.ID, err.Error())
+	}
+	ev := &engine.Event{
+		ID: in.ID, Kind: engine.KindImage, World: "cli", Space: engine.Space{ID: "cli-plaza", Type: engine.SpacePlaza},
+		Sender: engine.Party{ID: "cli-user", Role: engine.RoleCitizen}, SentAt: time.Now().UTC(),
+		Image: &engine.ImageUpload{Data: data},
+	}
+	if err := ev.Validate(); err != nil {
+		return failLine(c, l.n, in.ID, err.Error())
+	}
+	r, err := k.images.Analyse(data, "")
+	if err != nil {
+		return failLine(c, l.n, in.ID, err.Error())
+	}
+	sig := &engine.Signals{Scores: engine.Scores{}, HashMatches: r.HashMatches, Analysed: r.Analysed}
+	for _, sc := range r.Sources {
+		for cat, v := range sc {
+			sig.Scores.Raise(cat, v)
+		}
+	}
+	d, err := k.pipeline.DecideWith(c.Context, ev, sig, engine.UserContext{})
+	if err != nil {
+		return failLine(c, l.n, in.ID, err.Error())
+	}
+	out := imageOutput{ID: in.ID, Scores: map[string]float64{}, Matches: r.HashMatches, Action: d.Action}
+	for _, cat := range []engine.Category{engine.Nudity, engine.Suggestive} {
+		if v, ok := sig.Scores[cat]; ok {
+			out.Scores[string(cat)] = round4(v)
+		}
+	}
+	if out.Matches == nil {
+		out.Matches = []engine.HashMatch{}
+	}
+	if r.Quality > 0 || r.PDQ != ([32]byte{}) {
+		out.PDQ = &pdqOutput{Hash: r.PDQ.String(), Quality: r.Quality}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return failLine(c, l.n, in.ID, err.Error())
+	}
+	return lineResult{line: append(b, '\n')}
+}
