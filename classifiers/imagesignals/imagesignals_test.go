@@ -97,3 +97,5 @@ func TestClassifyImageErrors(t *testing.T) {
 		t.Errorf("URI-only upload: %v, want ErrNotAnalysed", err)
 	}
 }
+
+func mkTemp() (string, error) { return os.MkdirTemp("", "haechi-bank-") }

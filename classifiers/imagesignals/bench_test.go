@@ -1,0 +1,94 @@
+package imagesignals
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/haechi-tns/haechi/classifiers/hashbank"
+	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+)
+
+// benchJPEG is a 1024×768 photo-like JPEG (smooth shapes and noise).
+func benchJPEG(b *testing.B) []byte {
+	b.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 1024, 768))
+	rng := rand.New(rand.NewPCG(1, 1))
+	for y := range 768 {
+		for x := range 1024 {
+			v := 128 + 60*math.Sin(float64(x)/37) + 50*math.Cos(float64(y)/23+float64(x)/300)
+			n := rng.IntN(16)
+			img.Set(x, y, color.RGBA{uint8(v) + uint8(n), uint8(255-v) + uint8(n), uint8(v / 2), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var millionBank = sync.OnceValues(func() (*hashbank.Set, error) {
+	dir, err := mkTemp()
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		rng := rand.New(rand.NewPCG(2, 2))
+		var h [32]byte
+		w := bytes.Buffer{}
+		for i := range 1_000_000 {
+			for j := range h {
+				h[j] = byte(rng.Uint32())
+			}
+			fmt.Fprintf(&w, "%s,r%d\n", hex.EncodeToString(h[:]), i)
+			if w.Len() > 1<<20 {
+				pw.Write(w.Bytes())
+				w.Reset()
+			}
+		}
+		pw.Write(w.Bytes())
+		pw.Close()
+	}()
+	defer os.RemoveAll(dir)
+	if _, err := hashbank.Import(dir, "random", pr, hashbank.ImportOptions{}); err != nil {
+		return nil, err
+	}
+	return hashbank.Load(dir)
+})
+
+// BenchmarkAnalyse is the image path up to the content model: decode a
+// 1024×768 JPEG, PDQ with its eight variants, MD5 and SHA-256, and match
+// against one million bank hashes.
+func BenchmarkAnalyse(b *testing.B) {
+	data := benchJPEG(b)
+	banks, err := millionBank()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
+	var lat []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t := time.Now()
+		if _, err := c.Analyse(data, ""); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}
