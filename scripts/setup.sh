@@ -70,6 +70,8 @@ need_onnxruntime() (
 need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 need_onnxruntime
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 log "downloading Go modules"
 go mod download
+scripts/nsfw-model.sh
 log "ready"

@@ -1,7 +1,7 @@
 // Package imagesignals is Haechi's image classifier: it decodes an upload
-// safely, hashes it (PDQ with its eight dihedral variants, MD5, SHA-256)
-// and matches the hashes against the hash banks. Learned image models
-// (NSFW) report through the same result when they are configured.
+// safely, hashes it (PDQ with its eight dihedral variants, MD5, SHA-256),
+// matches the hashes against the hash banks and, when one is configured,
+// scores its content with an image model (NSFW: nudity, suggestive).
 package imagesignals
 
 import (
@@ -11,11 +11,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
 	"strings"
 	"sync/atomic"
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/classifiers/nsfw"
 	"github.com/haechi-tns/haechi/classifiers/pdq"
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -24,18 +26,49 @@ import (
 // hashes against the banks, not its content.
 const AnalysedHashes = "image_hashes"
 
+// AnalysedContent is what the classifier reports when a content model
+// looked at the image itself.
+const AnalysedContent = "image"
+
+// SourceNSFW names the content model's scores in Signals.Sources.
+const SourceNSFW = "nsfw"
+
+// ContentModel scores an image's content into moderation categories
+// (nudity, suggestive); *nsfw.Model implements it.
+type ContentModel interface {
+	Classify(img image.Image) (nsfw.Probs, error)
+	Categories(p nsfw.Probs) map[string]float32
+}
+
 // Classifier implements engine.ImageClassifier. It is safe for concurrent
 // use; SetBanks swaps the bank set atomically.
 type Classifier struct {
 	banks       atomic.Pointer[hashbank.Set]
 	limits      imagedecode.Limits
 	maxDistance int
+	content     ContentModel
+	version     string
+}
+
+// Option configures a Classifier.
+type Option func(*Classifier)
+
+// WithContentModel adds a model that scores the image's content; version
+// identifies it in decisions.
+func WithContentModel(m ContentModel, version string) Option {
+	return func(c *Classifier) {
+		c.content = m
+		c.version += "+" + version
+	}
 }
 
 // New builds a classifier over a bank set.
-func New(banks *hashbank.Set, limits imagedecode.Limits, maxDistance int) *Classifier {
-	c := &Classifier{limits: limits, maxDistance: maxDistance}
+func New(banks *hashbank.Set, limits imagedecode.Limits, maxDistance int, opts ...Option) *Classifier {
+	c := &Classifier{limits: limits, maxDistance: maxDistance, version: "pdq-md5-sha256"}
 	c.banks.Store(banks)
+	for _, o := range opts {
+		o(c)
+	}
 	return c
 }
 
@@ -45,8 +78,8 @@ func (c *Classifier) SetBanks(s *hashbank.Set) { c.banks.Store(s) }
 // Name identifies the classifier in decisions.
 func (c *Classifier) Name() string { return "image" }
 
-// Version identifies the hashing and matching.
-func (c *Classifier) Version() string { return "pdq-md5-sha256" }
+// Version identifies the hashing and the content model.
+func (c *Classifier) Version() string { return c.version }
 
 // Result is everything the classifier computed for one image; the engine
 // uses the ImageResult part, tools print the rest.
@@ -93,16 +126,29 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 	if errors.Is(err, pdq.ErrTooSmall) {
 		q.Quality = 0 // too small to hash: exact matching only
 	}
+	res := engine.ImageResult{
+		HashMatches: c.banks.Load().Match(q, c.maxDistance),
+		Analysed:    []string{AnalysedHashes},
+	}
+	if c.content != nil {
+		probs, err := c.content.Classify(im.Image)
+		if err != nil {
+			return nil, fmt.Errorf("imagesignals: content model: %w", err)
+		}
+		scores := engine.Scores{}
+		for cat, v := range c.content.Categories(probs) {
+			scores[engine.Category(cat)] = float64(v)
+		}
+		res.Sources = map[string]engine.Scores{SourceNSFW: scores}
+		res.Analysed = append(res.Analysed, AnalysedContent)
+	}
 	return &Result{
-		ImageResult: engine.ImageResult{
-			HashMatches: c.banks.Load().Match(q, c.maxDistance),
-			Analysed:    []string{AnalysedHashes},
-		},
-		PDQ:     variants[0],
-		Quality: q.Quality,
-		Format:  im.Format,
-		Width:   im.Width,
-		Height:  im.Height,
+		ImageResult: res,
+		PDQ:         variants[0],
+		Quality:     q.Quality,
+		Format:      im.Format,
+		Width:       im.Width,
+		Height:      im.Height,
 	}, nil
 }
 

@@ -47,6 +47,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			trainCommand(),
 			evalCommand(),
 			hashesCommand(),
+			modelsCommand(),
 		},
 		// Errors are printed once, by main; urfave/cli must not exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},

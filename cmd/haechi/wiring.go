@@ -33,6 +33,8 @@ type Config struct {
 	ONNXLib string
 	// DataDir is where Haechi keeps state; hash banks are under banks/.
 	DataDir string
+	// ImageModel is the NSFW model's manifest.
+	ImageModel string
 }
 
 // Validate checks the configuration before anything starts.
@@ -60,7 +62,7 @@ var textModelFlag = &cli.StringFlag{
 
 // engineFlags are the flags of every command that builds the engine.
 func engineFlags(extra ...cli.Flag) []cli.Flag {
-	return append([]cli.Flag{policiesFlag, textModelFlag, onnxLibFlag, dataDirFlag}, extra...)
+	return append([]cli.Flag{policiesFlag, textModelFlag, imageModelFlag, onnxLibFlag, dataDirFlag}, extra...)
 }
 
 // findInCheckout looks for rel in the working directory and its parents,
@@ -145,7 +147,7 @@ var policiesFlag = &cli.StringFlag{
 }
 
 func configFrom(c *cli.Context) Config {
-	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir")}
+	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model")}
 }
 
 // core is the decision engine and its parts.
@@ -196,7 +198,13 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
+	nsfwModel, err := openImageModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	spec := nsfwModel.Spec()
+	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance,
+		imagesignals.WithContentModel(nsfwModel, spec.Name+"-"+spec.SHA256[:12]))
 	return &core{
 		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)),
 		policy:   pe,

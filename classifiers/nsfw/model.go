@@ -1,0 +1,245 @@
+package nsfw
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/haechi-tns/haechi/classifiers/onnxpb"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+)
+
+// Model serves a converted nsfwjs model with ONNX Runtime. One session is
+// shared by all goroutines: Classify and ClassifyBatch are safe for
+// concurrent use; each call runs on the calling goroutine with the
+// session's threads (one by default), so throughput comes from calling from
+// several goroutines.
+type Model struct {
+	spec *Spec
+	size int
+
+	mu      sync.RWMutex // write-held only by Close
+	session *ort.DynamicAdvancedSession
+}
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("nsfw: model is closed")
+
+// Open loads the model a manifest describes, with one thread per call. See
+// OpenConfig.
+func Open(manifestPath string) (*Model, error) {
+	return OpenConfig(manifestPath, onnxrt.SessionConfig{})
+}
+
+// OpenConfig loads the model a manifest describes: it checks the file's
+// SHA-256 against the manifest and the graph's input and output against
+// the Spec, creates the ONNX Runtime session and runs the self-check, so
+// that a bad model stops start-up rather than a request. onnxrt.Init must
+// have succeeded. The caller closes the model.
+func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
+	spec, err := LoadSpec(manifestPath)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Model, error) {
+		return nil, fmt.Errorf("nsfw: open %s: %w", manifestPath, err)
+	}
+	modelPath := filepath.Join(filepath.Dir(manifestPath), spec.File)
+	data, err := os.ReadFile(modelPath)
+	if err != nil {
+		return fail(err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != spec.SHA256 {
+		return fail(fmt.Errorf("checksum mismatch: %s has sha256 %s, the manifest says %s", modelPath, got, spec.SHA256))
+	}
+	if err := checkGraph(data, spec); err != nil {
+		return fail(fmt.Errorf("%s: %w", modelPath, err))
+	}
+	opts, err := cfg.NewOptions()
+	if err != nil {
+		return fail(err)
+	}
+	defer opts.Destroy()
+	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{InputName}, []string{OutputName}, opts)
+	if err != nil {
+		return fail(fmt.Errorf("onnx runtime session: %w", err))
+	}
+	m := &Model{spec: spec, size: spec.Input.Size, session: session}
+	if err := m.selfCheck(); err != nil {
+		m.Close()
+		return fail(err)
+	}
+	return m, nil
+}
+
+// checkGraph checks that the ONNX file has the input and output the Spec
+// promises, before ONNX Runtime sees it.
+func checkGraph(data []byte, spec *Spec) error {
+	var model onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &model); err != nil {
+		return fmt.Errorf("not an ONNX model: %w", err)
+	}
+	g := model.GetGraph()
+	dims := func(vi []*onnxpb.ValueInfoProto) (string, []int64) {
+		if len(vi) != 1 {
+			return "", nil
+		}
+		var ds []int64
+		for _, d := range vi[0].GetType().GetTensorType().GetShape().GetDim() {
+			ds = append(ds, d.GetDimValue()) // 0 for the symbolic batch
+		}
+		return vi[0].GetName(), ds
+	}
+	n := int64(spec.Input.Size)
+	if name, ds := dims(g.GetInput()); name != InputName || len(ds) != 4 || ds[1] != 3 || ds[2] != n || ds[3] != n {
+		return fmt.Errorf("graph input %q %v: want %q [batch, 3, %d, %d]", name, ds, InputName, n, n)
+	}
+	if name, ds := dims(g.GetOutput()); name != OutputName || len(ds) != 2 || ds[1] != int64(len(spec.Labels)) {
+		return fmt.Errorf("graph output %q %v: want %q [batch, %d]", name, ds, OutputName, len(spec.Labels))
+	}
+	return nil
+}
+
+func (m *Model) selfCheck() error {
+	sc := m.spec.SelfCheck
+	imgs := make([]image.Image, len(sc.Images))
+	for i, name := range sc.Images {
+		img, err := SelfCheckImage(name)
+		if err != nil {
+			return fmt.Errorf("self-check: %w", err)
+		}
+		imgs[i] = img
+	}
+	got, err := m.ClassifyBatch(imgs)
+	if err != nil {
+		return fmt.Errorf("self-check: %w", err)
+	}
+	worst, wi, wc := 0.0, 0, 0
+	for i := range got {
+		for c := range got[i] {
+			d := math.Abs(float64(got[i][c]) - float64(sc.Expected[i][c]))
+			if d > worst || math.IsNaN(d) {
+				worst, wi, wc = d, i, c
+			}
+		}
+	}
+	if !(worst <= sc.Tolerance) {
+		return fmt.Errorf("self-check failed: max difference %.3g (image %s, class %s: got %v, want %v) exceeds tolerance %.3g",
+			worst, sc.Images[wi], Labels[wc], got[wi][wc], sc.Expected[wi][wc], sc.Tolerance)
+	}
+	return nil
+}
+
+// Spec returns the manifest the model was opened with. Callers must not
+// modify it.
+func (m *Model) Spec() *Spec { return m.spec }
+
+// Classify returns img's class probabilities. See ClassifyBatch.
+func (m *Model) Classify(img image.Image) (Probs, error) {
+	out, err := m.ClassifyBatch([]image.Image{img})
+	if err != nil {
+		return Probs{}, err
+	}
+	return out[0], nil
+}
+
+// ClassifyBatch returns the class probabilities of each image, preprocessed
+// as nsfwjs does (see PreprocessRGB), in one ONNX Runtime call. Safe for
+// concurrent use.
+func (m *Model) ClassifyBatch(imgs []image.Image) ([]Probs, error) {
+	rgbs := make([]*RGB, len(imgs))
+	for i, img := range imgs {
+		if img == nil || img.Bounds().Empty() {
+			return nil, fmt.Errorf("nsfw: classify: image %d is empty", i)
+		}
+		rgbs[i] = ToRGB(img)
+	}
+	return m.ClassifyRGB(rgbs)
+}
+
+// ClassifyRGB is ClassifyBatch for images already converted with ToRGB.
+func (m *Model) ClassifyRGB(imgs []*RGB) ([]Probs, error) {
+	if len(imgs) == 0 {
+		return []Probs{}, nil
+	}
+	per := 3 * m.size * m.size
+	input := make([]float32, len(imgs)*per)
+	for i, img := range imgs {
+		if err := PreprocessRGB(img, m.size, input[i*per:(i+1)*per]); err != nil {
+			return nil, fmt.Errorf("nsfw: classify: image %d: %w", i, err)
+		}
+	}
+	out := make([]Probs, len(imgs))
+	flat := make([]float32, len(imgs)*NumClasses)
+	if err := m.run(input, flat, int64(len(imgs))); err != nil {
+		return nil, fmt.Errorf("nsfw: classify: %w", err)
+	}
+	for i := range out {
+		copy(out[i][:], flat[i*NumClasses:])
+	}
+	return out, nil
+}
+
+func (m *Model) run(input, probs []float32, n int64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.session == nil {
+		return ErrClosed
+	}
+	s := int64(m.size)
+	in, err := ort.NewTensor(ort.Shape{n, 3, s, s}, input)
+	if err != nil {
+		return err
+	}
+	defer in.Destroy()
+	out, err := ort.NewTensor(ort.Shape{n, NumClasses}, probs)
+	if err != nil {
+		return err
+	}
+	defer out.Destroy()
+	return m.session.Run([]ort.Value{in}, []ort.Value{out})
+}
+
+// Categories sums p into the Spec's moderation categories (nudity = Porn +
+// Hentai, suggestive = Sexy by default).
+func (m *Model) Categories(p Probs) map[string]float32 {
+	out := make(map[string]float32, len(m.spec.Categories))
+	for cat, labels := range m.spec.Categories {
+		var sum float32
+		for _, l := range labels {
+			for i, name := range m.spec.Labels {
+				if name == l {
+					sum += p[i]
+				}
+			}
+		}
+		out[cat] = sum
+	}
+	return out
+}
+
+// Close releases the ONNX Runtime session. It waits for calls in progress;
+// later calls get ErrClosed. Closing twice is harmless.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.session == nil {
+		return nil
+	}
+	err := m.session.Destroy()
+	m.session = nil
+	if err != nil {
+		return fmt.Errorf("nsfw: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package nsfw
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+func TestPreprocessRGB(t *testing.T) {
+	// A 2×2 image resized to 3×3 with aligned corners keeps the corners and
+	// puts exact averages between them.
+	img := &RGB{Width: 2, Height: 2, Pix: []uint8{
+		0, 10, 255, 100, 20, 255,
+		50, 30, 255, 250, 40, 255,
+	}}
+	got := make([]float32, 27)
+	if err := PreprocessRGB(img, 3, got); err != nil {
+		t.Fatal(err)
+	}
+	red := []float64{0, 50, 100, 25, 100, 175, 50, 150, 250}
+	green := []float64{10, 15, 20, 20, 25, 30, 30, 35, 40}
+	for i := range 9 {
+		for c, want := range [][]float64{red, green} {
+			w := float32(want[i] / 255)
+			if d := got[c*9+i] - w; d > 1e-7 || d < -1e-7 {
+				t.Errorf("channel %d pixel %d: got %v, want %v", c, i, got[c*9+i], w)
+			}
+		}
+		if got[18+i] != 1 {
+			t.Errorf("blue pixel %d: got %v, want 1", i, got[18+i])
+		}
+	}
+
+	// Same size: no resampling, just the division.
+	same := &RGB{Width: 3, Height: 3, Pix: make([]uint8, 27)}
+	for i := range same.Pix {
+		same.Pix[i] = uint8(i * 9)
+	}
+	if err := PreprocessRGB(same, 3, got); err != nil {
+		t.Fatal(err)
+	}
+	for p := range 9 {
+		for c := range 3 {
+			if want := float32(float64(same.Pix[3*p+c]) / 255); got[c*9+p] != want {
+				t.Errorf("pixel %d channel %d: got %v, want %v", p, c, got[c*9+p], want)
+			}
+		}
+	}
+
+	for _, bad := range []struct {
+		img  *RGB
+		size int
+		n    int
+	}{{&RGB{Width: 2, Height: 2, Pix: make([]uint8, 11)}, 3, 27}, {img, 3, 26}, {&RGB{}, 3, 27}} {
+		if err := PreprocessRGB(bad.img, bad.size, make([]float32, bad.n)); err == nil {
+			t.Errorf("%dx%d/%d bytes to %d floats: no error", bad.img.Width, bad.img.Height, len(bad.img.Pix), bad.n)
+		}
+	}
+}
+
+func TestToRGB(t *testing.T) {
+	tests := map[string]image.Image{
+		"nrgba": func() image.Image {
+			m := image.NewNRGBA(image.Rect(1, 1, 3, 2))
+			m.SetNRGBA(1, 1, color.NRGBA{10, 20, 30, 0}) // alpha dropped, colour kept
+			m.SetNRGBA(2, 1, color.NRGBA{40, 50, 60, 255})
+			return m
+		}(),
+		"rgba": func() image.Image {
+			m := image.NewRGBA(image.Rect(0, 0, 2, 1))
+			m.SetRGBA(0, 0, color.RGBA{5, 10, 15, 128}) // premultiplied: un-premultiply
+			m.SetRGBA(1, 0, color.RGBA{40, 50, 60, 255})
+			return m
+		}(),
+		"gray": func() image.Image {
+			m := image.NewGray(image.Rect(0, 0, 2, 1))
+			m.SetGray(0, 0, color.Gray{7})
+			m.SetGray(1, 0, color.Gray{200})
+			return m
+		}(),
+	}
+	want := map[string][]uint8{
+		"nrgba": {10, 20, 30, 40, 50, 60},
+		"rgba":  {9, 19, 29, 40, 50, 60},
+		"gray":  {7, 7, 7, 200, 200, 200},
+	}
+	for name, img := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := ToRGB(img)
+			if got.Width != 2 || got.Height != 1 || string(got.Pix) != string(want[name]) {
+				t.Errorf("got %dx%d %v, want 2x1 %v", got.Width, got.Height, got.Pix, want[name])
+			}
+		})
+	}
+}
