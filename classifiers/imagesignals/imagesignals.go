@@ -118,8 +118,25 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 	if err != nil {
 		return nil, fieldError("image.data", err.Error())
 	}
+	// The content model and the hashing are independent: run them side by
+	// side, so an image costs the longer of the two, not their sum.
+	type contentResult struct {
+		probs nsfw.Probs
+		err   error
+	}
+	var content chan contentResult
+	if c.content != nil {
+		content = make(chan contentResult, 1)
+		go func() {
+			p, err := c.content.Classify(im.Image)
+			content <- contentResult{p, err}
+		}()
+	}
 	variants, quality, err := pdq.DihedralFromImage(im.Image)
 	if err != nil && !errors.Is(err, pdq.ErrTooSmall) {
+		if content != nil {
+			<-content
+		}
 		return nil, fmt.Errorf("imagesignals: pdq: %w", err)
 	}
 	q := &hashbank.Query{PDQ: variants, Quality: quality, MD5: md5.Sum(data), SHA256: sum}
@@ -130,13 +147,13 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 		HashMatches: c.banks.Load().Match(q, c.maxDistance),
 		Analysed:    []string{AnalysedHashes},
 	}
-	if c.content != nil {
-		probs, err := c.content.Classify(im.Image)
-		if err != nil {
-			return nil, fmt.Errorf("imagesignals: content model: %w", err)
+	if content != nil {
+		cr := <-content
+		if cr.err != nil {
+			return nil, fmt.Errorf("imagesignals: content model: %w", cr.err)
 		}
 		scores := engine.Scores{}
-		for cat, v := range c.content.Categories(probs) {
+		for cat, v := range c.content.Categories(cr.probs) {
 			scores[engine.Category(cat)] = float64(v)
 		}
 		res.Sources = map[string]engine.Scores{SourceNSFW: scores}

@@ -162,7 +162,7 @@ func (m *Model) ClassifyBatch(imgs []image.Image) ([]Probs, error) {
 		if img == nil || img.Bounds().Empty() {
 			return nil, fmt.Errorf("nsfw: classify: image %d is empty", i)
 		}
-		rgbs[i] = ToRGB(img)
+		rgbs[i] = toRGBFor(img, m.size)
 	}
 	return m.ClassifyRGB(rgbs)
 }

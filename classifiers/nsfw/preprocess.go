@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 )
 
 // RGB is an image as 8-bit RGB triples, row-major, no padding: what
@@ -90,28 +91,10 @@ func PreprocessRGB(img *RGB, size int, dst []float32) error {
 		}
 		return nil
 	}
-	// Align corners: the first and last output pixels sample the first and
-	// last input pixels (size > 1 here, as in tfjs's effective sizes).
-	ratio := func(in int) float64 {
-		if size > 1 {
-			return float64(in-1) / float64(size-1)
-		}
-		return float64(in) / float64(size)
-	}
-	rr, cr := ratio(h), ratio(w)
-	c0, c1 := make([]int, size), make([]int, size)
-	cf := make([]float64, size)
-	for c := range size {
-		src := cr * float64(c)
-		c0[c] = max(0, int(math.Floor(src)))
-		cf[c] = src - float64(c0[c])
-		c1[c] = min(w-1, int(math.Ceil(src)))
-	}
+	c0, c1, cf := samples(w, size)
+	r0s, r1s, rfs := samples(h, size)
 	for r := range size {
-		src := rr * float64(r)
-		r0 := max(0, int(math.Floor(src)))
-		rf := src - float64(r0)
-		r1 := min(h-1, int(math.Ceil(src)))
+		r0, r1, rf := r0s[r], r1s[r], rfs[r]
 		top, bot := img.Pix[3*r0*w:], img.Pix[3*r1*w:]
 		for c := range size {
 			for ch := range 3 {
@@ -128,4 +111,68 @@ func PreprocessRGB(img *RGB, size int, dst []float32) error {
 		}
 	}
 	return nil
+}
+
+// samples returns, for each of size output positions along an axis of in
+// input pixels, the two input pixels bilinear resizing reads and the
+// weight of the second, as tfjs's resizeBilinear with alignCorners: the
+// first and last output pixels sample the first and last input pixels.
+func samples(in, size int) (lo, hi []int, frac []float64) {
+	ratio := float64(in) / float64(size)
+	if size > 1 {
+		ratio = float64(in-1) / float64(size-1)
+	}
+	lo, hi, frac = make([]int, size), make([]int, size), make([]float64, size)
+	for i := range size {
+		src := ratio * float64(i)
+		lo[i] = max(0, int(math.Floor(src)))
+		frac[i] = src - float64(lo[i])
+		hi[i] = min(in-1, int(math.Ceil(src)))
+	}
+	return lo, hi, frac
+}
+
+// toRGBFor converts only the pixels that resizing img to size×size reads
+// (about 4·size² of them) and leaves the rest zero: PreprocessRGB gives the
+// same input as with ToRGB, without converting a whole large photo.
+func toRGBFor(img image.Image, size int) *RGB {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w == size && h == size || w*h <= 4*size*size {
+		return ToRGB(img)
+	}
+	out := &RGB{Width: w, Height: h, Pix: make([]uint8, 3*w*h)}
+	clo, chi, _ := samples(w, size)
+	rlo, rhi, _ := samples(h, size)
+	cols := uniqueSorted(clo, chi)
+	rows := uniqueSorted(rlo, rhi)
+	ycc, isYCC := img.(*image.YCbCr)
+	for _, y := range rows {
+		for _, x := range cols {
+			i := 3 * (y*w + x)
+			if isYCC {
+				yi, ci := ycc.YOffset(b.Min.X+x, b.Min.Y+y), ycc.COffset(b.Min.X+x, b.Min.Y+y)
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = color.YCbCrToRGB(ycc.Y[yi], ycc.Cb[ci], ycc.Cr[ci])
+				continue
+			}
+			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
+		}
+	}
+	return out
+}
+
+func uniqueSorted(a, b []int) []int {
+	seen := make(map[int]bool, 2*len(a))
+	var out []int
+	for _, s := range [][]int{a, b} {
+		for _, v := range s {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -3,6 +3,7 @@ package nsfw
 import (
 	"image"
 	"image/color"
+	"slices"
 	"testing"
 )
 
@@ -91,5 +92,36 @@ func TestToRGB(t *testing.T) {
 				t.Errorf("got %dx%d %v, want 2x1 %v", got.Width, got.Height, got.Pix, want[name])
 			}
 		})
+	}
+}
+
+// TestSparseConversionSameInput: converting only the pixels the resize
+// reads gives exactly the model input a full conversion gives.
+func TestSparseConversionSameInput(t *testing.T) {
+	for _, size := range [][2]int{{1024, 768}, {500, 333}, {225, 224}, {3000, 40}} {
+		ycc := image.NewYCbCr(image.Rect(0, 0, size[0], size[1]), image.YCbCrSubsampleRatio420)
+		for i := range ycc.Y {
+			ycc.Y[i] = uint8(i * 7)
+		}
+		for i := range ycc.Cb {
+			ycc.Cb[i], ycc.Cr[i] = uint8(i*3), uint8(255-i)
+		}
+		rgba := image.NewRGBA(image.Rect(0, 0, size[0], size[1]))
+		for i := range rgba.Pix {
+			rgba.Pix[i] = uint8(i * 13)
+		}
+		for _, img := range []image.Image{ycc, rgba} {
+			want := make([]float32, 3*224*224)
+			got := make([]float32, 3*224*224)
+			if err := PreprocessRGB(ToRGB(img), 224, want); err != nil {
+				t.Fatal(err)
+			}
+			if err := PreprocessRGB(toRGBFor(img, 224), 224, got); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(want, got) {
+				t.Errorf("%v %T: sparse conversion changes the model input", size, img)
+			}
+		}
 	}
 }
