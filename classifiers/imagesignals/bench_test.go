@@ -11,6 +11,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/classifiers/nsfw"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 )
 
 // benchJPEG is a 1024×768 photo-like JPEG (smooth shapes and noise).
@@ -91,4 +95,51 @@ func BenchmarkAnalyse(b *testing.B) {
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}
+
+// BenchmarkAnalyseWithNSFW is the whole image path of issue 4: decode a
+// 1024×768 JPEG, PDQ with its eight variants, MD5, SHA-256, one million
+// bank hashes, and the NSFW model on ONNX Runtime (converted by
+// scripts/setup.sh into .deps/models/nsfw). Run it with -cpu 1 for the
+// one-core latency and with RunParallel's default for throughput.
+func BenchmarkAnalyseWithNSFW(b *testing.B) {
+	data := benchJPEG(b)
+	banks, err := millionBank()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := onnxrt.Init(onnxrt.DefaultLibPath()); err != nil {
+		b.Fatal(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	model, err := nsfw.Open(filepath.Join(filepath.Dir(file), "../../.deps/models/nsfw", nsfw.ManifestFile))
+	if err != nil {
+		b.Fatalf("%v (run scripts/setup.sh)", err)
+	}
+	defer model.Close()
+	c := New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, WithContentModel(model, "nsfw"))
+	b.Run("latency", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			t := time.Now()
+			if _, err := c.Analyse(data, ""); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	})
+	b.Run("throughput", func(b *testing.B) {
+		b.SetParallelism(2)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.Analyse(data, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
 }
