@@ -1,13 +1,10 @@
 package nsfw
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -54,13 +51,9 @@ func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
 		return nil, fmt.Errorf("nsfw: open %s: %w", manifestPath, err)
 	}
 	modelPath := filepath.Join(filepath.Dir(manifestPath), spec.File)
-	data, err := os.ReadFile(modelPath)
+	data, err := onnxrt.ReadVerified(modelPath, spec.SHA256)
 	if err != nil {
 		return fail(err)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != spec.SHA256 {
-		return fail(fmt.Errorf("checksum mismatch: %s has sha256 %s, the manifest says %s", modelPath, got, spec.SHA256))
 	}
 	if err := checkGraph(data, spec); err != nil {
 		return fail(fmt.Errorf("%s: %w", modelPath, err))

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"image"
 	"image/color"
 	"io"
@@ -194,7 +195,7 @@ func (s *Spec) Validate() error {
 		return errors.New("name and converter are required")
 	case s.File == "" || filepath.IsAbs(s.File) || filepath.Clean(s.File) != s.File || s.File == ".." || len(s.File) > 2 && s.File[:3] == "../":
 		return fmt.Errorf("file %q: want a path inside the manifest's directory", s.File)
-	case !isSHA256Hex(s.SHA256):
+	case !onnxrt.IsSHA256Hex(s.SHA256):
 		return fmt.Errorf("sha256 %q: want 64 lowercase hex digits", s.SHA256)
 	case s.Input != DefaultInput(s.Input.Size) || s.Input.Size < 2:
 		return fmt.Errorf("input %+v: this package implements only %+v", s.Input, DefaultInput(224))
@@ -302,31 +303,4 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 2*sha256.Size {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// FileSHA256 returns the lowercase hex SHA-256 of a file, as Spec.SHA256
-// wants it.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -11,8 +11,11 @@
 package onnxrt
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -193,4 +196,47 @@ func (c SessionConfig) NewOptions() (*ort.SessionOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// ReadVerified reads a model file and checks it against the SHA-256 its
+// manifest records, so that a session is only ever made from the bytes
+// that were checked.
+func ReadVerified(path, wantSHA256 string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != wantSHA256 {
+		return nil, fmt.Errorf("checksum mismatch: %s has sha256 %s, the manifest says %s", path, got, wantSHA256)
+	}
+	return data, nil
+}
+
+// FileSHA256 returns the lowercase hex SHA-256 of a file, as manifests
+// record it.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// IsSHA256Hex reports whether s is a lowercase hex SHA-256.
+func IsSHA256Hex(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,7 +91,7 @@ func Build(ctx context.Context, examples []Example, cfg BuildConfig, dir string,
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("textmodel: %w", err)
 	}
-	sum, err := FileSHA256(modelPath)
+	sum, err := onnxrt.FileSHA256(modelPath)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package textmodel
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +113,7 @@ func (m *Manifest) Validate() error {
 		return errors.New("name and version are required")
 	case m.File == "" || filepath.IsAbs(m.File):
 		return fmt.Errorf("file %q: want a path relative to the manifest", m.File)
-	case !isSHA256Hex(m.SHA256):
+	case !onnxrt.IsSHA256Hex(m.SHA256):
 		return fmt.Errorf("sha256 %q: want 64 lowercase hex digits", m.SHA256)
 	case !slices.Equal(m.Inputs, []string{InputIDs, InputWeights}):
 		return fmt.Errorf("inputs %q: want [%q %q]", m.Inputs, InputIDs, InputWeights)
@@ -154,33 +152,6 @@ func (m *Manifest) Validate() error {
 		}
 	}
 	return nil
-}
-
-func isSHA256Hex(s string) bool {
-	if len(s) != 2*sha256.Size {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// FileSHA256 returns the lowercase hex SHA-256 of a file, as Manifest.SHA256
-// wants it.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ORTModel serves an exported model with ONNX Runtime. One ONNX Runtime
@@ -231,13 +202,9 @@ func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*ORTModel, error
 		return nil, fmt.Errorf("textmodel: open %s: %w", manifestPath, err)
 	}
 	modelPath := filepath.Join(filepath.Dir(manifestPath), man.File)
-	data, err := os.ReadFile(modelPath)
+	data, err := onnxrt.ReadVerified(modelPath, man.SHA256)
 	if err != nil {
 		return fail(err)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != man.SHA256 {
-		return fail(fmt.Errorf("checksum mismatch: %s has sha256 %s, the manifest says %s", modelPath, got, man.SHA256))
 	}
 	// The weights are decoded only to check the graph and shapes; the session
 	// below is made from the same verified bytes.

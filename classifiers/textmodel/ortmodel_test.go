@@ -55,7 +55,7 @@ func writeModel(t testing.TB, dir string, m *MLP) string {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := FileSHA256(f.Name())
+	sum, err := onnxrt.FileSHA256(f.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestORTOpenErrors(t *testing.T) {
 			if err := os.WriteFile(other, []byte("garbage"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			sum, _ := FileSHA256(other)
+			sum, _ := onnxrt.FileSHA256(other)
 			editManifest(t, p, func(m *Manifest) { m.File, m.SHA256 = "other.onnx", sum })
 		}, "not an ONNX model"},
 		{"missing model file", func(t *testing.T, p string) {

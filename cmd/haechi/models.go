@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"os"
 	"path/filepath"
 
@@ -81,7 +82,7 @@ func nsfwUpToDate(manifest, source string) bool {
 	if err != nil || spec.Source.SHA256 != source || spec.Converter != nsfw.ConverterVersion {
 		return false
 	}
-	sum, err := nsfw.FileSHA256(filepath.Join(filepath.Dir(manifest), spec.File))
+	sum, err := onnxrt.FileSHA256(filepath.Join(filepath.Dir(manifest), spec.File))
 	return err == nil && sum == spec.SHA256
 }
 
