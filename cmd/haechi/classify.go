@@ -40,11 +40,11 @@ cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 			if err != nil {
 				return err
 			}
-			classify := classifyStream
+			batch, handle := classifyBatch, func(ls []inputLine) []lineResult { return classifyLines(c, k, ls) }
 			if c.Bool("images") {
-				classify = classifyImages
+				batch, handle = 1, func(ls []inputLine) []lineResult { return []lineResult{classifyImageLine(c, k, ls[0])} }
 			}
-			failed, err := classify(c, k, c.App.Reader, c.App.Writer, max(1, c.Int("workers")))
+			failed, err := classifyStream(c.App.Reader, c.App.Writer, max(1, c.Int("workers")), batch, handle)
 			if err != nil {
 				return err
 			}
@@ -89,9 +89,10 @@ type inputLine struct {
 	tooLong bool
 }
 
-// classifyStream classifies lines in batches with several workers and
-// writes results in input order. It returns how many lines failed.
-func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, workers int) (int, error) {
+// classifyStream reads input lines, hands them in batches of batchSize to
+// several workers running handle, and writes the results in input order.
+// It returns how many lines failed.
+func classifyStream(in io.Reader, out io.Writer, workers, batchSize int, handle func([]inputLine) []lineResult) (int, error) {
 	type job struct {
 		lines []inputLine
 		res   chan []lineResult
@@ -118,7 +119,7 @@ func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, worker
 			line, tooLong, err := readLine(r)
 			if tooLong || len(bytes.TrimSpace(line)) > 0 {
 				batch = append(batch, inputLine{n: n, line: line, tooLong: tooLong})
-				if len(batch) == classifyBatch {
+				if len(batch) == batchSize {
 					flush()
 				}
 			}
@@ -135,7 +136,7 @@ func classifyStream(c *cli.Context, k *core, in io.Reader, out io.Writer, worker
 	for range workers {
 		go func() {
 			for j := range jobs {
-				j.res <- classifyLines(c, k, j.lines)
+				j.res <- handle(j.lines)
 			}
 		}()
 	}

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -38,49 +33,8 @@ type pdqOutput struct {
 	Quality int    `json:"quality"`
 }
 
-// classifyImages reads {"id","path"} lines and writes one result line per
-// input, in order, deciding each image as an upload in a plaza.
-func classifyImages(c *cli.Context, k *core, in io.Reader, out io.Writer, workers int) (int, error) {
-	jobs := make(chan inputLine, workers*2)
-	order := make(chan chan lineResult, workers*2)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(jobs)
-		defer close(order)
-		r := bufio.NewReaderSize(in, 1<<16)
-		for n := 1; ; n++ {
-			line, tooLong, err := readLine(r)
-			if tooLong || len(bytes.TrimSpace(line)) > 0 {
-				res := make(chan lineResult, 1)
-				order <- res
-				go func(l inputLine) { res <- classifyImageLine(c, k, l) }(inputLine{n: n, line: line, tooLong: tooLong})
-			}
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					err = nil
-				}
-				readErr <- err
-				return
-			}
-		}
-	}()
-	w := bufio.NewWriter(out)
-	failed := 0
-	for res := range order {
-		r := <-res
-		if r.failed {
-			failed++
-		}
-		if _, err := w.Write(r.line); err != nil {
-			return failed, err
-		}
-	}
-	if err := <-readErr; err != nil {
-		return failed, fmt.Errorf("read stdin: %w", err)
-	}
-	return failed, w.Flush()
-}
-
+// classifyImageLine decides one {"id","path"} line as an image uploaded
+// to a plaza.
 func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	var in imageInput
 	switch {
