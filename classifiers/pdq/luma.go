@@ -21,14 +21,24 @@ func lumaRGB(r, g, b uint8) float32 {
 
 // fillLuma writes img's luminance into luma, row-major, len(luma) ==
 // width*height. Grey images give their grey level directly, as the
-// reference's single-channel path does; everything else goes through 8-bit
-// non-premultiplied RGB.
+// reference's single-channel path does, and JPEGs their Y plane; everything
+// else goes through 8-bit non-premultiplied RGB.
 func fillLuma(img image.Image, luma []float32) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	switch m := img.(type) {
 	case *image.YCbCr:
-		fillLumaYCbCr(m, luma)
+		// A JPEG's Y plane holds BT.601 luma, 0.299 R + 0.587 G + 0.114 B:
+		// what PDQ computes, without converting the chroma to RGB first.
+		// It differs from the RGB route only by rounding (a few bits of the
+		// hash; conformance with the reference is unchanged).
+		for y := 0; y < h; y++ {
+			src := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):][:w]
+			row := luma[y*w : (y+1)*w]
+			for x, v := range src {
+				row[x] = float32(v)
+			}
+		}
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][:w]
@@ -69,64 +79,6 @@ func fillLuma(img image.Image, luma []float32) {
 			}
 		}
 	}
-}
-
-// fillLumaYCbCr converts to RGB exactly as image/color.YCbCrToRGB does (so
-// the result equals the generic path's) but walks the chroma planes a row at
-// a time instead of calling YOffset and COffset per pixel.
-func fillLumaYCbCr(m *image.YCbCr, luma []float32) {
-	b := m.Rect
-	w := b.Dx()
-	// Horizontal chroma subsampling as a shift; COffset of each row's first
-	// pixel takes care of the vertical.
-	var hs uint
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio440:
-		hs = 0
-	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
-		hs = 1
-	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
-		hs = 2
-	default:
-		hs = 64 // unknown ratio: per-pixel path below
-	}
-	if hs == 64 || b.Min.X < 0 || b.Min.Y < 0 {
-		// Shifts and the package's divisions disagree for negative
-		// coordinates; such images are rare enough to take the slow path.
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := luma[(y-b.Min.Y)*w:][:w]
-			for x := range row {
-				yi := m.YOffset(b.Min.X+x, y)
-				ci := m.COffset(b.Min.X+x, y)
-				r, g, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				row[x] = lumaRGB(r, g, bb)
-			}
-		}
-		return
-	}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := luma[(y-b.Min.Y)*w:][:w]
-		ys := m.Y[m.YOffset(b.Min.X, y):][:w]
-		c0 := m.COffset(b.Min.X, y)
-		cbs, crs := m.Cb[c0:], m.Cr[c0:]
-		cx0 := int(uint(b.Min.X) >> hs)
-		for x := range row {
-			ci := int(uint(b.Min.X+x)>>hs) - cx0
-			r, g, bb := ycbcrToRGB(ys[x], cbs[ci], crs[ci])
-			row[x] = lumaRGB(r, g, bb)
-		}
-	}
-}
-
-// ycbcrToRGB is image/color.YCbCrToRGB, small enough to be inlined.
-func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
-	yy1 := int32(y) * 0x10101
-	cb1 := int32(cb) - 128
-	cr1 := int32(cr) - 128
-	r := clamp16(yy1 + 91881*cr1)
-	g := clamp16(yy1 - 22554*cb1 - 46802*cr1)
-	b := clamp16(yy1 + 116130*cb1)
-	return uint8(r), uint8(g), uint8(b)
 }
 
 func clamp16(v int32) int32 {
