@@ -80,10 +80,3 @@ func fillLuma(img image.Image, luma []float32) {
 		}
 	}
 }
-
-func clamp16(v int32) int32 {
-	if uint32(v)&0xff000000 == 0 {
-		return v >> 16
-	}
-	return ^(v >> 31)
-}
