@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Haechi needs to build, run and test, idempotently: a second
 # run changes nothing. Called by `make run` and `make test`; safe to run by
-# hand. Needs Go (see go.mod for the version); installs gcc for cgo and the
-# race detector from Debian when missing.
+# hand. Needs Go (see go.mod for the version). Installs from Debian, when
+# missing: gcc (cgo, the race detector) and libjpeg-turbo. Fetches ONNX
+# Runtime and the nsfwjs model with npm pack and converts the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +70,8 @@ need_onnxruntime() (
 
 need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+# libjpeg-turbo decodes uploaded JPEGs (classifiers/imagedecode, cgo).
+apt_install libturbojpeg0-dev
 need_onnxruntime
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 log "downloading Go modules"

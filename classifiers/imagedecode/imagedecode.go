@@ -212,6 +212,11 @@ func decodePixels(f Format, data []byte) (m image.Image, err error) {
 	r := bytes.NewReader(data)
 	switch f {
 	case JPEG:
+		if m, err := decodeJPEGTurbo(data); err == nil {
+			return m, nil
+		}
+		// libjpeg-turbo refused it: the Go decoder either manages (CMYK)
+		// or names the problem.
 		return jpeg.Decode(r)
 	case PNG:
 		return png.Decode(r)
