@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -331,5 +332,23 @@ func BenchmarkEvaluate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestAllowDecisionHasEmptyLists(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Evaluate(ctx, chatInput(engine.SpacePlaza, engine.Scores{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(res)
+	for _, field := range []string{`"categories":[]`, `"rule_ids":[]`, `"reasons":[]`, `"fired":[]`} {
+		if !strings.Contains(string(b), field) {
+			t.Errorf("allow decision %s lacks %s", b, field)
+		}
 	}
 }

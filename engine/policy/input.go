@@ -127,12 +127,18 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func decodeResult(v any) (*engine.PolicyResult, error) {
 	d := decoder{}
 	obj := d.object(v, "decision")
+	// Lists are empty rather than null in decisions, so clients can range
+	// over them without checking.
 	res := &engine.PolicyResult{
-		Action:    engine.Action(d.str(obj, "action", true)),
-		Principle: d.str(obj, "principle", false),
-		Value:     d.str(obj, "value", false),
-		Severity:  d.str(obj, "severity", false),
-		Queue:     d.str(obj, "queue", false),
+		Categories: []engine.Category{},
+		RuleIDs:    []string{},
+		Reasons:    []engine.Reason{},
+		Fired:      []engine.FiredRule{},
+		Action:     engine.Action(d.str(obj, "action", true)),
+		Principle:  d.str(obj, "principle", false),
+		Value:      d.str(obj, "value", false),
+		Severity:   d.str(obj, "severity", false),
+		Queue:      d.str(obj, "queue", false),
 	}
 	for _, c := range d.array(obj, "categories") {
 		res.Categories = append(res.Categories, engine.Category(d.string(c, "categories[]")))
