@@ -10,6 +10,7 @@ package hashbank
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/haechi-tns/haechi/classifiers/hashindex"
 	"github.com/haechi-tns/haechi/classifiers/pdq"
@@ -353,4 +357,54 @@ func (s *Set) Match(q *Query, maxDistance int) []engine.HashMatch {
 		return strings.Compare(a.Bank+a.Label, b.Bank+b.Label)
 	})
 	return out
+}
+
+// Watch reloads the banks in dir whenever its files change, until ctx is
+// done, and hands each new set to use. A folder that fails to load is
+// reported to onError and the previous set stays in use. Watch blocks;
+// run it in a goroutine owned by the caller.
+func Watch(ctx context.Context, dir string, use func(*Set), onError func(error)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("hashbank: watch: %w", err)
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("hashbank: watch: %w", err)
+	}
+	defer w.Close()
+	if err := w.Add(dir); err != nil {
+		return fmt.Errorf("hashbank: watch %s: %w", dir, err)
+	}
+	// Import writes a bank's CSV and then its JSON by renaming temporary
+	// files; a short quiet period lets both land before reloading.
+	const quiet = 300 * time.Millisecond
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return errors.New("hashbank: watcher closed")
+			}
+			if base := filepath.Base(ev.Name); !strings.HasPrefix(base, ".") &&
+				(strings.HasSuffix(base, ".csv") || strings.HasSuffix(base, ".json")) {
+				timer.Reset(quiet)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return errors.New("hashbank: watcher closed")
+			}
+			onError(err)
+		case <-timer.C:
+			s, err := Load(dir)
+			if err != nil {
+				onError(err)
+				continue
+			}
+			use(s)
+		}
+	}
 }

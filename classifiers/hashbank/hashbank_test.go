@@ -1,6 +1,7 @@
 package hashbank
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haechi-tns/haechi/classifiers/pdq"
 )
@@ -169,5 +171,25 @@ func TestLoadMissingFolder(t *testing.T) {
 	}
 	if ms := set.Match(&Query{Quality: 100}, DefaultMaxDistance); len(ms) != 0 {
 		t.Error("empty set matched")
+	}
+}
+
+func TestWatchReloads(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	sets := make(chan *Set, 4)
+	go Watch(ctx, dir, func(s *Set) { sets <- s }, func(err error) { t.Errorf("watch: %v", err) })
+	time.Sleep(200 * time.Millisecond) // let the watcher start
+	if _, err := Import(dir, "late", strings.NewReader(strings.Repeat("a", 32)+",x\n"), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-sets:
+		if b := s.Banks(); len(b) != 1 || b[0].Name != "late" {
+			t.Errorf("reloaded banks %+v", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload after an import")
 	}
 }

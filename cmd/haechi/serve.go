@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/engine/api"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 )
@@ -26,7 +28,8 @@ func serveCommand() *cli.Command {
 		Description: `Serves POST /v1/moderate (the synchronous pre-send check), /healthz,
 /readyz and /metrics. With --policies, the folder is watched and a changed
 bundle that compiles and passes its tests replaces the serving one while
-traffic flows; a bundle that fails is refused and the old one keeps serving.`,
+traffic flows; a bundle that fails is refused and the old one keeps serving.
+Hash banks under --data-dir are reloaded when they change.`,
 		Flags: engineFlags(
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen address", EnvVars: []string{"HAECHI_ADDR"}},
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
@@ -67,6 +70,18 @@ traffic flows; a bundle that fails is refused and the old one keeps serving.`,
 					}
 				})
 			}
+			// Banks imported while Haechi runs (haechi hashes import) are
+			// picked up without a restart.
+			banks := filepath.Join(cfg.DataDir, "banks")
+			wg.Go(func() {
+				err := hashbank.Watch(ctx, banks, func(s *hashbank.Set) {
+					k.images.SetBanks(s)
+					log.Info("hash banks reloaded", "banks", len(s.Banks()))
+				}, func(err error) { log.Error("hash banks not reloaded; previous banks keep serving", "err", err) })
+				if err != nil {
+					log.Error("hash bank watch stopped", "err", err)
+				}
+			})
 			serveErr := make(chan error, 1)
 			wg.Go(func() { serveErr <- srv.Serve(ln) })
 			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
