@@ -129,16 +129,16 @@ func buildONNX(km *kerasModel) (*onnxpb.ModelProto, []int, error) {
 		}
 	}
 	out := b.vals[km.output]
-	b.nodes = append(b.nodes, node("output", "Identity", []string{out.name}, OutputName))
+	b.nodes = append(b.nodes, onnxpb.Node("output", "Identity", []string{out.name}, OutputName))
 	h, w, c := km.inputShape[0], km.inputShape[1], km.inputShape[2]
 	graph := &onnxpb.GraphProto{
 		Name:        proto.String("nsfwjs"),
 		DocString:   proto.String("nsfwjs Keras model converted by haechi classifiers/nsfw; input NCHW RGB in [0,1]"),
 		Node:        b.nodes,
 		Initializer: b.inits,
-		Input: []*onnxpb.ValueInfoProto{valueInfo(InputName, symDim("batch"),
-			fixedDim(int64(c)), fixedDim(int64(h)), fixedDim(int64(w)))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo(OutputName, symDim("batch"), fixedDim(int64(out.shape[0])))},
+		Input: []*onnxpb.ValueInfoProto{onnxpb.ValueInfo(InputName, onnxpb.TensorProto_FLOAT, onnxpb.SymDim("batch"),
+			onnxpb.FixedDim(int64(c)), onnxpb.FixedDim(int64(h)), onnxpb.FixedDim(int64(w)))},
+		Output: []*onnxpb.ValueInfoProto{onnxpb.ValueInfo(OutputName, onnxpb.TensorProto_FLOAT, onnxpb.SymDim("batch"), onnxpb.FixedDim(int64(out.shape[0])))},
 	}
 	return &onnxpb.ModelProto{
 		IrVersion:       proto.Int64(onnxIRVersion),
@@ -483,7 +483,7 @@ func (b *onnxBuilder) batchNorm(l *layer, in value) error {
 	b.add(l.name, "BatchNormalization", []string{in.name,
 		b.floatInit(l.name+"/scale", s, c), b.floatInit(l.name+"/shift", sh, c),
 		b.floatInit(l.name+"/mean", zeros, c), b.floatInit(l.name+"/var", ones, c)},
-		l.name, floatAttr("epsilon", 0))
+		l.name, onnxpb.FloatAttr("epsilon", 0))
 	b.vals[l.name] = value{l.name, slices.Clone(in.shape)}
 	return nil
 }
@@ -662,7 +662,7 @@ func prod(s []int) int {
 }
 
 func (b *onnxBuilder) add(name, op string, inputs []string, output string, attrs ...*onnxpb.AttributeProto) {
-	b.nodes = append(b.nodes, node(name, op, inputs, output, attrs...))
+	b.nodes = append(b.nodes, onnxpb.Node(name, op, inputs, output, attrs...))
 }
 
 func (b *onnxBuilder) floatInit(name string, vals []float32, dims ...int) string {
@@ -699,43 +699,12 @@ func (b *onnxBuilder) int64Init(name string, vals ...int64) string {
 	return name
 }
 
-func node(name, op string, inputs []string, output string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
-	return &onnxpb.NodeProto{
-		Name: proto.String(name), OpType: proto.String(op),
-		Input: inputs, Output: []string{output}, Attribute: attrs,
-	}
-}
-
-func intAttr(name string, v int) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(int64(v))}
-}
+func intAttr(name string, v int) *onnxpb.AttributeProto { return onnxpb.IntAttr(name, int64(v)) }
 
 func intsAttr(name string, vs ...int) *onnxpb.AttributeProto {
 	ints := make([]int64, len(vs))
 	for i, v := range vs {
 		ints[i] = int64(v)
 	}
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: ints}
-}
-
-func floatAttr(name string, v float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
-}
-
-func valueInfo(name string, dims ...*onnxpb.TensorShapeProto_Dimension) *onnxpb.ValueInfoProto {
-	return &onnxpb.ValueInfoProto{
-		Name: proto.String(name),
-		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
-			Shape:    &onnxpb.TensorShapeProto{Dim: dims},
-		}}},
-	}
-}
-
-func symDim(name string) *onnxpb.TensorShapeProto_Dimension {
-	return &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name}}
-}
-
-func fixedDim(n int64) *onnxpb.TensorShapeProto_Dimension {
-	return &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: n}}
+	return onnxpb.IntsAttr(name, ints...)
 }

@@ -80,20 +80,20 @@ func Export(m *MLP, w io.Writer, meta map[string]string) error {
 		DocString: proto.String("bag = ReduceSum(Gather(embedding, ids) * weights); probs = Sigmoid(Gemm(Relu(Gemm(bag, w1, b1)), w2, b2))"),
 		Node:      graphNodes(),
 		Initializer: []*onnxpb.TensorProto{
-			floatTensor(initEmbedding, m.Embedding, int64(m.Buckets), int64(m.Dim)),
-			floatTensor(initW1, m.W1, int64(m.Dim), int64(m.Hidden)),
-			floatTensor(initB1, m.B1, int64(m.Hidden)),
-			floatTensor(initW2, m.W2, int64(m.Hidden), k),
-			floatTensor(initB2, m.B2, k),
-			int64Tensor(initUnsqueezeAxes, 2),
-			int64Tensor(initReduceAxes, 1),
+			onnxpb.FloatTensor(initEmbedding, m.Embedding, int64(m.Buckets), int64(m.Dim)),
+			onnxpb.FloatTensor(initW1, m.W1, int64(m.Dim), int64(m.Hidden)),
+			onnxpb.FloatTensor(initB1, m.B1, int64(m.Hidden)),
+			onnxpb.FloatTensor(initW2, m.W2, int64(m.Hidden), k),
+			onnxpb.FloatTensor(initB2, m.B2, k),
+			onnxpb.Int64Tensor(initUnsqueezeAxes, 2),
+			onnxpb.Int64Tensor(initReduceAxes, 1),
 		},
 		Input: []*onnxpb.ValueInfoProto{
-			valueInfo(InputIDs, onnxpb.TensorProto_INT64, symDim("batch"), symDim("length")),
-			valueInfo(InputWeights, onnxpb.TensorProto_FLOAT, symDim("batch"), symDim("length")),
+			onnxpb.ValueInfo(InputIDs, onnxpb.TensorProto_INT64, onnxpb.SymDim("batch"), onnxpb.SymDim("length")),
+			onnxpb.ValueInfo(InputWeights, onnxpb.TensorProto_FLOAT, onnxpb.SymDim("batch"), onnxpb.SymDim("length")),
 		},
 		Output: []*onnxpb.ValueInfoProto{
-			valueInfo(OutputProbs, onnxpb.TensorProto_FLOAT, symDim("batch"), fixedDim(k)),
+			onnxpb.ValueInfo(OutputProbs, onnxpb.TensorProto_FLOAT, onnxpb.SymDim("batch"), onnxpb.FixedDim(k)),
 		},
 	}
 	model := &onnxpb.ModelProto{
@@ -222,14 +222,14 @@ func decodeONNX(data []byte) (*MLP, map[string]string, error) {
 // graphNodes is the computation Export writes and Import insists on.
 func graphNodes() []*onnxpb.NodeProto {
 	return []*onnxpb.NodeProto{
-		node("embed_gather", "Gather", []string{initEmbedding, InputIDs}, "embedded", intAttr("axis", 0)),
-		node("weights_unsqueeze", "Unsqueeze", []string{InputWeights, initUnsqueezeAxes}, "weights_expanded"),
-		node("weight_mul", "Mul", []string{"embedded", "weights_expanded"}, "weighted"),
-		node("bag_sum", "ReduceSum", []string{"weighted", initReduceAxes}, "bag", intAttr("keepdims", 0)),
-		node("hidden_gemm", "Gemm", []string{"bag", initW1, initB1}, "hidden_linear"),
-		node("hidden_relu", "Relu", []string{"hidden_linear"}, "hidden"),
-		node("logits_gemm", "Gemm", []string{"hidden", initW2, initB2}, "logits"),
-		node("probs_sigmoid", "Sigmoid", []string{"logits"}, OutputProbs),
+		onnxpb.Node("embed_gather", "Gather", []string{initEmbedding, InputIDs}, "embedded", onnxpb.IntAttr("axis", 0)),
+		onnxpb.Node("weights_unsqueeze", "Unsqueeze", []string{InputWeights, initUnsqueezeAxes}, "weights_expanded"),
+		onnxpb.Node("weight_mul", "Mul", []string{"embedded", "weights_expanded"}, "weighted"),
+		onnxpb.Node("bag_sum", "ReduceSum", []string{"weighted", initReduceAxes}, "bag", onnxpb.IntAttr("keepdims", 0)),
+		onnxpb.Node("hidden_gemm", "Gemm", []string{"bag", initW1, initB1}, "hidden_linear"),
+		onnxpb.Node("hidden_relu", "Relu", []string{"hidden_linear"}, "hidden"),
+		onnxpb.Node("logits_gemm", "Gemm", []string{"hidden", initW2, initB2}, "logits"),
+		onnxpb.Node("probs_sigmoid", "Sigmoid", []string{"logits"}, OutputProbs),
 	}
 }
 
@@ -322,57 +322,6 @@ func checkAxes(inits map[string]*onnxpb.TensorProto, name string, axis int64) er
 		return fmt.Errorf("initializer %q: want int64 [%d], have %s %v", name, axis, onnxpb.TensorProto_DataType(t.GetDataType()), vals)
 	}
 	return nil
-}
-
-func node(name, op string, inputs []string, output string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
-	return &onnxpb.NodeProto{
-		Name: proto.String(name), OpType: proto.String(op),
-		Input: inputs, Output: []string{output}, Attribute: attrs,
-	}
-}
-
-func intAttr(name string, v int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
-}
-
-func floatTensor(name string, vals []float32, dims ...int64) *onnxpb.TensorProto {
-	raw := make([]byte, 4*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
-	return &onnxpb.TensorProto{
-		Name: proto.String(name), Dims: dims,
-		DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: raw,
-	}
-}
-
-func int64Tensor(name string, vals ...int64) *onnxpb.TensorProto {
-	raw := make([]byte, 8*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint64(raw[8*i:], uint64(v))
-	}
-	return &onnxpb.TensorProto{
-		Name: proto.String(name), Dims: []int64{int64(len(vals))},
-		DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), RawData: raw,
-	}
-}
-
-func valueInfo(name string, typ onnxpb.TensorProto_DataType, dims ...*onnxpb.TensorShapeProto_Dimension) *onnxpb.ValueInfoProto {
-	return &onnxpb.ValueInfoProto{
-		Name: proto.String(name),
-		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(typ)),
-			Shape:    &onnxpb.TensorShapeProto{Dim: dims},
-		}}},
-	}
-}
-
-func symDim(name string) *onnxpb.TensorShapeProto_Dimension {
-	return &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name}}
-}
-
-func fixedDim(n int64) *onnxpb.TensorShapeProto_Dimension {
-	return &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: n}}
 }
 
 func opTypes(nodes []*onnxpb.NodeProto) string {
