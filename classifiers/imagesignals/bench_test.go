@@ -117,7 +117,7 @@ func BenchmarkAnalyseWithNSFW(b *testing.B) {
 		b.Fatalf("%v (run scripts/setup.sh)", err)
 	}
 	defer model.Close()
-	c := New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, WithContentModel(model, "nsfw"))
+	c := New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, WithContentModel("nsfw", model, "nsfw"))
 	b.Run("latency", func(b *testing.B) {
 		var lat []time.Duration
 		for b.Loop() {

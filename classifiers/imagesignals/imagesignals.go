@@ -17,7 +17,6 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
-	"github.com/haechi-tns/haechi/classifiers/nsfw"
 	"github.com/haechi-tns/haechi/classifiers/pdq"
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -30,14 +29,16 @@ const AnalysedHashes = "image_hashes"
 // looked at the image itself.
 const AnalysedContent = "image"
 
-// SourceNSFW names the content model's scores in Signals.Sources.
-const SourceNSFW = "nsfw"
-
 // ContentModel scores an image's content into moderation categories
-// (nudity, suggestive); *nsfw.Model implements it.
+// (nudity, suggestive, …); *nsfw.Model and *imagemodel.Model implement it.
 type ContentModel interface {
-	Classify(img image.Image) (nsfw.Probs, error)
-	Categories(p nsfw.Probs) map[string]float32
+	CategoryScores(img image.Image) (map[string]float32, error)
+}
+
+// contentModel is a ContentModel with the source name its scores carry.
+type contentModel struct {
+	source string
+	model  ContentModel
 }
 
 // Classifier implements engine.ImageClassifier. It is safe for concurrent
@@ -46,18 +47,20 @@ type Classifier struct {
 	banks       atomic.Pointer[hashbank.Set]
 	limits      imagedecode.Limits
 	maxDistance int
-	content     ContentModel
+	content     []contentModel
 	version     string
 }
 
 // Option configures a Classifier.
 type Option func(*Classifier)
 
-// WithContentModel adds a model that scores the image's content; version
-// identifies it in decisions.
-func WithContentModel(m ContentModel, version string) Option {
+// WithContentModel adds a model that scores the image's content; its
+// scores appear in Signals.Sources under source, and version identifies it
+// in decisions. Several models may be added; policy sees the highest
+// score per category.
+func WithContentModel(source string, m ContentModel, version string) Option {
 	return func(c *Classifier) {
-		c.content = m
+		c.content = append(c.content, contentModel{source: source, model: m})
 		c.version += "+" + version
 	}
 }
@@ -121,15 +124,27 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 	// The content model and the hashing are independent: run them side by
 	// side, so an image costs the longer of the two, not their sum.
 	type contentResult struct {
-		probs nsfw.Probs
-		err   error
+		sources map[string]engine.Scores
+		err     error
 	}
 	var content chan contentResult
-	if c.content != nil {
+	if len(c.content) > 0 {
 		content = make(chan contentResult, 1)
 		go func() {
-			p, err := c.content.Classify(im.Image)
-			content <- contentResult{p, err}
+			sources := make(map[string]engine.Scores, len(c.content))
+			for _, cm := range c.content {
+				cats, err := cm.model.CategoryScores(im.Image)
+				if err != nil {
+					content <- contentResult{err: fmt.Errorf("%s: %w", cm.source, err)}
+					return
+				}
+				scores := make(engine.Scores, len(cats))
+				for cat, v := range cats {
+					scores[engine.Category(cat)] = float64(v)
+				}
+				sources[cm.source] = scores
+			}
+			content <- contentResult{sources: sources}
 		}()
 	}
 	variants, quality, err := pdq.DihedralFromImage(im.Image)
@@ -150,13 +165,9 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 	if content != nil {
 		cr := <-content
 		if cr.err != nil {
-			return nil, fmt.Errorf("imagesignals: content model: %w", cr.err)
+			return nil, fmt.Errorf("imagesignals: content model %w", cr.err)
 		}
-		scores := engine.Scores{}
-		for cat, v := range c.content.Categories(cr.probs) {
-			scores[engine.Category(cat)] = float64(v)
-		}
-		res.Sources = map[string]engine.Scores{SourceNSFW: scores}
+		res.Sources = cr.sources
 		res.Analysed = append(res.Analysed, AnalysedContent)
 	}
 	return &Result{

@@ -13,7 +13,6 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
-	"github.com/haechi-tns/haechi/classifiers/nsfw"
 	"github.com/haechi-tns/haechi/engine"
 )
 
@@ -106,22 +105,22 @@ func mkTemp() (string, error) { return os.MkdirTemp("", "haechi-bank-") }
 // fakeContent scores every image the same.
 type fakeContent struct{ nudity float32 }
 
-func (f fakeContent) Classify(image.Image) (nsfw.Probs, error) { return nsfw.Probs{}, nil }
-func (f fakeContent) Categories(nsfw.Probs) map[string]float32 {
-	return map[string]float32{"nudity": f.nudity, "suggestive": 0.1}
+func (f fakeContent) CategoryScores(image.Image) (map[string]float32, error) {
+	return map[string]float32{"nudity": f.nudity, "suggestive": 0.1}, nil
 }
 
 func TestContentModel(t *testing.T) {
 	c := New(mustLoad(t, t.TempDir()), imagedecode.DefaultLimits, hashbank.DefaultMaxDistance,
-		WithContentModel(fakeContent{nudity: 0.9}, "fake"))
+		WithContentModel("fake", fakeContent{nudity: 0.9}, "fake"), WithContentModel("other", fakeContent{nudity: 0.2}, "other"))
 	res, err := c.ClassifyImage(context.Background(), &engine.ImageUpload{Data: sharedImage(t, "c.png")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sources[SourceNSFW][engine.Nudity] != float64(float32(0.9)) || !slices.Contains(res.Analysed, AnalysedContent) {
+	if res.Sources["fake"][engine.Nudity] != float64(float32(0.9)) || res.Sources["other"][engine.Nudity] != float64(float32(0.2)) ||
+		!slices.Contains(res.Analysed, AnalysedContent) {
 		t.Errorf("result %+v, want the content model's scores and the content marked analysed", res)
 	}
-	if !strings.HasSuffix(c.Version(), "+fake") {
+	if !strings.HasSuffix(c.Version(), "+fake+other") {
 		t.Errorf("version %q does not name the content model", c.Version())
 	}
 }

@@ -221,6 +221,16 @@ func (m *Model) Categories(p Probs) map[string]float32 {
 	return out
 }
 
+// CategoryScores classifies one image and sums its classes into the
+// moderation categories (see Categories).
+func (m *Model) CategoryScores(img image.Image) (map[string]float32, error) {
+	p, err := m.Classify(img)
+	if err != nil {
+		return nil, err
+	}
+	return m.Categories(p), nil
+}
+
 // Close releases the ONNX Runtime session. It waits for calls in progress;
 // later calls get ErrClosed. Closing twice is harmless.
 func (m *Model) Close() error {

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"image"
 	"image/color"
 	"io"
@@ -30,6 +29,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/haechi-tns/haechi/classifiers/onnxpb"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 )
 
 // ConverterVersion changes whenever Convert's output for the same input

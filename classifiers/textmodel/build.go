@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
 )
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -291,5 +293,41 @@ func TestHashesAndClassifyImages(t *testing.T) {
 	}
 	if !strings.Contains(rows[2], `"error"`) {
 		t.Errorf("missing file: %s", rows[2])
+	}
+}
+
+// TestRegisteredImageModel registers an operator's model (a tiny ONNX
+// graph in testdata that calls red images "red", mapped to nudity) and
+// checks that classify --images uses it beside the NSFW model.
+func TestRegisteredImageModel(t *testing.T) {
+	dataDir := t.TempDir()
+	out, _, err := run(t, "", "models", "register-image", "--data-dir", dataDir, "testdata/redmodel/model.json")
+	if err != nil || !strings.Contains(out, "registered image model redness 1") {
+		t.Fatalf("register-image: %v %s", err, out)
+	}
+	red := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := 0; i < len(red.Pix); i += 4 {
+		red.Pix[i], red.Pix[i+3] = 255, 255
+	}
+	path := filepath.Join(t.TempDir(), "red.png")
+	f, _ := os.Create(path)
+	png.Encode(f, red)
+	f.Close()
+	out, _, err = run(t, fmt.Sprintf("{\"id\":\"r\",\"path\":%q}\n", path), "classify", "--images", "--data-dir", dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row struct {
+		Scores map[string]float64 `json:"scores"`
+		Action engine.Action      `json:"action"`
+	}
+	json.Unmarshal([]byte(out), &row)
+	if row.Scores["nudity"] < 0.99 || row.Action != engine.ActionBlock {
+		t.Errorf("red image with the redness model: %s", out)
+	}
+	bad := filepath.Join(t.TempDir(), "model.json")
+	os.WriteFile(bad, []byte(`{"name":"x"}`), 0o644)
+	if _, _, err := run(t, "", "models", "register-image", "--data-dir", dataDir, bad); err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("an invalid manifest was registered: %v", err)
 	}
 }

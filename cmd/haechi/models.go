@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/classifiers/imagemodel"
 	"github.com/haechi-tns/haechi/classifiers/nsfw"
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 )
 
 // repoNSFWModel is where scripts/setup.sh leaves the converted NSFW model.
@@ -26,6 +27,20 @@ func modelsCommand() *cli.Command {
 		Name:  "models",
 		Usage: "import and convert models",
 		Subcommands: []*cli.Command{{
+			Name:      "register-image",
+			Usage:     "register an operator's ONNX image classifier from its manifest",
+			ArgsUsage: "model.json",
+			Description: `The manifest names the ONNX file (beside it), its sha256, the input
+(tensor name, square size, scale, per-channel mean and std; NCHW RGB), the
+output (tensor name, activation none|softmax|sigmoid), the labels, and which
+labels make up which moderation category, for example
+{"nudity": ["explicit"], "suggestive": ["racy"]}. The model is opened and
+checked, then copied under --data-dir/models/image/<name>/; haechi serve
+loads every registered model at start-up beside the NSFW model, and policy
+sees the highest score per category.`,
+			Flags:  []cli.Flag{dataDirFlag, onnxLibFlag},
+			Action: registerImageModel,
+		}, {
 			Name:  "import-nsfwjs",
 			Usage: "convert nsfwjs's MobileNetV2 (an extracted npm package) to ONNX",
 			Description: `Reads the Keras layers topology and the uint8-quantised weights that
@@ -101,4 +116,70 @@ func openImageModel(cfg Config) (*nsfw.Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// registeredModelsDir is where registered image models live.
+func registeredModelsDir(dataDir string) string { return filepath.Join(dataDir, "models", "image") }
+
+func registerImageModel(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return errors.New("name one manifest (model.json)")
+	}
+	lib := c.String("onnxruntime-lib")
+	if lib == "" {
+		lib = onnxrt.DefaultLibPath()
+	}
+	if err := onnxrt.Init(lib); err != nil {
+		return err
+	}
+	src := c.Args().First()
+	m, err := imagemodel.Open(src)
+	if err != nil {
+		return err
+	}
+	man := m.Manifest()
+	m.Close()
+	dst := filepath.Join(registeredModelsDir(c.String("data-dir")), man.Name)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{man.File, filepath.Base(src)} {
+		from := filepath.Join(filepath.Dir(src), name)
+		if name == filepath.Base(src) {
+			from = src
+		}
+		data, err := os.ReadFile(from)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, name)
+		if name == filepath.Base(src) {
+			target = filepath.Join(dst, "model.json")
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.App.Writer, "registered image model %s %s in %s\n", man.Name, man.Version, dst)
+	return nil
+}
+
+// openRegisteredImageModels opens every model registered under dataDir.
+func openRegisteredImageModels(dataDir string) ([]*imagemodel.Model, error) {
+	manifests, err := filepath.Glob(filepath.Join(registeredModelsDir(dataDir), "*", "model.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*imagemodel.Model
+	for _, path := range manifests {
+		m, err := imagemodel.Open(path)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

@@ -203,8 +203,16 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		return nil, err
 	}
 	spec := nsfwModel.Spec()
-	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance,
-		imagesignals.WithContentModel(nsfwModel, spec.Name+"-"+spec.SHA256[:12]))
+	imageOpts := []imagesignals.Option{imagesignals.WithContentModel("nsfw", nsfwModel, spec.Name+"-"+spec.SHA256[:12])}
+	registered, err := openRegisteredImageModels(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range registered {
+		man := m.Manifest()
+		imageOpts = append(imageOpts, imagesignals.WithContentModel(man.Name, m, man.Name+"-"+man.Version))
+	}
+	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, imageOpts...)
 	return &core{
 		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)),
 		policy:   pe,
