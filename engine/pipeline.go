@@ -179,6 +179,18 @@ func (sig *Signals) addText(res TextResult) {
 	sig.Terms = append(sig.Terms, res.Terms...)
 }
 
+// AddImage merges one image classifier's result: its scores, hash matches
+// and what it analysed.
+func (sig *Signals) AddImage(res ImageResult) {
+	sig.addSources(res.Sources)
+	sig.HashMatches = append(sig.HashMatches, res.HashMatches...)
+	for _, a := range res.Analysed {
+		if !slices.Contains(sig.Analysed, a) {
+			sig.Analysed = append(sig.Analysed, a)
+		}
+	}
+}
+
 // finishSignals runs the image classifiers and derives the toxic score.
 func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
 	if ev.Image != nil {
@@ -192,13 +204,7 @@ func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (
 			case err != nil:
 				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
 			}
-			sig.addSources(res.Sources)
-			sig.HashMatches = append(sig.HashMatches, res.HashMatches...)
-			for _, a := range res.Analysed {
-				if !slices.Contains(sig.Analysed, a) {
-					sig.Analysed = append(sig.Analysed, a)
-				}
-			}
+			sig.AddImage(res)
 		}
 	}
 	// A classifier may score toxic itself; the overall score is never below

@@ -90,9 +90,6 @@ type Result struct {
 	engine.ImageResult
 	PDQ     pdq.Hash
 	Quality int
-	Format  imagedecode.Format
-	Width   int
-	Height  int
 }
 
 // ClassifyImage implements engine.ImageClassifier. An image given only by
@@ -174,9 +171,6 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 		ImageResult: res,
 		PDQ:         variants[0],
 		Quality:     q.Quality,
-		Format:      im.Format,
-		Width:       im.Width,
-		Height:      im.Height,
 	}, nil
 }
 

@@ -63,12 +63,8 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
-	sig := &engine.Signals{Scores: engine.Scores{}, HashMatches: r.HashMatches, Analysed: r.Analysed}
-	for _, sc := range r.Sources {
-		for cat, v := range sc {
-			sig.Scores.Raise(cat, v)
-		}
-	}
+	sig := &engine.Signals{Scores: engine.Scores{}}
+	sig.AddImage(r.ImageResult)
 	d, err := k.pipeline.DecideWith(c.Context, ev, sig, engine.UserContext{})
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
