@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -141,8 +140,7 @@ func contains(s []string, v string) bool {
 // Model is an opened, checked model. Safe for concurrent use.
 type Model struct {
 	man     *Manifest
-	mu      sync.RWMutex // write-held only by Close
-	session *ort.DynamicAdvancedSession
+	session *onnxrt.Session
 }
 
 // Open loads the model a manifest describes: it checks the file's SHA-256,
@@ -160,14 +158,9 @@ func Open(manifestPath string) (*Model, error) {
 	if err != nil {
 		return fail(err)
 	}
-	opts, err := onnxrt.SessionConfig{}.NewOptions()
+	session, err := onnxrt.NewSession(data, []string{man.Input.Name}, []string{man.Output.Name}, onnxrt.SessionConfig{})
 	if err != nil {
 		return fail(err)
-	}
-	defer opts.Destroy()
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{man.Input.Name}, []string{man.Output.Name}, opts)
-	if err != nil {
-		return fail(fmt.Errorf("onnx runtime session: %w", err))
 	}
 	m := &Model{man: man, session: session}
 	grey := image.NewGray(image.Rect(0, 0, 16, 16))
@@ -189,11 +182,6 @@ func (m *Model) Scores(img image.Image) ([]float32, error) {
 	size := m.man.Input.Size
 	input := make([]float32, 3*size*size)
 	m.preprocess(img, input)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.session == nil {
-		return nil, errors.New("imagemodel: model is closed")
-	}
 	in, err := ort.NewTensor(ort.NewShape(1, 3, int64(size), int64(size)), input)
 	if err != nil {
 		return nil, err
@@ -237,17 +225,8 @@ func (m *Model) CategoryScores(img image.Image) (map[string]float32, error) {
 	return out, nil
 }
 
-// Close releases the session; later calls fail.
-func (m *Model) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.session == nil {
-		return nil
-	}
-	err := m.session.Destroy()
-	m.session = nil
-	return err
-}
+// Close releases the session; later calls fail with onnxrt.ErrClosed.
+func (m *Model) Close() error { return m.session.Close() }
 
 func activate(kind string, v []float32) {
 	switch kind {

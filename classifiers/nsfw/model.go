@@ -1,12 +1,10 @@
 package nsfw
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"math"
 	"path/filepath"
-	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
@@ -24,12 +22,11 @@ type Model struct {
 	spec *Spec
 	size int
 
-	mu      sync.RWMutex // write-held only by Close
-	session *ort.DynamicAdvancedSession
+	session *onnxrt.Session
 }
 
 // ErrClosed is returned after Close.
-var ErrClosed = errors.New("nsfw: model is closed")
+var ErrClosed = onnxrt.ErrClosed
 
 // Open loads the model a manifest describes, with one thread per call. See
 // OpenConfig.
@@ -58,14 +55,9 @@ func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
 	if err := checkGraph(data, spec); err != nil {
 		return fail(fmt.Errorf("%s: %w", modelPath, err))
 	}
-	opts, err := cfg.NewOptions()
+	session, err := onnxrt.NewSession(data, []string{InputName}, []string{OutputName}, cfg)
 	if err != nil {
 		return fail(err)
-	}
-	defer opts.Destroy()
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{InputName}, []string{OutputName}, opts)
-	if err != nil {
-		return fail(fmt.Errorf("onnx runtime session: %w", err))
 	}
 	m := &Model{spec: spec, size: spec.Input.Size, session: session}
 	if err := m.selfCheck(); err != nil {
@@ -184,11 +176,6 @@ func (m *Model) ClassifyRGB(imgs []*RGB) ([]Probs, error) {
 }
 
 func (m *Model) run(input, probs []float32, n int64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.session == nil {
-		return ErrClosed
-	}
 	s := int64(m.size)
 	in, err := ort.NewTensor(ort.Shape{n, 3, s, s}, input)
 	if err != nil {
@@ -234,14 +221,7 @@ func (m *Model) CategoryScores(img image.Image) (map[string]float32, error) {
 // Close releases the ONNX Runtime session. It waits for calls in progress;
 // later calls get ErrClosed. Closing twice is harmless.
 func (m *Model) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.session == nil {
-		return nil
-	}
-	err := m.session.Destroy()
-	m.session = nil
-	if err != nil {
+	if err := m.session.Close(); err != nil {
 		return fmt.Errorf("nsfw: close: %w", err)
 	}
 	return nil

@@ -240,3 +240,51 @@ func IsSHA256Hex(s string) bool {
 	}
 	return true
 }
+
+// ErrClosed is returned by Session.Run after Close.
+var ErrClosed = errors.New("onnxrt: model is closed")
+
+// Session is one ONNX Runtime session that all goroutines share, and that
+// closes once: Close waits for runs in progress, later runs get ErrClosed.
+type Session struct {
+	mu sync.RWMutex // write-held only by Close
+	s  *ort.DynamicAdvancedSession
+}
+
+// NewSession creates a session from model bytes (already verified with
+// ReadVerified) with the given input and output names. Init must have
+// succeeded.
+func NewSession(data []byte, inputs, outputs []string, cfg SessionConfig) (*Session, error) {
+	opts, err := cfg.NewOptions()
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, inputs, outputs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("onnx runtime session: %w", err)
+	}
+	return &Session{s: s}, nil
+}
+
+// Run runs the session; a nil output is allocated by ONNX Runtime.
+func (s *Session) Run(inputs, outputs []ort.Value) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.s == nil {
+		return ErrClosed
+	}
+	return s.s.Run(inputs, outputs)
+}
+
+// Close releases the session. Closing twice is harmless.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s == nil {
+		return nil
+	}
+	err := s.s.Destroy()
+	s.s = nil
+	return err
+}

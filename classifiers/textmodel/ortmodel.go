@@ -164,8 +164,7 @@ type ORTModel struct {
 	buckets  int // ids must be in [0, buckets)
 	heads    int
 
-	mu      sync.RWMutex // write-held only by Close
-	session *ort.DynamicAdvancedSession
+	session *onnxrt.Session
 
 	bufs sync.Pool // *predictBuf
 }
@@ -179,7 +178,7 @@ type predictBuf struct {
 }
 
 // ErrClosed is returned by Predict after Close.
-var ErrClosed = errors.New("textmodel: model is closed")
+var ErrClosed = onnxrt.ErrClosed
 
 // Open loads the model a manifest describes, with one thread per call.
 // See OpenConfig.
@@ -215,14 +214,9 @@ func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*ORTModel, error
 	if !slices.Equal(mlp.Heads, man.Heads) {
 		return fail(fmt.Errorf("%s has heads %q, the manifest says %q", modelPath, mlp.Heads, man.Heads))
 	}
-	opts, err := cfg.NewOptions()
+	session, err := onnxrt.NewSession(data, man.Inputs, man.Outputs, cfg)
 	if err != nil {
 		return fail(err)
-	}
-	defer opts.Destroy()
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, man.Inputs, man.Outputs, opts)
-	if err != nil {
-		return fail(fmt.Errorf("onnx runtime session: %w", err))
 	}
 	m := &ORTModel{manifest: man, buckets: mlp.Buckets, heads: len(mlp.Heads), session: session}
 	m.bufs.New = func() any { return new(predictBuf) }
@@ -321,11 +315,6 @@ func (m *ORTModel) Predict(ids [][]int32, weights [][]float32) ([][]float32, err
 // run executes the session on the first n×width entries of b's inputs,
 // writing n×heads probabilities into b.probs.
 func (m *ORTModel) run(b *predictBuf, n, width int64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.session == nil {
-		return ErrClosed
-	}
 	inShape := ort.Shape{n, width}
 	idsT, err := ort.NewTensor(inShape, b.ids)
 	if err != nil {
@@ -348,14 +337,7 @@ func (m *ORTModel) run(b *predictBuf, n, width int64) error {
 // Close releases the ONNX Runtime session. It waits for Predict calls in
 // progress; later calls get ErrClosed. Closing twice is harmless.
 func (m *ORTModel) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.session == nil {
-		return nil
-	}
-	err := m.session.Destroy()
-	m.session = nil
-	if err != nil {
+	if err := m.session.Close(); err != nil {
 		return fmt.Errorf("textmodel: close: %w", err)
 	}
 	return nil
