@@ -142,21 +142,21 @@ func (m *Model) Classify(img image.Image) (Probs, error) {
 // as nsfwjs does (see PreprocessRGB), in one ONNX Runtime call. Safe for
 // concurrent use.
 func (m *Model) ClassifyBatch(imgs []image.Image) ([]Probs, error) {
-	rgbs := make([]*RGB, len(imgs))
+	per := 3 * m.size * m.size
+	input := make([]float32, len(imgs)*per)
 	for i, img := range imgs {
 		if img == nil || img.Bounds().Empty() {
 			return nil, fmt.Errorf("nsfw: classify: image %d is empty", i)
 		}
-		rgbs[i] = toRGBFor(img, m.size)
+		if err := preprocess(img, m.size, input[i*per:(i+1)*per]); err != nil {
+			return nil, fmt.Errorf("nsfw: classify: image %d: %w", i, err)
+		}
 	}
-	return m.ClassifyRGB(rgbs)
+	return m.classifyInput(input, len(imgs))
 }
 
 // ClassifyRGB is ClassifyBatch for images already converted with ToRGB.
 func (m *Model) ClassifyRGB(imgs []*RGB) ([]Probs, error) {
-	if len(imgs) == 0 {
-		return []Probs{}, nil
-	}
 	per := 3 * m.size * m.size
 	input := make([]float32, len(imgs)*per)
 	for i, img := range imgs {
@@ -164,9 +164,17 @@ func (m *Model) ClassifyRGB(imgs []*RGB) ([]Probs, error) {
 			return nil, fmt.Errorf("nsfw: classify: image %d: %w", i, err)
 		}
 	}
-	out := make([]Probs, len(imgs))
-	flat := make([]float32, len(imgs)*NumClasses)
-	if err := m.run(input, flat, int64(len(imgs))); err != nil {
+	return m.classifyInput(input, len(imgs))
+}
+
+// classifyInput runs the model on n preprocessed images.
+func (m *Model) classifyInput(input []float32, n int) ([]Probs, error) {
+	if n == 0 {
+		return []Probs{}, nil
+	}
+	out := make([]Probs, n)
+	flat := make([]float32, n*NumClasses)
+	if err := m.run(input, flat, int64(n)); err != nil {
 		return nil, fmt.Errorf("nsfw: classify: %w", err)
 	}
 	for i := range out {

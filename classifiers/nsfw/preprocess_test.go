@@ -110,13 +110,23 @@ func TestSparseConversionSameInput(t *testing.T) {
 		for i := range rgba.Pix {
 			rgba.Pix[i] = uint8(i * 13)
 		}
-		for _, img := range []image.Image{ycc, rgba} {
+		ycc422 := image.NewYCbCr(image.Rect(0, 0, size[0]+7, size[1]+5), image.YCbCrSubsampleRatio422)
+		for i := range ycc422.Y {
+			ycc422.Y[i] = uint8(i * 5)
+		}
+		for i := range ycc422.Cb {
+			ycc422.Cb[i], ycc422.Cr[i] = uint8(i*11), uint8(i*2)
+		}
+		// A sub-image at an odd origin checks the chroma offsets of the
+		// gathered conversion.
+		crop := ycc422.SubImage(image.Rect(3, 5, size[0]+3, size[1]+5))
+		for _, img := range []image.Image{ycc, crop, rgba} {
 			want := make([]float32, 3*224*224)
 			got := make([]float32, 3*224*224)
 			if err := PreprocessRGB(ToRGB(img), 224, want); err != nil {
 				t.Fatal(err)
 			}
-			if err := PreprocessRGB(toRGBFor(img, 224), 224, got); err != nil {
+			if err := preprocess(img, 224, got); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(want, got) {

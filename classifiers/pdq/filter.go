@@ -1,5 +1,7 @@
 package pdq
 
+import "sync"
+
 // The reference blurs the whole luminance image with two rounds of a
 // horizontal then a vertical box filter and then samples 64×64 pixels of the
 // result. Only those pixels are wanted, so the second round computes only
@@ -40,17 +42,35 @@ func downsample(luma []float32, rows, cols int, out *[64][64]float32) {
 
 	// tmp serves both as the full-size buffer of round one and as the
 	// rows×64 buffer of round two.
-	tmp := make([]float32, rows*max(cols, 64))
-	// Round one, in full.
-	for r := 0; r < rows; r++ {
-		box1D(luma[r*cols:(r+1)*cols], tmp[r*cols:(r+1)*cols], wr)
+	buf := getBuffer(rows * max(cols, 64))
+	defer putBuffer(buf)
+	tmp := *buf
+	// Round one, in full. Rows go four at a time: a row's running sum is a
+	// chain of dependent float additions, so one row at a time waits on
+	// floating-point latency, while four independent chains overlap.
+	row := func(m []float32, r, width int) []float32 { return m[r*width : (r+1)*width] }
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		box1D4(
+			[4][]float32{row(luma, r, cols), row(luma, r+1, cols), row(luma, r+2, cols), row(luma, r+3, cols)},
+			[4][]float32{row(tmp, r, cols), row(tmp, r+1, cols), row(tmp, r+2, cols), row(tmp, r+3, cols)}, wr)
+	}
+	for ; r < rows; r++ {
+		box1D(row(luma, r, cols), row(tmp, r, cols), wr)
 	}
 	boxColumns(tmp, luma, rows, cols, wc)
 
-	// Round two, horizontal: only the sampled columns.
+	// Round two, horizontal: only the sampled columns, again four rows at a
+	// time.
 	narrow := tmp[:rows*64]
-	for r := 0; r < rows; r++ {
-		box1DSampled(luma[r*cols:(r+1)*cols], narrow[r*64:(r+1)*64], wr, &colIdx)
+	r = 0
+	for ; r+4 <= rows; r += 4 {
+		box1DSampled4(
+			[4][]float32{row(luma, r, cols), row(luma, r+1, cols), row(luma, r+2, cols), row(luma, r+3, cols)},
+			[4][]float32{row(narrow, r, 64), row(narrow, r+1, 64), row(narrow, r+2, 64), row(narrow, r+3, 64)}, wr, &colIdx)
+	}
+	for ; r < rows; r++ {
+		box1DSampled(row(luma, r, cols), row(narrow, r, 64), wr, &colIdx)
 	}
 	// Round two, vertical: only the sampled rows.
 	boxColumnsSampled(narrow, rows, wc, &rowIdx, out)
@@ -138,6 +158,123 @@ func box1DSampled(in []float32, out []float32, w int, idx *[64]int) {
 			out[k] = sum / float32(cnt)
 			k++
 		}
+		li++
+		oi++
+	}
+}
+
+// box1D4 is box1D on four rows of equal length at once, each row's sums
+// taken in box1D's order.
+func box1D4(in, out [4][]float32, w int) {
+	n := len(in[0])
+	a0, a1, a2, a3 := in[0][:n], in[1][:n], in[2][:n], in[3][:n]
+	o0, o1, o2, o3 := out[0][:n], out[1][:n], out[2][:n], out[3][:n]
+	half := (w + 2) / 2
+	var s0, s1, s2, s3 float32
+	cnt := 0
+	ri, oi := 0, 0
+	for ; ri < half-1; ri++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		cnt++
+	}
+	for i := 0; i < w-half+1; i++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		cnt++
+		f := float32(cnt)
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/f, s1/f, s2/f, s3/f
+		ri++
+		oi++
+	}
+	li := 0
+	fc := float32(cnt)
+	for i := 0; i < n-w; i++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		s0 -= a0[li]
+		s1 -= a1[li]
+		s2 -= a2[li]
+		s3 -= a3[li]
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/fc, s1/fc, s2/fc, s3/fc
+		li++
+		ri++
+		oi++
+	}
+	for i := 0; i < half-1; i++ {
+		s0 -= a0[li]
+		s1 -= a1[li]
+		s2 -= a2[li]
+		s3 -= a3[li]
+		cnt--
+		f := float32(cnt)
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/f, s1/f, s2/f, s3/f
+		li++
+		oi++
+	}
+}
+
+// box1DSampled4 is box1DSampled on four rows of equal length at once.
+func box1DSampled4(in, out [4][]float32, w int, idx *[64]int) {
+	n := len(in[0])
+	a0, a1, a2, a3 := in[0][:n], in[1][:n], in[2][:n], in[3][:n]
+	o0, o1, o2, o3 := out[0][:64], out[1][:64], out[2][:64], out[3][:64]
+	half := (w + 2) / 2
+	var s0, s1, s2, s3 float32
+	cnt := 0
+	ri, oi, k := 0, 0, 0
+	emit := func() {
+		for k < 64 && oi == idx[k] {
+			f := float32(cnt)
+			o0[k], o1[k], o2[k], o3[k] = s0/f, s1/f, s2/f, s3/f
+			k++
+		}
+	}
+	for ; ri < half-1; ri++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		cnt++
+	}
+	for i := 0; i < w-half+1; i++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		cnt++
+		emit()
+		ri++
+		oi++
+	}
+	li := 0
+	for i := 0; i < n-w; i++ {
+		s0 += a0[ri]
+		s1 += a1[ri]
+		s2 += a2[ri]
+		s3 += a3[ri]
+		s0 -= a0[li]
+		s1 -= a1[li]
+		s2 -= a2[li]
+		s3 -= a3[li]
+		emit()
+		li++
+		ri++
+		oi++
+	}
+	for i := 0; i < half-1; i++ {
+		s0 -= a0[li]
+		s1 -= a1[li]
+		s2 -= a2[li]
+		s3 -= a3[li]
+		cnt--
+		emit()
 		li++
 		oi++
 	}
@@ -251,5 +388,29 @@ func addSubDivRow(out, sums, add, sub []float32, d float32) {
 		s -= sub[j]
 		sums[j] = s
 		out[j] = s / d
+	}
+}
+
+// buffers recycles the megabyte-sized float32 buffers of the luminance image
+// and the first filter round, which every hash needs twice: allocating them
+// afresh cost a photo-hashing service more in clearing memory and garbage
+// collection than the filter arithmetic itself. Every element of a buffer
+// is written before it is read, so reused buffers are not cleared.
+var buffers sync.Pool
+
+func getBuffer(n int) *[]float32 {
+	if p, ok := buffers.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putBuffer(p *[]float32) {
+	// Keep at most what a 50-megapixel image needs, so one huge image does
+	// not pin its buffers for ever.
+	if cap(*p) <= 50<<20 {
+		buffers.Put(p)
 	}
 }

@@ -159,10 +159,11 @@ func coefficients(img image.Image) (*dct16, int, error) {
 	if w < MinDimension || h < MinDimension {
 		return nil, 0, fmt.Errorf("%w: %d×%d", ErrTooSmall, w, h)
 	}
-	luma := make([]float32, w*h)
-	fillLuma(img, luma)
+	luma := getBuffer(w * h)
+	defer putBuffer(luma)
+	fillLuma(img, *luma)
 	var small [64][64]float32
-	downsample(luma, h, w, &small)
+	downsample(*luma, h, w, &small)
 	quality := qualityMetric(&small)
 	coef := new(dct16)
 	dct64To16(&small, coef)
