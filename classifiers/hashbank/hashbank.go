@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -255,10 +256,13 @@ func writeBank(dir string, bank Bank, entries []entry) error {
 	})
 }
 
-// ref says where a stored hash came from.
+// ref says where a stored hash came from: its bank and its label, a slice
+// of Set.labels. A ref holds no pointer, so a million-entry bank is one
+// pointer-free array that the garbage collector does not have to walk (as
+// strings, the labels cost every image about a millisecond of marking).
 type ref struct {
-	bank  int32
-	label string
+	bank               int32
+	labelOff, labelLen uint32
 }
 
 // Set is every bank of a folder, ready to match. It is immutable and safe
@@ -268,7 +272,10 @@ type Set struct {
 	pdq     *hashindex.Index
 	pdqRefs []ref
 	exact   map[string][]ref // "md5:hex" or "sha256:hex"
+	labels  string           // every label, end to end
 }
+
+func (s *Set) label(r ref) string { return s.labels[r.labelOff : r.labelOff+r.labelLen] }
 
 // Load reads every bank in dir. A missing folder is an empty set.
 func Load(dir string) (*Set, error) {
@@ -279,6 +286,7 @@ func Load(dir string) (*Set, error) {
 	}
 	sort.Strings(names)
 	b := hashindex.NewBuilder(0)
+	var labels strings.Builder
 	for _, path := range names {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
 		entries, bank, err := readBank(dir, name)
@@ -289,7 +297,11 @@ func Load(dir string) (*Set, error) {
 		bi := int32(len(s.banks))
 		s.banks = append(s.banks, bank)
 		for _, e := range entries {
-			r := ref{bank: bi, label: e.label}
+			if labels.Len()+len(e.label) > math.MaxUint32 {
+				return nil, fmt.Errorf("hashbank: bank %s: labels exceed 4 GiB", name)
+			}
+			r := ref{bank: bi, labelOff: uint32(labels.Len()), labelLen: uint32(len(e.label))}
+			labels.WriteString(e.label)
 			if e.kind == PDQ {
 				var h hashindex.Hash
 				hex.Decode(h[:], []byte(e.hex))
@@ -302,6 +314,7 @@ func Load(dir string) (*Set, error) {
 		}
 	}
 	s.pdq = b.Build()
+	s.labels = labels.String()
 	return s, nil
 }
 
@@ -327,7 +340,7 @@ func (s *Set) Match(q *Query, maxDistance int) []engine.HashMatch {
 	var out []engine.HashMatch
 	add := func(r ref, algo Kind, dist int) {
 		b := s.banks[r.bank]
-		out = append(out, engine.HashMatch{Bank: b.Name, Label: r.label, Algorithm: string(algo), Distance: dist, Negative: b.Negative})
+		out = append(out, engine.HashMatch{Bank: b.Name, Label: s.label(r), Algorithm: string(algo), Distance: dist, Negative: b.Negative})
 	}
 	for _, r := range s.exact["md5:"+hex.EncodeToString(q.MD5[:])] {
 		add(r, MD5, 0)

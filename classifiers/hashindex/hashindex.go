@@ -246,6 +246,8 @@ func chunkRadius(c, s, a int) int {
 // chunk was within its probe radius, so duplicates are dropped without
 // per-query state.
 func (ix *Index) searchTables(q *Hash, radius int, dst []Match) []Match {
+	scratch := scratchPool.Get().(*[]uint32)
+	defer scratchPool.Put(scratch)
 	n := len(ix.hashes)
 	s, a := radius/numChunks, radius%numChunks
 	var qc [numChunks]uint16
@@ -259,20 +261,30 @@ func (ix *Index) searchTables(q *Hash, radius int, dst []Match) []Match {
 		}
 		off := (*[chunkValues + 1]uint32)(ix.offsets[c*(chunkValues+1):])
 		ids := ix.ids[c*n : (c+1)*n]
+		// Gather the chunk's candidates first, then verify them in one
+		// loop: the verification is a random 32-byte read per candidate,
+		// and a loop that does not stop at every bucket boundary (about 15
+		// candidates) keeps many of those reads in flight at once.
+		cand := (*scratch)[:0]
 		for _, m := range probeMasks[:ballSize[rc]] {
 			v := qc[c] ^ m
-			for _, id := range ids[off[v]:off[int(v)+1]] {
-				h := &ix.hashes[id]
-				d := distance(q, h)
-				if d > radius || foundEarlier(&qc, h, c, s, a) {
-					continue
-				}
-				dst = append(dst, Match{ID: id, Distance: d})
+			cand = append(cand, ids[off[v]:off[int(v)+1]]...)
+		}
+		*scratch = cand
+		for _, id := range cand {
+			h := &ix.hashes[id]
+			d := distance(q, h)
+			if d > radius || foundEarlier(&qc, h, c, s, a) {
+				continue
 			}
+			dst = append(dst, Match{ID: id, Distance: d})
 		}
 	}
 	return dst
 }
+
+// scratchPool holds candidate lists for searchTables.
+var scratchPool = sync.Pool{New: func() any { s := make([]uint32, 0, 1024); return &s }}
 
 // foundEarlier reports whether a chunk before c was within its probe radius,
 // i.e. whether that chunk's probes already reported h.
