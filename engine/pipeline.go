@@ -109,6 +109,50 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 // SignalsBatch runs the classifiers on several events, scoring their texts
 // in one batch where a classifier supports it. Events must be valid.
 func (p *Pipeline) SignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, error) {
+	sigs, err := p.textSignalsBatch(ctx, evs)
+	if err != nil {
+		return nil, err
+	}
+	for i, ev := range evs {
+		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return sigs, nil
+}
+
+// DecideBatch decides several valid events, scoring their texts in one
+// batch, and returns a decision or an error for each: one event's failure
+// (an image that does not decode, say) does not fail the others. As with
+// Decide, no error is ever turned into a decision.
+func (p *Pipeline) DecideBatch(ctx context.Context, evs []*Event) ([]*Decision, []error) {
+	out := make([]*Decision, len(evs))
+	errs := make([]error, len(evs))
+	sigs, err := p.textSignalsBatch(ctx, evs)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	for i, ev := range evs {
+		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+			errs[i] = err
+			continue
+		}
+		user, err := p.users.UserContext(ctx, ev.Sender)
+		if err != nil {
+			errs[i] = fmt.Errorf("engine: user context: %w", err)
+			continue
+		}
+		out[i], errs[i] = p.DecideWith(ctx, ev, sigs[i], user)
+	}
+	return out, errs
+}
+
+// textSignalsBatch starts the signals of evs with their text classifiers'
+// results, batched where a classifier supports it.
+func (p *Pipeline) textSignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, error) {
 	sigs := make([]*Signals, len(evs))
 	var ins []TextInput
 	var idx []int
@@ -149,11 +193,6 @@ func (p *Pipeline) SignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, 
 		}
 		for _, i := range idx {
 			sigs[i].Analysed = append(sigs[i].Analysed, "text")
-		}
-	}
-	for i, ev := range evs {
-		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
-			return nil, err
 		}
 	}
 	return sigs, nil

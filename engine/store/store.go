@@ -1,0 +1,243 @@
+// Package store keeps Haechi's state: the decisions the engine made, and
+// (as the review queue grows) cases, reports, appeals and the audit log.
+// SQLite (modernc.org/sqlite, pure Go) under the data directory is the
+// default; the schema is created and upgraded by numbered migrations.
+//
+// Decisions are stored once per event: saving a decision for an event that
+// already has one keeps the first and returns it, so a redelivered event
+// yields the same decision id however many workers saw it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// SQLite is the embedded store. It is safe for concurrent use, also by
+// several processes on one file (SQLite's locking, with a busy timeout).
+type SQLite struct {
+	db *sql.DB
+}
+
+// FileName is the database file inside the data directory.
+const FileName = "haechi.db"
+
+// OpenSQLite opens (creating it if needed) the database at path and brings
+// its schema up to date. The journal is write-ahead with synchronous=FULL:
+// a committed decision survives the process being killed and the machine
+// losing power.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &SQLite{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// migrations are applied in order, each once, recorded in
+// schema_migrations. Never edit a released migration; add one.
+var migrations = []string{
+	// 1: decisions, one per event.
+	`CREATE TABLE decisions (
+		decision_id     TEXT PRIMARY KEY,
+		event_id        TEXT NOT NULL UNIQUE,
+		event_kind      TEXT NOT NULL,
+		world           TEXT NOT NULL,
+		space_id        TEXT NOT NULL,
+		space_type      TEXT NOT NULL,
+		sender_id       TEXT NOT NULL,
+		action          TEXT NOT NULL,
+		queue           TEXT NOT NULL DEFAULT '',
+		policy_revision TEXT NOT NULL,
+		decided_at      TEXT NOT NULL,
+		body            TEXT NOT NULL
+	);
+	CREATE INDEX decisions_sender ON decisions (sender_id, decided_at);
+	CREATE INDEX decisions_action ON decisions (action, decided_at);`,
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the newest migration applied.
+func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
+	return int(v.Int64), err
+}
+
+func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// SaveDecisions stores each decision in one transaction unless its event
+// already has one, and returns, in order, the decision now stored for
+// each event: the one given, or the one stored before (whose id differs).
+func (s *SQLite) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
+	out := make([]*engine.Decision, len(ds))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO decisions
+			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for i, d := range ds {
+			if d == nil || d.ID == "" || d.EventID == "" {
+				return fmt.Errorf("decision %d has no id or event id", i)
+			}
+			body, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			res, err := ins.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
+				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(time.RFC3339Nano), body)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				out[i] = d
+				continue
+			}
+			if out[i], err = decisionWhere(ctx, tx, "event_id", d.EventID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: save decisions: %w", err)
+	}
+	return out, nil
+}
+
+// ErrNotFound is returned for a decision that is not stored.
+var ErrNotFound = errors.New("store: not found")
+
+// Decision returns the decision with the given id.
+func (s *SQLite) Decision(ctx context.Context, id string) (*engine.Decision, error) {
+	return decisionWhere(ctx, s.db, "decision_id", id)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func decisionWhere(ctx context.Context, q queryer, column, value string) (*engine.Decision, error) {
+	var body string
+	err := q.QueryRowContext(ctx, `SELECT body FROM decisions WHERE `+column+` = ?`, value).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: decision with %s %q", ErrNotFound, column, value)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d engine.Decision
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return nil, fmt.Errorf("store: decision %s: %w", value, err)
+	}
+	return &d, nil
+}
+
+// DecisionsForEvents returns the stored decisions of those events that
+// have one, by event id.
+func (s *SQLite) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error) {
+	out := make(map[string]*engine.Decision)
+	const chunk = 500 // under SQLite's bound-parameter limit
+	for start := 0; start < len(eventIDs); start += chunk {
+		ids := eventIDs[start:min(start+chunk, len(eventIDs))]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT body FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: decisions for events: %w", err)
+		}
+		for rows.Next() {
+			var body string
+			if err := rows.Scan(&body); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: decisions for events: %w", err)
+			}
+			var d engine.Decision
+			if err := json.Unmarshal([]byte(body), &d); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: decisions for events: %w", err)
+			}
+			out[d.EventID] = &d
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: decisions for events: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// CountDecisions returns how many decisions are stored.
+func (s *SQLite) CountDecisions(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM decisions`).Scan(&n)
+	return n, err
+}
