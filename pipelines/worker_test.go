@@ -1,0 +1,470 @@
+package pipelines_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/pipelines"
+	"github.com/haechi-tns/haechi/pipelines/broker"
+)
+
+// fakeDecider blocks texts containing "bad" and allows the rest. It fails
+// events whose text contains "fail-always" every time, and those with
+// "fail-twice" on their first two attempts.
+type fakeDecider struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	decided  atomic.Int64
+}
+
+func newFakeDecider() *fakeDecider { return &fakeDecider{attempts: map[string]int{}} }
+
+func (f *fakeDecider) DecideBatch(_ context.Context, evs []*engine.Event) ([]*engine.Decision, []error) {
+	out := make([]*engine.Decision, len(evs))
+	errs := make([]error, len(evs))
+	for i, ev := range evs {
+		text := ev.Text()
+		f.mu.Lock()
+		f.attempts[ev.ID]++
+		n := f.attempts[ev.ID]
+		f.mu.Unlock()
+		switch {
+		case strings.Contains(text, "fail-always"), strings.Contains(text, "fail-twice") && n <= 2:
+			errs[i] = errors.New("classifier unavailable")
+			continue
+		case ev.Kind == engine.KindImage && len(ev.Image.Data) > 0 && ev.Image.Data[0] != 0x89:
+			errs[i] = &engine.ValidationError{Fields: []engine.FieldError{{Field: "image.data", Problem: "not a PNG"}}}
+			continue
+		}
+		action := engine.ActionAllow
+		if strings.Contains(text, "bad") {
+			action = engine.ActionBlock
+		}
+		out[i] = &engine.Decision{
+			ID: uuid.NewString(), EventID: ev.ID, EventKind: ev.Kind, World: ev.World, Space: ev.Space,
+			SenderID: ev.Sender.ID, Action: action, Severity: "none", PolicyRevision: "test",
+			RuleIDs: []string{}, Reasons: []engine.Reason{}, DecidedAt: time.Now().UTC(),
+		}
+		f.decided.Add(1)
+	}
+	return out, errs
+}
+
+func (f *fakeDecider) attemptsOf(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts[id]
+}
+
+type env struct {
+	brokers []string
+	store   *store.SQLite
+	topics  pipelines.Topics
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	b, err := broker.Start(broker.Config{DataDir: filepath.Join(t.TempDir(), "kafka"), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{brokers: []string{b.Addr()}, store: st, topics: pipelines.DefaultTopics}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := pipelines.EnsureTopics(ctx, e.brokers, e.topics, 1); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) worker(t *testing.T, d pipelines.Decider, group string, opts ...func(*pipelines.WorkerConfig)) (*pipelines.Worker, *pipelines.Metrics) {
+	t.Helper()
+	m := pipelines.NewMetrics(nil)
+	cfg := pipelines.WorkerConfig{
+		Brokers: e.brokers, Group: group, Decider: d, Store: e.store, Metrics: m,
+		Log:            slog.New(slog.DiscardHandler),
+		RetryBackoff:   20 * time.Millisecond,
+		SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second, HeartbeatInterval: 500 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w, err := pipelines.NewWorker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, m
+}
+
+// run starts w and returns a stop function that cancels it and waits.
+func run(w *pipelines.Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func chatEvent(id, text string) *engine.Event {
+	return &engine.Event{
+		ID: id, Kind: engine.KindChat, World: "seoul-cityhall",
+		Space:  engine.Space{ID: "plaza-1", Type: "plaza"},
+		Sender: engine.Party{ID: "citizen-" + id[len(id)-1:], Role: "citizen", AgeBand: "adult"},
+		Lang:   "ko", SentAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+		Chat: &engine.ChatMessage{Text: text},
+	}
+}
+
+func voiceEvent(id, text string) *engine.Event {
+	ev := chatEvent(id, "")
+	ev.Kind, ev.Chat = engine.KindVoice, nil
+	ev.Voice = &engine.VoiceSegment{SessionID: "s1", Speaker: ev.Sender.ID, StartMS: 0, EndMS: 1500, Transcript: text, Confidence: 0.9}
+	return ev
+}
+
+func produce(t *testing.T, e *env, evs ...*engine.Event) {
+	t.Helper()
+	p := pipelines.NewProducer(e.brokers, e.topics)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Produce(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func produceRaw(t *testing.T, e *env, msgs ...kafka.Message) {
+	t.Helper()
+	p := pipelines.NewProducer(e.brokers, e.topics)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.ProduceRaw(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readTopic reads topic from the start, in a group of its own, until want
+// messages arrived (and a little longer, to catch extras) or within passed.
+func readTopic(t *testing.T, e *env, topic string, want int, within time.Duration) []kafka.Message {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: e.brokers, GroupID: "read-" + uuid.NewString(), GroupTopics: []string{topic},
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 32 << 20, MaxWait: 50 * time.Millisecond,
+	})
+	defer r.Close()
+	var out []kafka.Message
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		wait := time.Until(deadline)
+		if len(out) >= want {
+			wait = 500 * time.Millisecond
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		m, err := r.FetchMessage(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func decisionsByEvent(t *testing.T, msgs []kafka.Message) map[string][]*engine.Decision {
+	t.Helper()
+	out := map[string][]*engine.Decision{}
+	for _, m := range msgs {
+		var dm pipelines.DecisionMessage
+		if err := json.Unmarshal(m.Value, &dm); err != nil {
+			t.Fatalf("decision message: %v", err)
+		}
+		if dm.SchemaVersion != pipelines.SchemaVersion || dm.Decision == nil {
+			t.Fatalf("decision message %s", m.Value)
+		}
+		if string(m.Key) != dm.Decision.SenderID {
+			t.Errorf("decision %s keyed %q, want the sender %q", dm.Decision.ID, m.Key, dm.Decision.SenderID)
+		}
+		out[dm.Decision.EventID] = append(out[dm.Decision.EventID], dm.Decision)
+	}
+	return out
+}
+
+// waitStored waits until the store holds n decisions.
+func waitStored(t *testing.T, e *env, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got, err := e.store.CountDecisions(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got >= n {
+			if got > n {
+				t.Fatalf("%d decisions stored, want %d", got, n)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d decisions stored after %s", got, n, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	var evs []*engine.Event
+	for i := range 200 {
+		text := fmt.Sprintf("안녕하세요 %d", i)
+		if i%10 == 0 {
+			text = "this is bad"
+		}
+		if i%4 == 0 {
+			evs = append(evs, voiceEvent(fmt.Sprintf("v-%03d", i), text))
+		} else {
+			evs = append(evs, chatEvent(fmt.Sprintf("c-%03d", i), text))
+		}
+	}
+	produce(t, e, evs...)
+	d := newFakeDecider()
+	w, m := e.worker(t, d, "e2e")
+	stop := run(w)
+	waitStored(t, e, len(evs), 60*time.Second)
+	stop()
+
+	got := decisionsByEvent(t, readTopic(t, e, e.topics.Decisions, len(evs), 10*time.Second))
+	stored, err := e.store.DecisionsForEvents(context.Background(), ids(evs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		ds := got[ev.ID]
+		if len(ds) != 1 {
+			t.Errorf("event %s: %d decisions published, want 1", ev.ID, len(ds))
+			continue
+		}
+		want := engine.ActionAllow
+		if strings.Contains(ev.Text(), "bad") {
+			want = engine.ActionBlock
+		}
+		if ds[0].Action != want || ds[0].EventKind != ev.Kind {
+			t.Errorf("event %s: published %s %s, want %s %s", ev.ID, ds[0].EventKind, ds[0].Action, ev.Kind, want)
+		}
+		if stored[ev.ID] == nil || stored[ev.ID].ID != ds[0].ID {
+			t.Errorf("event %s: published decision is not the stored one", ev.ID)
+		}
+	}
+	actions := readTopic(t, e, e.topics.Actions, 20, 10*time.Second)
+	if len(actions) != 20 {
+		t.Errorf("%d actions published, want 20 (one per blocked event)", len(actions))
+	}
+	for _, a := range actions {
+		var am pipelines.ActionMessage
+		if err := json.Unmarshal(a.Value, &am); err != nil || am.Action != engine.ActionBlock || got[am.EventID] == nil || got[am.EventID][0].ID != am.DecisionID {
+			t.Errorf("action %s does not match a published block decision (%v)", a.Value, err)
+		}
+	}
+	if n := counterValue(t, m, "haechi_pipeline_events_consumed_total"); n != float64(len(evs)) {
+		t.Errorf("consumed metric %v, want %d", n, len(evs))
+	}
+}
+
+func ids(evs []*engine.Event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.ID
+	}
+	return out
+}
+
+func TestPoisonMessagesGoToTheDeadLetterTopic(t *testing.T) {
+	e := newEnv(t)
+	good1 := chatEvent("good-1", "hello")
+	valid, _ := pipelines.EncodeEvent(chatEvent("v-2", "hi"))
+	future := strings.Replace(string(valid), `"schema_version":1`, `"schema_version":2`, 1)
+	invalid, _ := json.Marshal(map[string]any{"schema_version": 1, "event": map[string]any{"id": "x", "kind": "chat"}})
+	voiceOnChat, _ := pipelines.EncodeEvent(voiceEvent("voice-on-chat", "hi"))
+	// The worker below takes at most 1 MiB, so that an oversized message is
+	// still one the topic accepts.
+	oversized := `{"schema_version":1,"event":{"id":"big","pad":"` + strings.Repeat("a", 3<<19) + `"}}`
+	img := chatEvent("img-1", "")
+	img.Kind, img.Chat = engine.KindImage, nil
+	img.Image = &engine.ImageUpload{ContentType: "image/png", Data: []byte("GIF89a not a png")}
+
+	produce(t, e, good1)
+	chat := e.topics.Chat
+	produceRaw(t, e,
+		kafka.Message{Topic: chat, Key: []byte("u"), Value: []byte(`{not json`)},
+		kafka.Message{Topic: chat, Key: []byte("u"), Value: []byte(future)},
+		kafka.Message{Topic: chat, Key: []byte("u"), Value: invalid},
+		kafka.Message{Topic: chat, Key: []byte("u"), Value: voiceOnChat},
+		kafka.Message{Topic: chat, Key: []byte("u"), Value: []byte(oversized)},
+	)
+	produce(t, e, img, chatEvent("always-1", "fail-always"), chatEvent("twice-1", "fail-twice"), chatEvent("good-2", "after the poison"))
+
+	d := newFakeDecider()
+	w, m := e.worker(t, d, "poison", func(c *pipelines.WorkerConfig) { c.MaxMessageBytes = 1 << 20 })
+	stop := run(w)
+	waitStored(t, e, 3, 60*time.Second) // good-1, twice-1, good-2
+	dlq := readTopic(t, e, e.topics.DeadLetter, 7, 20*time.Second)
+	stop()
+
+	classes := map[string]int{}
+	for _, msg := range dlq {
+		h := map[string]string{}
+		for _, x := range msg.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		classes[h[pipelines.HeaderClass]]++
+		if h[pipelines.HeaderOriginalTopic] != e.topics.Chat && h[pipelines.HeaderOriginalTopic] != e.topics.Images {
+			t.Errorf("dead letter without its original topic: %v", h)
+		}
+		if h[pipelines.HeaderReason] == "" || h[pipelines.HeaderOriginalOffset] == "" || h[pipelines.HeaderOriginalPartition] == "" {
+			t.Errorf("dead letter missing reason or position: %v", h)
+		}
+	}
+	want := map[string]int{
+		pipelines.ClassMalformed: 1, pipelines.ClassSchema: 1, pipelines.ClassInvalid: 2, // the bad event and the bad image
+		pipelines.ClassWrongTopic: 1, pipelines.ClassOversized: 1, pipelines.ClassUndecidable: 1,
+	}
+	for c, n := range want {
+		if classes[c] != n {
+			t.Errorf("%d dead letters of class %s, want %d (all: %v)", classes[c], c, n, classes)
+		}
+	}
+	if a := d.attemptsOf("always-1"); a != 4 {
+		t.Errorf("a failing event was tried %d times, want 4 (1 + 3 retries)", a)
+	}
+	if a := d.attemptsOf("twice-1"); a != 3 {
+		t.Errorf("an event failing twice was tried %d times, want 3", a)
+	}
+	if r := counterValue(t, m, "haechi_pipeline_retries_total"); r < 5 {
+		t.Errorf("retries metric %v, want at least 5", r)
+	}
+	got := decisionsByEvent(t, readTopic(t, e, e.topics.Decisions, 3, 10*time.Second))
+	for _, id := range []string{"good-1", "twice-1", "good-2"} {
+		if len(got[id]) != 1 {
+			t.Errorf("%s: %d decisions, want 1: poison must not stop the stream", id, len(got[id]))
+		}
+	}
+}
+
+func TestRedeliveredEventsKeepTheirDecision(t *testing.T) {
+	e := newEnv(t)
+	var evs []*engine.Event
+	for i := range 50 {
+		evs = append(evs, chatEvent(fmt.Sprintf("r-%02d", i), "hello"))
+	}
+	produce(t, e, evs...)
+	d := newFakeDecider()
+	w, _ := e.worker(t, d, "first")
+	stop := run(w)
+	waitStored(t, e, 50, 60*time.Second)
+	stop()
+	// A second group reads the same events again: a replay, as after a lost
+	// commit. Nothing new is stored and the same decision ids go out.
+	w2, m2 := e.worker(t, d, "replay")
+	stop = run(w2)
+	deadline := time.Now().Add(60 * time.Second)
+	for counterValue(t, m2, "haechi_pipeline_redelivered_total") < 50 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	if n, _ := e.store.CountDecisions(context.Background()); n != 50 {
+		t.Fatalf("%d decisions stored after a replay, want 50", n)
+	}
+	if n := d.decided.Load(); n != 50 {
+		t.Errorf("the decider ran %d times, want 50: stored decisions are not decided again", n)
+	}
+	got := decisionsByEvent(t, readTopic(t, e, e.topics.Decisions, 100, 10*time.Second))
+	for _, ev := range evs {
+		ds := got[ev.ID]
+		if len(ds) != 2 || ds[0].ID != ds[1].ID {
+			t.Errorf("%s: republished decisions %v, want the same id twice", ev.ID, ds)
+		}
+	}
+}
+
+func TestTwoWorkersShareAndTakeOver(t *testing.T) {
+	e := newEnv(t)
+	mk := func(prefix string, n int) []*engine.Event {
+		var evs []*engine.Event
+		for i := range n {
+			ev := chatEvent(fmt.Sprintf("%s-%04d", prefix, i), "hello")
+			ev.Sender.ID = fmt.Sprintf("user-%d", i%97) // spread over partitions
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	d1, d2 := newFakeDecider(), newFakeDecider()
+	w1, _ := e.worker(t, d1, "shared")
+	w2, _ := e.worker(t, d2, "shared")
+	stop1, stop2 := run(w1), run(w2)
+	defer stop2()
+	time.Sleep(2 * time.Second) // let both join
+	produce(t, e, mk("a", 2000)...)
+	waitStored(t, e, 2000, 90*time.Second)
+	if d1.decided.Load() == 0 || d2.decided.Load() == 0 {
+		t.Errorf("one worker did everything: %d and %d", d1.decided.Load(), d2.decided.Load())
+	}
+	stop1()
+	before := d2.decided.Load()
+	produce(t, e, mk("b", 1000)...)
+	waitStored(t, e, 3000, 90*time.Second)
+	if got := d2.decided.Load() - before; got != 1000 {
+		t.Errorf("after the first worker stopped, the second decided %d of 1000", got)
+	}
+	if total := d1.decided.Load() + d2.decided.Load(); total != 3000 {
+		t.Errorf("%d decisions made for 3000 events: each must be decided once", total)
+	}
+}
+
+// counterValue sums every series of the named metric.
+func counterValue(t *testing.T, m *pipelines.Metrics, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	for _, c := range m.Collectors() {
+		reg.MustRegister(c)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			sum += s.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
