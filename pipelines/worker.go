@@ -65,6 +65,9 @@ type WorkerConfig struct {
 	SessionTimeout, RebalanceTimeout, HeartbeatInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LogDecisions logs every decision that restricts content at info
+	// level (ids, action, rules and categories; never content).
+	LogDecisions bool
 }
 
 func (c *WorkerConfig) setDefaults() error {
@@ -294,6 +297,11 @@ func (w *Worker) handle(ctx context.Context, r *kafka.Reader, batch []kafka.Mess
 				w.cfg.Metrics.redeliver.WithLabelValues(it.msg.Topic).Inc()
 			}
 			w.cfg.Metrics.observeDecided(it.msg.Topic, string(it.dec.Action), it.msg.Time, now)
+			if w.cfg.LogDecisions && it.dec.Action.Restricts() {
+				d := it.dec
+				w.cfg.Log.Info("decision", "action", d.Action, "kind", d.EventKind, "space", d.Space.Type, "rules", d.RuleIDs,
+					"categories", d.Categories, "queue", d.Queue, "event_id", d.EventID, "decision_id", d.ID)
+			}
 		}
 	}
 	w.cfg.Metrics.batch.Observe(now.Sub(start).Seconds())

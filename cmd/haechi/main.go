@@ -40,6 +40,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		},
 		Commands: []*cli.Command{
 			serveCommand(),
+			workerCommand(),
+			brokerCommand(),
+			demoCommand(),
 			moderateCommand(),
 			classifyCommand(),
 			policyCommand(),

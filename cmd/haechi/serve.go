@@ -24,16 +24,23 @@ const shutdownGrace = 10 * time.Second
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "run Haechi: the moderation API, health probes and metrics",
-		Description: `Serves POST /v1/moderate (the synchronous pre-send check), /healthz,
-/readyz and /metrics. With --policies, the folder is watched and a changed
+		Usage: "run Haechi: the Kafka pipeline, the moderation API, health probes and metrics",
+		Description: `Runs a pipeline worker on the input topics (see haechi worker) and serves
+POST /v1/moderate (the synchronous pre-send check), /healthz, /readyz and
+/metrics. Without --kafka-brokers it starts the embedded Kafka-protocol
+broker on 127.0.0.1:9092 with its data under --data-dir; with it, nothing
+embedded starts. --demo-rate N also produces N demo events a second (see
+haechi demo). With --policies, the folder is watched and a changed
 bundle that compiles and passes its tests replaces the serving one while
 traffic flows; a bundle that fails is refused and the old one keeps serving.
 Hash banks under --data-dir are reloaded when they change.`,
-		Flags: engineFlags(
+		Flags: engineFlags(append(kafkaFlags(),
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen address", EnvVars: []string{"HAECHI_ADDR"}},
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
-		),
+			&cli.BoolFlag{Name: "pipeline", Value: true, Usage: "run a pipeline worker (and the embedded broker without --kafka-brokers)"},
+			&cli.Float64Flag{Name: "demo-rate", Usage: "produce this many demo events a second to the input topics"},
+			brokerAddrFlag, batchSizeFlag, logDecisionsFlag,
+		)...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {
@@ -82,6 +89,19 @@ Hash banks under --data-dir are reloaded when they change.`,
 					log.Error("hash bank watch stopped", "err", err)
 				}
 			})
+			var stream *streaming
+			if c.Bool("pipeline") {
+				if stream, err = startStreaming(ctx, c, k, metrics.Registry, log, true); err != nil {
+					return err
+				}
+				if rate := c.Float64("demo-rate"); rate > 0 {
+					wg.Go(func() {
+						if err := runDemo(ctx, stream.brokers, topicsFrom(c), rate, 0, uint64(time.Now().UnixNano()), log); err != nil {
+							log.Error("demo traffic stopped", "err", err)
+						}
+					})
+				}
+			}
 			serveErr := make(chan error, 1)
 			wg.Go(func() { serveErr <- srv.Serve(ln) })
 			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
@@ -99,6 +119,9 @@ Hash banks under --data-dir are reloaded when they change.`,
 			}
 			cancel()
 			wg.Wait()
+			if stream != nil {
+				stream.wait()
+			}
 			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/pipelines"
+	"github.com/haechi-tns/haechi/pipelines/broker"
+)
+
+// kafkaFlags are the flags of every command that talks to Kafka.
+func kafkaFlags() []cli.Flag {
+	d := pipelines.DefaultTopics
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "kafka-brokers", Usage: "Kafka bootstrap brokers, host:port (serve: none starts the embedded broker)", EnvVars: []string{"HAECHI_KAFKA_BROKERS"}},
+		&cli.StringFlag{Name: "kafka-group", Value: "haechi", Usage: "consumer group of the workers", EnvVars: []string{"HAECHI_KAFKA_GROUP"}},
+		&cli.StringFlag{Name: "topic-chat", Value: d.Chat, Usage: "input topic of chat messages"},
+		&cli.StringFlag{Name: "topic-voice", Value: d.Voice, Usage: "input topic of voice transcripts"},
+		&cli.StringFlag{Name: "topic-images", Value: d.Images, Usage: "input topic of image uploads"},
+		&cli.StringFlag{Name: "topic-decisions", Value: d.Decisions, Usage: "output topic of decisions"},
+		&cli.StringFlag{Name: "topic-actions", Value: d.Actions, Usage: "output topic of actions for the world platform"},
+		&cli.StringFlag{Name: "topic-dlq", Value: d.DeadLetter, Usage: "dead-letter topic"},
+		&cli.BoolFlag{Name: "create-topics", Value: true, Usage: "create missing topics at start-up"},
+	}
+}
+
+func topicsFrom(c *cli.Context) pipelines.Topics {
+	return pipelines.Topics{
+		Chat: c.String("topic-chat"), Voice: c.String("topic-voice"), Images: c.String("topic-images"),
+		Decisions: c.String("topic-decisions"), Actions: c.String("topic-actions"), DeadLetter: c.String("topic-dlq"),
+	}
+}
+
+var brokerAddrFlag = &cli.StringFlag{Name: "broker-addr", Value: broker.DefaultAddr, Usage: "loopback address of the embedded broker", EnvVars: []string{"HAECHI_BROKER_ADDR"}}
+
+// startEmbeddedBroker starts the embedded broker with its data under the
+// data directory and says how external producers reach it.
+func startEmbeddedBroker(c *cli.Context, log *slog.Logger) (*broker.Broker, error) {
+	dir := filepath.Join(c.String("data-dir"), "kafka")
+	b, err := broker.Start(broker.Config{DataDir: dir, Addr: c.String("broker-addr"), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker: %w", err)
+	}
+	log.Info("embedded Kafka-protocol broker listening; point producers at it with bootstrap.servers="+b.Addr(),
+		"addr", b.Addr(), "data", dir, "topics", pipelines.DefaultTopics.Inputs())
+	return b, nil
+}
+
+func brokerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "broker",
+		Usage: "run the embedded Kafka-protocol broker alone (single-machine mode)",
+		Description: `Runs the broker haechi serve embeds, on loopback, with topics and committed
+offsets kept under --data-dir/kafka. Workers and producers reach it with
+--kafka-brokers 127.0.0.1:9092. For production, use a real Kafka cluster.`,
+		Flags: []cli.Flag{dataDirFlag, brokerAddrFlag, &cli.BoolFlag{Name: "create-topics", Value: true, Usage: "create Haechi's topics at start-up"}},
+		Action: func(c *cli.Context) error {
+			log, err := logger(c)
+			if err != nil {
+				return err
+			}
+			b, err := startEmbeddedBroker(c, log)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if c.Bool("create-topics") {
+				ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+				err := pipelines.EnsureTopics(ctx, []string{b.Addr()}, pipelines.DefaultTopics, 1)
+				cancel()
+				if err != nil {
+					return err
+				}
+			}
+			<-c.Context.Done()
+			log.Info("broker stopping")
+			return nil
+		},
+	}
+}
+
+// streaming is a running worker and what it needs.
+type streaming struct {
+	brokers []string
+	store   *store.SQLite
+	broker  *broker.Broker // nil with external brokers
+	done    chan struct{}
+}
+
+// startStreaming opens the store, starts the embedded broker when no
+// brokers are configured (and embedded is allowed), creates topics and
+// runs one worker in the background until ctx ends.
+func startStreaming(ctx context.Context, c *cli.Context, k *core, reg prometheus.Registerer, log *slog.Logger, embedded bool) (*streaming, error) {
+	s := &streaming{brokers: c.StringSlice("kafka-brokers"), done: make(chan struct{})}
+	if len(s.brokers) == 0 {
+		if !embedded {
+			return nil, errors.New("--kafka-brokers is required (haechi serve runs an embedded broker when it is not set)")
+		}
+		b, err := startEmbeddedBroker(c, log)
+		if err != nil {
+			return nil, err
+		}
+		s.broker, s.brokers = b, []string{b.Addr()}
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(c.String("data-dir"), store.FileName))
+	if err != nil {
+		s.closeBroker()
+		return nil, err
+	}
+	s.store = st
+	topics := topicsFrom(c)
+	if c.Bool("create-topics") {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := pipelines.EnsureTopics(tctx, s.brokers, topics, 1)
+		cancel()
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
+		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
+		Decider: k.pipeline, Store: st, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
+		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	go func() {
+		defer close(s.done)
+		w.Run(ctx)
+	}()
+	log.Info("pipeline worker started", "brokers", s.brokers, "group", c.String("kafka-group"), "inputs", topics.Inputs())
+	return s, nil
+}
+
+// wait waits for the worker to finish (after its context ended) and
+// closes the store and the embedded broker.
+func (s *streaming) wait() {
+	<-s.done
+	s.close()
+}
+
+func (s *streaming) close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+	s.closeBroker()
+}
+
+func (s *streaming) closeBroker() {
+	if s.broker != nil {
+		s.broker.Close()
+	}
+}
+
+var batchSizeFlag = &cli.IntFlag{Name: "batch-size", Value: 500, Usage: "most input messages decided together"}
+
+var logDecisionsFlag = &cli.BoolFlag{Name: "log-decisions", Usage: "log every restricting decision (ids, rules, categories; never content); on with --demo-rate"}
+
+func workerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "worker",
+		Usage: "consume chat, voice and image events from Kafka and publish decisions",
+		Description: `Joins --kafka-group on the input topics, decides each event, stores the
+decision (one per event id, under --data-dir), publishes it to the decisions
+topic (and an action for restricting ones), and only then commits offsets.
+Malformed events go to the dead-letter topic with the reason in headers.
+Several workers in one group share the partitions. SIGTERM finishes the
+batch in hand, commits it and leaves the group.`,
+		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag,
+			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
+		Action: func(c *cli.Context) error {
+			log, err := logger(c)
+			if err != nil {
+				return err
+			}
+			k, err := newCore(c.Context, configFrom(c), log)
+			if err != nil {
+				return err
+			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+			var srv *http.Server
+			if addr := c.String("metrics-addr"); addr != "" {
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("--metrics-addr: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+				mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+				srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+			}
+			s, err := startStreaming(c.Context, c, k, reg, log, false)
+			if err != nil {
+				return err
+			}
+			s.wait()
+			log.Info("worker stopped")
+			return nil
+		},
+	}
+}
