@@ -198,6 +198,10 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // consume runs one reader until ctx ends (nil) or a batch fails (error).
+// It works in two stages so that both halves keep the CPUs busy: this
+// goroutine fetches and decides batch n+1 while another stores, publishes
+// and commits batch n. Commits stay in fetch order; when the second stage
+// fails, both batches are left uncommitted and are delivered again.
 func (w *Worker) consume(ctx context.Context) error {
 	r := w.newReader()
 	defer func() {
@@ -205,26 +209,53 @@ func (w *Worker) consume(ctx context.Context) error {
 			w.cfg.Log.Warn("closing kafka reader", "err", err)
 		}
 	}()
-	for {
-		batch, err := w.fetch(ctx, r)
-		if len(batch) > 0 {
-			// The batch finishes even when ctx is cancelled meanwhile:
-			// shutting down means deciding, publishing and committing what
-			// was fetched, within OpTimeout.
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.OpTimeout)
-			herr := w.handle(bctx, r, batch)
-			cancel()
-			if herr != nil {
-				return herr
+	sctx, stopFetching := context.WithCancel(ctx)
+	defer stopFetching()
+	ready := make(chan *prepared, 1)
+	finished := make(chan error, 1)
+	go func() {
+		var err error
+		for p := range ready {
+			if err != nil {
+				continue // drain; the batch stays uncommitted
 			}
+			// A batch in hand finishes even when ctx is cancelled
+			// meanwhile: shutting down means storing, publishing and
+			// committing what was decided, within OpTimeout.
+			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.OpTimeout)
+			if err = w.finish(bctx, r, p); err != nil {
+				stopFetching()
+			}
+			cancel()
 		}
-		if ctx.Err() != nil {
-			return nil
+		finished <- err
+	}()
+	var fetchErr error
+	for sctx.Err() == nil {
+		batch, err := w.fetch(sctx, r)
+		if len(batch) > 0 {
+			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.OpTimeout)
+			p, perr := w.prepare(bctx, batch)
+			cancel()
+			if perr != nil {
+				fetchErr = perr
+				break
+			}
+			ready <- p
 		}
 		if err != nil {
-			return err
+			fetchErr = err
+			break
 		}
 	}
+	close(ready)
+	if err := <-finished; err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fetchErr
 }
 
 // fetch waits for a first message, then takes what arrives within
@@ -260,21 +291,38 @@ type item struct {
 	redelivered bool
 }
 
-// handle decides, stores, publishes and commits one batch.
-func (w *Worker) handle(ctx context.Context, r *kafka.Reader, batch []kafka.Message) error {
-	start := w.cfg.Now()
-	items := make([]item, len(batch))
+// prepared is a fetched batch with its events decided but not yet
+// stored, published or committed.
+type prepared struct {
+	batch  []kafka.Message
+	items  []item
+	firsts []int // the item deciding each distinct event
+	start  time.Time
+}
+
+// prepare decodes a batch and decides its events (see decideNew).
+func (w *Worker) prepare(ctx context.Context, batch []kafka.Message) (*prepared, error) {
+	p := &prepared{batch: batch, items: make([]item, len(batch)), start: w.cfg.Now()}
 	for i, m := range batch {
-		items[i].msg = m
+		p.items[i].msg = m
 		w.cfg.Metrics.observeFetch(m.Topic, m.Partition, m.Offset, m.HighWaterMark)
 		ev, err := DecodeEventMessage(m.Topic, m.Value, w.cfg.Topics, w.cfg.MaxMessageBytes)
 		if err != nil {
-			items[i].bad = asBad(err, ClassInvalid)
+			p.items[i].bad = asBad(err, ClassInvalid)
 			continue
 		}
-		items[i].ev = ev
+		p.items[i].ev = ev
 	}
-	if err := w.decideNew(ctx, items); err != nil {
+	var err error
+	p.firsts, err = w.decideNew(ctx, p.items)
+	return p, err
+}
+
+// finish stores a prepared batch's new decisions, publishes decisions,
+// actions and dead letters, and commits the batch.
+func (w *Worker) finish(ctx context.Context, r *kafka.Reader, p *prepared) error {
+	items := p.items
+	if err := w.storeNew(ctx, items, p.firsts); err != nil {
 		return err
 	}
 	msgs, err := w.outputs(items)
@@ -284,7 +332,7 @@ func (w *Worker) handle(ctx context.Context, r *kafka.Reader, batch []kafka.Mess
 	if err := w.retry(ctx, "publish", func(ctx context.Context) error { return w.writer.WriteMessages(ctx, msgs...) }, w.cfg.Metrics.publishErr); err != nil {
 		return err
 	}
-	if err := w.retry(ctx, "commit", func(ctx context.Context) error { return r.CommitMessages(ctx, batch...) }, w.cfg.Metrics.commitErr); err != nil {
+	if err := w.retry(ctx, "commit", func(ctx context.Context) error { return r.CommitMessages(ctx, p.batch...) }, w.cfg.Metrics.commitErr); err != nil {
 		return err
 	}
 	now := w.cfg.Now()
@@ -304,14 +352,15 @@ func (w *Worker) handle(ctx context.Context, r *kafka.Reader, batch []kafka.Mess
 			}
 		}
 	}
-	w.cfg.Metrics.batch.Observe(now.Sub(start).Seconds())
+	w.cfg.Metrics.batch.Observe(now.Sub(p.start).Seconds())
 	return nil
 }
 
 // decideNew fills in the decision of every valid item: the stored one for
-// events decided before, a new one (stored before it is returned) for the
-// rest. Events that keep failing become undecidable dead letters.
-func (w *Worker) decideNew(ctx context.Context, items []item) error {
+// events decided before, a new one (not yet stored) for the first copy of
+// each other event, whose indexes it returns. Events that keep failing
+// become undecidable dead letters.
+func (w *Worker) decideNew(ctx context.Context, items []item) ([]int, error) {
 	var ids []string
 	for _, it := range items {
 		if it.ev != nil {
@@ -319,14 +368,14 @@ func (w *Worker) decideNew(ctx context.Context, items []item) error {
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	var stored map[string]*engine.Decision
 	if err := w.retry(ctx, "look up decisions", func(ctx context.Context) (err error) {
 		stored, err = w.cfg.Store.DecisionsForEvents(ctx, ids)
 		return err
 	}, nil); err != nil {
-		return err
+		return nil, err
 	}
 	// The first message of each undecided event is decided; later copies
 	// in the batch share its decision.
@@ -371,11 +420,17 @@ func (w *Worker) decideNew(ctx context.Context, items []item) error {
 		w.cfg.Metrics.retries.WithLabelValues(items[failed[0]].msg.Topic).Add(float64(len(failed)))
 		w.cfg.Log.Warn("retrying decisions", "events", len(failed), "attempt", attempt+1, "in", backoff)
 		if !sleep(ctx, backoff) {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		backoff *= 2
 		todo = failed
 	}
+	return firsts, nil
+}
+
+// storeNew stores the new decisions of items[firsts] and gives later
+// copies of an event in the batch their first copy's outcome.
+func (w *Worker) storeNew(ctx context.Context, items []item, firsts []int) error {
 	var fresh []*engine.Decision
 	var freshIdx []int
 	for _, i := range firsts {
@@ -400,6 +455,10 @@ func (w *Worker) decideNew(ctx context.Context, items []item) error {
 			}
 			items[i].dec = saved[j]
 		}
+	}
+	first := make(map[string]int, len(firsts))
+	for _, i := range firsts {
+		first[items[i].ev.ID] = i
 	}
 	for i := range items {
 		it := &items[i]

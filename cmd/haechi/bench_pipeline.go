@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"text/tabwriter"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/pipelines"
+	"github.com/haechi-tns/haechi/pipelines/broker"
+	"github.com/haechi-tns/haechi/pipelines/demo"
+)
+
+func benchPipelineCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "pipeline",
+		Usage: "chat events per second through the Kafka pipeline, against a bare consumer",
+		Description: `Starts the embedded broker (persisting under a temporary folder), writes
+--events chat events to haechi.chat, then measures in one run:
+  1. a bare kafka-go consumer-group reader draining the topic (fetch, and
+     commit every 1,000), and
+  2. a Haechi worker deciding every event, storing the decisions in SQLite,
+     publishing decisions and actions and committing,
+and prints both rates and their ratio.`,
+		Flags: engineFlags(
+			&cli.IntFlag{Name: "events", Value: 100000, Usage: "chat events to write"},
+			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "worker batch size"},
+			&cli.StringFlag{Name: "set", Value: "demo", Usage: "demo (the demo generator's chat) or benign, abusive, all (fixtures)"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the worker run to this file"},
+		),
+		Action: benchPipeline,
+	}
+}
+
+func benchPipeline(c *cli.Context) error {
+	log, err := logger(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	n := c.Int("events")
+	if n <= 0 {
+		return fmt.Errorf("--events must be positive, got %d", n)
+	}
+	evs, err := benchChatEvents(c.String("set"), n)
+	if err != nil {
+		return err
+	}
+	k, err := newCore(ctx, configFrom(c), log)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "haechi-bench-pipeline-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	b, err := broker.Start(broker.Config{DataDir: filepath.Join(tmp, "kafka"), Addr: "127.0.0.1:0"})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	brokers := []string{b.Addr()}
+	if err := pipelines.EnsureTopics(ctx, brokers, pipelines.DefaultTopics, 1); err != nil {
+		return err
+	}
+	p := pipelines.NewProducer(brokers, pipelines.DefaultTopics)
+	start := time.Now()
+	for i := 0; i < n; i += 5000 {
+		if err := p.Produce(ctx, evs[i:min(i+5000, n)]...); err != nil {
+			p.Close()
+			return err
+		}
+	}
+	p.Close()
+	produceRate := float64(n) / time.Since(start).Seconds()
+
+	// 1. The bare consumer.
+	bare, err := drainBare(ctx, brokers, n)
+	if err != nil {
+		return err
+	}
+
+	// 2. The worker.
+	st, err := store.OpenSQLite(ctx, filepath.Join(tmp, store.FileName))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
+		Brokers: brokers, Group: "bench-worker", Decider: k.pipeline, Store: st, Log: log, BatchSize: c.Int("batch-size"),
+	})
+	if err != nil {
+		return err
+	}
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	start = time.Now()
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	for {
+		got, err := st.CountDecisions(ctx)
+		if err != nil {
+			stop()
+			return err
+		}
+		if got >= n {
+			break
+		}
+		if ctx.Err() != nil {
+			stop()
+			return ctx.Err()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	stop()
+	<-done
+	worker := float64(n) / elapsed.Seconds()
+
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "events\tproduce/s\tbare consumer/s\thaechi worker/s\tworker/bare\t\n")
+	fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.2f\t\n", n, produceRate, bare, worker, worker/bare)
+	return tw.Flush()
+}
+
+// drainBare reads n messages of haechi.chat in a group of its own with
+// kafka-go alone, committing every 1,000, and returns messages a second.
+func drainBare(ctx context.Context, brokers []string, n int) (float64, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: brokers, GroupID: "bench-bare", GroupTopics: []string{pipelines.DefaultTopics.Chat},
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 500,
+	})
+	defer r.Close()
+	start := time.Now()
+	var pending []kafka.Message
+	for i := 0; i < n; i++ {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("bare consumer: %w", err)
+		}
+		pending = append(pending, m)
+		if len(pending) == 1000 || i == n-1 {
+			if err := r.CommitMessages(ctx, pending...); err != nil {
+				return 0, fmt.Errorf("bare consumer: %w", err)
+			}
+			pending = pending[:0]
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// benchChatEvents returns n chat events with distinct ids.
+func benchChatEvents(set string, n int) ([]*engine.Event, error) {
+	var pool []*engine.Event
+	if set == "demo" {
+		gen := demo.New(1, func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) })
+		for len(pool) < 5000 {
+			if ev := gen.Next(); ev.Kind == engine.KindChat {
+				pool = append(pool, ev)
+			}
+		}
+	} else {
+		var err error
+		if pool, err = fixtureEvents(set); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*engine.Event, n)
+	for i := range out {
+		ev := *pool[i%len(pool)]
+		ev.ID = fmt.Sprintf("bench-%08d", i)
+		out[i] = &ev
+	}
+	return out, nil
+}
