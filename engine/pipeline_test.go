@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,59 @@ func TestActionRank(t *testing.T) {
 	}
 	if Action("nope").Rank() != -1 || ActionAllow.Restricts() || !ActionRedact.Restricts() {
 		t.Error("rank or restricts wrong")
+	}
+}
+
+// failingImages fails every image with a validation error, as a corrupt
+// upload does.
+type failingImages struct{}
+
+func (failingImages) Name() string    { return "img" }
+func (failingImages) Version() string { return "1" }
+func (failingImages) ClassifyImage(context.Context, *ImageUpload) (ImageResult, error) {
+	return ImageResult{}, &ValidationError{Fields: []FieldError{{Field: "image.data", Problem: "truncated"}}}
+}
+
+func TestDecideBatchMatchesDecideAndIsolatesFailures(t *testing.T) {
+	text := fakeText{res: TextResult{Sources: map[string]Scores{"lexicon": {Insult: 0.8}}}}
+	pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
+		if in.Signals.Scores[Insult] > 0.5 && in.Event.Kind == KindChat {
+			return &PolicyResult{Action: ActionBlock, RuleIDs: []string{"insult"}, Categories: []Category{Insult}, Revision: "r"}, nil
+		}
+		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil
+	})
+	p := NewPipeline(pol, WithTextClassifiers(text), WithImageClassifiers(failingImages{}))
+	a, b := chat("you idiot"), chat("hello")
+	b.ID = "e2"
+	img := chat("")
+	img.ID, img.Kind, img.Chat = "e3", KindImage, nil
+	img.Image = &ImageUpload{ContentType: "image/png", Data: []byte{1, 2, 3}}
+	ds, errs := p.DecideBatch(context.Background(), []*Event{a, img, b})
+	if len(ds) != 3 || len(errs) != 3 {
+		t.Fatalf("%d decisions and %d errors for 3 events", len(ds), len(errs))
+	}
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("good events failed: %v, %v", errs[0], errs[2])
+	}
+	if !IsValidationError(errs[1]) || ds[1] != nil {
+		t.Errorf("corrupt image: decision %v, error %v; want no decision and a validation error", ds[1], errs[1])
+	}
+	for i, ev := range []*Event{a, b} {
+		want, err := p.Decide(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ds[i*2]
+		if got.EventID != ev.ID || got.Action != want.Action || !slices.Equal(got.RuleIDs, want.RuleIDs) {
+			t.Errorf("%s: batch decided %s %v, Decide %s %v", ev.ID, got.Action, got.RuleIDs, want.Action, want.RuleIDs)
+		}
+	}
+	// A classifier failure fails every event of the batch, and none is allowed.
+	broken := NewPipeline(pol, WithTextClassifiers(fakeText{err: errors.New("model down")}))
+	ds, errs = broken.DecideBatch(context.Background(), []*Event{a, b})
+	for i := range ds {
+		if ds[i] != nil || errs[i] == nil {
+			t.Errorf("event %d with a failed classifier: decision %v, error %v", i, ds[i], errs[i])
+		}
 	}
 }
