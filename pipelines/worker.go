@@ -68,6 +68,9 @@ type WorkerConfig struct {
 	// LogDecisions logs every decision that restricts content at info
 	// level (ids, action, rules and categories; never content).
 	LogDecisions bool
+	// Blobs fetches images sent by reference (image.uri); nil leaves them
+	// unfetched, and the policy holds images nobody could look at.
+	Blobs BlobFetcher
 }
 
 func (c *WorkerConfig) setDefaults() error {
@@ -313,9 +316,45 @@ func (w *Worker) prepare(ctx context.Context, batch []kafka.Message) (*prepared,
 		}
 		p.items[i].ev = ev
 	}
+	if w.cfg.Blobs != nil {
+		w.fetchBlobs(ctx, p.items)
+	}
 	var err error
 	p.firsts, err = w.decideNew(ctx, p.items)
 	return p, err
+}
+
+// fetchBlobs fetches the images of the batch sent by reference, retrying
+// failures that may pass. An image that cannot be fetched stays without
+// data: the engine then cannot analyse it and the policy holds it for a
+// person, which is never an allow.
+func (w *Worker) fetchBlobs(ctx context.Context, items []item) {
+	var evs []*engine.Event
+	for _, it := range items {
+		if ev := it.ev; ev != nil && ev.Image != nil && len(ev.Image.Data) == 0 && ev.Image.URI != "" {
+			evs = append(evs, ev)
+		}
+	}
+	backoff := w.cfg.RetryBackoff
+	for attempt := 0; len(evs) > 0; attempt++ {
+		errs := FetchImages(ctx, w.cfg.Blobs, evs, 8)
+		var again []*engine.Event
+		for i, ev := range evs {
+			switch err := errs[i]; {
+			case err == nil:
+				ev.Image.URI = "" // the event now carries its bytes
+			case IsPermanentBlobError(err) || attempt >= w.cfg.Retries:
+				w.cfg.Log.Warn("image not fetched; it will be held", "event_id", ev.ID, "err", err)
+			default:
+				again = append(again, ev)
+			}
+		}
+		if len(again) == 0 || !sleep(ctx, backoff) {
+			return
+		}
+		backoff *= 2
+		evs = again
+	}
 }
 
 // finish stores a prepared batch's new decisions, publishes decisions,

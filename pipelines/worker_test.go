@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -52,8 +54,11 @@ func (f *fakeDecider) DecideBatch(_ context.Context, evs []*engine.Event) ([]*en
 			continue
 		}
 		action := engine.ActionAllow
-		if strings.Contains(text, "bad") {
+		switch {
+		case strings.Contains(text, "bad"):
 			action = engine.ActionBlock
+		case ev.Kind == engine.KindImage && len(ev.Image.Data) == 0:
+			action = engine.ActionHold // as the policy holds images nobody could see
 		}
 		out[i] = &engine.Decision{
 			ID: uuid.NewString(), EventID: ev.ID, EventKind: ev.Kind, World: ev.World, Space: ev.Space,
@@ -467,4 +472,42 @@ func counterValue(t *testing.T, m *pipelines.Metrics, name string) float64 {
 		}
 	}
 	return sum
+}
+
+func TestImagesByReferenceAreFetched(t *testing.T) {
+	e := newEnv(t)
+	png := []byte("\x89PNG\r\n\x1a\n fake but PNG-looking")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/uploads/1.png" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(png)
+	}))
+	defer srv.Close()
+	image := func(id, uri string) *engine.Event {
+		ev := chatEvent(id, "")
+		ev.Kind, ev.Chat = engine.KindImage, nil
+		ev.Image = &engine.ImageUpload{ContentType: "image/png", URI: uri}
+		return ev
+	}
+	produce(t, e, image("ref-ok", srv.URL+"/uploads/1.png"), image("ref-missing", srv.URL+"/uploads/2.png"),
+		image("ref-elsewhere", "https://elsewhere.example.invalid/x.png"))
+	d := newFakeDecider()
+	w, _ := e.worker(t, d, "blobs", func(c *pipelines.WorkerConfig) {
+		c.Blobs = &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/uploads/"}}
+	})
+	stop := run(w)
+	waitStored(t, e, 3, 60*time.Second)
+	stop()
+	got, err := e.store.DecisionsForEvents(context.Background(), []string{"ref-ok", "ref-missing", "ref-elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]engine.Action{"ref-ok": engine.ActionAllow, "ref-missing": engine.ActionHold, "ref-elsewhere": engine.ActionHold}
+	for id, a := range want {
+		if got[id] == nil || got[id].Action != a {
+			t.Errorf("%s: decided %v, want %s", id, got[id], a)
+		}
+	}
 }

@@ -32,6 +32,7 @@ func kafkaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "topic-actions", Value: d.Actions, Usage: "output topic of actions for the world platform"},
 		&cli.StringFlag{Name: "topic-dlq", Value: d.DeadLetter, Usage: "dead-letter topic"},
 		&cli.BoolFlag{Name: "create-topics", Value: true, Usage: "create missing topics at start-up"},
+		&cli.StringSliceFlag{Name: "blob-url-prefix", Usage: "URL prefix images sent by reference may be fetched from (repeatable); none: such images are held", EnvVars: []string{"HAECHI_BLOB_URL_PREFIX"}},
 	}
 }
 
@@ -129,7 +130,17 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, reg prometheus
 			return nil, err
 		}
 	}
+	var blobs pipelines.BlobFetcher
+	if prefixes := c.StringSlice("blob-url-prefix"); len(prefixes) > 0 {
+		h := &pipelines.HTTPBlobs{Prefixes: prefixes}
+		if err := h.Validate(); err != nil {
+			s.close()
+			return nil, fmt.Errorf("--blob-url-prefix: %w", err)
+		}
+		blobs = h
+	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
+		Blobs:   blobs,
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
 		Decider: k.pipeline, Store: st, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
 		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
