@@ -102,6 +102,15 @@ func (g *Generator) Next() *engine.Event {
 	return ev
 }
 
+// NextLabelled returns the next event and what its text was written as:
+// "benign", or the harm it shows (profanity, insult, hate, threat, scam,
+// pii, self_harm, spam, contact). Tests use it to check that the engine
+// catches the demo's harmful lines and lets the rest through.
+func (g *Generator) NextLabelled() (*engine.Event, string) {
+	ev, cat := g.next()
+	return ev, string(cat)
+}
+
 // next returns the next event and the category its text was written for.
 func (g *Generator) next() (*engine.Event, category) {
 	switch r := g.rng.IntN(100); {

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/pipelines/demo"
+)
+
+// TestDemoTrafficIsJudgedAsWritten runs the demo's chat and voice events
+// through the real engine: the benign lines must pass and the harmful ones
+// must be caught, or the demo would show a newcomer the wrong picture.
+func TestDemoTrafficIsJudgedAsWritten(t *testing.T) {
+	ctx := context.Background()
+	k, err := newCore(ctx, Config{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := demo.New(7, func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) })
+	type tally struct{ n, restricted int }
+	byCat := map[string]*tally{}
+	for range 4000 {
+		ev, cat := gen.NextLabelled()
+		if ev.Kind == engine.KindImage {
+			continue
+		}
+		d, err := k.pipeline.Decide(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byCat[cat] == nil {
+			byCat[cat] = &tally{}
+		}
+		byCat[cat].n++
+		if d.Action.Restricts() {
+			byCat[cat].restricted++
+		}
+	}
+	for cat, c := range byCat {
+		rate := float64(c.restricted) / float64(c.n)
+		t.Logf("%-10s %4d events, %5.1f%% restricted", cat, c.n, 100*rate)
+		switch {
+		case cat == "benign" && rate > 0.03:
+			t.Errorf("%.1f%% of benign demo lines restricted, want at most 3%%", 100*rate)
+		case cat != "benign" && rate < minCaught[cat]:
+			t.Errorf("%.1f%% of %s demo lines restricted, want at least %.0f%%", 100*rate, cat, 100*minCaught[cat])
+		}
+	}
+}
+
+// minCaught is, per harm, the share of demo lines the engine must restrict,
+// a little under what it restricted when the demo was written (seed 7:
+// profanity 91 %, PII 84 %, scam 60 %, self-harm 55 %, insult 51 %,
+// threats 50 %). Hate without slurs (1 %), link spam (0 %) and adults
+// moving minors off the platform (19 %) are known gaps, logged but not
+// held to a floor until the engine catches them.
+var minCaught = map[string]float64{
+	"profanity": 0.85, "pii": 0.75, "scam": 0.5, "self_harm": 0.45, "insult": 0.4, "threat": 0.4,
+	"hate": 0, "spam": 0, "contact": 0,
+}
