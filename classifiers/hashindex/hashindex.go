@@ -246,8 +246,10 @@ func chunkRadius(c, s, a int) int {
 // chunk was within its probe radius, so duplicates are dropped without
 // per-query state.
 func (ix *Index) searchTables(q *Hash, radius int, dst []Match) []Match {
-	scratch := scratchPool.Get().(*[]uint32)
-	defer scratchPool.Put(scratch)
+	// Candidates of one chunk: about 260 for a million random hashes, so
+	// they fit on the stack; more spill to the heap.
+	var stack [1024]uint32
+	scratch := stack[:0]
 	n := len(ix.hashes)
 	s, a := radius/numChunks, radius%numChunks
 	var qc [numChunks]uint16
@@ -265,12 +267,12 @@ func (ix *Index) searchTables(q *Hash, radius int, dst []Match) []Match {
 		// loop: the verification is a random 32-byte read per candidate,
 		// and a loop that does not stop at every bucket boundary (about 15
 		// candidates) keeps many of those reads in flight at once.
-		cand := (*scratch)[:0]
+		cand := scratch[:0]
 		for _, m := range probeMasks[:ballSize[rc]] {
 			v := qc[c] ^ m
 			cand = append(cand, ids[off[v]:off[int(v)+1]]...)
 		}
-		*scratch = cand
+		scratch = cand
 		for _, id := range cand {
 			h := &ix.hashes[id]
 			d := distance(q, h)
@@ -282,9 +284,6 @@ func (ix *Index) searchTables(q *Hash, radius int, dst []Match) []Match {
 	}
 	return dst
 }
-
-// scratchPool holds candidate lists for searchTables.
-var scratchPool = sync.Pool{New: func() any { s := make([]uint32, 0, 1024); return &s }}
 
 // foundEarlier reports whether a chunk before c was within its probe radius,
 // i.e. whether that chunk's probes already reported h.
