@@ -21,7 +21,7 @@ type Decider interface {
 	DecideBatch(ctx context.Context, evs []*engine.Event) ([]*engine.Decision, []error)
 }
 
-// DecisionStore keeps one decision per event; *store.SQLite implements it.
+// DecisionStore keeps one decision per event; *store.Store implements it.
 type DecisionStore interface {
 	// SaveDecisions stores each decision unless its event already has one
 	// and returns the decision stored for each event.

@@ -78,7 +78,7 @@ func (f *fakeDecider) attemptsOf(id string) int {
 
 type env struct {
 	brokers []string
-	store   *store.SQLite
+	store   *store.Store
 	topics  pipelines.Topics
 }
 

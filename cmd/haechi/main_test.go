@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store"
 )
 
 // run runs the CLI in-process and returns stdout, stderr and the error.
@@ -190,9 +191,13 @@ func TestServe(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	dataDir := t.TempDir()
 	go func() {
 		app := newApp(strings.NewReader(""), io.Discard, io.Discard)
-		done <- app.RunContext(ctx, []string{"haechi", "serve", "--addr", addr})
+		// Single-machine mode: the embedded broker (on a free port), a
+		// worker and demo traffic.
+		done <- app.RunContext(ctx, []string{"haechi", "serve", "--addr", addr, "--data-dir", dataDir,
+			"--broker-addr", "127.0.0.1:0", "--demo-rate", "200"})
 	}()
 	var resp *http.Response
 	for i := 0; i < 100; i++ {
@@ -224,6 +229,36 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `haechi_decisions_total{action="redact",kind="chat"} 1`) {
 		t.Errorf("metrics lack the decision:\n%.400s", body)
+	}
+	// The demo traffic flows through the embedded broker into stored
+	// decisions and the pipeline's metrics.
+	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := st.CountDecisions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d demo events decided through the pipeline after a minute", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `haechi_pipeline_events_decided_total{action="allow",topic="haechi.chat"}`) {
+		t.Errorf("metrics lack the pipeline's decisions")
 	}
 	cancel()
 	select {

@@ -94,7 +94,7 @@ offsets kept under --data-dir/kafka. Workers and producers reach it with
 // streaming is a running worker and what it needs.
 type streaming struct {
 	brokers []string
-	store   *store.SQLite
+	store   *store.Store
 	broker  *broker.Broker // nil with external brokers
 	done    chan struct{}
 }

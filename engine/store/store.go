@@ -1,7 +1,10 @@
-// Package store keeps Haechi's state: the decisions the engine made, and
-// (as the review queue grows) cases, reports, appeals and the audit log.
-// SQLite (modernc.org/sqlite, pure Go) under the data directory is the
-// default; the schema is created and upgraded by numbered migrations.
+// Package store keeps Haechi's state: the decisions the engine made, the
+// review queue's cases, reports, appeals, account restrictions and strikes,
+// API keys, and the hash-chained audit log. SQLite (modernc.org/sqlite,
+// pure Go) under the data directory is the default; PostgreSQL (pgx) serves
+// several instances. One implementation speaks to both through
+// database/sql; the few statements that differ are chosen by dialect, and
+// the schema is created and upgraded by numbered migrations per dialect.
 //
 // Decisions are stored once per event: saving a decision for an event that
 // already has one keeps the first and returns it, so a redelivered event
@@ -16,18 +19,74 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// SQLite is the embedded store. It is safe for concurrent use, also by
-// several processes on one file (SQLite's locking, with a busy timeout).
-type SQLite struct {
-	db *sql.DB
+// Store is the database. It is safe for concurrent use, also by several
+// processes on one SQLite file (SQLite's locking, with a busy timeout) or
+// one PostgreSQL database.
+type Store struct {
+	db       *sql.DB
+	postgres bool
+}
+
+// Open opens the store at dsn: a postgres:// or postgresql:// URL, or else
+// the path of a SQLite file.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return OpenPostgres(ctx, dsn)
+	}
+	return OpenSQLite(ctx, dsn)
+}
+
+// OpenPostgres connects to PostgreSQL and brings the schema up to date.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	s := &Store{db: db, postgres: true}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *Store) Dialect() string {
+	if s.postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// q rewrites a query's ? placeholders as $1, $2 … for PostgreSQL.
+func (s *Store) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // FileName is the database file inside the data directory.
@@ -37,7 +96,7 @@ const FileName = "haechi.db"
 // its schema up to date. The journal is write-ahead with synchronous=FULL:
 // a committed decision survives the process being killed and the machine
 // losing power.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -46,7 +105,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &SQLite{db: db}
+	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -55,13 +114,25 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.db.Close() }
+
+// migration is one schema step, in each dialect's SQL.
+type migration struct{ sqlite, postgres string }
 
 // migrations are applied in order, each once, recorded in
-// schema_migrations. Never edit a released migration; add one.
-var migrations = []string{
+// schema_migrations. Never edit a released migration; add one. Times are
+// RFC 3339 text in the decisions table and Unix milliseconds elsewhere;
+// flags are integers 0 and 1, in both dialects.
+var migrations = []migration{
 	// 1: decisions, one per event.
-	`CREATE TABLE decisions (
+	{sqlite: decisionsTable, postgres: decisionsTable},
+	// 2: the review queue.
+	{sqlite: reviewTables, postgres: reviewTables},
+	// 3: the audit log and API keys.
+	{sqlite: auditTables, postgres: auditTables},
+}
+
+const decisionsTable = `CREATE TABLE decisions (
 		decision_id     TEXT PRIMARY KEY,
 		event_id        TEXT NOT NULL UNIQUE,
 		event_kind      TEXT NOT NULL,
@@ -76,27 +147,47 @@ var migrations = []string{
 		body            TEXT NOT NULL
 	);
 	CREATE INDEX decisions_sender ON decisions (sender_id, decided_at);
-	CREATE INDEX decisions_action ON decisions (action, decided_at);`,
-}
+	CREATE INDEX decisions_action ON decisions (action, decided_at);`
 
-func (s *SQLite) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if s.postgres {
+		// Instances starting together must not migrate at once.
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7262024)`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7262024)`)
 	}
 	for i, m := range migrations {
 		version := i + 1
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m); err != nil {
-				return err
+			stmts := m.sqlite
+			if s.postgres {
+				stmts = m.postgres
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UTC().Format(time.RFC3339Nano))
+			for _, stmt := range strings.Split(stmts, ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UTC().Format(time.RFC3339Nano))
 			return err
 		})
 		if err != nil {
@@ -107,13 +198,13 @@ func (s *SQLite) migrate(ctx context.Context) error {
 }
 
 // SchemaVersion returns the newest migration applied.
-func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
 	return int(v.Int64), err
 }
 
-func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -128,12 +219,12 @@ func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // SaveDecisions stores each decision in one transaction unless its event
 // already has one, and returns, in order, the decision now stored for
 // each event: the one given, or the one stored before (whose id differs).
-func (s *SQLite) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
+func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
 	out := make([]*engine.Decision, len(ds))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO decisions
+		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO decisions
 			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`))
 		if err != nil {
 			return err
 		}
@@ -147,7 +238,7 @@ func (s *SQLite) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*e
 				return err
 			}
 			res, err := ins.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
-				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(time.RFC3339Nano), body)
+				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(sortableTime), body)
 			if err != nil {
 				return err
 			}
@@ -157,7 +248,7 @@ func (s *SQLite) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*e
 				out[i] = d
 				continue
 			}
-			if out[i], err = decisionWhere(ctx, tx, "event_id", d.EventID); err != nil {
+			if out[i], err = s.decisionWhere(ctx, tx, "event_id", d.EventID); err != nil {
 				return err
 			}
 		}
@@ -169,12 +260,16 @@ func (s *SQLite) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*e
 	return out, nil
 }
 
+// sortableTime formats the decisions table's times: fixed width, so that
+// text order is time order.
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
 // ErrNotFound is returned for a decision that is not stored.
 var ErrNotFound = errors.New("store: not found")
 
 // Decision returns the decision with the given id.
-func (s *SQLite) Decision(ctx context.Context, id string) (*engine.Decision, error) {
-	return decisionWhere(ctx, s.db, "decision_id", id)
+func (s *Store) Decision(ctx context.Context, id string) (*engine.Decision, error) {
+	return s.decisionWhere(ctx, s.db, "decision_id", id)
 }
 
 type queryer interface {
@@ -182,9 +277,9 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func decisionWhere(ctx context.Context, q queryer, column, value string) (*engine.Decision, error) {
+func (s *Store) decisionWhere(ctx context.Context, q queryer, column, value string) (*engine.Decision, error) {
 	var body string
-	err := q.QueryRowContext(ctx, `SELECT body FROM decisions WHERE `+column+` = ?`, value).Scan(&body)
+	err := q.QueryRowContext(ctx, s.q(`SELECT body FROM decisions WHERE `+column+` = ?`), value).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: decision with %s %q", ErrNotFound, column, value)
 	}
@@ -200,7 +295,7 @@ func decisionWhere(ctx context.Context, q queryer, column, value string) (*engin
 
 // DecisionsForEvents returns the stored decisions of those events that
 // have one, by event id.
-func (s *SQLite) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error) {
+func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error) {
 	out := make(map[string]*engine.Decision)
 	const chunk = 500 // under SQLite's bound-parameter limit
 	for start := 0; start < len(eventIDs); start += chunk {
@@ -209,7 +304,7 @@ func (s *SQLite) DecisionsForEvents(ctx context.Context, eventIDs []string) (map
 		for i, id := range ids {
 			args[i] = id
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT body FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+		rows, err := s.db.QueryContext(ctx, s.q(`SELECT body FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: decisions for events: %w", err)
 		}
@@ -236,7 +331,7 @@ func (s *SQLite) DecisionsForEvents(ctx context.Context, eventIDs []string) (map
 }
 
 // CountDecisions returns how many decisions are stored.
-func (s *SQLite) CountDecisions(ctx context.Context) (int, error) {
+func (s *Store) CountDecisions(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM decisions`).Scan(&n)
 	return n, err

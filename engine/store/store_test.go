@@ -12,7 +12,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-func openTemp(t *testing.T) (*SQLite, string) {
+func openTemp(t *testing.T) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), FileName)
 	s, err := OpenSQLite(context.Background(), path)

@@ -1,0 +1,454 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// Queues. The decision names its queue; reports and appeals are routed
+// by category and space.
+const (
+	QueueGeneral     = "general"
+	QueueYouthSafety = "youth_safety" // self-harm, grooming, anything involving minors; counsellors only
+	QueueSenior      = "senior"       // escalations
+	QueueAppeals     = "appeals"
+)
+
+// SLA is how long a case may wait in each queue before it is overdue.
+var SLA = map[string]time.Duration{
+	QueueGeneral:     24 * time.Hour,
+	QueueYouthSafety: time.Hour,
+	QueueSenior:      4 * time.Hour,
+	QueueAppeals:     72 * time.Hour,
+}
+
+// QueueRole is the role a moderator needs to work a queue; queues not
+// listed are open to every moderator.
+var QueueRole = map[string]string{
+	QueueYouthSafety: "counsellor",
+	QueueSenior:      "senior",
+}
+
+// Case sources.
+const (
+	SourceDecision = "decision"
+	SourceReport   = "report"
+	SourceAppeal   = "appeal"
+)
+
+// Case is one content item (or user) waiting for, or decided by, a person.
+type Case struct {
+	ID            string     `json:"case_id"`
+	ContentKey    string     `json:"content_key"`
+	Source        string     `json:"source"`
+	Queue         string     `json:"queue"`
+	Priority      int        `json:"priority"`
+	Severity      string     `json:"severity,omitempty"`
+	Categories    []string   `json:"categories"`
+	SpaceType     string     `json:"space_type,omitempty"`
+	SubjectUserID string     `json:"subject_user_id,omitempty"`
+	EventID       string     `json:"event_id,omitempty"`
+	DecisionID    string     `json:"decision_id,omitempty"`
+	AppealID      string     `json:"appeal_id,omitempty"`
+	InvolvesMinor bool       `json:"involves_minor"`
+	Reporters     int        `json:"reporters"`
+	Overdue       bool       `json:"overdue"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	SLADueAt      time.Time  `json:"sla_due_at"`
+	ClaimedBy     string     `json:"claimed_by,omitempty"`
+	LeaseUntil    time.Time  `json:"lease_until,omitzero"`
+	DecidedBy     string     `json:"decided_by,omitempty"`
+	Outcome       string     `json:"outcome,omitempty"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+}
+
+// Open reports whether the case still waits for a decision.
+func (c *Case) Open() bool { return c.ClosedAt == nil }
+
+// Priority orders a queue: higher first, and among equals the oldest
+// first. It grows with severity, the gravest category, distinct
+// reporters (up to ten), a youth space and a minor involved; an overdue
+// case gains OverdueBonus.
+func Priority(severity string, categories []string, reporters int, spaceType string, involvesMinor bool) int {
+	p := map[string]int{"critical": 400, "high": 300, "medium": 200, "low": 100}[severity]
+	if p == 0 {
+		p = 50
+	}
+	bonus := 0
+	for _, c := range categories {
+		bonus = max(bonus, categoryBonus[c])
+	}
+	p += bonus + 20*min(reporters, 10)
+	if spaceType == string(engine.SpaceYouth) {
+		p += 80
+	}
+	if involvesMinor {
+		p += 100
+	}
+	return p
+}
+
+// OverdueBonus is added once to the priority of a case past its SLA.
+const OverdueBonus = 500
+
+var categoryBonus = map[string]int{
+	"self_harm": 150, "sexual": 150, "minors": 150, "grooming": 150,
+	"threat": 100, "hate": 60, "harassment": 50, "scam": 40, "phishing": 40,
+	"impersonation": 30, "insult": 20, "pii": 20, "profanity": 10, "spam": 10,
+}
+
+// NeedsReview reports whether a decision opens a case: hold and escalate
+// always; block when the policy named a queue for review.
+func NeedsReview(d *engine.Decision) bool {
+	switch d.Action {
+	case engine.ActionHold, engine.ActionEscalate:
+		return true
+	case engine.ActionBlock:
+		return d.Queue != ""
+	}
+	return false
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+const caseColumns = `case_id, content_key, source, queue, priority, severity, categories, space_type, subject_user_id,
+	event_id, decision_id, appeal_id, involves_minor, reporters, overdue, created_at, updated_at, sla_due_at,
+	claimed_by, lease_until, decided_by, outcome, closed_at`
+
+func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
+	var c Case
+	var cats string
+	var minor, overdue int
+	var created, updated, due, lease int64
+	var closed sql.NullInt64
+	err := row.Scan(&c.ID, &c.ContentKey, &c.Source, &c.Queue, &c.Priority, &c.Severity, &cats, &c.SpaceType, &c.SubjectUserID,
+		&c.EventID, &c.DecisionID, &c.AppealID, &minor, &c.Reporters, &overdue, &created, &updated, &due,
+		&c.ClaimedBy, &lease, &c.DecidedBy, &c.Outcome, &closed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(cats), &c.Categories); err != nil {
+		return nil, fmt.Errorf("case %s categories: %w", c.ID, err)
+	}
+	c.InvolvesMinor, c.Overdue = minor == 1, overdue == 1
+	c.CreatedAt, c.UpdatedAt, c.SLADueAt, c.LeaseUntil = fromMS(created), fromMS(updated), fromMS(due), fromMS(lease)
+	if closed.Valid {
+		t := fromMS(closed.Int64)
+		c.ClosedAt = &t
+	}
+	return &c, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// newCase is what opening a case needs.
+type newCase struct {
+	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
+	categories                                                                            []string
+	involvesMinor                                                                         bool
+}
+
+// openCase inserts c unless its content already has an open case, and
+// returns the open case and whether it was created. Categories of a
+// later source are added to the open case's.
+func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Time) (*Case, bool, error) {
+	existing, err := s.openCaseFor(ctx, tx, c.contentKey)
+	if err == nil {
+		merged := existing.Categories
+		for _, cat := range c.categories {
+			if !slices.Contains(merged, cat) {
+				merged = append(merged, cat)
+			}
+		}
+		if len(merged) != len(existing.Categories) || (c.involvesMinor && !existing.InvolvesMinor) {
+			existing.Categories, existing.InvolvesMinor = merged, existing.InvolvesMinor || c.involvesMinor
+			if err := s.reprioritise(ctx, tx, existing, now); err != nil {
+				return nil, false, err
+			}
+		}
+		return existing, false, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	if c.queue == "" {
+		c.queue = QueueGeneral
+	}
+	cats, _ := json.Marshal(nonNil(c.categories))
+	id := uuid.NewString()
+	due := now.Add(slaOf(c.queue))
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+		id, c.contentKey, c.source, c.queue, Priority(c.severity, c.categories, 0, c.spaceType, c.involvesMinor), c.severity, string(cats), c.spaceType, c.subject,
+		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), 0, 0, ms(now), ms(now), ms(due), "", int64(0), "", "", nil)
+	if err != nil {
+		return nil, false, err
+	}
+	created, err := s.caseByID(ctx, tx, id)
+	return created, true, err
+}
+
+func slaOf(queue string) time.Duration {
+	if d, ok := SLA[queue]; ok {
+		return d
+	}
+	return SLA[QueueGeneral]
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// reprioritise recomputes a case's priority from its fields and its
+// counted reporters, and stores it with its categories.
+func (s *Store) reprioritise(ctx context.Context, tx *sql.Tx, c *Case, now time.Time) error {
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT count(DISTINCT reporter_id) FROM reports WHERE case_id = ? AND counted = 1`), c.ID).Scan(&c.Reporters); err != nil {
+		return err
+	}
+	c.Priority = Priority(c.Severity, c.Categories, c.Reporters, c.SpaceType, c.InvolvesMinor)
+	if c.Overdue {
+		c.Priority += OverdueBonus
+	}
+	cats, _ := json.Marshal(nonNil(c.Categories))
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET priority = ?, reporters = ?, categories = ?, involves_minor = ?, updated_at = ? WHERE case_id = ?`),
+		c.Priority, c.Reporters, string(cats), b2i(c.InvolvesMinor), ms(now), c.ID)
+	return err
+}
+
+func (s *Store) openCaseFor(ctx context.Context, q queryer, contentKey string) (*Case, error) {
+	c, err := scanCase(q.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases WHERE content_key = ? AND closed_at IS NULL`), contentKey))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: open case for %s", ErrNotFound, contentKey)
+	}
+	return c, err
+}
+
+func (s *Store) caseByID(ctx context.Context, q queryer, id string) (*Case, error) {
+	c, err := scanCase(q.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases WHERE case_id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: case %s", ErrNotFound, id)
+	}
+	return c, err
+}
+
+// Case returns a case by id.
+func (s *Store) Case(ctx context.Context, id string) (*Case, error) { return s.caseByID(ctx, s.db, id) }
+
+// OpenCasesForDecisions opens a case for each decision that needs review
+// (see NeedsReview), in one transaction, and returns the cases opened. A
+// decision whose event already has an open case adds to it; a decision
+// seen again (a redelivery) opens nothing new.
+func (s *Store) OpenCasesForDecisions(ctx context.Context, ds []*engine.Decision, now time.Time) ([]*Case, error) {
+	var opened []*Case
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		opened = opened[:0]
+		for _, d := range ds {
+			if !NeedsReview(d) {
+				continue
+			}
+			cats := make([]string, len(d.Categories))
+			for i, c := range d.Categories {
+				cats[i] = string(c)
+			}
+			c, created, err := s.openCase(ctx, tx, newCase{
+				contentKey: "event:" + d.EventID, source: SourceDecision, queue: d.Queue, severity: d.Severity,
+				spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: d.ID,
+				categories: cats, involvesMinor: d.Queue == QueueYouthSafety,
+			}, now)
+			if err != nil {
+				return err
+			}
+			if created {
+				opened = append(opened, c)
+				if err := s.appendAudit(ctx, tx, now, "haechi", "case.opened", c.ID, map[string]any{"source": SourceDecision, "decision_id": d.ID, "queue": c.Queue}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open cases: %w", err)
+	}
+	return opened, nil
+}
+
+// ErrNoCase is returned when a queue has no case to claim.
+var ErrNoCase = errors.New("store: no case to claim")
+
+// ErrForbidden is returned when a moderator may not do what was asked.
+var ErrForbidden = errors.New("store: not allowed")
+
+// Moderator is a person working the queues.
+type Moderator struct {
+	ID    string
+	Roles []string // "counsellor" for youth safety, "senior" for escalations
+}
+
+// CanWork reports whether m may take cases from queue.
+func (m Moderator) CanWork(queue string) bool {
+	role, ok := QueueRole[queue]
+	return !ok || slices.Contains(m.Roles, role)
+}
+
+// ClaimNext gives m the highest-priority (then oldest) open case of queue
+// that nobody holds, with an exclusive lease until now+lease. Two
+// moderators never hold the same case: PostgreSQL skips rows another
+// claim has locked, and SQLite runs claims one at a time.
+func (s *Store) ClaimNext(ctx context.Context, queue string, m Moderator, lease time.Duration, now time.Time) (*Case, error) {
+	if !m.CanWork(queue) {
+		return nil, fmt.Errorf("%w: queue %s needs the %s role", ErrForbidden, queue, QueueRole[queue])
+	}
+	if m.ID == "" || lease <= 0 {
+		return nil, errors.New("store: claim needs a moderator and a lease")
+	}
+	lock := ""
+	if s.postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var c *Case
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT case_id FROM cases
+			WHERE queue = ? AND closed_at IS NULL AND lease_until < ?
+			ORDER BY priority DESC, created_at, case_id LIMIT 1`+lock), queue, ms(now)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNoCase
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = ?, lease_until = ?, updated_at = ?
+			WHERE case_id = ? AND closed_at IS NULL AND lease_until < ?`), m.ID, ms(now.Add(lease)), ms(now), id, ms(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errLostRace
+		}
+		if err := s.appendAudit(ctx, tx, now, m.ID, "case.claimed", id, map[string]any{"queue": queue, "lease_until": now.Add(lease).UTC()}); err != nil {
+			return err
+		}
+		c, err = s.caseByID(ctx, tx, id)
+		return err
+	})
+	if errors.Is(err, ErrNoCase) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	return c, nil
+}
+
+// errLostRace makes retryTx try again.
+var errLostRace = errors.New("store: lost a race; retrying")
+
+// Release gives a claimed case back to its queue.
+func (s *Store) Release(ctx context.Context, caseID string, m Moderator, now time.Time) error {
+	return s.retryTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.leasedCase(ctx, tx, caseID, m, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`), ms(now), caseID); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, now, m.ID, "case.released", caseID, nil)
+	})
+}
+
+// leasedCase returns the case if m holds its lease now.
+func (s *Store) leasedCase(ctx context.Context, tx *sql.Tx, caseID string, m Moderator, now time.Time) (*Case, error) {
+	c, err := s.caseByID(ctx, tx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !c.Open():
+		return nil, fmt.Errorf("%w: case %s is closed", ErrForbidden, caseID)
+	case c.ClaimedBy != m.ID || !c.LeaseUntil.After(now):
+		return nil, fmt.Errorf("%w: %s does not hold case %s", ErrForbidden, m.ID, caseID)
+	}
+	return c, nil
+}
+
+// MarkOverdue marks the open cases past their SLA and raises their
+// priority once; it returns how many it marked.
+func (s *Store) MarkOverdue(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE cases SET overdue = 1, priority = priority + ?, updated_at = ?
+		WHERE closed_at IS NULL AND overdue = 0 AND sla_due_at < ?`), OverdueBonus, ms(now), ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: mark overdue: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// QueueStats is a queue's open cases.
+type QueueStats struct {
+	Queue   string `json:"queue"`
+	Open    int    `json:"open"`
+	Claimed int    `json:"claimed"`
+	Overdue int    `json:"overdue"`
+}
+
+// Queues counts the open cases of every queue.
+func (s *Store) Queues(ctx context.Context, now time.Time) ([]QueueStats, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT queue, count(*),
+		sum(CASE WHEN lease_until >= ? THEN 1 ELSE 0 END), sum(CASE WHEN sla_due_at < ? THEN 1 ELSE 0 END)
+		FROM cases WHERE closed_at IS NULL GROUP BY queue ORDER BY queue`), ms(now), ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: queues: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueStats
+	for rows.Next() {
+		var q QueueStats
+		if err := rows.Scan(&q.Queue, &q.Open, &q.Claimed, &q.Overdue); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// retryTx runs fn in a transaction, again when it lost a race: a unique
+// violation from a concurrent insert, a serialisation failure, or
+// errLostRace. Other errors are returned.
+func (s *Store) retryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.tx(ctx, fn)
+		if err == nil || attempt >= 20 || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		}
+	}
+}
