@@ -2,8 +2,10 @@
 # Installs what Haechi needs to build, run and test, idempotently: a second
 # run changes nothing. Called by `make run` and `make test`; safe to run by
 # hand. Needs Go (see go.mod for the version). Installs from Debian, when
-# missing: gcc (cgo, the race detector) and libjpeg-turbo. Fetches ONNX
-# Runtime and the nsfwjs model with npm pack and converts the model.
+# missing: gcc (cgo, the race detector), libjpeg-turbo and PostgreSQL (the
+# server binaries only: scripts/test.sh starts its own scratch cluster).
+# Fetches ONNX Runtime and the nsfwjs model with npm pack and converts the
+# model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,12 +70,28 @@ need_onnxruntime() (
 	log "installed $ORT_LIB"
 )
 
+# PostgreSQL for the store tests. Debian keeps the server binaries in
+# /usr/lib/postgresql/<version>/bin; any version will do. The package would
+# also create a "main" cluster and start it on port 5432; nothing here uses
+# it, so create_main_cluster is turned off before the server is installed.
+need_postgres() {
+	if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1; then
+		return 0
+	fi
+	apt_install postgresql-common
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster off
+	apt_install postgresql
+}
+
 need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 # libjpeg-turbo decodes uploaded JPEGs (classifiers/imagedecode, cgo).
 apt_install libturbojpeg0-dev
 need_onnxruntime
 command -v openssl >/dev/null 2>&1 || apt_install openssl
+need_postgres
 log "downloading Go modules"
 go mod download
 scripts/nsfw-model.sh

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// AppealWindow is how long after a decision its user may appeal it.
+const AppealWindow = 183 * 24 * time.Hour // six months
+
+// Appeal statuses.
+const (
+	AppealOpen       = "open"
+	AppealUpheld     = "upheld"     // the decision stands
+	AppealOverturned = "overturned" // the content is restored, restrictions lifted
+)
+
+// Appeal is a user's request to reverse a decision about their content.
+type Appeal struct {
+	ID          string    `json:"appeal_id"`
+	DecisionID  string    `json:"decision_id"`
+	CaseID      string    `json:"case_id,omitempty"` // the case that decided, when a person did
+	AppellantID string    `json:"appellant_id"`
+	Reason      string    `json:"reason,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	ReviewCase  string    `json:"review_case"`
+	Status      string    `json:"status"`
+	DecidedBy   string    `json:"decided_by,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+}
+
+// FileAppeal opens an appeal of a decision by the user it restricted,
+// within AppealWindow; a decision can be appealed once. The appeal waits
+// in the appeals queue.
+func (s *Store) FileAppeal(ctx context.Context, decisionID, appellantID, reason string, now time.Time) (*Appeal, error) {
+	d, err := s.Decision(ctx, decisionID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !d.Action.Restricts():
+		return nil, fmt.Errorf("%w: decision %s restricted nothing", ErrForbidden, decisionID)
+	case d.SenderID != appellantID:
+		return nil, fmt.Errorf("%w: only the user the decision is about may appeal it", ErrForbidden)
+	case now.Sub(d.DecidedAt) > AppealWindow:
+		return nil, fmt.Errorf("%w: the six months to appeal decision %s ended on %s", ErrForbidden, decisionID, d.DecidedAt.Add(AppealWindow).Format(time.DateOnly))
+	}
+	a := &Appeal{ID: uuid.NewString(), DecisionID: decisionID, AppellantID: appellantID, Reason: reason, CreatedAt: now.UTC(), Status: AppealOpen}
+	err = s.retryTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM appeals WHERE decision_id = ?`), decisionID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: decision %s was already appealed", ErrConflict, decisionID)
+		}
+		// The case a person decided on this content, if any.
+		var caseID string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT case_id FROM cases WHERE content_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1`), "event:"+d.EventID).Scan(&caseID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		a.CaseID = caseID
+		cats := make([]string, len(d.Categories))
+		for i, c := range d.Categories {
+			cats[i] = string(c)
+		}
+		c, _, err := s.openCase(ctx, tx, newCase{
+			contentKey: "appeal:" + decisionID, source: SourceAppeal, queue: QueueAppeals, severity: d.Severity,
+			spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: decisionID,
+			appealID: a.ID, categories: cats,
+		}, now)
+		if err != nil {
+			return err
+		}
+		a.ReviewCase = c.ID
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO appeals (appeal_id, decision_id, case_id, appellant_id, reason, created_at, review_case, status) VALUES (?,?,?,?,?,?,?,?)`),
+			a.ID, decisionID, caseID, appellantID, reason, ms(now), c.ID, AppealOpen); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, now, "user:"+appellantID, "appeal.filed", c.ID, map[string]any{"appeal_id": a.ID, "decision_id": decisionID})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: file appeal: %w", err)
+	}
+	return a, nil
+}
+
+// ErrConflict is returned for a request that clashes with stored state.
+var ErrConflict = errors.New("store: conflict")
+
+// AppealByID returns an appeal.
+func (s *Store) AppealByID(ctx context.Context, id string) (*Appeal, error) {
+	var a Appeal
+	var created, decided int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT appeal_id, decision_id, case_id, appellant_id, reason, created_at, review_case, status, decided_by, decided_at FROM appeals WHERE appeal_id = ?`), id).
+		Scan(&a.ID, &a.DecisionID, &a.CaseID, &a.AppellantID, &a.Reason, &created, &a.ReviewCase, &a.Status, &a.DecidedBy, &decided)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: appeal %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: appeal: %w", err)
+	}
+	a.CreatedAt, a.DecidedAt = fromMS(created), fromMS(decided)
+	return &a, nil
+}
+
+// DecideAppeal records m's decision on an appeal case m holds. The
+// moderator who decided the original case may not decide its appeal.
+// Overturning restores the content and lifts the restrictions and strikes
+// the original case gave.
+func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, overturn bool, note string, now time.Time) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		c, err := s.leasedCase(ctx, tx, caseID, m, now)
+		if err != nil {
+			return err
+		}
+		if c.Source != SourceAppeal {
+			return fmt.Errorf("%w: case %s is not an appeal", ErrForbidden, caseID)
+		}
+		var origCase string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT case_id FROM appeals WHERE appeal_id = ?`), c.AppealID).Scan(&origCase); err != nil {
+			return err
+		}
+		if origCase != "" {
+			var decidedBy string
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT decided_by FROM cases WHERE case_id = ?`), origCase).Scan(&decidedBy); err != nil {
+				return err
+			}
+			if decidedBy == m.ID {
+				return fmt.Errorf("%w: %s decided the case under appeal; another moderator must decide the appeal", ErrForbidden, m.ID)
+			}
+		}
+		status := AppealUpheld
+		if overturn {
+			status = AppealOverturned
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE appeals SET status = ?, decided_by = ?, decided_at = ? WHERE appeal_id = ?`), status, m.ID, ms(now), c.AppealID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET outcome = ?, decided_by = ?, closed_at = ?, claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`),
+			status, m.ID, ms(now), ms(now), caseID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, note, at) VALUES (?,?,?,?,?,?)`),
+			uuid.NewString(), caseID, m.ID, status, note, ms(now)); err != nil {
+			return err
+		}
+		if overturn {
+			if origCase != "" {
+				for _, table := range []string{"restrictions", "strikes"} {
+					if _, err := tx.ExecContext(ctx, s.q(`UPDATE `+table+` SET lifted_at = ? WHERE case_id = ? AND lifted_at = 0`), ms(now), origCase); err != nil {
+						return err
+					}
+				}
+			}
+			base := PlatformAction{CaseID: caseID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: m.ID, IssuedAt: now.UTC()}
+			for _, act := range []string{OutcomeRestore, "unrestrict"} {
+				a := base
+				a.ActionID, a.Action = uuid.NewString(), act
+				if err := s.enqueue(ctx, tx, "action", a.UserID, a, now); err != nil {
+					return err
+				}
+			}
+		}
+		return s.appendAudit(ctx, tx, now, m.ID, "appeal.decided", caseID, map[string]any{"appeal_id": c.AppealID, "status": status})
+	})
+	if err != nil {
+		return fmt.Errorf("store: decide appeal: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// Outcome kinds a moderator can record on a case.
+const (
+	OutcomeDismiss  = "dismiss"  // no violation; held content is released
+	OutcomeRemove   = "remove"   // the content is removed
+	OutcomeWarn     = "warn"     // the user is warned
+	OutcomeMute     = "mute"     // the user may not speak for Duration
+	OutcomeSuspend  = "suspend"  // the account is suspended for Duration
+	OutcomeBan      = "ban"      // the account is closed
+	OutcomeRestore  = "restore"  // restricted content is put back
+	OutcomeEscalate = "escalate" // the case moves to ToQueue
+	OutcomeNote     = "note"     // a note; the case stays open
+)
+
+// Outcome is what a moderator decides on a case.
+type Outcome struct {
+	Kind     string        `json:"kind"`
+	Duration time.Duration `json:"duration,omitempty"` // mute and suspend
+	ToQueue  string        `json:"to_queue,omitempty"` // escalate
+	Note     string        `json:"note,omitempty"`
+}
+
+// strikeWeight is how many strikes each outcome gives the case's subject.
+var strikeWeight = map[string]int{OutcomeRemove: 1, OutcomeWarn: 1, OutcomeMute: 1, OutcomeSuspend: 2, OutcomeBan: 3}
+
+// Validate checks an outcome before it is recorded.
+func (o Outcome) Validate() error {
+	switch o.Kind {
+	case OutcomeDismiss, OutcomeRemove, OutcomeWarn, OutcomeBan, OutcomeRestore:
+	case OutcomeMute, OutcomeSuspend:
+		if o.Duration <= 0 {
+			return fmt.Errorf("store: %s needs a positive duration", o.Kind)
+		}
+	case OutcomeEscalate:
+		if _, ok := SLA[o.ToQueue]; !ok {
+			return fmt.Errorf("store: escalate needs a known queue, got %q", o.ToQueue)
+		}
+	case OutcomeNote:
+		if o.Note == "" {
+			return fmt.Errorf("store: a note needs text")
+		}
+	default:
+		return fmt.Errorf("store: unknown outcome %q", o.Kind)
+	}
+	return nil
+}
+
+// PlatformAction is what the world platform must enforce after a person's
+// decision; it goes out through the outbox to the actions topic.
+type PlatformAction struct {
+	ActionID  string    `json:"action_id"`
+	Action    string    `json:"action"` // remove, restore, warn, mute, suspend, ban, unrestrict
+	CaseID    string    `json:"case_id"`
+	EventID   string    `json:"event_id,omitempty"`
+	UserID    string    `json:"user_id,omitempty"`
+	Until     time.Time `json:"until,omitzero"`
+	DecidedBy string    `json:"decided_by"`
+	IssuedAt  time.Time `json:"issued_at"`
+}
+
+// Decide records m's outcome on a case m holds. A note leaves the case
+// open and escalation moves it to another queue (unclaimed); every other
+// outcome closes it, gives the subject strikes and restrictions where it
+// says so, and queues the action for the world platform. Everything,
+// including the audit entry, happens in one transaction.
+func (s *Store) Decide(ctx context.Context, caseID string, m Moderator, o Outcome, now time.Time) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		c, err := s.leasedCase(ctx, tx, caseID, m, now)
+		if err != nil {
+			return err
+		}
+		if c.Source == SourceAppeal {
+			return fmt.Errorf("%w: case %s is an appeal; use DecideAppeal", ErrForbidden, caseID)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, duration_ms, to_queue, note, at) VALUES (?,?,?,?,?,?,?,?)`),
+			uuid.NewString(), caseID, m.ID, o.Kind, o.Duration.Milliseconds(), o.ToQueue, o.Note, ms(now)); err != nil {
+			return err
+		}
+		details := map[string]any{"outcome": o.Kind, "queue": c.Queue}
+		switch o.Kind {
+		case OutcomeNote:
+			return s.appendAudit(ctx, tx, now, m.ID, "case.note", caseID, details)
+		case OutcomeEscalate:
+			details["to_queue"] = o.ToQueue
+			_, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET queue = ?, claimed_by = '', lease_until = 0, sla_due_at = ?, updated_at = ? WHERE case_id = ?`),
+				o.ToQueue, ms(now.Add(slaOf(o.ToQueue))), ms(now), caseID)
+			if err != nil {
+				return err
+			}
+			return s.appendAudit(ctx, tx, now, m.ID, "case.escalated", caseID, details)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET outcome = ?, decided_by = ?, closed_at = ?, claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`),
+			o.Kind, m.ID, ms(now), ms(now), caseID); err != nil {
+			return err
+		}
+		if err := s.applyOutcome(ctx, tx, c, o, m.ID, now); err != nil {
+			return err
+		}
+		if o.Duration > 0 {
+			details["duration"] = o.Duration.String()
+		}
+		return s.appendAudit(ctx, tx, now, m.ID, "case.decided", caseID, details)
+	})
+	if err != nil {
+		return fmt.Errorf("store: decide case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// applyOutcome gives strikes and restrictions and queues the platform
+// action of a closing outcome.
+func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome, actor string, now time.Time) error {
+	if w := strikeWeight[o.Kind]; w > 0 && c.SubjectUserID != "" {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO strikes (strike_id, user_id, case_id, weight, at) VALUES (?,?,?,?,?)`),
+			uuid.NewString(), c.SubjectUserID, c.ID, w, ms(now)); err != nil {
+			return err
+		}
+	}
+	a := PlatformAction{ActionID: uuid.NewString(), CaseID: c.ID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: actor, IssuedAt: now.UTC()}
+	switch o.Kind {
+	case OutcomeDismiss:
+		// Content held or blocked pending review goes back up.
+		a.Action = OutcomeRestore
+	case OutcomeMute, OutcomeSuspend, OutcomeBan:
+		until := now.Add(o.Duration)
+		if o.Kind == OutcomeBan {
+			until = time.UnixMilli(math.MaxInt64 / 2)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO restrictions (restriction_id, user_id, kind, case_id, starts_at, ends_at) VALUES (?,?,?,?,?,?)`),
+			uuid.NewString(), c.SubjectUserID, o.Kind, c.ID, ms(now), ms(until)); err != nil {
+			return err
+		}
+		a.Action, a.Until = o.Kind, until.UTC()
+	default:
+		a.Action = o.Kind
+	}
+	if a.Action == OutcomeRestore && c.EventID == "" {
+		return nil // nothing to put back for a case about a user
+	}
+	return s.enqueue(ctx, tx, "action", a.UserID, a, now)
+}
+
+// enqueue adds a message to the outbox in tx.
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, kind, key string, body any, now time.Time) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72620243)`); err != nil {
+			return err
+		}
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&seq); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`), seq+1, kind, key, string(b), ms(now))
+	return err
+}
+
+// OutboxMessage is a message waiting to be published.
+type OutboxMessage struct {
+	Seq  int64
+	Kind string
+	Key  string
+	Body []byte
+}
+
+// Outbox returns up to limit unsent messages, oldest first.
+func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, kind, key, body FROM outbox WHERE sent_at = 0 ORDER BY seq LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxMessage
+	for rows.Next() {
+		var m OutboxMessage
+		var body string
+		if err := rows.Scan(&m.Seq, &m.Kind, &m.Key, &body); err != nil {
+			return nil, err
+		}
+		m.Body = []byte(body)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkSent marks outbox messages published.
+func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, seq := range seqs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET sent_at = ? WHERE seq = ?`), ms(now), seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// StrikeHalfLife is how fast strikes fade: a strike counts half after it.
+const StrikeHalfLife = 30 * 24 * time.Hour
+
+// UserContext is the sender's history for the policy: strikes after
+// decay, restricting decisions in the last day, and whether the account
+// is muted, suspended or banned now. It implements
+// engine.UserContextSource (see UserContexts for a cached one).
+func (s *Store) UserContext(ctx context.Context, p engine.Party) (engine.UserContext, error) {
+	return s.userContextAt(ctx, p.ID, time.Now())
+}
+
+func (s *Store) userContextAt(ctx context.Context, userID string, now time.Time) (engine.UserContext, error) {
+	uc := engine.UserContext{Labels: []string{}}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT weight, at FROM strikes WHERE user_id = ? AND lifted_at = 0`), userID)
+	if err != nil {
+		return uc, fmt.Errorf("store: user context: %w", err)
+	}
+	var sum float64
+	for rows.Next() {
+		var w, at int64
+		if err := rows.Scan(&w, &at); err != nil {
+			rows.Close()
+			return uc, err
+		}
+		age := now.Sub(fromMS(at))
+		sum += float64(w) * math.Pow(0.5, age.Hours()/StrikeHalfLife.Hours())
+	}
+	rows.Close()
+	uc.Strikes = int(math.Round(sum))
+	var restricted int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?`),
+		userID, ms(now), ms(now)).Scan(&restricted); err != nil {
+		return uc, fmt.Errorf("store: user context: %w", err)
+	}
+	uc.Restricted = restricted > 0
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow'`),
+		userID, now.Add(-24*time.Hour).UTC().Format(sortableTime)).Scan(&uc.RecentFlags); err != nil {
+		return uc, fmt.Errorf("store: user context: %w", err)
+	}
+	return uc, nil
+}

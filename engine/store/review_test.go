@@ -1,0 +1,354 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store/pgtest"
+)
+
+// backends runs f against SQLite and PostgreSQL. PostgreSQL comes from
+// pgtest: make test starts a scratch cluster, and in CI a missing one
+// fails the test.
+func backends(t *testing.T, f func(t *testing.T, s *Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		f(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		s, err := OpenPostgres(context.Background(), pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		f(t, s)
+	})
+}
+
+var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+func reviewDecision(id string, action engine.Action, queue string, cats ...engine.Category) *engine.Decision {
+	d := decision("d-"+id, "e-"+id, action)
+	d.Queue, d.Categories, d.Severity, d.SenderID = queue, cats, "medium", "author-"+id
+	d.DecidedAt = t0
+	return d
+}
+
+func openFor(t *testing.T, s *Store, ds ...*engine.Decision) []*Case {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.SaveDecisions(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.OpenCasesForDecisions(ctx, ds, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+var (
+	mod       = Moderator{ID: "mod-kim"}
+	mod2      = Moderator{ID: "mod-lee"}
+	counselor = Moderator{ID: "counsellor-park", Roles: []string{"counsellor"}}
+)
+
+func TestCasesOpenForDecisionsThatNeedReview(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ds := []*engine.Decision{
+			reviewDecision("hold", engine.ActionHold, "", engine.Harassment),
+			reviewDecision("esc", engine.ActionEscalate, QueueYouthSafety, engine.SelfHarm),
+			reviewDecision("blockq", engine.ActionBlock, QueueSenior, engine.Threat),
+			reviewDecision("block", engine.ActionBlock, ""),
+			reviewDecision("redact", engine.ActionRedact, ""),
+			reviewDecision("allow", engine.ActionAllow, ""),
+		}
+		cs := openFor(t, s, ds...)
+		if len(cs) != 3 {
+			t.Fatalf("%d cases opened, want 3 (hold, escalate, block with a queue)", len(cs))
+		}
+		queues := map[string]string{}
+		for _, c := range cs {
+			queues[c.EventID] = c.Queue
+		}
+		if queues["e-hold"] != QueueGeneral || queues["e-esc"] != QueueYouthSafety || queues["e-blockq"] != QueueSenior {
+			t.Errorf("queues = %v", queues)
+		}
+		// A redelivered decision opens nothing new.
+		if again := openFor(t, s, ds...); len(again) != 0 {
+			t.Errorf("redelivery opened %d cases", len(again))
+		}
+		// Self-harm in the youth queue outranks harassment in general.
+		var esc, hold *Case
+		for _, c := range cs {
+			switch c.EventID {
+			case "e-esc":
+				esc = c
+			case "e-hold":
+				hold = c
+			}
+		}
+		if esc.Priority <= hold.Priority || !esc.InvolvesMinor {
+			t.Errorf("priorities: self-harm %d, harassment %d", esc.Priority, hold.Priority)
+		}
+		if !esc.SLADueAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("youth safety SLA due %v, want an hour after opening", esc.SLADueAt)
+		}
+		n, err := s.MarkOverdue(context.Background(), t0.Add(2*time.Hour))
+		if err != nil || n != 1 {
+			t.Errorf("MarkOverdue after 2h marked %d (%v), want the youth-safety case only", n, err)
+		}
+	})
+}
+
+func TestClaimIsExclusiveUnderConcurrency(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		const cases = 200
+		var ds []*engine.Decision
+		for i := range cases {
+			ds = append(ds, reviewDecision(fmt.Sprintf("c%03d", i), engine.ActionHold, ""))
+		}
+		openFor(t, s, ds...)
+		ctx := context.Background()
+		var mu sync.Mutex
+		holder := map[string]string{}
+		var wg sync.WaitGroup
+		for g := range 16 {
+			m := Moderator{ID: fmt.Sprintf("mod-%02d", g)}
+			wg.Go(func() {
+				for {
+					c, err := s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)
+					if errors.Is(err, ErrNoCase) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					if prev, dup := holder[c.ID]; dup {
+						t.Errorf("case %s claimed by %s and %s", c.ID, prev, m.ID)
+					}
+					holder[c.ID] = m.ID
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(holder) != cases {
+			t.Fatalf("%d of %d cases claimed", len(holder), cases)
+		}
+		// Leases expire: after the minute, cases can be claimed again.
+		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0.Add(2*time.Minute))
+		if err != nil {
+			t.Fatalf("claim after the leases expired: %v", err)
+		}
+		if err := s.Decide(ctx, c.ID, Moderator{ID: holder[c.ID]}, Outcome{Kind: OutcomeDismiss}, t0.Add(2*time.Minute)); !errors.Is(err, ErrForbidden) {
+			t.Errorf("the previous holder decided a case after losing its lease: %v", err)
+		}
+	})
+}
+
+func TestOutcomesRestrictStrikeAndPublish(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		openFor(t, s, reviewDecision("a", engine.ActionHold, "", engine.Insult), reviewDecision("y", engine.ActionEscalate, QueueYouthSafety, engine.SelfHarm))
+		if _, err := s.ClaimNext(ctx, QueueYouthSafety, mod, time.Minute, t0); !errors.Is(err, ErrForbidden) {
+			t.Errorf("a moderator without the counsellor role claimed from youth safety: %v", err)
+		}
+		if _, err := s.ClaimNext(ctx, QueueYouthSafety, counselor, time.Minute, t0); err != nil {
+			t.Errorf("a counsellor could not claim: %v", err)
+		}
+		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decide(ctx, c.ID, mod2, Outcome{Kind: OutcomeRemove}, t0); !errors.Is(err, ErrForbidden) {
+			t.Errorf("a moderator decided a case another holds: %v", err)
+		}
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeNote, Note: "checked the context"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeMute, Duration: time.Hour}, t0); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Case(ctx, c.ID)
+		if got.Open() || got.Outcome != OutcomeMute || got.DecidedBy != mod.ID {
+			t.Errorf("case after mute: %+v", got)
+		}
+		uc, err := s.userContextAt(ctx, "author-a", t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !uc.Restricted || uc.Strikes != 1 {
+			t.Errorf("user context during the mute: %+v", uc)
+		}
+		if uc, _ = s.userContextAt(ctx, "author-a", t0.Add(2*time.Hour)); uc.Restricted {
+			t.Errorf("still restricted after the mute ended")
+		}
+		// Strikes decay: one strike counts half after the half-life.
+		if uc, _ = s.userContextAt(ctx, "author-a", t0.Add(3*StrikeHalfLife)); uc.Strikes != 0 {
+			t.Errorf("strikes after three half-lives: %d", uc.Strikes)
+		}
+		out, err := s.Outbox(ctx, 10)
+		if err != nil || len(out) != 1 || out[0].Kind != "action" {
+			t.Fatalf("outbox = %v, %v", out, err)
+		}
+		if err := s.MarkSent(ctx, []int64{out[0].Seq}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ = s.Outbox(ctx, 10); len(out) != 0 {
+			t.Errorf("sent messages still in the outbox")
+		}
+		if err := (Outcome{Kind: OutcomeSuspend}).Validate(); err == nil {
+			t.Errorf("a suspension without a duration was accepted")
+		}
+	})
+}
+
+func TestReportsShareACaseAndRaiseItsPriority(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		openFor(t, s, reviewDecision("m", engine.ActionAllow, ""))
+		file := func(reporter string) *Report {
+			r, err := s.FileReport(ctx, &Report{ReporterID: reporter, TargetKind: TargetMessage, TargetID: "e-m", Category: "harassment", Details: "keeps following me"}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		r1 := file("citizen-1")
+		file("citizen-1")
+		r3 := file("citizen-2")
+		if r1.CaseID != r3.CaseID {
+			t.Fatalf("reports on one message opened two cases")
+		}
+		c, _ := s.Case(ctx, r1.CaseID)
+		if c.Reporters != 2 || c.SubjectUserID != "author-m" {
+			t.Errorf("case: %d distinct reporters (want 2), subject %q", c.Reporters, c.SubjectUserID)
+		}
+		before := c.Priority
+		if err := s.IgnoreReporter(ctx, "citizen-2", "mass false reports", mod, t0); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = s.Case(ctx, r1.CaseID)
+		if c.Reporters != 1 || c.Priority >= before {
+			t.Errorf("after ignoring a reporter: %d reporters, priority %d (was %d)", c.Reporters, c.Priority, before)
+		}
+		st, err := s.ReportStatus(ctx, r1.ID)
+		if err != nil || st.Status != "received" {
+			t.Fatalf("status %+v, %v", st, err)
+		}
+		claimed, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil || claimed.ID != r1.CaseID {
+			t.Fatalf("claim: %v %v", claimed, err)
+		}
+		if st, _ = s.ReportStatus(ctx, r1.ID); st.Status != "in_review" {
+			t.Errorf("status while claimed: %s", st.Status)
+		}
+		if err := s.Decide(ctx, claimed.ID, mod, Outcome{Kind: OutcomeWarn}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ = s.ReportStatus(ctx, r3.ID); st.Status != "closed" || st.Outcome != OutcomeWarn {
+			t.Errorf("status after the decision: %+v", st)
+		}
+		if n, _ := s.CountRecentReports(ctx, "citizen-1", t0.Add(-time.Minute)); n != 2 {
+			t.Errorf("recent reports of citizen-1: %d", n)
+		}
+	})
+}
+
+func TestAppeals(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		d := reviewDecision("ap", engine.ActionHold, "", engine.Insult)
+		openFor(t, s, d)
+		c, _ := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeSuspend, Duration: 72 * time.Hour}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FileAppeal(ctx, d.ID, "someone-else", "", t0); !errors.Is(err, ErrForbidden) {
+			t.Errorf("a stranger appealed: %v", err)
+		}
+		if _, err := s.FileAppeal(ctx, d.ID, d.SenderID, "", t0.Add(AppealWindow+time.Hour)); !errors.Is(err, ErrForbidden) {
+			t.Errorf("an appeal after six months was accepted: %v", err)
+		}
+		a, err := s.FileAppeal(ctx, d.ID, d.SenderID, "it was a joke between friends", t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FileAppeal(ctx, d.ID, d.SenderID, "again", t0.Add(time.Hour)); !errors.Is(err, ErrConflict) {
+			t.Errorf("a second appeal: %v", err)
+		}
+		now := t0.Add(2 * time.Hour)
+		if uc, _ := s.userContextAt(ctx, d.SenderID, now); !uc.Restricted {
+			t.Fatalf("the suspension is not in force")
+		}
+		ac, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, now)
+		if err != nil || ac.ID != a.ReviewCase {
+			t.Fatalf("claim appeal: %v %v", ac, err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod, true, "", now); !errors.Is(err, ErrForbidden) {
+			t.Errorf("the moderator who decided the case decided its appeal: %v", err)
+		}
+		s.Release(ctx, ac.ID, mod, now)
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod2, true, "context shows banter", now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AppealByID(ctx, a.ID)
+		if err != nil || got.Status != AppealOverturned || got.DecidedBy != mod2.ID {
+			t.Errorf("appeal after overturning: %+v %v", got, err)
+		}
+		if uc, _ := s.userContextAt(ctx, d.SenderID, now); uc.Restricted || uc.Strikes != 0 {
+			t.Errorf("after the appeal was overturned the user is still restricted or struck: %+v", uc)
+		}
+		out, _ := s.Outbox(ctx, 10)
+		var acts []string
+		for _, m := range out {
+			acts = append(acts, string(m.Body))
+		}
+		if len(out) != 3 { // suspend, then restore and unrestrict
+			t.Errorf("outbox after the appeal: %v", acts)
+		}
+	})
+}
+
+func TestAuditChainDetectsTampering(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		openFor(t, s, reviewDecision("x", engine.ActionHold, ""), reviewDecision("y", engine.ActionHold, ""))
+		c, _ := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeRemove}, t0)
+		s.Audit(ctx, t0, mod.ID, "pii.revealed", c.ID, map[string]any{"types": []string{"phone"}})
+		n, err := s.VerifyAudit(ctx)
+		if err != nil || n != 5 { // two cases opened, a claim, a decision, a reveal
+			t.Fatalf("verify: %d entries, %v", n, err)
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE audit_log SET actor = ? WHERE seq = 3`), "mod-nobody"); err != nil {
+			t.Fatal(err)
+		}
+		var br *AuditBreak
+		if _, err := s.VerifyAudit(ctx); !errors.As(err, &br) || br.Seq != 3 {
+			t.Errorf("an edited entry was not found: %v", err)
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM audit_log WHERE seq = 3`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.VerifyAudit(ctx); !errors.As(err, &br) || br.Seq != 3 {
+			t.Errorf("a removed entry was not found: %v", err)
+		}
+	})
+}
