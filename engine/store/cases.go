@@ -166,8 +166,8 @@ func b2i(b bool) int {
 // newCase is what opening a case needs.
 type newCase struct {
 	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
-	categories                                                                            []string
-	involvesMinor                                                                         bool
+	categories                                                                             []string
+	involvesMinor                                                                          bool
 }
 
 // openCase inserts c unless its content already has an open case, and
