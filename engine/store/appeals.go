@@ -159,7 +159,7 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 					}
 				}
 			}
-			base := PlatformAction{CaseID: caseID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: m.ID, IssuedAt: now.UTC()}
+			base := PlatformAction{SchemaVersion: 1, Source: "moderator", CaseID: caseID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: m.ID, IssuedAt: now.UTC()}
 			for _, act := range []string{OutcomeRestore, "unrestrict"} {
 				a := base
 				a.ActionID, a.Action = uuid.NewString(), act

@@ -260,8 +260,8 @@ func (s *Store) Case(ctx context.Context, id string) (*Case, error) { return s.c
 
 // OpenCasesForDecisions opens a case for each decision that needs review
 // (see NeedsReview), in one transaction, and returns the cases opened. A
-// decision whose event already has an open case adds to it; a decision
-// seen again (a redelivery) opens nothing new.
+// decision whose event already has an open case adds to it. SaveDecisions
+// does this itself for the decisions it stores.
 func (s *Store) OpenCasesForDecisions(ctx context.Context, ds []*engine.Decision, now time.Time) ([]*Case, error) {
 	var opened []*Case
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
@@ -270,23 +270,12 @@ func (s *Store) OpenCasesForDecisions(ctx context.Context, ds []*engine.Decision
 			if !NeedsReview(d) {
 				continue
 			}
-			cats := make([]string, len(d.Categories))
-			for i, c := range d.Categories {
-				cats[i] = string(c)
-			}
-			c, created, err := s.openCase(ctx, tx, newCase{
-				contentKey: "event:" + d.EventID, source: SourceDecision, queue: d.Queue, severity: d.Severity,
-				spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: d.ID,
-				categories: cats, involvesMinor: d.Queue == QueueYouthSafety,
-			}, now)
+			c, created, err := s.openDecisionCase(ctx, tx, d, now)
 			if err != nil {
 				return err
 			}
 			if created {
 				opened = append(opened, c)
-				if err := s.appendAudit(ctx, tx, now, "haechi", "case.opened", c.ID, map[string]any{"source": SourceDecision, "decision_id": d.ID, "queue": c.Queue}); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -295,6 +284,30 @@ func (s *Store) OpenCasesForDecisions(ctx context.Context, ds []*engine.Decision
 		return nil, fmt.Errorf("store: open cases: %w", err)
 	}
 	return opened, nil
+}
+
+func (s *Store) openCaseForDecision(ctx context.Context, tx *sql.Tx, d *engine.Decision, now time.Time) error {
+	_, _, err := s.openDecisionCase(ctx, tx, d, now)
+	return err
+}
+
+// openDecisionCase opens (or adds to) the case of a decision's event and
+// records a new case in the audit log.
+func (s *Store) openDecisionCase(ctx context.Context, tx *sql.Tx, d *engine.Decision, now time.Time) (*Case, bool, error) {
+	cats := make([]string, len(d.Categories))
+	for i, c := range d.Categories {
+		cats[i] = string(c)
+	}
+	c, created, err := s.openCase(ctx, tx, newCase{
+		contentKey: "event:" + d.EventID, source: SourceDecision, queue: d.Queue, severity: d.Severity,
+		spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: d.ID,
+		categories: cats, involvesMinor: d.Queue == QueueYouthSafety,
+	}, now)
+	if err != nil || !created {
+		return c, created, err
+	}
+	err = s.appendAudit(ctx, tx, now, "haechi", "case.opened", c.ID, map[string]any{"source": SourceDecision, "decision_id": d.ID, "queue": c.Queue})
+	return c, true, err
 }
 
 // ErrNoCase is returned when a queue has no case to claim.

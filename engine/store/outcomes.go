@@ -62,14 +62,16 @@ func (o Outcome) Validate() error {
 // PlatformAction is what the world platform must enforce after a person's
 // decision; it goes out through the outbox to the actions topic.
 type PlatformAction struct {
-	ActionID  string    `json:"action_id"`
-	Action    string    `json:"action"` // remove, restore, warn, mute, suspend, ban, unrestrict
-	CaseID    string    `json:"case_id"`
-	EventID   string    `json:"event_id,omitempty"`
-	UserID    string    `json:"user_id,omitempty"`
-	Until     time.Time `json:"until,omitzero"`
-	DecidedBy string    `json:"decided_by"`
-	IssuedAt  time.Time `json:"issued_at"`
+	SchemaVersion int       `json:"schema_version"`
+	Source        string    `json:"source"` // "moderator"
+	ActionID      string    `json:"action_id"`
+	Action        string    `json:"action"` // remove, restore, warn, mute, suspend, ban, unrestrict
+	CaseID        string    `json:"case_id"`
+	EventID       string    `json:"event_id,omitempty"`
+	UserID        string    `json:"user_id,omitempty"`
+	Until         time.Time `json:"until,omitzero"`
+	DecidedBy     string    `json:"decided_by"`
+	IssuedAt      time.Time `json:"issued_at"`
 }
 
 // Decide records m's outcome on a case m holds. A note leaves the case
@@ -133,7 +135,7 @@ func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome
 			return err
 		}
 	}
-	a := PlatformAction{ActionID: uuid.NewString(), CaseID: c.ID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: actor, IssuedAt: now.UTC()}
+	a := PlatformAction{SchemaVersion: 1, Source: "moderator", ActionID: uuid.NewString(), CaseID: c.ID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: actor, IssuedAt: now.UTC()}
 	switch o.Kind {
 	case OutcomeDismiss:
 		// Content held or blocked pending review goes back up.

@@ -44,17 +44,36 @@ func reviewDecision(id string, action engine.Action, queue string, cats ...engin
 	return d
 }
 
+// openFor stores decisions, which opens the cases of those that need
+// review, and returns those cases.
 func openFor(t *testing.T, s *Store, ds ...*engine.Decision) []*Case {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := s.SaveDecisions(ctx, ds); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := s.OpenCasesForDecisions(ctx, ds, t0)
+	var cs []*Case
+	for _, d := range ds {
+		if c, err := s.openCaseFor(ctx, s.db, "event:"+d.EventID); err == nil {
+			cs = append(cs, c)
+		} else if !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	return cs
+}
+
+func openCases(t *testing.T, s *Store) int {
+	t.Helper()
+	qs, err := s.Queues(context.Background(), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cs
+	n := 0
+	for _, q := range qs {
+		n += q.Open
+	}
+	return n
 }
 
 var (
@@ -84,9 +103,14 @@ func TestCasesOpenForDecisionsThatNeedReview(t *testing.T) {
 		if queues["e-hold"] != QueueGeneral || queues["e-esc"] != QueueYouthSafety || queues["e-blockq"] != QueueSenior {
 			t.Errorf("queues = %v", queues)
 		}
-		// A redelivered decision opens nothing new.
-		if again := openFor(t, s, ds...); len(again) != 0 {
-			t.Errorf("redelivery opened %d cases", len(again))
+		// A redelivered decision opens nothing new, nor does opening its
+		// case again.
+		openFor(t, s, ds...)
+		if again, err := s.OpenCasesForDecisions(context.Background(), ds, t0); err != nil || len(again) != 0 {
+			t.Errorf("opening again opened %d cases (%v)", len(again), err)
+		}
+		if n := openCases(t, s); n != 3 {
+			t.Errorf("%d open cases after a redelivery, want 3", n)
 		}
 		// Self-harm in the youth queue outranks harassment in general.
 		var esc, hold *Case

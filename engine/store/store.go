@@ -219,9 +219,10 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // SaveDecisions stores each decision in one transaction unless its event
 // already has one, and returns, in order, the decision now stored for
 // each event: the one given, or the one stored before (whose id differs).
+// A new decision that needs review (NeedsReview) opens its case.
 func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
 	out := make([]*engine.Decision, len(ds))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO decisions
 			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`))
@@ -246,6 +247,13 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 				return err
 			} else if n == 1 {
 				out[i] = d
+				// A decision that needs a person opens its case in the
+				// same transaction: a crash cannot leave one without it.
+				if NeedsReview(d) {
+					if err := s.openCaseForDecision(ctx, tx, d, d.DecidedAt); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if out[i], err = s.decisionWhere(ctx, tx, "event_id", d.EventID); err != nil {
