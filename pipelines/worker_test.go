@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -513,5 +514,51 @@ func TestImagesByReferenceAreFetched(t *testing.T) {
 		if got[id] == nil || got[id].Action != a {
 			t.Errorf("%s: decided %v, want %s", id, got[id], a)
 		}
+	}
+}
+
+func TestRelayOutboxPublishesThenMarksSent(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	pending := []pipelines.OutboxItem{
+		{Seq: 1, Key: "user-1", Body: []byte(`{"schema_version":1,"source":"moderator","action_id":"a1","action":"remove"}`)},
+		{Seq: 2, Key: "user-2", Body: []byte(`{"schema_version":1,"source":"moderator","action_id":"a2","action":"mute"}`)},
+	}
+	var sent []int64
+	box := pipelines.Outbox{
+		Pending: func(context.Context, int) ([]pipelines.OutboxItem, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			var out []pipelines.OutboxItem
+			for _, it := range pending {
+				if !slices.Contains(sent, it.Seq) {
+					out = append(out, it)
+				}
+			}
+			return out, nil
+		},
+		MarkSent: func(_ context.Context, seqs []int64) error {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, seqs...)
+			return nil
+		},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pipelines.RelayOutbox(ctx, e.brokers, e.topics.Actions, box, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	}()
+	msgs := readTopic(t, e, e.topics.Actions, 2, 20*time.Second)
+	cancel()
+	<-done
+	if len(msgs) != 2 {
+		t.Fatalf("%d actions published, want 2", len(msgs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(sent, []int64{1, 2}) {
+		t.Errorf("marked sent: %v, want [1 2] once each", sent)
 	}
 }

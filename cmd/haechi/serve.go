@@ -39,14 +39,20 @@ Hash banks under --data-dir are reloaded when they change.`,
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
 			&cli.BoolFlag{Name: "pipeline", Value: true, Usage: "run a pipeline worker (and the embedded broker without --kafka-brokers)"},
 			&cli.Float64Flag{Name: "demo-rate", Usage: "produce this many demo events a second to the input topics"},
-			brokerAddrFlag, batchSizeFlag, logDecisionsFlag,
+			brokerAddrFlag, batchSizeFlag, logDecisionsFlag, databaseFlag,
 		)...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {
 				return err
 			}
+			st, err := openStore(c)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
 			cfg := configFrom(c)
+			cfg.Users = st.UserContexts(userContextTTL, 100_000)
 			k, err := newCore(c.Context, cfg, log)
 			if err != nil {
 				return err
@@ -91,7 +97,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 			})
 			var stream *streaming
 			if c.Bool("pipeline") {
-				if stream, err = startStreaming(ctx, c, k, metrics.Registry, log, true); err != nil {
+				if stream, err = startStreaming(ctx, c, k, st, metrics.Registry, log, true); err != nil {
 					return err
 				}
 				if rate := c.Float64("demo-rate"); rate > 0 {

@@ -43,6 +43,24 @@ func topicsFrom(c *cli.Context) pipelines.Topics {
 	}
 }
 
+var databaseFlag = &cli.StringFlag{
+	Name:    "database-url",
+	Usage:   "postgres://… for PostgreSQL, shared by several instances (default: SQLite at <data-dir>/haechi.db)",
+	EnvVars: []string{"HAECHI_DATABASE_URL"},
+}
+
+// openStore opens the configured database: PostgreSQL when --database-url
+// is set, else SQLite under the data directory.
+func openStore(c *cli.Context) (*store.Store, error) {
+	if u := c.String("database-url"); u != "" {
+		return store.OpenPostgres(c.Context, u)
+	}
+	return store.OpenSQLite(c.Context, filepath.Join(c.String("data-dir"), store.FileName))
+}
+
+// userContextTTL is how long a sender's history is cached for the policy.
+const userContextTTL = 5 * time.Second
+
 var brokerAddrFlag = &cli.StringFlag{Name: "broker-addr", Value: broker.DefaultAddr, Usage: "loopback address of the embedded broker", EnvVars: []string{"HAECHI_BROKER_ADDR"}}
 
 // startEmbeddedBroker starts the embedded broker with its data under the
@@ -94,15 +112,14 @@ offsets kept under --data-dir/kafka. Workers and producers reach it with
 // streaming is a running worker and what it needs.
 type streaming struct {
 	brokers []string
-	store   *store.Store
 	broker  *broker.Broker // nil with external brokers
 	done    chan struct{}
 }
 
-// startStreaming opens the store, starts the embedded broker when no
-// brokers are configured (and embedded is allowed), creates topics and
-// runs one worker in the background until ctx ends.
-func startStreaming(ctx context.Context, c *cli.Context, k *core, reg prometheus.Registerer, log *slog.Logger, embedded bool) (*streaming, error) {
+// startStreaming starts the embedded broker when no brokers are
+// configured (and embedded is allowed), creates topics, and runs one
+// worker and the outbox relay in the background until ctx ends.
+func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Store, reg prometheus.Registerer, log *slog.Logger, embedded bool) (*streaming, error) {
 	s := &streaming{brokers: c.StringSlice("kafka-brokers"), done: make(chan struct{})}
 	if len(s.brokers) == 0 {
 		if !embedded {
@@ -114,12 +131,6 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, reg prometheus
 		}
 		s.broker, s.brokers = b, []string{b.Addr()}
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(c.String("data-dir"), store.FileName))
-	if err != nil {
-		s.closeBroker()
-		return nil, err
-	}
-	s.store = st
 	topics := topicsFrom(c)
 	if c.Bool("create-topics") {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -149,29 +160,43 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, reg prometheus
 		s.close()
 		return nil, err
 	}
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		pipelines.RelayOutbox(ctx, s.brokers, topics.Actions, outboxOf(st), 500*time.Millisecond, log.With("component", "outbox"))
+	}()
 	go func() {
 		defer close(s.done)
 		w.Run(ctx)
+		<-relayed
 	}()
 	log.Info("pipeline worker started", "brokers", s.brokers, "group", c.String("kafka-group"), "inputs", topics.Inputs())
 	return s, nil
 }
 
+// outboxOf adapts the store's outbox to the relay.
+func outboxOf(st *store.Store) pipelines.Outbox {
+	return pipelines.Outbox{
+		Pending: func(ctx context.Context, limit int) ([]pipelines.OutboxItem, error) {
+			ms, err := st.Outbox(ctx, limit)
+			items := make([]pipelines.OutboxItem, len(ms))
+			for i, m := range ms {
+				items[i] = pipelines.OutboxItem{Seq: m.Seq, Key: m.Key, Body: m.Body}
+			}
+			return items, err
+		},
+		MarkSent: func(ctx context.Context, seqs []int64) error { return st.MarkSent(ctx, seqs, time.Now()) },
+	}
+}
+
 // wait waits for the worker to finish (after its context ended) and
-// closes the store and the embedded broker.
+// closes the embedded broker.
 func (s *streaming) wait() {
 	<-s.done
 	s.close()
 }
 
 func (s *streaming) close() {
-	if s.store != nil {
-		s.store.Close()
-	}
-	s.closeBroker()
-}
-
-func (s *streaming) closeBroker() {
 	if s.broker != nil {
 		s.broker.Close()
 	}
@@ -191,14 +216,21 @@ topic (and an action for restricting ones), and only then commits offsets.
 Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
-		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag,
+		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
 			if err != nil {
 				return err
 			}
-			k, err := newCore(c.Context, configFrom(c), log)
+			st, err := openStore(c)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cfg := configFrom(c)
+			cfg.Users = st.UserContexts(userContextTTL, 100_000)
+			k, err := newCore(c.Context, cfg, log)
 			if err != nil {
 				return err
 			}
@@ -217,7 +249,7 @@ batch in hand, commits it and leaves the group.`,
 				go srv.Serve(ln)
 				defer srv.Close()
 			}
-			s, err := startStreaming(c.Context, c, k, reg, log, false)
+			s, err := startStreaming(c.Context, c, k, st, reg, log, false)
 			if err != nil {
 				return err
 			}

@@ -35,6 +35,8 @@ type Config struct {
 	DataDir string
 	// ImageModel is the NSFW model's manifest.
 	ImageModel string
+	// Users gives the policy each sender's history; nil means none.
+	Users engine.UserContextSource
 }
 
 // Validate checks the configuration before anything starts.
@@ -213,8 +215,12 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		imageOpts = append(imageOpts, imagesignals.WithContentModel(man.Name, m, man.Name+"-"+man.Version))
 	}
 	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, imageOpts...)
+	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)}
+	if cfg.Users != nil {
+		opts = append(opts, engine.WithUserContext(cfg.Users))
+	}
 	return &core{
-		pipeline: engine.NewPipeline(pe, engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)),
+		pipeline: engine.NewPipeline(pe, opts...),
 		policy:   pe,
 		images:   images,
 	}, nil
