@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/haechi-tns/haechi/engine/store/pgtest"
+)
+
+// fillQueue inserts n open cases into the general queue directly, in
+// batches, with spread priorities.
+func fillQueue(b *testing.B, s *Store, n int) {
+	b.Helper()
+	ctx := context.Background()
+	for start := 0; start < n; start += 5000 {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`))
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for i := start; i < min(start+5000, n); i++ {
+				id := fmt.Sprintf("case-%07d", i)
+				at := ms(t0.Add(time.Duration(i) * time.Second))
+				if _, err := stmt.ExecContext(ctx, id, "event:"+id, SourceDecision, QueueGeneral, 100+i%400, "medium", "[]", "plaza", "u",
+					id, "", "", 0, 0, 0, at, at, at+ms(time.Unix(0, 0).Add(24*time.Hour)), "", int64(0), "", "", nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClaimNext claims one case after another from a queue of
+// 100,000 open cases (the claimed ones stay claimed, so the queue only
+// shrinks by b.N) and reports the median and p99 claim time.
+func BenchmarkClaimNext(b *testing.B) {
+	run := func(b *testing.B, s *Store) {
+		fillQueue(b, s, 100_000)
+		ctx := context.Background()
+		var lat []time.Duration
+		m := Moderator{ID: "bench"}
+		b.ResetTimer()
+		for b.Loop() {
+			t := time.Now()
+			if _, err := s.ClaimNext(ctx, QueueGeneral, m, time.Hour, t0); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := OpenPostgres(context.Background(), pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
+	})
+}
