@@ -163,6 +163,7 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
+		go markOverdue(ctx, st, log)
 		pipelines.RelayOutbox(ctx, s.brokers, topics.Actions, outboxOf(st), 500*time.Millisecond, log.With("component", "outbox"))
 	}()
 	go func() {
@@ -172,6 +173,25 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	}()
 	log.Info("pipeline worker started", "brokers", s.brokers, "group", c.String("kafka-group"), "inputs", topics.Inputs())
 	return s, nil
+}
+
+// markOverdue marks cases past their queue's SLA every half minute, which
+// raises them to the top of their queue.
+func markOverdue(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := st.MarkOverdue(ctx, time.Now()); err != nil {
+			log.Error("marking overdue cases", "err", err)
+		} else if n > 0 {
+			log.Warn("cases past their SLA", "cases", n)
+		}
+	}
 }
 
 // outboxOf adapts the store's outbox to the relay.
