@@ -465,3 +465,14 @@ func (s *Store) retryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		}
 	}
 }
+
+// ClosedCaseForEvent returns the case a person most recently closed about
+// an event's content (not an appeal), or ErrNotFound.
+func (s *Store) ClosedCaseForEvent(ctx context.Context, eventID string) (*Case, error) {
+	c, err := scanCase(s.db.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases
+		WHERE content_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1`), "event:"+eventID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: closed case for event %s", ErrNotFound, eventID)
+	}
+	return c, err
+}
