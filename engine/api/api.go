@@ -1,22 +1,44 @@
-// Package api serves Haechi over HTTP: the synchronous pre-send check
-// POST /v1/moderate that the world platform calls before delivering a chat
-// message, health and readiness probes, and Prometheus metrics. Later the
-// reports and appeals API joins it here.
+// Package api serves Haechi over HTTP to the world platform: the
+// synchronous pre-send check POST /v1/moderate, citizens' reports and
+// appeals (POST and GET /v1/reports, /v1/appeals), statements of reasons
+// for decisions (GET /v1/decisions/{id}/statement), its own OpenAPI
+// document (GET /v1/openapi.json), health and readiness probes, and
+// Prometheus metrics. routes.go lists every route in one table that both
+// the server and the test of the OpenAPI document read.
+//
+// # Authentication
+//
+// With Config.Keys set, every /v1/ route but /v1/openapi.json needs an API
+// key (see store.CreateAPIKey) sent as "Authorization: Bearer hk_…" or
+// "X-API-Key: hk_…", holding the route's scope: moderate, report:write,
+// report:read, appeal:write, appeal:read or statement:read. A missing or
+// invalid key is answered 401 with WWW-Authenticate, a key without the
+// scope 403. With Config.Keys nil (the embedded single-machine default,
+// where the API listens for the local world platform only) nothing is
+// authenticated: whoever reaches the port may use every route.
+//
+// # Reports and privacy
+//
+// Responses never name the reporter or the appellant and never expose
+// internal case ids or moderators; the log gets report and appeal ids,
+// never report details, appeal reasons or user ids. Each reporter may file
+// Config.ReportLimits reports a minute and a day (10 and 100 by default):
+// the minute is counted in memory per process, the day in the store, so
+// with several API instances the minute limit applies per instance.
 package api
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
+	"net/url"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 )
 
@@ -25,27 +47,96 @@ type Decider interface {
 	Decide(ctx context.Context, ev *engine.Event) (*engine.Decision, error)
 }
 
-// Config wires a Server.
+// ReviewStore is the storage the reports, appeals and statements routes
+// use; *store.Store implements it.
+type ReviewStore interface {
+	FileReport(ctx context.Context, r *store.Report, now time.Time) (*store.Report, error)
+	ReportStatus(ctx context.Context, id string) (*store.ReportStatus, error)
+	CountRecentReports(ctx context.Context, reporterID string, since time.Time) (int, error)
+	FileAppeal(ctx context.Context, decisionID, appellantID, reason string, now time.Time) (*store.Appeal, error)
+	AppealByID(ctx context.Context, id string) (*store.Appeal, error)
+	Decision(ctx context.Context, id string) (*engine.Decision, error)
+	ClosedCaseForEvent(ctx context.Context, eventID string) (*store.Case, error)
+}
+
+// KeyAuthenticator checks API keys; *store.Store implements it. It returns
+// an error wrapping store.ErrInvalidAPIKey for a key that is not valid.
+type KeyAuthenticator interface {
+	AuthenticateAPIKey(ctx context.Context, secret string) (store.APIKey, error)
+}
+
+var (
+	_ ReviewStore      = (*store.Store)(nil)
+	_ KeyAuthenticator = (*store.Store)(nil)
+)
+
+// RateLimits bounds how many reports one reporter may file. Zero fields
+// take the defaults; a negative field means no limit.
+type RateLimits struct {
+	PerMinute int // default 10
+	PerDay    int // default 100, over the last 24 hours
+}
+
+// Default report limits.
+const (
+	DefaultReportsPerMinute = 10
+	DefaultReportsPerDay    = 100
+)
+
+// Config wires a Server. Routes whose dependency is nil are left out:
+// POST /v1/moderate without a Decider, reports, appeals and statements
+// without a Store, /metrics without Metrics.
 type Config struct {
 	Decider Decider
 	Metrics *telemetry.Metrics
 	Log     *slog.Logger
 	// Ready reports whether the process can serve traffic; nil means always.
 	Ready func() error
-	// Now is the clock for received_at stamps; nil means time.Now.
+	// Now is the clock for received_at stamps, reports, appeals and rate
+	// limits; nil means time.Now.
 	Now func() time.Time
+	// Store keeps reports and appeals and the decisions statements are
+	// written for.
+	Store ReviewStore
+	// Keys authenticates API keys; nil serves every route unauthenticated
+	// (see the package documentation).
+	Keys KeyAuthenticator
+	// ReportLimits bounds reports per reporter.
+	ReportLimits RateLimits
+	// AppealURL is where statements of reasons tell users to POST an
+	// appeal: the absolute URL of this API's /v1/appeals as the world
+	// platform reaches it. Empty means the path "/v1/appeals".
+	AppealURL string
 }
 
-// Server is the HTTP API.
+// Validate checks the configuration before New.
+func (c *Config) Validate() error {
+	if c.Decider == nil && c.Store == nil {
+		return errors.New("api: config: nothing to serve: set a Decider, a Store or both")
+	}
+	if c.AppealURL != "" {
+		u, err := url.Parse(c.AppealURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("api: config: appeal URL %q is not an absolute http(s) URL", c.AppealURL)
+		}
+	}
+	return nil
+}
+
+// Server is the HTTP API. It is safe for concurrent use and starts no
+// goroutines.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg        Config
+	mux        *http.ServeMux
+	perMinute  *window
+	dayBlocked *blocklist
 }
 
-// maxBodyBytes bounds a request body: the largest valid event.
+// maxBodyBytes bounds a request body to POST /v1/moderate: the largest
+// valid event.
 const maxBodyBytes = engine.MaxEventBytes
 
-// New builds the server and its routes.
+// New builds the server and registers its routes.
 func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -53,12 +144,25 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.mux.HandleFunc("POST /v1/moderate", s.moderate)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	if cfg.AppealURL == "" {
+		cfg.AppealURL = "/v1/appeals"
+	}
+	if cfg.ReportLimits.PerMinute == 0 {
+		cfg.ReportLimits.PerMinute = DefaultReportsPerMinute
+	}
+	if cfg.ReportLimits.PerDay == 0 {
+		cfg.ReportLimits.PerDay = DefaultReportsPerDay
+	}
+	s := &Server{
+		cfg:        cfg,
+		mux:        http.NewServeMux(),
+		perMinute:  newWindow(cfg.ReportLimits.PerMinute, time.Minute),
+		dayBlocked: &blocklist{until: map[string]time.Time{}},
+	}
+	for _, rt := range s.routes() {
+		if rt.enabled {
+			s.mux.Handle(rt.pattern(), s.authorize(rt.scope, rt.handler))
+		}
 	}
 	return s
 }
@@ -69,21 +173,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // moderate decides one event and answers with the decision.
 func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			s.writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
-				Message: "send the event with Content-Type: application/json, not " + ct})
-			return
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(w, r, maxBodyBytes)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "request body is over the limit of " + itoa(maxBodyBytes) + " bytes"})
-			return
-		}
-		s.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body", cause: err})
+		s.writeError(w, r, err)
 		return
 	}
 	ev, err := engine.DecodeEvent(body)

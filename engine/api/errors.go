@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store"
 )
 
 // Error is an error meant for the API's client. Message and Fields are sent
@@ -34,12 +36,39 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &valErr):
 		apiErr = &Error{Status: http.StatusBadRequest, Code: "invalid_event", Message: valErr.Error(), Fields: valErr.Fields}
 	default:
-		apiErr = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "the event could not be decided; try again", cause: err}
+		apiErr = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "the request could not be completed; try again", cause: err}
 	}
 	if apiErr.Status >= 500 {
 		s.cfg.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", apiErr.Status, "err", apiErr.cause)
 	}
 	writeJSON(w, apiErr.Status, map[string]*Error{"error": apiErr})
+}
+
+// storeError maps the store's errors for the client: ErrNotFound to 404
+// saying notFound, ErrForbidden to 403 and ErrConflict to 409 with the
+// store's explanation. Any other error stays internal (500).
+func storeError(err error, notFound string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: notFound, cause: err}
+	case errors.Is(err, store.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: explanation(err, store.ErrForbidden), cause: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: explanation(err, store.ErrConflict), cause: err}
+	}
+	return err
+}
+
+// explanation is what the store said after its sentinel error: the store
+// wraps them as fmt.Errorf("%w: <sentence for the user>", ErrForbidden),
+// under prefixes of its own ("store: file appeal: ").
+func explanation(err, sentinel error) string {
+	msg := err.Error()
+	prefix := sentinel.Error() + ": "
+	if i := strings.LastIndex(msg, prefix); i >= 0 && i+len(prefix) < len(msg) {
+		return msg[i+len(prefix):]
+	}
+	return strings.TrimPrefix(sentinel.Error(), "store: ")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

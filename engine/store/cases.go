@@ -102,7 +102,7 @@ func Priority(severity string, categories []string, reporters int, spaceType str
 const OverdueBonus = 500
 
 var categoryBonus = map[string]int{
-	"self_harm": 150, "sexual": 150, "minors": 150, "grooming": 150,
+	"self_harm": 150, "sexual": 150, "sexual_minors": 200, "minors": 150, "grooming": 150,
 	"threat": 100, "hate": 60, "harassment": 50, "scam": 40, "phishing": 40,
 	"impersonation": 30, "insult": 20, "pii": 20, "profanity": 10, "spam": 10,
 }

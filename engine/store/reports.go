@@ -52,7 +52,7 @@ type ReportStatus struct {
 // safety counsellors, threats to senior moderators, the rest to general.
 func reportQueue(category, spaceType string) string {
 	switch category {
-	case "self_harm", "grooming", "minors", "sexual":
+	case "self_harm", "sexual_minors", "grooming", "minors", "sexual":
 		return QueueYouthSafety
 	case "threat":
 		return QueueSenior

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"errors"
+	"github.com/haechi-tns/haechi/engine/store"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/haechi-tns/haechi/engine/statement"
+)
+
+// maxReasonChars bounds an appeal's reason, in characters.
+const maxReasonChars = 2000
+
+// appealRequest is the body of POST /v1/appeals.
+type appealRequest struct {
+	DecisionID  string `json:"decision_id"`
+	AppellantID string `json:"appellant_id"`
+	Reason      string `json:"reason"`
+}
+
+// appealCreated answers POST /v1/appeals.
+type appealCreated struct {
+	AppealID string `json:"appeal_id"`
+	Status   string `json:"status"`
+}
+
+// appealStatus answers GET /v1/appeals/{id}; it never names the
+// appellant, the moderator or the cases.
+type appealStatus struct {
+	AppealID   string    `json:"appeal_id"`
+	DecisionID string    `json:"decision_id"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"created_at"`
+	DecidedAt  time.Time `json:"decided_at,omitzero"`
+}
+
+// postAppeal files an appeal of a decision by the user it restricted.
+func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
+	var req appealRequest
+	if err := decodeRequest(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var fe fieldErrors
+	fe.id("decision_id", req.DecisionID, true)
+	fe.id("appellant_id", req.AppellantID, true)
+	fe.text("reason", req.Reason, maxReasonChars)
+	if err := fe.err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := s.cfg.Store.FileAppeal(r.Context(), req.DecisionID, req.AppellantID, req.Reason, s.cfg.Now().UTC())
+	if err != nil {
+		s.writeError(w, r, storeError(err, "no decision with id "+strconv.Quote(req.DecisionID)))
+		return
+	}
+	s.cfg.Log.Debug("appeal filed", "appeal_id", a.ID, "decision_id", a.DecisionID)
+	w.Header().Set("Location", "/v1/appeals/"+a.ID)
+	writeJSON(w, http.StatusCreated, appealCreated{AppealID: a.ID, Status: a.Status})
+}
+
+// getAppeal tells where an appeal stands.
+func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	a, err := s.cfg.Store.AppealByID(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, storeError(err, "no appeal with id "+strconv.Quote(id)))
+		return
+	}
+	writeJSON(w, http.StatusOK, appealStatus{AppealID: a.ID, DecisionID: a.DecisionID, Status: a.Status, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt})
+}
+
+// getStatement writes the statement of reasons for a stored decision. A
+// person's later decision on the content is not part of it yet.
+func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, err := s.cfg.Store.Decision(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, storeError(err, "no decision with id "+strconv.Quote(id)))
+		return
+	}
+	// When a person decided about the content, the statement says so.
+	var human *statement.HumanDecision
+	c, err := s.cfg.Store.ClosedCaseForEvent(r.Context(), d.EventID)
+	switch {
+	case err == nil && c.ClosedAt != nil:
+		human = &statement.HumanDecision{Outcome: c.Outcome, DecidedAt: *c.ClosedAt, FromReport: c.Source == store.SourceReport}
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.writeError(w, r, storeError(err, ""))
+		return
+	}
+	writeJSON(w, http.StatusOK, statement.Build(d, human, s.cfg.AppealURL))
+}

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// maxRequestBytes bounds the body of a report or an appeal.
+const maxRequestBytes = 16 << 10
+
+// readBody reads a JSON request body of at most limit bytes. A
+// Content-Type other than application/json is 415 (none at all is taken
+// as JSON), a longer body 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+				Message: "send the body with Content-Type: application/json, not " + ct}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "request body is over the limit of " + itoa(int(limit)) + " bytes"}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body", cause: err}
+	}
+	return body, nil
+}
+
+// decodeRequest reads and parses a JSON object into v, refusing invalid
+// UTF-8 (encoding/json would replace it silently), unknown fields and
+// trailing data, with a 400 naming the field where it can.
+func decodeRequest(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := readBody(w, r, maxRequestBytes)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(body) {
+		return invalid(engine.FieldError{Problem: "the body is not valid UTF-8"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalid(jsonFieldError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid(engine.FieldError{Problem: "unexpected data after the JSON object"})
+	}
+	return nil
+}
+
+// invalid is a 400 naming each bad field.
+func invalid(fields ...engine.FieldError) *Error {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Error()
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "invalid request: " + strings.Join(parts, "; "), Fields: fields}
+}
+
+// jsonFieldError turns encoding/json's errors into a field-named problem.
+func jsonFieldError(err error) engine.FieldError {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return engine.FieldError{Field: typeErr.Field, Problem: fmt.Sprintf("must be %s, not JSON %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)}
+	case errors.As(err, &syntaxErr):
+		return engine.FieldError{Problem: fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return engine.FieldError{Problem: "malformed JSON: the body ends before the object does"}
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		return engine.FieldError{Field: strings.Trim(field, `"`), Problem: "unknown field"}
+	}
+	return engine.FieldError{Problem: "malformed JSON: " + msg}
+}
+
+func jsonTypeName(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "struct", "map", "ptr":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "int", "int64", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	}
+	return goKind
+}
+
+// fieldErrors collects the problems of one request.
+type fieldErrors []engine.FieldError
+
+func (fe *fieldErrors) add(field, format string, args ...any) {
+	*fe = append(*fe, engine.FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return invalid(fe...)
+}
+
+// id checks an identifier as events' ids are checked: at most
+// engine.MaxIDBytes, no spaces or control characters.
+func (fe *fieldErrors) id(field, id string, required bool) {
+	switch {
+	case id == "":
+		if required {
+			fe.add(field, "required")
+		}
+	case len(id) > engine.MaxIDBytes:
+		fe.add(field, "longer than %d bytes", engine.MaxIDBytes)
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		fe.add(field, "must not contain spaces or control characters")
+	}
+}
+
+// text checks free text of at most maxChars characters.
+func (fe *fieldErrors) text(field, text string, maxChars int) {
+	if n := utf8.RuneCountInString(text); n > maxChars {
+		fe.add(field, "is %d characters, over the limit of %d", n, maxChars)
+	}
+}
+
+// time parses an optional RFC 3339 time that must not lie in the future
+// (beyond a few minutes of clock skew).
+func (fe *fieldErrors) time(field, value string, now time.Time) time.Time {
+	if value == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, value)
+	switch {
+	case err != nil:
+		fe.add(field, "must be an RFC 3339 time such as 2026-11-22T09:00:00+09:00")
+	case t.After(now.Add(5 * time.Minute)):
+		fe.add(field, "lies in the future")
+	}
+	return t
+}
