@@ -44,6 +44,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			brokerCommand(),
 			demoCommand(),
 			auditCommand(),
+			apiCommand(),
+			apikeysCommand(),
 			moderateCommand(),
 			classifyCommand(),
 			policyCommand(),

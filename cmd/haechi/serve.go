@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,8 @@ Hash banks under --data-dir are reloaded when they change.`,
 			&cli.BoolFlag{Name: "pipeline", Value: true, Usage: "run a pipeline worker (and the embedded broker without --kafka-brokers)"},
 			&cli.Float64Flag{Name: "demo-rate", Usage: "produce this many demo events a second to the input topics"},
 			brokerAddrFlag, batchSizeFlag, logDecisionsFlag, databaseFlag,
+			&cli.BoolFlag{Name: "require-keys", Usage: "require an API key (haechi apikeys create) on every /v1 route", EnvVars: []string{"HAECHI_REQUIRE_KEYS"}},
+			&cli.StringFlag{Name: "public-url", Usage: "the API's address as the world platform reaches it, for the appeal links in statements of reasons", EnvVars: []string{"HAECHI_PUBLIC_URL"}},
 		)...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -65,8 +68,19 @@ Hash banks under --data-dir are reloaded when they change.`,
 			if err != nil {
 				return fmt.Errorf("--addr: %w", err)
 			}
+			acfg := api.Config{Decider: k.pipeline, Metrics: metrics, Log: log, Store: st}
+			if c.Bool("require-keys") {
+				acfg.Keys = st
+			}
+			if u := strings.TrimSuffix(c.String("public-url"), "/"); u != "" {
+				acfg.AppealURL = u + "/v1/appeals"
+			}
+			if err := acfg.Validate(); err != nil {
+				return err
+			}
+			handler := api.New(acfg)
 			srv := &http.Server{
-				Handler:           api.New(api.Config{Decider: k.pipeline, Metrics: metrics, Log: log}),
+				Handler:           handler,
 				ReadHeaderTimeout: 5 * time.Second,
 				ReadTimeout:       30 * time.Second,
 				WriteTimeout:      30 * time.Second,
@@ -134,4 +148,27 @@ Hash banks under --data-dir are reloaded when they change.`,
 			return nil
 		},
 	}
+}
+
+// apiCommand is serve without the pipeline and with API keys required: the
+// stateless API instances of a scaled-out deployment, in front of one
+// PostgreSQL database (--database-url).
+func apiCommand() *cli.Command {
+	cmd := serveCommand()
+	cmd.Name = "api"
+	cmd.Usage = "serve the in-world HTTP API only (reports, appeals, statements, moderate), with API keys required"
+	cmd.Description = `Serves POST /v1/moderate, POST/GET /v1/reports, POST/GET /v1/appeals,
+GET /v1/decisions/{id}/statement and /v1/openapi.json, with /healthz,
+/readyz and /metrics. Every /v1 route needs an API key with the route's
+scope (haechi apikeys create). Run several behind a load balancer with
+--database-url postgres://…; the pipeline runs in haechi worker.`
+	for i, f := range cmd.Flags {
+		switch f.Names()[0] {
+		case "pipeline":
+			cmd.Flags[i] = &cli.BoolFlag{Name: "pipeline", Value: false, Usage: "also run a pipeline worker"}
+		case "require-keys":
+			cmd.Flags[i] = &cli.BoolFlag{Name: "require-keys", Value: true, Usage: "require an API key on every /v1 route", EnvVars: []string{"HAECHI_REQUIRE_KEYS"}}
+		}
+	}
+	return cmd
 }
