@@ -38,7 +38,7 @@ to one core.`,
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
 			),
 			Action: benchDecide,
-		}, benchPipelineCommand()},
+		}, benchPipelineCommand(), benchAPICommand()},
 	}
 }
 
