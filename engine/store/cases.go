@@ -168,6 +168,8 @@ type newCase struct {
 	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
 	categories                                                                             []string
 	involvesMinor                                                                          bool
+	// reporters is the distinct counted reporters a new case starts with.
+	reporters int
 }
 
 // openCase inserts c unless its content already has an open case, and
@@ -197,16 +199,21 @@ func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Ti
 		c.queue = QueueGeneral
 	}
 	cats, _ := json.Marshal(nonNil(c.categories))
-	id := uuid.NewString()
-	due := now.Add(slaOf(c.queue))
+	created := &Case{
+		ID: uuid.NewString(), ContentKey: c.contentKey, Source: c.source, Queue: c.queue,
+		Priority: Priority(c.severity, c.categories, c.reporters, c.spaceType, c.involvesMinor), Severity: c.severity,
+		Categories: nonNil(c.categories), SpaceType: c.spaceType, SubjectUserID: c.subject, EventID: c.eventID,
+		DecisionID: c.decisionID, AppealID: c.appealID, InvolvesMinor: c.involvesMinor, Reporters: c.reporters,
+		CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
+		SLADueAt: now.Add(slaOf(c.queue)).UTC().Truncate(time.Millisecond),
+	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
-		id, c.contentKey, c.source, c.queue, Priority(c.severity, c.categories, 0, c.spaceType, c.involvesMinor), c.severity, string(cats), c.spaceType, c.subject,
-		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), 0, 0, ms(now), ms(now), ms(due), "", int64(0), "", "", nil)
+		created.ID, c.contentKey, c.source, c.queue, created.Priority, c.severity, string(cats), c.spaceType, c.subject,
+		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), c.reporters, 0, ms(now), ms(now), ms(created.SLADueAt), "", int64(0), "", "", nil)
 	if err != nil {
 		return nil, false, err
 	}
-	created, err := s.caseByID(ctx, tx, id)
-	return created, true, err
+	return created, true, nil
 }
 
 func slaOf(queue string) time.Duration {

@@ -91,14 +91,15 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 			subject = r.TargetID
 		} else {
 			eventID = r.TargetID
-			if d, err := s.decisionWhere(ctx, tx, "event_id", r.TargetID); err == nil {
-				subject = d.SenderID
+			err := tx.QueryRowContext(ctx, s.q(`SELECT sender_id FROM decisions WHERE event_id = ?`), r.TargetID).Scan(&subject)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
 			}
 		}
 		c, created, err := s.openCase(ctx, tx, newCase{
 			contentKey: key, source: SourceReport, queue: reportQueue(r.Category, r.SpaceType), spaceType: r.SpaceType,
 			subject: subject, eventID: eventID, categories: []string{r.Category},
-			involvesMinor: reportQueue(r.Category, "") == QueueYouthSafety,
+			involvesMinor: reportQueue(r.Category, "") == QueueYouthSafety, reporters: b2i(out.Counted),
 		}, now)
 		if err != nil {
 			return err
@@ -110,8 +111,12 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 			ms(r.OccurredAt), ms(now), b2i(out.Counted), c.ID); err != nil {
 			return err
 		}
-		if err := s.reprioritise(ctx, tx, c, now); err != nil {
-			return err
+		// A new case was opened with this reporter counted; a report on an
+		// open case may add a distinct reporter.
+		if !created {
+			if err := s.reprioritise(ctx, tx, c, now); err != nil {
+				return err
+			}
 		}
 		action := "report.attached"
 		if created {
