@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -375,4 +376,23 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			t.Errorf("a removed entry was not found: %v", err)
 		}
 	})
+}
+
+func TestPostgresPoolSize(t *testing.T) {
+	u := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	if _, err := OpenPostgres(context.Background(), u+sep+"max_conns=none"); err == nil {
+		t.Errorf("max_conns=none was accepted")
+	}
+	s, err := OpenPostgres(context.Background(), u+sep+"max_conns=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.db.Stats().MaxOpenConnections; got != 3 {
+		t.Errorf("pool of %d connections, want 3", got)
+	}
 }

@@ -17,8 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -47,13 +49,31 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // OpenPostgres connects to PostgreSQL and brings the schema up to date.
-func OpenPostgres(ctx context.Context, url string) (*Store, error) {
-	db, err := sql.Open("pgx", url)
+// The URL may end in max_conns=N (a Haechi parameter, removed before
+// connecting) to size the connection pool; the default is two per CPU
+// and at least four. More connections than the database server has cores
+// to run them make it slower, not faster: measured on two cores, reports
+// at 500/s had a p99 of 5 ms with 4 connections and 120 ms or more with 32.
+func OpenPostgres(ctx context.Context, rawURL string) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres URL: %w", err)
+	}
+	conns := max(4, 2*runtime.GOMAXPROCS(0))
+	q := u.Query()
+	if v := q.Get("max_conns"); v != "" {
+		if conns, err = strconv.Atoi(v); err != nil || conns < 1 {
+			return nil, fmt.Errorf("store: postgres URL: max_conns must be a positive number, got %q", v)
+		}
+		q.Del("max_conns")
+		u.RawQuery = q.Encode()
+	}
+	db, err := sql.Open("pgx", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	s := &Store{db: db, postgres: true}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
