@@ -41,3 +41,29 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Errorf("verify on an edited log: %v, want an error naming entry 2", err)
 	}
 }
+
+func TestReportersIgnoreCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.FileReport(ctx, &store.Report{ReporterID: "troll-1", TargetKind: store.TargetUser, TargetID: "user-5", Category: "hate"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, _, err := run(t, "", "reporters", "ignore", "--data-dir", dir, "--reason", "hundreds of false reports", "--by", "mod-kim", "troll-1"); err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.OpenSQLite(ctx, filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := st.Case(ctx, r.CaseID)
+	if err != nil || c.Reporters != 0 {
+		t.Errorf("case after ignoring its only reporter: %d reporters, %v", c.Reporters, err)
+	}
+}
