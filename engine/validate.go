@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -78,22 +79,34 @@ func DecodeEvent(data []byte) (*Event, error) {
 	if len(data) > MaxEventBytes {
 		return nil, &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("event is %d bytes, over the limit of %d", len(data), MaxEventBytes)}}}
 	}
-	if !utf8.Valid(data) {
-		return nil, &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("event is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var ev Event
-	if err := dec.Decode(&ev); err != nil {
-		return nil, &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &ValidationError{Fields: []FieldError{{Problem: "unexpected data after the JSON object"}}}
+	if err := DecodeJSON(data, &ev); err != nil {
+		return nil, err
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// DecodeJSON parses one JSON object into v strictly: the data must be
+// valid UTF-8 (encoding/json would silently replace bad bytes), name no
+// field v lacks and have nothing after the object. A problem comes back as
+// a *ValidationError naming the field where it can. Events, API requests
+// and Kafka messages are all read with it.
+func DecodeJSON(data []byte, v any) error {
+	if !utf8.Valid(data) {
+		return &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &ValidationError{Fields: []FieldError{{Problem: "unexpected data after the JSON object"}}}
+	}
+	return nil
 }
 
 func firstInvalidUTF8(b []byte) int {
@@ -113,7 +126,7 @@ func jsonFieldError(err error) FieldError {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		return FieldError{Field: typeErr.Field, Problem: fmt.Sprintf("must be %s, not JSON %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)}
+		return FieldError{Field: typeErr.Field, Problem: fmt.Sprintf("must be %s, not JSON %s", jsonTypeName(typeErr.Type), typeErr.Value)}
 	case errors.As(err, &syntaxErr):
 		return FieldError{Problem: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -126,20 +139,23 @@ func jsonFieldError(err error) FieldError {
 	return FieldError{Problem: "malformed JSON: " + msg}
 }
 
-func jsonTypeName(goKind string) string {
-	switch goKind {
-	case "string":
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case "struct", "map", "ptr":
+	case reflect.Struct, reflect.Map, reflect.Pointer:
 		return "an object"
-	case "slice":
-		return "an array or base64 string"
-	case "int", "int64", "float64":
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array"
+	case reflect.Int, reflect.Int64, reflect.Float64:
 		return "a number"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
 	}
-	return goKind
+	return t.Kind().String()
 }
 
 // Validate checks that the event is complete and within limits. It returns

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
@@ -168,14 +167,9 @@ func DecodeEventMessage(topic string, value []byte, topics Topics, maxBytes int)
 	case len(head.Event) == 0 || bytes.Equal(head.Event, []byte("null")):
 		return nil, &BadMessage{ClassInvalid, "event is missing"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.DisallowUnknownFields()
 	var msg EventMessage
-	if err := dec.Decode(&msg); err != nil {
+	if err := engine.DecodeJSON(value, &msg); err != nil {
 		return nil, &BadMessage{ClassMalformed, err.Error()}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &BadMessage{ClassMalformed, "unexpected data after the JSON object"}
 	}
 	ev := msg.Event
 	if err := ev.Validate(); err != nil {

@@ -24,36 +24,7 @@ func TestAPICommandWithKeys(t *testing.T) {
 	if err != nil || !strings.Contains(list, "world-platform") || strings.Contains(list, secret) {
 		t.Fatalf("apikeys list: %q, %v (the secret must never be listed)", list, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- newApp(strings.NewReader(""), io.Discard, io.Discard).RunContext(ctx, []string{"haechi", "api", "--addr", addr, "--data-dir", dir})
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("haechi api did not stop")
-		}
-	}()
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 200 {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	addr := startServing(t, "api", "--data-dir", dir)
 	post := func(key string) int {
 		body := `{"reporter_id":"citizen-9","target":{"kind":"user","id":"user-13"},"category":"harassment","details":"follows me around the plaza"}`
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/reports", bytes.NewReader([]byte(body)))
@@ -86,5 +57,46 @@ func TestAPICommandWithKeys(t *testing.T) {
 	}
 	if code := post(secret); code != 401 {
 		t.Errorf("report with a revoked key: %d, want 401", code)
+	}
+}
+
+// startServing runs haechi serve or haechi api in-process on a free
+// loopback port until the test ends, and returns the address once it
+// answers /readyz.
+func startServing(t *testing.T, command string, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		app := newApp(strings.NewReader(""), io.Discard, io.Discard)
+		done <- app.RunContext(ctx, append([]string{"haechi", command, "--addr", addr}, args...))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("haechi %s returned %v on shutdown", command, err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("haechi %s did not stop", command)
+		}
+	})
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if i > 300 {
+			t.Fatalf("haechi %s did not answer: %v", command, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

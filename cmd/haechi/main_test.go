@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -183,35 +182,13 @@ func TestPolicyTestFails(t *testing.T) {
 }
 
 func TestServe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	dataDir := t.TempDir()
-	go func() {
-		app := newApp(strings.NewReader(""), io.Discard, io.Discard)
-		// Single-machine mode: the embedded broker (on a free port), a
-		// worker and demo traffic.
-		done <- app.RunContext(ctx, []string{"haechi", "serve", "--addr", addr, "--data-dir", dataDir,
-			"--broker-addr", "127.0.0.1:0", "--demo-rate", "200"})
-	}()
-	var resp *http.Response
-	for i := 0; i < 100; i++ {
-		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	// Single-machine mode: the embedded broker (on a free port), a worker
+	// and demo traffic.
+	addr := startServing(t, "serve", "--data-dir", dataDir, "--broker-addr", "127.0.0.1:0", "--demo-rate", "200")
+	ctx := context.Background()
 	event, _ := os.ReadFile("../../fixtures/events/chat_en_pii.json")
-	resp, err = http.Post("http://"+addr+"/v1/moderate", "application/json", bytes.NewReader(event))
+	resp, err := http.Post("http://"+addr+"/v1/moderate", "application/json", bytes.NewReader(event))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,15 +236,6 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `haechi_pipeline_events_decided_total{action="allow",topic="haechi.chat"}`) {
 		t.Errorf("metrics lack the pipeline's decisions")
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v on shutdown", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
 

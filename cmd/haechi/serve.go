@@ -49,17 +49,11 @@ Hash banks under --data-dir are reloaded when they change.`,
 			if err != nil {
 				return err
 			}
-			st, err := openStore(c)
+			st, k, err := openStoreAndCore(c, log)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			cfg := configFrom(c)
-			cfg.Users = st.UserContexts(userContextTTL, 100_000)
-			k, err := newCore(c.Context, cfg, log)
-			if err != nil {
-				return err
-			}
 			metrics := telemetry.New()
 			metrics.SetRevision(k.policy.Revision())
 			k.policy.OnSwap = metrics.SetRevision
@@ -90,16 +84,16 @@ Hash banks under --data-dir are reloaded when they change.`,
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
 			var wg sync.WaitGroup
-			if cfg.PolicyDir != "" && c.Bool("watch") {
+			if dir := c.String("policies"); dir != "" && c.Bool("watch") {
 				wg.Go(func() {
-					if err := k.policy.Watch(ctx, cfg.PolicyDir); err != nil {
+					if err := k.policy.Watch(ctx, dir); err != nil {
 						log.Error("policy watch stopped", "err", err)
 					}
 				})
 			}
 			// Banks imported while Haechi runs (haechi hashes import) are
 			// picked up without a restart.
-			banks := filepath.Join(cfg.DataDir, "banks")
+			banks := filepath.Join(c.String("data-dir"), "banks")
 			wg.Go(func() {
 				err := hashbank.Watch(ctx, banks, func(s *hashbank.Set) {
 					k.images.SetBanks(s)

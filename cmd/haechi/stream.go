@@ -58,6 +58,23 @@ func openStore(c *cli.Context) (*store.Store, error) {
 	return store.OpenSQLite(c.Context, filepath.Join(c.String("data-dir"), store.FileName))
 }
 
+// openStoreAndCore opens the database and builds the engine over it, the
+// policy seeing each sender's history from the store.
+func openStoreAndCore(c *cli.Context, log *slog.Logger) (*store.Store, *core, error) {
+	st, err := openStore(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := configFrom(c)
+	cfg.Users = st.UserContexts(userContextTTL, 100_000)
+	k, err := newCore(c.Context, cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, k, nil
+}
+
 // userContextTTL is how long a sender's history is cached for the policy.
 const userContextTTL = 5 * time.Second
 
@@ -243,17 +260,11 @@ batch in hand, commits it and leaves the group.`,
 			if err != nil {
 				return err
 			}
-			st, err := openStore(c)
+			st, k, err := openStoreAndCore(c, log)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			cfg := configFrom(c)
-			cfg.Users = st.UserContexts(userContextTTL, 100_000)
-			k, err := newCore(c.Context, cfg, log)
-			if err != nil {
-				return err
-			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 			var srv *http.Server

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,16 +46,11 @@ func decodeRequest(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(body) {
-		return invalid(engine.FieldError{Problem: "the body is not valid UTF-8"})
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return invalid(jsonFieldError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return invalid(engine.FieldError{Problem: "unexpected data after the JSON object"})
+	var verr *engine.ValidationError
+	if err := engine.DecodeJSON(body, v); errors.As(err, &verr) {
+		return invalid(verr.Fields...)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
@@ -69,41 +62,6 @@ func invalid(fields ...engine.FieldError) *Error {
 		parts[i] = f.Error()
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "invalid request: " + strings.Join(parts, "; "), Fields: fields}
-}
-
-// jsonFieldError turns encoding/json's errors into a field-named problem.
-func jsonFieldError(err error) engine.FieldError {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return engine.FieldError{Field: typeErr.Field, Problem: fmt.Sprintf("must be %s, not JSON %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)}
-	case errors.As(err, &syntaxErr):
-		return engine.FieldError{Problem: fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset)}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return engine.FieldError{Problem: "malformed JSON: the body ends before the object does"}
-	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return engine.FieldError{Field: strings.Trim(field, `"`), Problem: "unknown field"}
-	}
-	return engine.FieldError{Problem: "malformed JSON: " + msg}
-}
-
-func jsonTypeName(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "struct", "map", "ptr":
-		return "an object"
-	case "slice":
-		return "an array"
-	case "int", "int64", "float64":
-		return "a number"
-	case "bool":
-		return "true or false"
-	}
-	return goKind
 }
 
 // fieldErrors collects the problems of one request.
