@@ -118,9 +118,12 @@ type Policy interface {
 // holds the original content, only the redacted text when the action is
 // redact.
 type Decision struct {
-	ID         string     `json:"decision_id"`
-	EventID    string     `json:"event_id"`
-	EventKind  Kind       `json:"event_kind"`
+	ID        string `json:"decision_id"`
+	EventID   string `json:"event_id"`
+	EventKind Kind   `json:"event_kind"`
+	// Lang is the content's language as the classifier recognised it
+	// ("ko", "en"), when it did.
+	Lang       string     `json:"lang,omitempty"`
 	World      string     `json:"world"`
 	Space      Space      `json:"space"`
 	SenderID   string     `json:"sender_id"`

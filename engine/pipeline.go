@@ -290,6 +290,7 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		ID:             p.newID(),
 		EventID:        ev.ID,
 		EventKind:      ev.Kind,
+		Lang:           sig.Lang,
 		World:          ev.World,
 		Space:          ev.Space,
 		SenderID:       ev.Sender.ID,

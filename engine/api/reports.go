@@ -156,5 +156,17 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, storeError(err, "no report with id "+strconv.Quote(id)))
 		return
 	}
-	writeJSON(w, http.StatusOK, reportStatus{ReportID: st.ReportID, Status: st.Status, Outcome: st.Outcome, CreatedAt: st.CreatedAt, ClosedAt: st.ClosedAt})
+	writeJSON(w, http.StatusOK, reportStatus{ReportID: st.ReportID, Status: st.Status, Outcome: reporterOutcome(st.Outcome), CreatedAt: st.CreatedAt, ClosedAt: st.ClosedAt})
+}
+
+// reporterOutcome is what a reporter learns of the decision on their
+// report: whether action was taken, not which sanction another user got.
+func reporterOutcome(outcome string) string {
+	switch outcome {
+	case "":
+		return ""
+	case store.OutcomeDismiss:
+		return "no_violation"
+	}
+	return "action_taken"
 }

@@ -53,7 +53,7 @@ func TestPostAndGetReport(t *testing.T) {
 	}
 	get = e.do(t, "GET", "/v1/reports/"+id, nil)
 	st = get.json(t)
-	if st["status"] != "closed" || st["outcome"] != "remove" || st["closed_at"] != t0.Add(30*time.Second).Format(time.RFC3339) {
+	if st["status"] != "closed" || st["outcome"] != "action_taken" || st["closed_at"] != t0.Add(30*time.Second).Format(time.RFC3339) {
 		t.Errorf("closed: %s", get.body)
 	}
 	for _, leak := range []string{"reporter-secret-id", c.ID, "mod-kim", "author-1", "모욕"} {

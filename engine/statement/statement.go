@@ -159,6 +159,7 @@ func Build(d *engine.Decision, human *HumanDecision, appealURL string) Statement
 		AutomatedDetection: true,
 		AutomatedDecision:  human == nil,
 		ContentType:        contentType(d.EventKind),
+		ContentLanguage:    d.Lang,
 		DecisionDate:       d.DecidedAt.UTC(),
 		Ground:             ground(d),
 	}

@@ -108,6 +108,11 @@ func TestBuildGroundAndContent(t *testing.T) {
 	if !st.ContentDate.IsZero() || st.ContentLanguage != "" {
 		t.Errorf("unknown content date or language filled in: %v %q", st.ContentDate, st.ContentLanguage)
 	}
+	ko := *d
+	ko.Lang = "ko"
+	if got := Build(&ko, nil, appealURL).ContentLanguage; got != "ko" {
+		t.Errorf("content language %q, want the decision's ko", got)
+	}
 	if !st.DecisionDate.Equal(decidedAt) || st.DecisionID != "d-1" || st.ContentID != "e-1" {
 		t.Errorf("ids and dates: %+v", st)
 	}
