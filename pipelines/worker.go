@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -176,8 +177,20 @@ func (w *Worker) newReader() *kafka.Reader {
 		JoinGroupBackoff:  500 * time.Millisecond,
 		ReadBackoffMin:    10 * time.Millisecond,
 		ReadBackoffMax:    200 * time.Millisecond,
-		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { c.Log.Warn("kafka reader", "detail", fmt.Sprintf(msg, args...)) }),
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { logReaderError(c.Log, fmt.Sprintf(msg, args...)) }),
 	})
+}
+
+// logReaderError logs kafka-go's reader errors. A fetch that times out
+// (kafka-go's read deadline is the fetch's own wait, so a busy machine
+// misses it now and then) is retried by kafka-go at once and logged only at
+// debug level; anything else is a warning.
+func logReaderError(log *slog.Logger, detail string) {
+	if strings.Contains(detail, "i/o timeout") {
+		log.Debug("kafka reader", "detail", detail)
+		return
+	}
+	log.Warn("kafka reader", "detail", detail)
 }
 
 // Run consumes until ctx is cancelled, then finishes the batch in hand,
