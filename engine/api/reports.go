@@ -165,7 +165,7 @@ func reporterOutcome(outcome string) string {
 	switch outcome {
 	case "":
 		return ""
-	case store.OutcomeDismiss:
+	case store.OutcomeDismiss, store.OutcomeRestore:
 		return "no_violation"
 	}
 	return "action_taken"

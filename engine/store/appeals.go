@@ -123,18 +123,24 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 		if c.Source != SourceAppeal {
 			return fmt.Errorf("%w: case %s is not an appeal", ErrForbidden, caseID)
 		}
-		var origCase string
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT case_id FROM appeals WHERE appeal_id = ?`), c.AppealID).Scan(&origCase); err != nil {
+		// The case about the content is looked up now, not when the
+		// appeal was filed: a moderator may have decided it since.
+		if _, err := s.openCaseFor(ctx, tx, "event:"+c.EventID); err == nil {
+			return fmt.Errorf("%w: the case about the appealed content is still open; decide it first", ErrConflict)
+		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		if origCase != "" {
-			var decidedBy string
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT decided_by FROM cases WHERE case_id = ?`), origCase).Scan(&decidedBy); err != nil {
-				return err
-			}
-			if decidedBy == m.ID {
-				return fmt.Errorf("%w: %s decided the case under appeal; another moderator must decide the appeal", ErrForbidden, m.ID)
-			}
+		var origCase, decidedBy string
+		err = tx.QueryRowContext(ctx, s.q(`SELECT case_id, decided_by FROM cases WHERE content_key = ? AND closed_at IS NOT NULL
+			ORDER BY closed_at DESC, case_id DESC LIMIT 1`), "event:"+c.EventID).Scan(&origCase, &decidedBy)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if origCase != "" && decidedBy == m.ID {
+			return fmt.Errorf("%w: %s decided the case under appeal; another moderator must decide the appeal", ErrForbidden, m.ID)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE appeals SET case_id = ? WHERE appeal_id = ?`), origCase, c.AppealID); err != nil {
+			return err
 		}
 		status := AppealUpheld
 		if overturn {
@@ -143,8 +149,7 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE appeals SET status = ?, decided_by = ?, decided_at = ? WHERE appeal_id = ?`), status, m.ID, ms(now), c.AppealID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET outcome = ?, decided_by = ?, closed_at = ?, claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`),
-			status, m.ID, ms(now), ms(now), caseID); err != nil {
+		if err := s.closeCase(ctx, tx, caseID, status, m, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, note, at) VALUES (?,?,?,?,?,?)`),

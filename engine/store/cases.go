@@ -119,7 +119,13 @@ func NeedsReview(d *engine.Decision) bool {
 	return false
 }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
+// ms is a time as Unix milliseconds; the zero time is 0, as fromMS reads it.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
 
 func fromMS(v int64) time.Time {
 	if v == 0 {
@@ -190,6 +196,19 @@ func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Ti
 				return nil, false, err
 			}
 		}
+		// Harm to a minor reported on a case in another queue moves it to
+		// the counsellors, unclaimed, with their SLA.
+		if c.queue == QueueYouthSafety && existing.Queue != QueueYouthSafety && existing.Queue != QueueAppeals {
+			existing.Queue, existing.ClaimedBy, existing.LeaseUntil = QueueYouthSafety, "", time.Time{}
+			existing.SLADueAt = now.Add(slaOf(QueueYouthSafety)).UTC().Truncate(time.Millisecond)
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET queue = ?, claimed_by = '', lease_until = 0, sla_due_at = ?, updated_at = ? WHERE case_id = ?`),
+				QueueYouthSafety, ms(existing.SLADueAt), ms(now), existing.ID); err != nil {
+				return nil, false, err
+			}
+			if err := s.appendAudit(ctx, tx, now, "haechi", "case.moved", existing.ID, map[string]any{"to_queue": QueueYouthSafety, "source": c.source}); err != nil {
+				return nil, false, err
+			}
+		}
 		return existing, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -246,8 +265,24 @@ func (s *Store) reprioritise(ctx context.Context, tx *sql.Tx, c *Case, now time.
 	return err
 }
 
+// forUpdate locks the rows a PostgreSQL query reads until the transaction
+// ends, so that read-modify-write on a case cannot lose a concurrent
+// update; SQLite's write transactions already run one at a time.
+func (s *Store) forUpdate() string {
+	if s.postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// openCaseFor returns the open case of a content item, locked when q is a
+// transaction on PostgreSQL.
 func (s *Store) openCaseFor(ctx context.Context, q queryer, contentKey string) (*Case, error) {
-	c, err := scanCase(q.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases WHERE content_key = ? AND closed_at IS NULL`), contentKey))
+	lock := ""
+	if _, ok := q.(*sql.Tx); ok {
+		lock = s.forUpdate()
+	}
+	c, err := scanCase(q.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases WHERE content_key = ? AND closed_at IS NULL`+lock), contentKey))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: open case for %s", ErrNotFound, contentKey)
 	}
@@ -401,9 +436,13 @@ func (s *Store) Release(ctx context.Context, caseID string, m Moderator, now tim
 	})
 }
 
-// leasedCase returns the case if m holds its lease now.
+// leasedCase returns the case, locked until tx ends, if m holds its lease
+// now.
 func (s *Store) leasedCase(ctx context.Context, tx *sql.Tx, caseID string, m Moderator, now time.Time) (*Case, error) {
-	c, err := s.caseByID(ctx, tx, caseID)
+	c, err := scanCase(tx.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases WHERE case_id = ?`+s.forUpdate()), caseID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: case %s", ErrNotFound, caseID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +516,7 @@ func (s *Store) retryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // an event's content (not an appeal), or ErrNotFound.
 func (s *Store) ClosedCaseForEvent(ctx context.Context, eventID string) (*Case, error) {
 	c, err := scanCase(s.db.QueryRowContext(ctx, s.q(`SELECT `+caseColumns+` FROM cases
-		WHERE content_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1`), "event:"+eventID))
+		WHERE content_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC, case_id DESC LIMIT 1`), "event:"+eventID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: closed case for event %s", ErrNotFound, eventID)
 	}

@@ -34,6 +34,10 @@ type Outcome struct {
 	Note     string        `json:"note,omitempty"`
 }
 
+// banEnds is when a ban ends: never, in a form JSON and both databases
+// can hold.
+var banEnds = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 // strikeWeight is how many strikes each outcome gives the case's subject.
 var strikeWeight = map[string]int{OutcomeRemove: 1, OutcomeWarn: 1, OutcomeMute: 1, OutcomeSuspend: 2, OutcomeBan: 3}
 
@@ -108,8 +112,7 @@ func (s *Store) Decide(ctx context.Context, caseID string, m Moderator, o Outcom
 			}
 			return s.appendAudit(ctx, tx, now, m.ID, "case.escalated", caseID, details)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET outcome = ?, decided_by = ?, closed_at = ?, claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`),
-			o.Kind, m.ID, ms(now), ms(now), caseID); err != nil {
+		if err := s.closeCase(ctx, tx, caseID, o.Kind, m, now); err != nil {
 			return err
 		}
 		if err := s.applyOutcome(ctx, tx, c, o, m.ID, now); err != nil {
@@ -122,6 +125,24 @@ func (s *Store) Decide(ctx context.Context, caseID string, m Moderator, o Outcom
 	})
 	if err != nil {
 		return fmt.Errorf("store: decide case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// closeCase records the outcome and closes a case m holds. The update
+// checks the lease again, so that whatever slipped past the read cannot
+// close a case twice or one another moderator holds.
+func (s *Store) closeCase(ctx context.Context, tx *sql.Tx, caseID, outcome string, m Moderator, now time.Time) error {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET outcome = ?, decided_by = ?, closed_at = ?, claimed_by = '', lease_until = 0, updated_at = ?
+		WHERE case_id = ? AND closed_at IS NULL AND claimed_by = ? AND lease_until > ?`),
+		outcome, m.ID, ms(now), ms(now), caseID, m.ID, ms(now))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("%w: %s no longer holds case %s", ErrForbidden, m.ID, caseID)
 	}
 	return nil
 }
@@ -143,7 +164,7 @@ func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome
 	case OutcomeMute, OutcomeSuspend, OutcomeBan:
 		until := now.Add(o.Duration)
 		if o.Kind == OutcomeBan {
-			until = time.UnixMilli(math.MaxInt64 / 2)
+			until = banEnds
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO restrictions (restriction_id, user_id, kind, case_id, starts_at, ends_at) VALUES (?,?,?,?,?,?)`),
 			uuid.NewString(), c.SubjectUserID, o.Kind, c.ID, ms(now), ms(until)); err != nil {
@@ -246,6 +267,10 @@ func (s *Store) userContextAt(ctx context.Context, userID string, now time.Time)
 		sum += float64(w) * math.Pow(0.5, age.Hours()/StrikeHalfLife.Hours())
 	}
 	rows.Close()
+	// A history read only in part would judge the sender too leniently.
+	if err := rows.Err(); err != nil {
+		return uc, fmt.Errorf("store: user context: %w", err)
+	}
 	uc.Strikes = int(math.Round(sum))
 	var restricted int
 	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?`),

@@ -396,3 +396,101 @@ func TestPostgresPoolSize(t *testing.T) {
 		t.Errorf("pool of %d connections, want 3", got)
 	}
 }
+
+func TestReviewFixesUnderConcurrency(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		openFor(t, s, reviewDecision("ban", engine.ActionHold, "", engine.Hate), reviewDecision("twice", engine.ActionHold, ""))
+		// A ban can be recorded and publishes its action.
+		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeBan}, t0); err != nil {
+			t.Fatalf("ban: %v", err)
+		}
+		if uc, _ := s.userContextAt(ctx, c.SubjectUserID, t0.Add(10*365*24*time.Hour)); !uc.Restricted {
+			t.Errorf("a ban ended")
+		}
+		// The same decision submitted eight times at once closes the case
+		// once: one strike, one action.
+		c, err = s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for range 8 {
+			wg.Go(func() {
+				if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeWarn}, t0); err == nil {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if ok != 1 {
+			t.Errorf("%d of 8 concurrent decisions on one case succeeded, want 1", ok)
+		}
+		if uc, _ := s.userContextAt(ctx, c.SubjectUserID, t0); uc.Strikes != 1 {
+			t.Errorf("%d strikes from one warning", uc.Strikes)
+		}
+		// Concurrent reports on one message count every distinct reporter.
+		openFor(t, s, reviewDecision("many", engine.ActionAllow, ""))
+		for i := range 12 {
+			wg.Go(func() {
+				if _, err := s.FileReport(ctx, &Report{ReporterID: fmt.Sprintf("r-%d", i), TargetKind: TargetMessage, TargetID: "e-many", Category: "insult"}, t0); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		rc, err := s.openCaseFor(ctx, s.db, "event:e-many")
+		if err != nil || rc.Reporters != 12 {
+			t.Errorf("case after 12 concurrent reports: %v reporters, %v", rc, err)
+		}
+		// A grooming report moves the open case to the counsellors.
+		if _, err := s.FileReport(ctx, &Report{ReporterID: "r-x", TargetKind: TargetMessage, TargetID: "e-many", Category: "grooming"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if rc, _ = s.openCaseFor(ctx, s.db, "event:e-many"); rc.Queue != QueueYouthSafety || !rc.InvolvesMinor {
+			t.Errorf("after a grooming report the case is in %s (minor %v)", rc.Queue, rc.InvolvesMinor)
+		}
+	})
+}
+
+func TestAppealWaitsForTheCaseAndRefusesItsModerator(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		d := reviewDecision("early", engine.ActionBlock, QueueGeneral, engine.Insult)
+		openFor(t, s, d)
+		// Appealed while its case is still open.
+		a, err := s.FileAppeal(ctx, d.ID, d.SenderID, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, t0)
+		if err != nil || ac.ID != a.ReviewCase {
+			t.Fatalf("claim appeal: %v %v", ac, err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod2, true, "", t0); !errors.Is(err, ErrConflict) {
+			t.Errorf("an appeal was decided while the case it appeals is open: %v", err)
+		}
+		s.Release(ctx, ac.ID, mod2, t0)
+		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeSuspend, Duration: time.Hour}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod, true, "", t0); !errors.Is(err, ErrForbidden) {
+			t.Errorf("the moderator who decided the case after the appeal was filed decided the appeal: %v", err)
+		}
+	})
+}

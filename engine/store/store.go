@@ -62,8 +62,9 @@ func OpenPostgres(ctx context.Context, rawURL string) (*Store, error) {
 	conns := max(4, 2*runtime.GOMAXPROCS(0))
 	q := u.Query()
 	if v := q.Get("max_conns"); v != "" {
-		if conns, err = strconv.Atoi(v); err != nil || conns < 1 {
-			return nil, fmt.Errorf("store: postgres URL: max_conns must be a positive number, got %q", v)
+		// Migrating holds one connection for its lock and needs another.
+		if conns, err = strconv.Atoi(v); err != nil || conns < 2 {
+			return nil, fmt.Errorf("store: postgres URL: max_conns must be a number of at least 2, got %q", v)
 		}
 		q.Del("max_conns")
 		u.RawQuery = q.Encode()
