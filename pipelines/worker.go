@@ -449,6 +449,7 @@ func (w *Worker) decideNew(ctx context.Context, items []item) ([]int, error) {
 		}
 	}
 	backoff := w.cfg.RetryBackoff
+	outage := false // every event of the first attempt failed
 	for attempt := 0; len(todo) > 0; attempt++ {
 		errs := w.decideParallel(ctx, items, todo)
 		var failed []int
@@ -458,13 +459,29 @@ func (w *Worker) decideNew(ctx context.Context, items []item) ([]int, error) {
 			case engine.IsValidationError(err):
 				items[i].bad = &BadMessage{ClassInvalid, err.Error()}
 			default:
-				if attempt < w.cfg.Retries {
-					failed = append(failed, i)
-				} else {
-					items[i].bad = &BadMessage{ClassUndecidable, fmt.Sprintf("after %d attempts: %v", attempt+1, err)}
-					w.cfg.Log.Error("event sent to the dead-letter topic", "event_id", items[i].ev.ID, "topic", items[i].msg.Topic, "err", err)
+				failed = append(failed, i)
+			}
+		}
+		if attempt == 0 {
+			outage = len(failed) > 1 && len(failed) == len(todo)
+		}
+		if len(failed) > 0 && attempt >= w.cfg.Retries {
+			// When every event failed, a classifier, the policy or the
+			// database is down, not these events: the batch is left
+			// uncommitted and delivered again, for as long as the outage
+			// lasts. Events that fail beside others that succeed are the
+			// problem themselves and become dead letters. (A batch made
+			// only of such events waits until other traffic joins it.)
+			if outage {
+				return nil, fmt.Errorf("every event of the batch failed %d times (%v); not committing it", attempt+1, errs[0])
+			}
+			for j, i := range todo {
+				if errs[j] != nil && !engine.IsValidationError(errs[j]) {
+					items[i].bad = &BadMessage{ClassUndecidable, fmt.Sprintf("after %d attempts: %v", attempt+1, errs[j])}
+					w.cfg.Log.Error("event sent to the dead-letter topic", "event_id", items[i].ev.ID, "topic", items[i].msg.Topic, "err", errs[j])
 				}
 			}
+			failed = nil
 		}
 		if len(failed) == 0 {
 			break

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -109,7 +110,7 @@ func (e *env) worker(t *testing.T, d pipelines.Decider, group string, opts ...fu
 	m := pipelines.NewMetrics(nil)
 	cfg := pipelines.WorkerConfig{
 		Brokers: e.brokers, Group: group, Decider: d, Store: e.store, Metrics: m,
-		Log:            slog.New(slog.DiscardHandler),
+		Log:            testLog(),
 		RetryBackoff:   20 * time.Millisecond,
 		SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second, HeartbeatInterval: 500 * time.Millisecond,
 	}
@@ -561,4 +562,51 @@ func TestRelayOutboxPublishesThenMarksSent(t *testing.T) {
 	if !slices.Equal(sent, []int64{1, 2}) {
 		t.Errorf("marked sent: %v, want [1 2] once each", sent)
 	}
+}
+
+// outageDecider fails every event until up, as a classifier or database
+// outage does, then decides like fakeDecider.
+type outageDecider struct {
+	*fakeDecider
+	up atomic.Bool
+}
+
+func (o *outageDecider) DecideBatch(ctx context.Context, evs []*engine.Event) ([]*engine.Decision, []error) {
+	if !o.up.Load() {
+		errs := make([]error, len(evs))
+		for i := range errs {
+			errs[i] = errors.New("policy engine unavailable")
+		}
+		return make([]*engine.Decision, len(evs)), errs
+	}
+	return o.fakeDecider.DecideBatch(ctx, evs)
+}
+
+func TestOutageDoesNotDeadLetterTheBatch(t *testing.T) {
+	e := newEnv(t)
+	var evs []*engine.Event
+	for i := range 40 {
+		evs = append(evs, chatEvent(fmt.Sprintf("o-%02d", i), "hello"))
+	}
+	produce(t, e, evs...)
+	d := &outageDecider{fakeDecider: newFakeDecider()}
+	w, _ := e.worker(t, d, "outage")
+	stop := run(w)
+	time.Sleep(2 * time.Second) // several failed rounds
+	if n, _ := e.store.CountDecisions(context.Background()); n != 0 {
+		t.Fatalf("%d decisions during the outage", n)
+	}
+	d.up.Store(true)
+	waitStored(t, e, len(evs), 60*time.Second)
+	stop()
+	if dlq := readTopic(t, e, e.topics.DeadLetter, 1, 2*time.Second); len(dlq) != 0 {
+		t.Errorf("%d events dead-lettered by an outage that passed", len(dlq))
+	}
+}
+
+func testLog() *slog.Logger {
+	if os.Getenv("HAECHI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
 }
