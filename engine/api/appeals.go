@@ -63,7 +63,11 @@ func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
 
 // getAppeal tells where an appeal stands.
 func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, ok := pathID(r)
+	if !ok {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no appeal with id " + strconv.Quote(id)})
+		return
+	}
 	a, err := s.cfg.Store.AppealByID(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, storeError(err, "no appeal with id "+strconv.Quote(id)))
@@ -72,10 +76,14 @@ func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, appealStatus{AppealID: a.ID, DecisionID: a.DecisionID, Status: a.Status, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt})
 }
 
-// getStatement writes the statement of reasons for a stored decision. A
-// person's later decision on the content is not part of it yet.
+// getStatement writes the statement of reasons for a stored decision,
+// including a person's later decision on the content.
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, ok := pathID(r)
+	if !ok {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no decision with id " + strconv.Quote(id)})
+		return
+	}
 	d, err := s.cfg.Store.Decision(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, storeError(err, "no decision with id "+strconv.Quote(id)))

@@ -93,11 +93,25 @@ func (fe *fieldErrors) id(field, id string, required bool) {
 	}
 }
 
-// text checks free text of at most maxChars characters.
+// text checks free text of at most maxChars characters. NUL is refused:
+// no database stores it in text.
 func (fe *fieldErrors) text(field, text string, maxChars int) {
-	if n := utf8.RuneCountInString(text); n > maxChars {
+	switch n := utf8.RuneCountInString(text); {
+	case n > maxChars:
 		fe.add(field, "is %d characters, over the limit of %d", n, maxChars)
+	case strings.ContainsRune(text, 0):
+		fe.add(field, "must not contain NUL characters")
 	}
+}
+
+// pathID returns the {id} of a request's path, or false when it cannot be
+// an id at all (not UTF-8, control characters, too long): nothing has
+// such an id, so the caller answers 404 without asking the store.
+func pathID(r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	var fe fieldErrors
+	fe.id("id", id, true)
+	return id, utf8.ValidString(id) && len(fe) == 0
 }
 
 // time parses an optional RFC 3339 time that must not lie in the future

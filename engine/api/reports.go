@@ -150,7 +150,11 @@ func spaceTypes() string {
 
 // getReport tells where a report stands.
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, ok := pathID(r)
+	if !ok {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no report with id " + strconv.Quote(id)})
+		return
+	}
 	st, err := s.cfg.Store.ReportStatus(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, storeError(err, "no report with id "+strconv.Quote(id)))

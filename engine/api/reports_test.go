@@ -272,3 +272,17 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestUnstorableInputIsRefusedNot500(t *testing.T) {
+	e := newEnv(t, nil)
+	body := report("citizen-1", "evt-1")
+	body["details"] = "null \x00 byte"
+	if r := e.do(t, "POST", "/v1/reports", body); r.status != 400 {
+		t.Errorf("a NUL in details: %d %s", r.status, r.body)
+	}
+	for _, path := range []string{"/v1/reports/%00", "/v1/reports/%ff", "/v1/appeals/%00", "/v1/decisions/%ff/statement"} {
+		if r := e.do(t, "GET", path, nil); r.status != 404 {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+}
