@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -278,6 +280,17 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 // DecideWith asks the policy about an event whose signals and user context
 // are already known.
 func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
+	// A NaN or infinite score is a classifier fault; it can be neither
+	// judged nor stored, so it is an error (the pipeline retries and then
+	// dead-letters the event), never a decision.
+	all := append([]Scores{sig.Scores}, slices.Collect(maps.Values(sig.Models))...)
+	for _, sc := range append(all, slices.Collect(maps.Values(sig.Sources))...) {
+		for c, v := range sc {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("engine: score %s is %v", c, v)
+			}
+		}
+	}
 	in := &PolicyInput{Event: policyEvent(ev), Signals: sig, User: user}
 	res, err := p.policy.Evaluate(ctx, in)
 	if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -168,5 +169,14 @@ func TestDecideBatchMatchesDecideAndIsolatesFailures(t *testing.T) {
 		if ds[i] != nil || errs[i] == nil {
 			t.Errorf("event %d with a failed classifier: decision %v, error %v", i, ds[i], errs[i])
 		}
+	}
+}
+
+func TestDecideRefusesNaNScores(t *testing.T) {
+	text := fakeText{res: TextResult{Sources: map[string]Scores{"model": {Insult: math.NaN()}}}}
+	allow := policyFunc(func(*PolicyInput) (*PolicyResult, error) { return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil })
+	p := NewPipeline(allow, WithTextClassifiers(text))
+	if d, err := p.Decide(context.Background(), chat("hi")); err == nil {
+		t.Errorf("a NaN score was decided: %v", d.Action)
 	}
 }
