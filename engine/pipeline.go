@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -98,6 +97,9 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 		in := TextInput{Text: text, Lang: ev.Lang}
 		for _, c := range p.text {
 			res, err := c.ClassifyText(ctx, in)
+			if err == nil {
+				err = finite(res.Sources, res.Models)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("engine: classify text (%s): %w", c.Name(), err)
 			}
@@ -190,6 +192,9 @@ func (p *Pipeline) textSignalsBatch(ctx context.Context, evs []*Event) ([]*Signa
 				}
 			}
 			for j, res := range results {
+				if err := finite(res.Sources, res.Models); err != nil {
+					return nil, fmt.Errorf("engine: classify texts (%s): %w", c.Name(), err)
+				}
 				sigs[idx[j]].addText(res)
 			}
 		}
@@ -245,6 +250,9 @@ func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (
 			case err != nil:
 				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
 			}
+			if err := finite(res.Sources, nil); err != nil {
+				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
+			}
 			sig.AddImage(res)
 		}
 	}
@@ -280,17 +288,6 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 // DecideWith asks the policy about an event whose signals and user context
 // are already known.
 func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
-	// A NaN or infinite score is a classifier fault; it can be neither
-	// judged nor stored, so it is an error (the pipeline retries and then
-	// dead-letters the event), never a decision.
-	all := append([]Scores{sig.Scores}, slices.Collect(maps.Values(sig.Models))...)
-	for _, sc := range append(all, slices.Collect(maps.Values(sig.Sources))...) {
-		for c, v := range sc {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("engine: score %s is %v", c, v)
-			}
-		}
-	}
 	in := &PolicyInput{Event: policyEvent(ev), Signals: sig, User: user}
 	res, err := p.policy.Evaluate(ctx, in)
 	if err != nil {
@@ -334,6 +331,21 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		d.RedactedText = Redact(ev.Text(), sig, res.Redact)
 	}
 	return d, nil
+}
+
+// finite refuses NaN and infinite scores: a classifier fault that would
+// otherwise read as a score of 0 and could be neither judged nor stored.
+func finite(groups ...map[string]Scores) error {
+	for _, g := range groups {
+		for name, sc := range g {
+			for c, v := range sc {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("%s scored %s as %v", name, c, v)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // primaryLang reduces a language tag to its primary subtag ("ko-KR" → "ko").
