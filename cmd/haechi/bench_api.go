@@ -69,7 +69,7 @@ func benchAPI(c *cli.Context) error {
 	defer st.Close()
 	// The default per-reporter limits stay on: checking them is part of
 	// every report's cost. 5,000 reporters keep the load under them.
-	cfg := api.Config{Store: st, Metrics: telemetry.New(), Log: slog.New(slog.DiscardHandler)}
+	acfg := api.Config{Store: st, Metrics: telemetry.New(), Log: slog.New(slog.DiscardHandler)}
 	var bodies [][]byte
 	path := "/v1/reports"
 	switch c.String("target") {
@@ -79,11 +79,14 @@ func benchAPI(c *cli.Context) error {
 		}
 	case "moderate":
 		path = "/v1/moderate"
-		k, err := newCore(ctx, configFrom(c), log)
+		// As in haechi serve, the policy sees each sender's history.
+		cfg := configFrom(c)
+		cfg.Users = st.UserContexts(userContextTTL, 100_000)
+		k, err := newCore(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		cfg.Decider = k.pipeline
+		acfg.Decider = k.pipeline
 		evs, err := fixtureEvents("all")
 		if err != nil {
 			return err
@@ -98,14 +101,14 @@ func benchAPI(c *cli.Context) error {
 	default:
 		return fmt.Errorf("--target: want reports or moderate, got %q", c.String("target"))
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := acfg.Validate(); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.New(cfg), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: api.New(acfg), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + path
