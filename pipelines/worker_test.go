@@ -435,7 +435,7 @@ func TestTwoWorkersShareAndTakeOver(t *testing.T) {
 	w2, _ := e.worker(t, d2, "shared")
 	stop1, stop2 := run(w1), run(w2)
 	defer stop2()
-	time.Sleep(2 * time.Second) // let both join
+	waitForMembers(t, e.brokers[0], "shared", 2)
 	produce(t, e, mk("a", 2000)...)
 	waitStored(t, e, 2000, 90*time.Second)
 	if d1.decided.Load() == 0 || d2.decided.Load() == 0 {
@@ -609,4 +609,28 @@ func testLog() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// waitForMembers polls DescribeGroups until the group is stable with the
+// given number of members, each holding some partitions.
+func waitForMembers(t *testing.T, addr, group string, members int) {
+	t.Helper()
+	client := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 5 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := client.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+		if err == nil && len(resp.Groups) == 1 && resp.Groups[0].GroupState == "Stable" && len(resp.Groups[0].Members) == members {
+			assigned := 0
+			for _, m := range resp.Groups[0].Members {
+				if len(m.MemberAssignments.Topics) > 0 {
+					assigned++
+				}
+			}
+			if assigned == members {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("group %s never had %d members with partitions", group, members)
 }
