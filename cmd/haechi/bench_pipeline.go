@@ -54,15 +54,23 @@ func benchPipeline(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := newCore(ctx, configFrom(c), log)
-	if err != nil {
-		return err
-	}
 	tmp, err := os.MkdirTemp("", "haechi-bench-pipeline-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	st, err := store.OpenSQLite(ctx, filepath.Join(tmp, store.FileName))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// As in haechi serve and worker, the policy sees each sender's history.
+	cfg := configFrom(c)
+	cfg.Users = st.UserContexts(userContextTTL, 100_000)
+	k, err := newCore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	b, err := broker.Start(broker.Config{DataDir: filepath.Join(tmp, "kafka"), Addr: "127.0.0.1:0"})
 	if err != nil {
 		return err
@@ -90,11 +98,6 @@ func benchPipeline(c *cli.Context) error {
 	}
 
 	// 2. The worker.
-	st, err := store.OpenSQLite(ctx, filepath.Join(tmp, store.FileName))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
 		Brokers: brokers, Group: "bench-worker", Decider: k.pipeline, Store: st, Log: log, BatchSize: c.Int("batch-size"),
 	})
