@@ -174,7 +174,9 @@ func TestDecideBatchMatchesDecideAndIsolatesFailures(t *testing.T) {
 
 func TestDecideRefusesNaNScores(t *testing.T) {
 	text := fakeText{res: TextResult{Sources: map[string]Scores{"model": {Insult: math.NaN()}}}}
-	allow := policyFunc(func(*PolicyInput) (*PolicyResult, error) { return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil })
+	allow := policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil
+	})
 	p := NewPipeline(allow, WithTextClassifiers(text))
 	if d, err := p.Decide(context.Background(), chat("hi")); err == nil {
 		t.Errorf("a NaN score was decided: %v", d.Action)

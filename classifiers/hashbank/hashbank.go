@@ -26,11 +26,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/haechi-tns/haechi/classifiers/hashindex"
 	"github.com/haechi-tns/haechi/classifiers/pdq"
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/fswatch"
 )
 
 // Kind is a hash algorithm.
@@ -380,44 +379,22 @@ func Watch(ctx context.Context, dir string, use func(*Set), onError func(error))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("hashbank: watch: %w", err)
 	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("hashbank: watch: %w", err)
-	}
-	defer w.Close()
-	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("hashbank: watch %s: %w", dir, err)
-	}
 	// Import writes a bank's CSV and then its JSON by renaming temporary
 	// files; a short quiet period lets both land before reloading.
-	const quiet = 300 * time.Millisecond
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return errors.New("hashbank: watcher closed")
-			}
-			if base := filepath.Base(ev.Name); !strings.HasPrefix(base, ".") &&
-				(strings.HasSuffix(base, ".csv") || strings.HasSuffix(base, ".json")) {
-				timer.Reset(quiet)
-			}
-		case err, ok := <-w.Errors:
-			if !ok {
-				return errors.New("hashbank: watcher closed")
-			}
-			onError(err)
-		case <-timer.C:
-			s, err := Load(dir)
-			if err != nil {
-				onError(err)
-				continue
-			}
-			use(s)
-		}
+	relevant := func(name string) bool {
+		base := filepath.Base(name)
+		return !strings.HasPrefix(base, ".") && (strings.HasSuffix(base, ".csv") || strings.HasSuffix(base, ".json"))
 	}
+	err := fswatch.Watch(ctx, fswatch.Config{Dir: dir, Relevant: relevant, Quiet: 300 * time.Millisecond}, func() {
+		s, err := Load(dir)
+		if err != nil {
+			onError(err)
+			return
+		}
+		use(s)
+	}, onError)
+	if err != nil {
+		return fmt.Errorf("hashbank: %w", err)
+	}
+	return nil
 }

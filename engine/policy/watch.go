@@ -2,14 +2,12 @@ package policy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/haechi-tns/haechi/internal/fswatch"
 )
 
 // debounce is how long the watcher waits after the last change before it
@@ -21,58 +19,14 @@ const debounce = 300 * time.Millisecond
 // refused with an error log line and the serving revision stays. Watch
 // blocks; run it in a goroutine owned by the caller.
 func (e *Engine) Watch(ctx context.Context, dir string) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("policy: watch: %w", err)
-	}
-	defer w.Close()
-	if err := addTree(w, dir); err != nil {
-		return fmt.Errorf("policy: watch %s: %w", dir, err)
-	}
 	e.log.Info("watching policies", "dir", dir)
-
-	var timer *time.Timer
-	fire := make(chan struct{}, 1)
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return errors.New("policy: watcher closed")
-			}
-			if ev.Has(fsnotify.Create) {
-				// New folders are watched too; errors here only mean the
-				// path is not a folder or is already gone.
-				_ = addTree(w, ev.Name)
-			}
-			if !relevant(ev.Name) {
-				continue
-			}
-			if timer == nil {
-				timer = time.AfterFunc(debounce, func() {
-					select {
-					case fire <- struct{}{}:
-					default:
-					}
-				})
-			} else {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-w.Errors:
-			if !ok {
-				return errors.New("policy: watcher closed")
-			}
-			e.log.Error("policy watcher error", "err", err)
-		case <-fire:
-			e.reload(ctx, dir)
-		}
+	err := fswatch.Watch(ctx, fswatch.Config{Dir: dir, Recursive: true, Relevant: relevant, Quiet: debounce},
+		func() { e.reload(ctx, dir) },
+		func(err error) { e.log.Error("policy watcher error", "err", err) })
+	if err != nil {
+		return fmt.Errorf("policy: %w", err)
 	}
+	return nil
 }
 
 // reload loads dir and tries to serve it, logging the outcome.
@@ -90,19 +44,4 @@ func (e *Engine) reload(ctx context.Context, dir string) {
 func relevant(name string) bool {
 	base := filepath.Base(name)
 	return !strings.HasPrefix(base, ".") && (strings.HasSuffix(base, ".rego") || base == "data.json")
-}
-
-func addTree(w *fsnotify.Watcher, root string) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if p != root && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		return w.Add(p)
-	})
 }
