@@ -85,3 +85,22 @@ type PIISpan struct {
 	// scores higher than a number that only has the right shape.
 	Score float64 `json:"score"`
 }
+
+// SumLabels adds an image classifier's per-label scores into moderation
+// categories: categories maps each category to the labels that make it up
+// (nudity = Porn + Hentai for nsfwjs), scores[i] belongs to labels[i].
+func SumLabels(categories map[string][]string, labels []string, scores []float32) map[string]float32 {
+	out := make(map[string]float32, len(categories))
+	for cat, want := range categories {
+		var sum float32
+		for _, l := range want {
+			for i, name := range labels {
+				if name == l {
+					sum += scores[i]
+				}
+			}
+		}
+		out[cat] = sum
+	}
+	return out
+}

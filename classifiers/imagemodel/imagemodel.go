@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -120,21 +121,12 @@ func (m *Manifest) Validate() error {
 			bad("categories."+cat, "not a category of the taxonomy")
 		}
 		for _, l := range labels {
-			if !contains(m.Labels, l) {
+			if !slices.Contains(m.Labels, l) {
 				bad("categories."+cat, "label %q is not in labels", l)
 			}
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Model is an opened, checked model. Safe for concurrent use.
@@ -210,17 +202,9 @@ func (m *Model) CategoryScores(img image.Image) (map[string]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]float32, len(m.man.Categories))
-	for cat, labels := range m.man.Categories {
-		var sum float32
-		for _, l := range labels {
-			for i, name := range m.man.Labels {
-				if name == l {
-					sum += scores[i]
-				}
-			}
-		}
-		out[cat] = min(sum, 1)
+	out := engine.SumLabels(m.man.Categories, m.man.Labels, scores)
+	for cat, v := range out {
+		out[cat] = min(v, 1) // sigmoid outputs can sum past 1
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/onnxpb"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // Model serves a converted nsfwjs model with ONNX Runtime. One session is
@@ -201,19 +202,7 @@ func (m *Model) run(input, probs []float32, n int64) error {
 // Categories sums p into the Spec's moderation categories (nudity = Porn +
 // Hentai, suggestive = Sexy by default).
 func (m *Model) Categories(p Probs) map[string]float32 {
-	out := make(map[string]float32, len(m.spec.Categories))
-	for cat, labels := range m.spec.Categories {
-		var sum float32
-		for _, l := range labels {
-			for i, name := range m.spec.Labels {
-				if name == l {
-					sum += p[i]
-				}
-			}
-		}
-		out[cat] = sum
-	}
-	return out
+	return engine.SumLabels(m.spec.Categories, m.spec.Labels, p[:])
 }
 
 // CategoryScores classifies one image and sums its classes into the
