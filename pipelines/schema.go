@@ -3,7 +3,6 @@ package pipelines
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -189,10 +188,3 @@ func EncodeEvent(ev *engine.Event) ([]byte, error) {
 // KeyFor is the message key for ev: its sender, so that one user's
 // messages stay in order on one partition.
 func KeyFor(ev *engine.Event) string { return ev.Sender.ID }
-
-// IsBadMessage reports whether err sends a message to the dead-letter topic
-// without retrying.
-func IsBadMessage(err error) bool {
-	var bm *BadMessage
-	return errors.As(err, &bm)
-}

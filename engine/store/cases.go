@@ -300,41 +300,9 @@ func (s *Store) caseByID(ctx context.Context, q queryer, id string) (*Case, erro
 // Case returns a case by id.
 func (s *Store) Case(ctx context.Context, id string) (*Case, error) { return s.caseByID(ctx, s.db, id) }
 
-// OpenCasesForDecisions opens a case for each decision that needs review
-// (see NeedsReview), in one transaction, and returns the cases opened. A
-// decision whose event already has an open case adds to it. SaveDecisions
-// does this itself for the decisions it stores.
-func (s *Store) OpenCasesForDecisions(ctx context.Context, ds []*engine.Decision, now time.Time) ([]*Case, error) {
-	var opened []*Case
-	err := s.retryTx(ctx, func(tx *sql.Tx) error {
-		opened = opened[:0]
-		for _, d := range ds {
-			if !NeedsReview(d) {
-				continue
-			}
-			c, created, err := s.openDecisionCase(ctx, tx, d, now)
-			if err != nil {
-				return err
-			}
-			if created {
-				opened = append(opened, c)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: open cases: %w", err)
-	}
-	return opened, nil
-}
-
-func (s *Store) openCaseForDecision(ctx context.Context, tx *sql.Tx, d *engine.Decision, now time.Time) error {
-	_, _, err := s.openDecisionCase(ctx, tx, d, now)
-	return err
-}
-
 // openDecisionCase opens (or adds to) the case of a decision's event and
-// records a new case in the audit log.
+// records a new case in the audit log. SaveDecisions calls it for each new
+// decision that needs review (NeedsReview).
 func (s *Store) openDecisionCase(ctx context.Context, tx *sql.Tx, d *engine.Decision, now time.Time) (*Case, bool, error) {
 	cats := make([]string, len(d.Categories))
 	for i, c := range d.Categories {

@@ -271,7 +271,7 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 				// A decision that needs a person opens its case in the
 				// same transaction: a crash cannot leave one without it.
 				if NeedsReview(d) {
-					if err := s.openCaseForDecision(ctx, tx, d, d.DecidedAt); err != nil {
+					if _, _, err := s.openDecisionCase(ctx, tx, d, d.DecidedAt); err != nil {
 						return err
 					}
 				}
