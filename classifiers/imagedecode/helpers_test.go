@@ -14,15 +14,16 @@ import (
 	"testing"
 )
 
-// sharedDir holds the read-only PDQ reference photos; tests read them in place
-// and fail (not skip) when they are missing.
-const sharedDir = "/work/shared/datasets/images/pdq"
+// pdqDir holds Meta's PDQ reference photos, committed once in package pdq's
+// testdata and shared by the image packages' tests; a missing file fails
+// the test.
+const pdqDir = "../pdq/testdata/pdq"
 
 func readShared(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir, name))
+	b, err := os.ReadFile(filepath.Join(pdqDir, name))
 	if err != nil {
-		t.Fatalf("shared test image: %v", err)
+		t.Fatalf("PDQ reference photo: %v", err)
 	}
 	return b
 }

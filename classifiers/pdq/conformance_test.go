@@ -1,6 +1,9 @@
 package pdq
 
 import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -12,7 +15,7 @@ const (
 	conformanceQuality = 80
 )
 
-// TestConformance checks the hashes of the shared images against Meta's.
+// TestConformance checks the hashes of the reference images against Meta's.
 // cpp-reference rows must meet the bar as hashed here, at full size.
 // wasm-port rows come from a port that first squashes images with a side
 // over 512 pixels to 512×512: they must meet the bar too, and for those the
@@ -75,6 +78,39 @@ func TestConformanceDihedral(t *testing.T) {
 		t.Logf("%-10v vs %-26s: distance %3d to its hash here, %3d to the reference's", d, name, dImg, dRef)
 		if dImg > conformanceBar || dRef > conformanceBar {
 			t.Errorf("%v: distances %d and %d, want ≤ %d", d, dImg, dRef, conformanceBar)
+		}
+	}
+}
+
+// TestVectorsMatchReference checks that testdata/conformance.csv, which adds
+// the qualities, holds exactly the files, hashes and sources of Meta's
+// expected.csv as committed beside the images.
+func TestVectorsMatchReference(t *testing.T) {
+	f, err := os.Open(filepath.Join(refDir, "expected.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]vector{}
+	for _, row := range rows[1:] {
+		h, err := ParseHash(row[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[row[0]] = vector{file: row[0], hash: h, source: row[2]}
+	}
+	vectors := loadVectors(t)
+	if len(vectors) != len(want) {
+		t.Errorf("%d vectors, expected.csv has %d", len(vectors), len(want))
+	}
+	for _, v := range vectors {
+		w, ok := want[v.file]
+		if !ok || v.hash != w.hash || v.source != w.source {
+			t.Errorf("%s: %v %s, expected.csv has %v %s", v.file, v.hash, v.source, w.hash, w.source)
 		}
 	}
 }

@@ -12,32 +12,13 @@ import (
 	"testing"
 )
 
-// datasetDir finds shared/datasets/images/pdq, which lives beside the
-// repository (../../../shared from this package), by walking up from the
-// working directory so that the tests also run from other checkouts. A
-// missing dataset fails the test: the conformance check is the point.
-func datasetDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "datasets", "images", "pdq")
-		if _, err := os.Stat(filepath.Join(cand, "expected.csv")); err == nil {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("shared/datasets/images/pdq/expected.csv not found above the package directory (expected at ../../../shared/datasets/images/pdq)")
-		}
-		dir = parent
-	}
-}
+// refDir holds Meta's PDQ reference images and hashes (see its README and
+// LICENSE). The other image packages' tests read them from here too.
+const refDir = "testdata/pdq"
 
 func loadImage(t testing.TB, name string) image.Image {
 	t.Helper()
-	f, err := os.Open(filepath.Join(datasetDir(t), name))
+	f, err := os.Open(filepath.Join(refDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
