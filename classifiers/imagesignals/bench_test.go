@@ -152,28 +152,14 @@ func BenchmarkAnalyseWithNSFW(b *testing.B) {
 	}
 }
 
-// photoJPEG is a real photograph (the PDQ conformance set's bridge, from
-// ../shared/datasets, 1600×1004) scaled to 1024×768 and saved at quality
+// photoJPEG is a real photograph (the PDQ conformance set's bridge, in
+// package pdq's testdata, 1600×1004) scaled to 1024×768 and saved at quality
 // 85, as a phone upload resized by a client would be: 1024×768 at about a
 // third of benchJPEG's bytes, because benchJPEG's per-pixel noise is the
 // worst case for entropy decoding, not a typical photo.
 func photoJPEG(b *testing.B) []byte {
 	b.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var path string
-	for {
-		path = filepath.Join(dir, "shared", "datasets", "images", "pdq", "bridge-1-original.jpg")
-		if _, err := os.Stat(path); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			b.Fatal("shared/datasets/images/pdq/bridge-1-original.jpg not found above the package directory")
-		}
-		dir = filepath.Dir(dir)
-	}
+	path := filepath.Join(pdqDir, "bridge-1-original.jpg")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,15 +15,17 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// sharedImage reads one of the PDQ test photos in ../shared (outside the
-// repository); a missing file fails the test.
+// pdqDir holds Meta's PDQ reference photos, committed once in package pdq's
+// testdata and shared by the image packages' tests.
+const pdqDir = "../pdq/testdata/pdq"
+
+// sharedImage reads one of the PDQ reference photos; a missing file fails
+// the test.
 func sharedImage(t *testing.T, name string) []byte {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "../../../shared/datasets/images/pdq", name)
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join(pdqDir, name))
 	if err != nil {
-		t.Fatalf("shared test image: %v", err)
+		t.Fatalf("PDQ reference photo: %v", err)
 	}
 	return data
 }

@@ -145,14 +145,16 @@ func TestParityWithNsfwjs(t *testing.T) {
 	}
 	defer m.Close()
 
+	// Meta's PDQ reference photos, committed once in package pdq's testdata.
+	pdqDir := filepath.Join(root, "classifiers", "pdq", "testdata", "pdq")
 	images := map[string]image.Image{}
-	photos, _ := filepath.Glob("/work/shared/datasets/images/pdq/*.jpg")
-	photos = append(photos, "/work/shared/datasets/images/pdq/c.png")
+	photos, _ := filepath.Glob(filepath.Join(pdqDir, "*.jpg"))
+	photos = append(photos, filepath.Join(pdqDir, "c.png"))
 	for _, p := range photos {
 		images[filepath.Base(p)] = decodeFile(t, p)
 	}
 	if len(images) < 2 {
-		t.Fatalf("found %d test photos under /work/shared/datasets/images/pdq", len(images))
+		t.Fatalf("found %d test photos under %s", len(images), pdqDir)
 	}
 	for _, s := range []struct {
 		kind string
@@ -198,7 +200,7 @@ func TestParityWithNsfwjs(t *testing.T) {
 
 	// From the files themselves: PNG must agree as closely; JPEG decoders
 	// differ, so its difference is only reported (up to ~0.03 seen).
-	files := []string{"/work/shared/datasets/images/pdq/c.png", "/work/shared/datasets/images/pdq/wee.jpg"}
+	files := []string{filepath.Join(pdqDir, "c.png"), filepath.Join(pdqDir, "wee.jpg")}
 	fromFiles := runParity(t, root, modelDir, false, files)
 	for _, p := range files {
 		probs, err := m.Classify(images[filepath.Base(p)])

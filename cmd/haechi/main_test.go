@@ -239,7 +239,9 @@ func TestServe(t *testing.T) {
 	}
 }
 
-const pdqImages = "../../../shared/datasets/images/pdq/"
+// pdqImages holds Meta's PDQ reference photos, committed once in package
+// pdq's testdata.
+const pdqImages = "../../classifiers/pdq/testdata/pdq/"
 
 func TestHashesAndClassifyImages(t *testing.T) {
 	out, _, err := run(t, "", "hashes", "pdq", pdqImages+"bridge-1-original.jpg", pdqImages+"c.png")
