@@ -113,15 +113,18 @@ func (s *Store) q(query string) string {
 // FileName is the database file inside the data directory.
 const FileName = "haechi.db"
 
-// OpenSQLite opens (creating it if needed) the database at path and brings
-// its schema up to date. The journal is write-ahead with synchronous=FULL:
-// a committed decision survives the process being killed and the machine
-// losing power.
+// OpenSQLite opens (creating it if needed) the database at exactly path,
+// whatever characters its name holds, and brings its schema up to date.
+// The journal is write-ahead with synchronous=FULL: a committed decision
+// survives the process being killed and the machine losing power.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn, err := sqliteURI(path, "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
