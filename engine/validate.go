@@ -1,12 +1,8 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -89,75 +85,6 @@ func DecodeEvent(data []byte) (*Event, error) {
 	return &ev, nil
 }
 
-// DecodeJSON parses one JSON object into v strictly: the data must be
-// valid UTF-8 (encoding/json would silently replace bad bytes), name no
-// field v lacks and have nothing after the object. A problem comes back as
-// a *ValidationError naming the field where it can. Events, API requests
-// and Kafka messages are all read with it.
-func DecodeJSON(data []byte, v any) error {
-	if !utf8.Valid(data) {
-		return &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &ValidationError{Fields: []FieldError{{Problem: "unexpected data after the JSON object"}}}
-	}
-	return nil
-}
-
-func firstInvalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
-}
-
-// jsonFieldError turns encoding/json's errors into a field-named problem.
-func jsonFieldError(err error) FieldError {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return FieldError{Field: typeErr.Field, Problem: fmt.Sprintf("must be %s, not JSON %s", jsonTypeName(typeErr.Type), typeErr.Value)}
-	case errors.As(err, &syntaxErr):
-		return FieldError{Problem: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return FieldError{Problem: "malformed JSON: input ends before the object does"}
-	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return FieldError{Field: strings.Trim(field, `"`), Problem: "unknown field"}
-	}
-	return FieldError{Problem: "malformed JSON: " + msg}
-}
-
-func jsonTypeName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return "a base64 string"
-		}
-		return "an array"
-	case reflect.Int, reflect.Int64, reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "true or false"
-	}
-	return t.Kind().String()
-}
-
 // Validate checks that the event is complete and within limits. It returns
 // a *ValidationError naming every bad field, or nil.
 func (e *Event) Validate() error {
@@ -208,9 +135,7 @@ func (e *Event) Validate() error {
 	if s := e.Voice; s != nil {
 		checkID(&v, "voice.session_id", s.SessionID, true)
 		checkText(&v, "voice.transcript", s.Transcript, true)
-		if len(s.Speaker) > MaxIDBytes {
-			v.add("voice.speaker", "longer than %d bytes", MaxIDBytes)
-		}
+		checkID(&v, "voice.speaker", s.Speaker, false)
 		if s.StartMS < 0 {
 			v.add("voice.start_ms", "must not be negative")
 		}
@@ -240,18 +165,44 @@ func (e *Event) Validate() error {
 }
 
 func checkID(v *ValidationError, field, id string, required bool) {
-	switch {
-	case id == "":
+	if id == "" {
 		if required {
 			v.add(field, "required")
 		}
-	case len(id) > MaxIDBytes:
-		v.add(field, "longer than %d bytes", MaxIDBytes)
-	case !utf8.ValidString(id):
-		v.add(field, "not valid UTF-8")
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		v.add(field, "must not contain spaces or control characters")
+		return
 	}
+	if problem := IDProblem(id); problem != "" {
+		v.add(field, "%s", problem)
+	}
+}
+
+// IDProblem says what is wrong with a non-empty identifier (an event,
+// user, space or report id, a speaker label), or "" when nothing is: at
+// most MaxIDBytes of valid UTF-8 made only of visible characters. Spaces,
+// newlines, control characters, bidirectional overrides, zero-width and
+// other invisible format characters are refused: an id that renders like
+// another, or reorders the text around it in a log or a reviewer's
+// screen, must not exist.
+func IDProblem(id string) string {
+	switch {
+	case len(id) > MaxIDBytes:
+		return fmt.Sprintf("longer than %d bytes", MaxIDBytes)
+	case !utf8.ValidString(id):
+		return "not valid UTF-8"
+	}
+	for _, r := range id {
+		switch {
+		case unicode.IsSpace(r):
+			return "must not contain spaces or line breaks"
+		case unicode.IsControl(r):
+			return "must not contain control characters"
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("must not contain invisible formatting characters (U+%04X)", r)
+		case !unicode.IsGraphic(r):
+			return fmt.Sprintf("must not contain unassigned or private-use characters (U+%04X)", r)
+		}
+	}
+	return ""
 }
 
 func checkParty(v *ValidationError, field string, p *Party, roleRequired bool) {

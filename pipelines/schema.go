@@ -1,10 +1,11 @@
 package pipelines
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -149,21 +150,21 @@ func DecodeEventMessage(topic string, value []byte, topics Topics, maxBytes int)
 	if len(value) > maxBytes {
 		return nil, &BadMessage{ClassOversized, fmt.Sprintf("message is %d bytes, over the limit of %d", len(value), maxBytes)}
 	}
-	// Read the version first, so that a future version is reported as
+	// The version is read first, so that a future version is reported as
 	// such rather than as unknown fields.
 	var head struct {
-		SchemaVersion *int            `json:"schema_version"`
-		Event         json.RawMessage `json:"event"`
+		SchemaVersion *int           `json:"schema_version"`
+		Event         jsontext.Value `json:"event"`
 	}
-	if err := json.Unmarshal(value, &head); err != nil {
-		return nil, &BadMessage{ClassMalformed, "not a JSON object: " + err.Error()}
+	if err := engine.PeekJSON(value, &head); err != nil {
+		return nil, &BadMessage{ClassMalformed, err.Error()}
 	}
 	switch {
 	case head.SchemaVersion == nil:
 		return nil, &BadMessage{ClassSchema, "schema_version is missing"}
 	case *head.SchemaVersion != SchemaVersion:
 		return nil, &BadMessage{ClassSchema, fmt.Sprintf("schema_version %d is not supported (this worker reads %d)", *head.SchemaVersion, SchemaVersion)}
-	case len(head.Event) == 0 || bytes.Equal(head.Event, []byte("null")):
+	case len(head.Event) == 0 || head.Event.Kind() == 'n':
 		return nil, &BadMessage{ClassInvalid, "event is missing"}
 	}
 	var msg EventMessage

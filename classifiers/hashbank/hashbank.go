@@ -185,7 +185,7 @@ func readBank(dir, name string) ([]entry, Bank, error) {
 	if err != nil {
 		return nil, bank, err
 	}
-	if err := json.Unmarshal(meta, &bank); err != nil {
+	if err := engine.DecodeJSON(meta, &bank); err != nil {
 		return nil, bank, fmt.Errorf("hashbank: %s.json: %w", name, err)
 	}
 	f, err := os.Open(filepath.Join(dir, name+".csv"))

@@ -6,7 +6,6 @@
 package imagemodel
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -64,7 +63,7 @@ func LoadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("imagemodel: %w", err)
 	}
 	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := engine.DecodeJSON(b, &m); err != nil {
 		return nil, fmt.Errorf("imagemodel: %s: %w", path, err)
 	}
 	if err := m.Validate(); err != nil {

@@ -1,12 +1,13 @@
 package nsfw
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
 	"slices"
+
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // Package is what Convert needs from an extracted nsfwjs npm package.
@@ -46,8 +47,12 @@ func ReadPackage(fsys fs.FS, model string) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nsfw: package: %w", err)
 	}
-	var pj struct{ Name, Version string }
-	if err := json.Unmarshal(raw, &pj); err != nil {
+	// package.json has many fields; only these two are read.
+	var pj struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	if err := engine.PeekJSON(raw, &pj); err != nil {
 		return nil, fmt.Errorf("nsfw: package: package.json: %w", err)
 	}
 	if pj.Name != "nsfwjs" || pj.Version == "" {

@@ -11,7 +11,6 @@
 package nsfw
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,7 +18,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -30,6 +28,7 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/onnxpb"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // ConverterVersion changes whenever Convert's output for the same input
@@ -230,14 +229,9 @@ func LoadSpec(path string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nsfw: manifest: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Spec
-	if err := dec.Decode(&s); err != nil {
+	if err := engine.DecodeJSON(data, &s); err != nil {
 		return nil, fmt.Errorf("nsfw: manifest %s: %w", path, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("nsfw: manifest %s: trailing data after the JSON object", path)
 	}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("nsfw: manifest %s: %w", path, err)

@@ -1,11 +1,9 @@
 package textmodel
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // Manifest describes one exported model: which file holds it, its checksum,
@@ -76,14 +75,9 @@ func LoadManifest(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("textmodel: manifest: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
+	if err := engine.DecodeJSON(data, &m); err != nil {
 		return nil, fmt.Errorf("textmodel: manifest %s: %w", path, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("textmodel: manifest %s: trailing data after the JSON object", path)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("textmodel: manifest %s: %w", path, err)

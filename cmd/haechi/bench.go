@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -134,7 +133,7 @@ func fixtureEvents(set string) ([]*engine.Event, error) {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		for sc.Scan() {
 			var in classifyInput
-			if err := json.Unmarshal(sc.Bytes(), &in); err != nil {
+			if err := engine.DecodeJSON(sc.Bytes(), &in); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 			events = append(events, chatEvent(in.ID, in.Text, in.Lang, engine.SpacePlaza, engine.RoleCitizen))

@@ -239,8 +239,8 @@ func parseLine(c *cli.Context, l inputLine) (*engine.Event, lineResult, bool) {
 		return nil, failLine(c, l.n, "", "line is not valid UTF-8"), false
 	}
 	var in classifyInput
-	if err := json.Unmarshal(l.line, &in); err != nil {
-		return nil, failLine(c, l.n, "", "malformed JSON: "+err.Error()), false
+	if err := engine.DecodeJSON(l.line, &in); err != nil {
+		return nil, failLine(c, l.n, "", err.Error()), false
 	}
 	switch {
 	case in.ID == "":

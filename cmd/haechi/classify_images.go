@@ -40,8 +40,8 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	switch {
 	case l.tooLong:
 		return failLine(c, l.n, "", "line is too long")
-	case json.Unmarshal(l.line, &in) != nil:
-		return failLine(c, l.n, "", "malformed JSON: want {\"id\",\"path\"}")
+	case engine.DecodeJSON(l.line, &in) != nil:
+		return failLine(c, l.n, "", "malformed JSON: want {\"id\",\"path\"} exactly")
 	case in.ID == "":
 		return failLine(c, l.n, "", "id: required")
 	case in.Path == "":

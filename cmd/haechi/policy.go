@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/urfave/cli/v2"
 
@@ -85,20 +86,20 @@ func policyEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return fmt.Errorf("input is not a JSON object: %w", err)
+	var probe struct {
+		Signals jsontext.Value `json:"signals"`
+	}
+	if err := engine.PeekJSON(data, &probe); err != nil {
+		return fmt.Errorf("input: %w", err)
 	}
 	k, err := newCore(c.Context, configFrom(c), log)
 	if err != nil {
 		return err
 	}
 	var res *engine.PolicyResult
-	if _, ok := probe["signals"]; ok {
+	if probe.Signals != nil {
 		var in engine.PolicyInput
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
+		if err := engine.DecodeJSON(data, &in); err != nil {
 			return fmt.Errorf("policy input: %w", err)
 		}
 		if in.Signals.Scores == nil {

@@ -2,10 +2,10 @@ package api
 
 import (
 	"errors"
-	"github.com/haechi-tns/haechi/engine/store"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/haechi-tns/haechi/engine/store"
 
 	"github.com/haechi-tns/haechi/engine/statement"
 )
@@ -53,7 +53,7 @@ func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.cfg.Store.FileAppeal(r.Context(), req.DecisionID, req.AppellantID, req.Reason, s.cfg.Now().UTC())
 	if err != nil {
-		s.writeError(w, r, storeError(err, "no decision with id "+strconv.Quote(req.DecisionID)))
+		s.writeError(w, r, storeError(err, "decision", req.DecisionID))
 		return
 	}
 	s.cfg.Log.Debug("appeal filed", "appeal_id", a.ID, "decision_id", a.DecisionID)
@@ -65,12 +65,12 @@ func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no appeal with id " + strconv.Quote(id)})
+		s.writeError(w, r, notFound("appeal", id, nil))
 		return
 	}
 	a, err := s.cfg.Store.AppealByID(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, storeError(err, "no appeal with id "+strconv.Quote(id)))
+		s.writeError(w, r, storeError(err, "appeal", id))
 		return
 	}
 	writeJSON(w, http.StatusOK, appealStatus{AppealID: a.ID, DecisionID: a.DecisionID, Status: a.Status, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt})
@@ -81,12 +81,12 @@ func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no decision with id " + strconv.Quote(id)})
+		s.writeError(w, r, notFound("decision", id, nil))
 		return
 	}
 	d, err := s.cfg.Store.Decision(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, storeError(err, "no decision with id "+strconv.Quote(id)))
+		s.writeError(w, r, storeError(err, "decision", id))
 		return
 	}
 	// When a person decided about the content, the statement says so.
@@ -96,7 +96,7 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	case err == nil && c.ClosedAt != nil:
 		human = &statement.HumanDecision{Outcome: c.Outcome, DecidedAt: *c.ClosedAt, FromReport: c.Source == store.SourceReport}
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		s.writeError(w, r, storeError(err, ""))
+		s.writeError(w, r, storeError(err, "", ""))
 		return
 	}
 	writeJSON(w, http.StatusOK, statement.Build(d, human, s.cfg.AppealURL))

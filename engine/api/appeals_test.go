@@ -60,6 +60,13 @@ func TestPostAndGetAppeal(t *testing.T) {
 		{"appealed twice", appeal("d-block", "user-7"), 409, "conflict", "already appealed", nil},
 		{"not the user's decision", appeal("d-block", "someone-else"), 403, "forbidden", "only the user the decision is about", nil},
 		{"nothing restricted", appeal("d-allow", "user-7"), 403, "forbidden", "restricted nothing", nil},
+		// Someone else learns the same about a decision that restricted
+		// nothing as about one that did.
+		{"not the user's, nothing restricted", appeal("d-allow", "someone-else"), 403, "forbidden", "only the user the decision is about", nil},
+		{"not the user's, too late", appeal("d-old", "someone-else"), 403, "forbidden", "only the user the decision is about", nil},
+		{"case-folded key", `{"decision_id":"d-block","appellant_id":"user-7","Appellant_id":"x"}`, 400, "invalid_request", "", []string{"Appellant_id"}},
+		{"duplicate key", `{"decision_id":"d-block","appellant_id":"someone-else","appellant_id":"user-7"}`, 400, "invalid_request", "", []string{"appellant_id"}},
+		{"appellant with bidi override", map[string]any{"decision_id": "d-block", "appellant_id": "user-7\u202e"}, 400, "invalid_request", "", []string{"appellant_id"}},
 		{"too late", appeal("d-old", "user-7"), 403, "forbidden", "six months", nil},
 		{"unknown decision", appeal("d-none", "user-7"), 404, "not_found", "d-none", nil},
 		{"missing fields", `{"reason":"x"}`, 400, "invalid_request", "", []string{"decision_id", "appellant_id"}},
@@ -91,6 +98,13 @@ func TestPostAndGetAppeal(t *testing.T) {
 	}
 	if r := e.do(t, "GET", "/v1/appeals/no-such-appeal", nil); r.status != 404 || r.apiError(t).Code != "not_found" {
 		t.Errorf("unknown appeal: %d %s", r.status, r.body)
+	}
+	// A long or invisible id is not echoed back.
+	for _, id := range []string{strings.Repeat("x", 5000), "a%E2%80%AEb"} {
+		r := e.do(t, "GET", "/v1/appeals/"+id, nil)
+		if r.status != 404 || strings.Contains(string(r.body), "xxxxxxxxxx") || strings.Contains(string(r.body), "\u202e") || strings.Contains(string(r.body), `\u202e`) {
+			t.Errorf("GET /v1/appeals/<%d bytes>: %d %s", len(id), r.status, r.body)
+		}
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/haechi-tns/haechi/engine"
@@ -78,18 +78,17 @@ func (fe fieldErrors) err() error {
 	return invalid(fe...)
 }
 
-// id checks an identifier as events' ids are checked: at most
-// engine.MaxIDBytes, no spaces or control characters.
+// id checks an identifier as events' ids are checked (engine.IDProblem).
 func (fe *fieldErrors) id(field, id string, required bool) {
 	switch {
 	case id == "":
 		if required {
 			fe.add(field, "required")
 		}
-	case len(id) > engine.MaxIDBytes:
-		fe.add(field, "longer than %d bytes", engine.MaxIDBytes)
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		fe.add(field, "must not contain spaces or control characters")
+	default:
+		if problem := engine.IDProblem(id); problem != "" {
+			fe.add(field, "%s", problem)
+		}
 	}
 }
 
@@ -105,13 +104,22 @@ func (fe *fieldErrors) text(field, text string, maxChars int) {
 }
 
 // pathID returns the {id} of a request's path, or false when it cannot be
-// an id at all (not UTF-8, control characters, too long): nothing has
+// an id at all (not UTF-8, invisible characters, too long): nothing has
 // such an id, so the caller answers 404 without asking the store.
 func pathID(r *http.Request) (string, bool) {
 	id := r.PathValue("id")
-	var fe fieldErrors
-	fe.id("id", id, true)
-	return id, utf8.ValidString(id) && len(fe) == 0
+	return id, id != "" && engine.IDProblem(id) == ""
+}
+
+// notFound is a 404 for the thing of the given kind ("report") with id.
+// The id is named only when it could be one: a 5,000-character or
+// invisible id sent by a client is not echoed back into logs and pages.
+func notFound(kind, id string, cause error) *Error {
+	msg := "no " + kind + " with that id"
+	if id != "" && engine.IDProblem(id) == "" {
+		msg = "no " + kind + " with id " + strconv.Quote(id)
+	}
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: msg, cause: cause}
 }
 
 // time parses an optional RFC 3339 time that must not lie in the future

@@ -45,12 +45,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // storeError maps the store's errors for the client: ErrNotFound to 404
-// saying notFound, ErrForbidden to 403 and ErrConflict to 409 with the
+// saying no thing of that kind has the id, ErrForbidden to 403 and ErrConflict to 409 with the
 // store's explanation. Any other error stays internal (500).
-func storeError(err error, notFound string) error {
+func storeError(err error, kind, id string) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: notFound, cause: err}
+		return notFound(kind, id, err)
 	case errors.Is(err, store.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: explanation(err, store.ErrForbidden), cause: err}
 	case errors.Is(err, store.ErrConflict):

@@ -152,12 +152,12 @@ func spaceTypes() string {
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no report with id " + strconv.Quote(id)})
+		s.writeError(w, r, notFound("report", id, nil))
 		return
 	}
 	st, err := s.cfg.Store.ReportStatus(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, storeError(err, "no report with id "+strconv.Quote(id)))
+		s.writeError(w, r, storeError(err, "report", id))
 		return
 	}
 	writeJSON(w, http.StatusOK, reportStatus{ReportID: st.ReportID, Status: st.Status, Outcome: reporterOutcome(st.Outcome), CreatedAt: st.CreatedAt, ClosedAt: st.ClosedAt})

@@ -5,11 +5,9 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +19,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // Bundle is one revision of the policy files: Rego modules, their tests and
@@ -99,11 +99,13 @@ func LoadFS(fsys fs.FS) (*Bundle, error) {
 }
 
 func (b *Bundle) mountData(p string, src []byte) error {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(src))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
+	v, err := engine.DecodeJSONValue(src)
+	if err != nil {
 		return fmt.Errorf("policy: %s: %w", p, err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("policy: %s: must hold a JSON object", p)
 	}
 	node := b.Data
 	if dir := path.Dir(p); dir != "." {

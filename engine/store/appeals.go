@@ -42,11 +42,14 @@ func (s *Store) FileAppeal(ctx context.Context, decisionID, appellantID, reason 
 	if err != nil {
 		return nil, err
 	}
+	// Whether the decision is the appellant's is asked first: anyone
+	// else learns nothing about it, not even whether it restricted
+	// anything.
 	switch {
-	case !d.Action.Restricts():
-		return nil, fmt.Errorf("%w: decision %s restricted nothing", ErrForbidden, decisionID)
 	case d.SenderID != appellantID:
 		return nil, fmt.Errorf("%w: only the user the decision is about may appeal it", ErrForbidden)
+	case !d.Action.Restricts():
+		return nil, fmt.Errorf("%w: decision %s restricted nothing", ErrForbidden, decisionID)
 	case now.Sub(d.DecidedAt) > AppealWindow:
 		return nil, fmt.Errorf("%w: the six months to appeal decision %s ended on %s", ErrForbidden, decisionID, d.DecidedAt.Add(AppealWindow).Format(time.DateOnly))
 	}
