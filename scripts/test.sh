@@ -2,7 +2,9 @@
 # Runs the whole test suite: vet, Go tests with the race detector (which
 # include the Rego policy tests and fuzz seed corpora), the policy tests
 # through the CLI, and a smoke test of the built binary. The Go tests get a
-# scratch PostgreSQL cluster of their own (see start_postgres).
+# scratch PostgreSQL cluster of their own (see start_postgres), and must pass
+# from a clone of the repository alone: they run with the datasets folder
+# beside the checkout hidden (see check_test_data and run_hidden).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -85,11 +87,108 @@ stop_postgres() {
 	fi
 }
 
+# The datasets folders a test must not read: ../shared beside the checkout
+# and /work/shared, each printed once (by physical path) if it exists. They
+# hold training data; a test that needs a file commits it to its package's
+# testdata/.
+shared_dirs() {
+	local d seen=" "
+	for d in "$(cd .. && pwd -P)/shared" /work/shared; do
+		[ -d "$d" ] || continue
+		d="$(cd "$d" && pwd -P)"
+		case "$seen" in *" $d "*) continue ;; esac
+		seen="$seen$d "
+		printf '%s\n' "$d"
+	done
+}
+
+# check_test_data is the static half of the guard, and runs everywhere: it
+# fails, naming the lines, if a test file or a file under a testdata/ folder
+# refers to the datasets folder.
+check_test_data() {
+	local hits
+	hits="$(find . \( -path ./.git -o -path ./.deps -o -name node_modules \) -prune -o \
+		-type f \( -name '*_test.go' -o -path '*/testdata/*' \) -print0 |
+		xargs -0 -r grep -nIE '\.\./shared|shared/datasets|/work/shared|"shared", *"datasets"' || true)"
+	if [ -n "$hits" ]; then
+		echo "test: these tests or test data refer to the datasets folder outside the repository (../shared), which a clone does not have; commit the files they need to the package's testdata/ instead:" >&2
+		printf '%s\n' "$hits" >&2
+		return 1
+	fi
+}
+
+# MASK_AND_RUN is a bash script for inside a new mount namespace: given N
+# DIR... CMD..., it covers each of the N folders with an empty read-only
+# tmpfs, then runs CMD. Mounts in the namespace are private: nothing outside
+# sees them, and they vanish with its last process.
+MASK_AND_RUN='n=$1; shift
+for ((i = 0; i < n; i++)); do
+	mount -t tmpfs -o ro,size=4k,mode=0555 haechi-hidden "$1" || exit 1
+	shift
+done
+exec "$@"'
+
+# hide_mode picks how run_hidden makes its namespace, checking that the
+# folders in HIDE really come out empty: "root" (a plain mount namespace,
+# which needs CAP_SYS_ADMIN) for root, else "user" (a user namespace in which
+# the caller is root only to mount, then a nested one that maps them back to
+# themselves, so that the tests run with their own uid and no capabilities).
+# Root in an unprivileged container falls back to "user". Prints nothing if
+# neither works here (no unshare, or namespaces not allowed).
+hide_mode() {
+	local mode empty='for d; do [ -d "$d" ] && [ -z "$(ls -A "$d")" ] || exit 1; done'
+	command -v unshare >/dev/null 2>&1 || return 0
+	for mode in root user; do
+		[ "$mode" = root ] && [ "$(id -u)" -ne 0 ] && continue
+		if run_hidden_as "$mode" bash -c "$empty" empty "${HIDE[@]}" >/dev/null 2>&1; then
+			echo "$mode"
+			return 0
+		fi
+	done
+}
+
+# run_hidden_as MODE CMD... runs CMD in a namespace of that mode (see
+# hide_mode) with the folders in HIDE masked.
+run_hidden_as() {
+	local mode="$1"
+	shift
+	if [ "$mode" = root ]; then
+		unshare --mount -- bash -c "$MASK_AND_RUN" mask "${#HIDE[@]}" "${HIDE[@]}" "$@"
+	else
+		unshare --user --map-root-user --mount -- bash -c "$MASK_AND_RUN" mask "${#HIDE[@]}" "${HIDE[@]}" \
+			unshare --user --map-user="$(id -u)" --map-group="$(id -g)" -- "$@"
+	fi
+}
+
+# run_hidden runs its arguments with the datasets folders hidden, so that a
+# test reading them fails here as it would in a clone. Where no folder
+# exists there is nothing to hide; where no namespace can be made it says so
+# and runs them as they are, guarded by check_test_data alone.
+run_hidden() {
+	local mode
+	mapfile -t HIDE < <(shared_dirs)
+	if [ ${#HIDE[@]} -eq 0 ]; then
+		echo "== (no ../shared or /work/shared here: nothing to hide from the tests)"
+		"$@"
+		return
+	fi
+	mode="$(hide_mode)"
+	if [ -z "$mode" ]; then
+		echo "test: warning: cannot hide ${HIDE[*]} from the tests (unshare missing or mount namespaces not allowed here); only the static check of test files guards against tests reading it" >&2
+		"$@"
+		return
+	fi
+	echo "== (hidden from the tests: ${HIDE[*]})"
+	run_hidden_as "$mode" "$@"
+}
+
+echo "== test data stays in the repository"
+check_test_data
 echo "== go vet"
 go vet ./...
 start_postgres
 echo "== go test -race"
-go test -race -timeout 15m -count=1 ./...
+run_hidden go test -race -timeout 15m -count=1 ./...
 echo "== haechi policy test"
 go build -o bin/haechi ./cmd/haechi
 bin/haechi policy test --policies policies
