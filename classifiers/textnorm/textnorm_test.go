@@ -1,6 +1,7 @@
 package textnorm
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -122,4 +123,24 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkNormalize normalises typical chat messages into a reused Text,
+// as the text classifier does for every message.
+func BenchmarkNormalize(b *testing.B) {
+	for _, bc := range []struct{ name, text string }{
+		{"korean", "오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요"},
+		{"english", "Does anyone know when the library opens tomorrow?"},
+		{"obfuscated", "아 시1발 ㅅㅣㅂㅏㄹ 진짜 f*ck ｆｕｃｋ sh1t fuuuuck"},
+		{"long", strings.Repeat("민원 접수는 2층 창구로 가시면 됩니다. Thanks! ", 40)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var t Text
+			b.SetBytes(int64(len(bc.text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				t.Reset(bc.text)
+			}
+		})
+	}
 }
