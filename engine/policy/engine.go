@@ -24,6 +24,9 @@ type prepared struct {
 	models modelThresholds
 	levels *levels
 	floor  float64 // levels.floor(), computed once
+	// reachedChecks is how many cases checkReached compared; 0 when the
+	// bundle does not read input.signals.reached.
+	reachedChecks int
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -37,7 +40,8 @@ type Engine struct {
 	OnSwap func(revision string)
 }
 
-// New compiles a bundle, runs its tests and returns an engine serving it.
+// New compiles a bundle, checks it (see Load), runs its tests and returns
+// an engine serving it.
 func New(ctx context.Context, b *Bundle, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -49,9 +53,11 @@ func New(ctx context.Context, b *Bundle, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
-// Load compiles b, runs its tests and, if both succeed, makes it the
-// serving revision. On failure the previous revision keeps serving and the
-// error says why b was refused.
+// Load compiles b, checks that the levels the engine computes from b's
+// data agree with b's own definition of them (data.haechi.lib.computed_reached),
+// runs b's tests and, if all succeed, makes it the serving revision. On
+// failure the previous revision keeps serving and the error says why b was
+// refused.
 func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if cur := e.cur.Load(); cur != nil && cur.bundle.Revision == b.Revision {
 		return nil
@@ -71,16 +77,22 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if old != nil {
 		prev = old.bundle.Revision
 	}
-	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests))
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks)
 	return nil
 }
 
+// prepare compiles b and reads what the engine needs from its data, then
+// checks that the engine's levels agree with the policy's (checkReached).
 func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
+	store := inmem.NewFromObjectWithOpts(b.Data, inmem.OptReturnASTValuesOnRead(true))
+	var compiler *ast.Compiler
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
-		rego.Store(inmem.NewFromObjectWithOpts(b.Data, inmem.OptReturnASTValuesOnRead(true))),
+		rego.Store(store),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.StrictBuiltinErrors(true),
+		// The compiled modules are reused for checkReached's query.
+		rego.CompilerHook(func(c *ast.Compiler) { compiler = c }),
 	}
 	for _, m := range b.Modules {
 		opts = append(opts, rego.ParsedModule(m.Copy()))
@@ -97,7 +109,11 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
-	return &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}, nil
+	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}
+	if p.reachedChecks, err = p.checkReached(ctx, compiler, store); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
+	return p, nil
 }
 
 // candidates is the evidence that can reach a level: graded categories at

@@ -101,8 +101,9 @@ func (mt modelThresholds) evidence(sig *engine.Signals) engine.Scores {
 
 // levels is data.haechi.config's thresholds and repeat-offender rule,
 // read once per revision, so the engine can tell which action levels a
-// score reaches without asking OPA to compare numbers: lib.reached in
-// policies/lib.rego defines the same, and a test holds the two to agree.
+// score reaches without asking OPA to compare numbers. The policy defines
+// the same (lib.computed_reached in policies/lib.rego); prepare refuses a
+// bundle on whose data the two disagree (checkReached).
 type levels struct {
 	def        map[string]map[string]float64
 	spaces     map[string]map[string]map[string]float64

@@ -2,14 +2,8 @@ package policy
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -98,88 +92,6 @@ func TestModelEvidenceInDecisions(t *testing.T) {
 		}
 		if res.Action != tc.want {
 			t.Errorf("insult probability %.3f (threshold %.3f): %s, want %s", tc.p, thr, res.Action, tc.want)
-		}
-	}
-}
-
-// TestReachedAgreesWithPolicy holds the engine's Go computation of the
-// levels reached to the policy's own definition (lib.computed_reached) on
-// random evidence, spaces and strike counts, including scores exactly at
-// thresholds.
-func TestReachedAgreesWithPolicy(t *testing.T) {
-	ctx := context.Background()
-	b := loadRepoPolicies(t)
-	opts := []func(*rego.Rego){
-		rego.Query("data.haechi.lib.computed_reached"),
-		rego.Store(inmem.NewFromObject(b.Data)),
-		rego.SetRegoVersion(ast.RegoV1),
-	}
-	for _, m := range b.Modules {
-		opts = append(opts, rego.ParsedModule(m.Copy()))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := prepare(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lv := p.levels
-	if p.floor <= 0 || p.floor > 0.5 || lv.graded(engine.Toxic) || !lv.graded(engine.Insult) {
-		t.Fatalf("floor %v, graded toxic %v, graded insult %v", p.floor, lv.graded(engine.Toxic), lv.graded(engine.Insult))
-	}
-	// Scores drawn from the thresholds themselves, their scaled values and
-	// random numbers, so boundaries are hit.
-	var marks []float64
-	for _, lvls := range lv.def {
-		for _, th := range lvls {
-			marks = append(marks, th, th*lv.factor, th-0.001)
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	cats := []engine.Category{engine.Insult, engine.Profanity, engine.Hate, engine.Harassment, engine.Sexual,
-		engine.SexualMinors, engine.Threat, engine.SelfHarm, engine.Scam, engine.Spam, engine.Impersonation, engine.Toxic,
-		engine.Nudity, engine.Suggestive}
-	for i := range 400 {
-		evidence := engine.Scores{}
-		for _, c := range cats {
-			switch rng.IntN(3) {
-			case 0:
-				evidence[c] = marks[rng.IntN(len(marks))]
-			case 1:
-				evidence[c] = rng.Float64()
-			}
-		}
-		space := engine.SpaceTypes[rng.IntN(len(engine.SpaceTypes))]
-		strikes := rng.IntN(5)
-		in := chatInput(space, evidence)
-		in.User.Strikes = strikes
-		val := inputValue(in, evidence, nil)
-		rs, err := pq.Eval(ctx, rego.EvalParsedInput(val))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]map[string]bool{}
-		if len(rs) == 1 {
-			for c, lv := range rs[0].Expressions[0].Value.(map[string]any) {
-				want[c] = map[string]bool{}
-				for l := range lv.(map[string]any) {
-					want[c][l] = true
-				}
-			}
-		}
-		got := map[string]map[string]bool{}
-		// Through the candidate filter, as the engine does: it must never
-		// drop a score that reaches a level.
-		for c, ls := range lv.reached(p.candidates(evidence), space, strikes) {
-			got[string(c)] = map[string]bool{}
-			for _, l := range ls {
-				got[string(c)][l] = true
-			}
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("case %d (space %s, strikes %d, evidence %v): Go reached %v, policy %v", i, space, strikes, evidence, got, want)
 		}
 	}
 }
