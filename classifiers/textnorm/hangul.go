@@ -85,3 +85,55 @@ func initialOf(r rune) rune {
 func compose(l, v, t int) rune {
 	return rune(syllableBase + (l*vowelCount+v)*finalCount + t)
 }
+
+// vowelTail gives, for each vowel, the vowel that is heard last and so is
+// the one written to draw it out: 쉬이, 뭐어, 야아, 돼애.
+var vowelTail = [vowelCount]int8{
+	0,  // ㅏ
+	1,  // ㅐ
+	0,  // ㅑ
+	1,  // ㅒ
+	4,  // ㅓ
+	5,  // ㅔ
+	4,  // ㅕ
+	5,  // ㅖ
+	8,  // ㅗ
+	0,  // ㅘ
+	1,  // ㅙ
+	5,  // ㅚ
+	8,  // ㅛ
+	13, // ㅜ
+	4,  // ㅝ
+	5,  // ㅞ
+	20, // ㅟ
+	13, // ㅠ
+	18, // ㅡ
+	20, // ㅢ
+	20, // ㅣ
+}
+
+// initialIeung is the index of ㅇ, the silent initial of a syllable that is
+// only a vowel.
+const initialIeung = 11
+
+// drawnOut returns the index of the vowel that draws out the vowel of r
+// (씨 → ㅣ, 뭐 → ㅓ) when r is a syllable without a final consonant.
+func drawnOut(r rune) (int, bool) {
+	if !isSyllable(r) || (r-syllableBase)%finalCount != 0 {
+		return 0, false
+	}
+	return int(vowelTail[(r-syllableBase)%(vowelCount*finalCount)/finalCount]), true
+}
+
+// VowelRepeat returns the syllable that draws out the vowel of r (씨 → 이,
+// 뭐 → 어, 개 → 애) when r is a Hangul syllable without a final consonant.
+// The normaliser keeps one such syllable after r and drops the rest
+// (씨이이이발 reads 씨이발), so a matcher that wants drawn-out spellings of
+// a word adds it after one syllable at a time.
+func VowelRepeat(r rune) (rune, bool) {
+	v, ok := drawnOut(r)
+	if !ok {
+		return 0, false
+	}
+	return compose(initialIeung, v, 0), true
+}

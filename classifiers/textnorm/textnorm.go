@@ -2,13 +2,16 @@
 // the plain kind, in Korean and English, while remembering where every
 // normalised letter came from in the original text.
 //
-// It folds width and compatibility forms (NFKD per rune), drops invisible
-// and control characters and combining marks, lowercases, maps Cyrillic and
-// Greek look-alikes and leetspeak inside Latin words to Latin letters, takes
-// out digits and symbols inserted between Hangul syllables (시1발), composes
-// typed-out jamo into syllables (ㅅㅣㅂㅏㄹ) and shortens runs of three or more
-// identical letters to two. The result is a sequence of letters split into
-// tokens; matchers decide how tokens may be joined (시 발, f u c k).
+// It puts text written with bidi overrides in the order a reader sees it
+// (\u202ekcuf\u202c), folds width and compatibility forms (NFKD per rune),
+// drops invisible and control characters and combining marks, lowercases,
+// maps Cyrillic and Greek look-alikes, small capitals, regional indicators
+// and leetspeak inside Latin words to Latin letters, takes out digits and
+// symbols inserted between Hangul syllables (시1발), composes typed-out jamo
+// into syllables (ㅅㅣㅂㅏㄹ), shortens drawn-out Hangul vowels (씨이이이발,
+// 씨ㅣ발) and runs of three or more identical letters to two. The result is
+// a sequence of letters split into tokens; matchers decide how tokens may be
+// joined (시 발, f u c k).
 package textnorm
 
 import (
@@ -30,6 +33,7 @@ type Text struct {
 	compact  []byte  // letters as UTF-8, no separators
 	off      []int32 // byte offset of each letter in compact, and len(compact)
 	units    []unit
+	visual   []codePoint // scratch for text with bidi controls
 	runes    int
 }
 
@@ -48,6 +52,12 @@ type unit struct {
 	kind       unitKind
 }
 
+// cover widens u's span to take in v's, when v is merged into u. In text
+// put in display order v may come from before u.
+func (u *unit) cover(v *unit) {
+	u.start, u.end = min(u.start, v.start), max(u.end, v.end)
+}
+
 // Normalize returns the normalised form of s.
 func Normalize(s string) *Text {
 	t := &Text{}
@@ -61,6 +71,7 @@ func (t *Text) Reset(s string) {
 	t.fold(s)
 	t.leetAndNoise()
 	t.composeJamo()
+	t.collapseElongation()
 	t.collapseRepeats()
 	t.build()
 }
@@ -105,9 +116,15 @@ func (t *Text) TokenStart(i int) bool { return i >= len(t.letters) || t.tokStart
 func (t *Text) TokenEnd(i int) bool { return i >= len(t.letters) || t.tokStart[i] }
 
 // Span maps letters [i, j) to the original code points [start, end) they came
-// from. It includes anything removed between them, such as inserted noise.
+// from: the smallest range that holds all of them. It includes anything
+// removed between them, such as inserted noise, and the bidi controls
+// inside a reversed run, whose letters come from the original in reverse.
 func (t *Text) Span(i, j int) (start, end int) {
-	return int(t.start[i]), int(t.end[j-1])
+	s, e := t.start[i], t.end[j-1]
+	for k := i; k < j; k++ {
+		s, e = min(s, t.start[k]), max(e, t.end[k])
+	}
+	return int(s), int(e)
 }
 
 // String returns the normalised text with tokens separated by single spaces.
@@ -123,34 +140,47 @@ func (t *Text) String() string {
 	return b.String()
 }
 
-// fold decodes s into units: per code point, invisible characters are
-// dropped, everything but Hangul is decomposed (NFKD) with combining marks
-// removed, letters are lowercased and look-alikes mapped to Latin.
+// fold decodes s into units, in display order when s has bidi controls:
+// per code point, invisible characters are dropped, everything but Hangul
+// is decomposed (NFKD) with combining marks removed, letters are lowercased
+// and look-alikes mapped to Latin.
 func (t *Text) fold(s string) {
+	if hasBidiControl(s) {
+		cps := t.visualOrder(s)
+		for _, c := range cps {
+			t.foldRune(s, int(c.at), c.r, c.pos)
+		}
+		t.runes = utf8.RuneCountInString(s)
+		return
+	}
 	var k int32
 	for i, r := range s {
-		pos := k
+		t.foldRune(s, i, r, k)
 		k++
-		switch {
-		case r < utf8.RuneSelf:
-			t.addRune(lowerASCII(r), pos)
-		case r == utf8.RuneError && isInvalidAt(s, i):
-			t.units = append(t.units, unit{r: ' ', start: pos, end: pos + 1, kind: kindSep})
-		case invisible(r):
-		case isHangul(r):
-			t.units = append(t.units, unit{r: r, start: pos, end: pos + 1, kind: kindLetter})
-		default:
-			d := norm.NFKD.PropertiesString(s[i:]).Decomposition()
-			if d == nil {
-				t.addRune(r, pos)
-				continue
-			}
-			for _, x := range string(d) {
-				t.addRune(x, pos)
-			}
-		}
 	}
 	t.runes = int(k)
+}
+
+// foldRune folds r, the code point at byte i of s and code point pos.
+func (t *Text) foldRune(s string, i int, r rune, pos int32) {
+	switch {
+	case r < utf8.RuneSelf:
+		t.addRune(lowerASCII(r), pos)
+	case r == utf8.RuneError && isInvalidAt(s, i):
+		t.units = append(t.units, unit{r: ' ', start: pos, end: pos + 1, kind: kindSep})
+	case invisible(r):
+	case isHangul(r):
+		t.units = append(t.units, unit{r: r, start: pos, end: pos + 1, kind: kindLetter})
+	default:
+		d := norm.NFKD.PropertiesString(s[i:]).Decomposition()
+		if d == nil {
+			t.addRune(r, pos)
+			return
+		}
+		for _, x := range string(d) {
+			t.addRune(x, pos)
+		}
+	}
 }
 
 func isInvalidAt(s string, i int) bool {
@@ -182,6 +212,8 @@ func (t *Text) addRune(r rune, pos int32) {
 		u.kind = kindLetter
 	case unicode.IsSpace(r) || unicode.IsControl(r):
 		u.kind, r = kindSep, ' '
+	case enclosedLetter(r) != 0:
+		u.kind, r = kindLetter, enclosedLetter(r)
 	case unicode.IsLetter(r) || unicode.Is(unicode.Nd, r):
 		r = unicode.ToLower(r)
 		if m, ok := lookalike[r]; ok {
@@ -235,8 +267,10 @@ func isMask(r rune) bool { return r == '*' || r == '#' }
 // Mask is the letter that masked characters become in normalised text.
 const Mask = '*'
 
-// lookalike maps Cyrillic and Greek letters (after lowercasing) and a few
-// symbols to the Latin letters they are used to imitate.
+// lookalike maps Cyrillic and Greek letters (after lowercasing), small
+// capitals and a few symbols to the Latin letters they are used to
+// imitate. Small capitals have no compatibility decomposition, so NFKD
+// leaves them alone.
 var lookalike = map[rune]rune{
 	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'з': '3', 'і': 'i', 'ї': 'i',
 	'ј': 'j', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'п': 'n', 'р': 'p',
@@ -245,6 +279,25 @@ var lookalike = map[rune]rune{
 	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v',
 	'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'ω': 'w', 'γ': 'y',
 	'ı': 'i', 'ɡ': 'g', 'ℓ': 'l', 'ß': 's',
+	'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g',
+	'ʜ': 'h', 'ɪ': 'i', 'ᴊ': 'j', 'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n',
+	'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ʀ': 'r', 'ꜱ': 's', 'ᴛ': 't', 'ᴜ': 'u',
+	'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z',
+}
+
+// enclosedLetter returns the Latin letter that a regional indicator (🇫,
+// two of which make a flag) or a negative circled or squared letter (🅕,
+// 🅵) shows, or 0. These are symbols without a decomposition.
+func enclosedLetter(r rune) rune {
+	switch {
+	case r >= 0x1F1E6 && r <= 0x1F1FF:
+		return 'a' + r - 0x1F1E6
+	case r >= 0x1F150 && r <= 0x1F169:
+		return 'a' + r - 0x1F150
+	case r >= 0x1F170 && r <= 0x1F189:
+		return 'a' + r - 0x1F170
+	}
+	return 0
 }
 
 func isLatin(r rune) bool { return r >= 'a' && r <= 'z' }
@@ -339,11 +392,21 @@ func dropHangulNoise(tok []unit) {
 
 // composeJamo turns runs of typed-out jamo that spell whole syllables
 // (ㅅㅣㅂㅏㄹ) into syllables. Runs that do not parse as syllables, such as
-// ㅋㅋ, ㅠㅠ or initials-only ㅅㅂ, are left alone.
+// ㅋㅋ, ㅠㅠ or initials-only ㅅㅂ, are left alone. Vowel jamo that only draw
+// out the vowel of the syllable before them (씨ㅣ발, ㅅㅣㅣㅂㅏㄹ) are taken
+// into that syllable first.
 func (t *Text) composeJamo() {
 	u := t.units
+	prev := -1 // the letter before u[i] in its token
 	for i := 0; i < len(u); i++ {
-		if !isCompatJamo(u[i].r) || u[i].kind != kindLetter {
+		switch {
+		case u[i].kind == kindDrop:
+			continue
+		case u[i].kind != kindLetter:
+			prev = -1
+			continue
+		case !isCompatJamo(u[i].r):
+			prev = i
 			continue
 		}
 		j := i
@@ -357,7 +420,23 @@ func (t *Text) composeJamo() {
 			}
 			idx = append(idx, j)
 		}
+		if prev >= 0 {
+			if v, ok := drawnOut(u[prev].r); ok {
+				for len(idx) > 0 && u[idx[0]].r == vowels[v] {
+					u[prev].cover(&u[idx[0]])
+					u[idx[0]].kind = kindDrop
+					idx = idx[1:]
+				}
+			}
+		}
 		t.composeRun(idx)
+		prev = -1
+		for k := len(idx) - 1; k >= 0; k-- {
+			if u[idx[k]].kind != kindDrop {
+				prev = idx[k]
+				break
+			}
+		}
 		i = j - 1
 	}
 }
@@ -378,11 +457,15 @@ func (t *Text) composeRun(idx []int) {
 			return
 		}
 		s := syl{l: l, v: v, from: k, to: k + 2}
-		if k+2 < len(idx) {
-			next := jamo(k + 2)
-			followedByVowel := k+3 < len(idx) && jamoIndex(&vowelIndex, jamo(k+3)) >= 0
+		for s.to < len(idx) && jamo(s.to) == vowels[vowelTail[v]] {
+			s.to++ // a drawn-out vowel: ㅅㅣㅣ
+		}
+		if s.to < len(idx) {
+			next := jamo(s.to)
+			followedByVowel := s.to+1 < len(idx) && jamoIndex(&vowelIndex, jamo(s.to+1)) >= 0
 			if f := jamoIndex(&finalIndex, next); f > 0 && !followedByVowel {
-				s.t, s.to = f, k+3
+				s.t = f
+				s.to++
 			}
 		}
 		out = append(out, s)
@@ -392,11 +475,43 @@ func (t *Text) composeRun(idx []int) {
 		return
 	}
 	for _, s := range out {
-		first, last := idx[s.from], idx[s.to-1]
+		first := idx[s.from]
 		u[first].r = compose(s.l, s.v, s.t)
-		u[first].end = u[last].end
 		for k := s.from + 1; k < s.to; k++ {
+			u[first].cover(&u[idx[k]])
 			u[idx[k]].kind = kindDrop
+		}
+	}
+}
+
+// collapseElongation shortens a vowel drawn out with syllables that only
+// repeat it (씨이이이발, 뭐어어): after a syllable without a final consonant,
+// of the following syllables made of ㅇ and its vowel, the first is kept and
+// the rest are dropped into it. One is kept, as collapseRepeats keeps two
+// letters, because one is often a word (기이하다, 이이, 시이다); the lexicon
+// spells its entries with one such syllable too.
+func (t *Text) collapseElongation() {
+	u := t.units
+	kept := -1   // the one repeat kept after the syllable
+	var rep rune // the syllable that repeats its vowel, or 0
+	for i := range u {
+		switch {
+		case u[i].kind == kindDrop:
+			continue
+		case u[i].kind != kindLetter:
+			rep = 0
+			continue
+		case rep != 0 && u[i].r == rep && kept < 0:
+			kept = i
+			continue
+		case rep != 0 && u[i].r == rep:
+			u[kept].cover(&u[i])
+			u[i].kind = kindDrop
+			continue
+		}
+		rep, kept = 0, -1
+		if r, ok := VowelRepeat(u[i].r); ok {
+			rep = r
 		}
 	}
 }
@@ -421,7 +536,7 @@ func (t *Text) collapseRepeats() {
 			run = 1
 		}
 		if run >= 3 {
-			u[kept].end = u[i].end
+			u[kept].cover(&u[i])
 			u[i].kind = kindDrop
 			continue
 		}

@@ -47,6 +47,35 @@ func TestNormalize(t *testing.T) {
 		{"english keyboard korean", "tlqkf", "tlqkf"},
 		{"emoji inside a word is noise", "시👍발", "시발"},
 		{"emoji between words", "좋아 👍 요", "좋아 요"},
+		{"elongated vowel", "씨이이이발", "씨이발"},
+		{"elongation of a compound vowel", "쉬이이발", "쉬이발"},
+		{"elongation keeps one repeat", "기이이하다", "기이하다"},
+		{"one repeat is a word", "기이하다 이이 시이다", "기이하다 이이 시이다"},
+		{"different vowels", "아이 오이 우유 나아가다", "아이 오이 우유 나아가다"},
+		{"final consonant ends elongation", "발아아아", "발아아"},
+		{"bare vowel after syllable", "씨ㅣ발", "씨발"},
+		{"bare vowels after syllable", "씨ㅣㅣㅣ발", "씨발"},
+		{"bare vowels and syllables", "씨ㅣ이ㅣ이발", "씨이발"},
+		{"bare vowel before typed jamo", "씨ㅣㅂㅏㄹ", "씨발"},
+		{"typed jamo elongated", "ㅅㅣㅣㅂㅏㄹ", "시발"},
+		{"tears after syllable", "좋아ㅠㅠ 우ㅜㅜ", "좋아ㅠㅠ 우"},
+		{"right-to-left override", "\u202e발씨\u202c", "씨발"},
+		{"override latin", "\u202ekcuf\u202c", "fuck"},
+		{"override inside text", "you \u202ekcuf\u202c off", "you fuck off"},
+		{"override over words", "\u202effo kcuf\u202c", "fuck off"},
+		{"override without end", "\u202ekcuf", "fuck"},
+		{"override ends with paragraph", "\u202eba\ndc", "ab dc"},
+		{"left-to-right override inside", "\u202eb\u202dxy\u202ca\u202c", "axyb"},
+		{"isolate inside override", "\u202eba \u2066cd\u2069\u202c", "cd ab"},
+		{"pdi closes override", "\u2067\u202eba\u2069cd", "abcd"},
+		{"isolate keeps order", "\u2067abc\u2069 \u2066시발\u2069", "abc 시발"},
+		{"embedding keeps order", "\u202babc\u202c", "abc"},
+		{"reversed typed jamo", "\u202eㄹㅏㅂㅣㅅ\u202c", "시발"},
+		{"small capitals", "ꜰᴜᴄᴋ ꜱʜɪᴛ", "fuck shit"},
+		{"small capitals all", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz"},
+		{"regional indicators", "🇫🇺🇨🇰", "fuck"},
+		{"flag", "한국 🇰🇷 화이팅", "한국 kr 화이팅"},
+		{"negative squared letters", "🅵🆄🅲🅺 🅕🅤🅒🅚", "fuck fuck"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +100,21 @@ func TestSpans(t *testing.T) {
 		{"ab\xffcd", 2, 4, 3, 5},
 		{"ﬁne", 0, 2, 0, 1},
 		{"시\u200b발", 0, 2, 0, 3},
+		{"씨이이이발", 0, 3, 0, 5},
+		{"씨이이이발", 1, 2, 1, 4},
+		{"씨ㅣ발", 0, 2, 0, 3},
+		{"씨ㅣㅂㅏㄹ", 1, 2, 2, 5},
+		{"\u202e발씨\u202c", 0, 2, 1, 3},
+		{"\u202e발씨\u202c", 0, 1, 2, 3},
+		{"a \u202ekcuf\u202c b", 1, 5, 3, 7},
+		{"a \u202ekcuf\u202c b", 1, 2, 6, 7},
+		{"a \u202ekcuf\u202c b", 5, 6, 9, 10},
+		{"\u202ekcuuuuf\u202c", 0, 5, 1, 8},
+		{"\u202ekcuuuuf\u202c", 2, 3, 3, 6},
+		{"\u202eㄹㅏㅂㅣㅅ\u202c", 0, 1, 4, 6},
+		{"\u202eㄹㅏㅂㅣㅅ\u202c", 0, 2, 1, 6},
+		{"ꜰᴜᴄᴋ", 1, 3, 1, 3},
+		{"🇫🇺🇨🇰", 0, 4, 0, 4},
 	}
 	for _, tt := range tests {
 		n := Normalize(tt.in)
@@ -91,7 +135,11 @@ func TestResetReuses(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"시1발", "ㅅㅣㅂㅏㄹ", "f*ck", "a$$", "\xff\xfe", "ﬁ㈜", "ㅋㅋㅠㅠ", "ｆｕｃｋ", "\u200b\u3164", "시ㅂㅏㄹ놈ㅇ"} {
+	for _, s := range []string{
+		"시1발", "ㅅㅣㅂㅏㄹ", "f*ck", "a$$", "\xff\xfe", "ﬁ㈜", "ㅋㅋㅠㅠ", "ｆｕｃｋ", "\u200b\u3164", "시ㅂㅏㄹ놈ㅇ",
+		"씨이이이발", "씨ㅣ이ㅣ발", "ㅅㅣㅣㅂㅏㅏㄹ", "뭐어어ㅓ", "ꜰᴜᴄᴋ", "🇫🇺🇨🇰 🅵🆄", "\u202ekcuf\u202c", "a \u202e발씨\u202c b",
+		"\u202eb\u202dx\xffy\u202ca\ncd", "\u2067\u202eﬁ\u2069\u2069\u202c", "\u202eㄹㅏㅂㅣㅅ", strings.Repeat("\u202e\u2066", 70) + "ab",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -103,13 +151,19 @@ func FuzzNormalize(f *testing.F) {
 		if !utf8.Valid(n.Compact()) {
 			t.Fatal("compact form is not valid UTF-8")
 		}
+		// Letters shown in reverse order by a bidi override come from the
+		// original in reverse.
+		reordered := hasBidiControl(s)
 		prevEnd := 0
 		for i := range n.Len() {
 			start, end := n.Span(i, i+1)
 			if start < 0 || end > orig || start >= end {
 				t.Fatalf("letter %d maps to [%d,%d) of %d code points", i, start, end, orig)
 			}
-			if start < prevEnd-1 && i > 0 {
+			if s, e := n.Span(0, i+1); s > start || e < end {
+				t.Fatalf("Span(0,%d) = [%d,%d) does not hold letter %d at [%d,%d)", i+1, s, e, i, start, end)
+			}
+			if start < prevEnd-1 && i > 0 && !reordered {
 				// letters from one decomposed code point share a span;
 				// otherwise spans move forward.
 				ps, _ := n.Span(i-1, i)
