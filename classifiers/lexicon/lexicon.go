@@ -165,6 +165,7 @@ func New(entries []Entry, version string) (*Lexicon, error) {
 		l.patterns[k].uses = append(l.patterns[k].uses, u)
 	}
 	var t textnorm.Text
+	words := make([][]rune, len(l.entries)) // single-word entries' letters
 	for i := range l.entries {
 		e := &l.entries[i]
 		t.Reset(e.Term)
@@ -185,8 +186,22 @@ func New(entries []Entry, version string) (*Lexicon, error) {
 			}
 		}
 		add(string(letters), use{entry: int32(i), spaces: spaces})
-		if len(spaces) == 0 && !slices.ContainsFunc(letters, func(r rune) bool { return !isLatin(r) }) {
-			for _, v := range latinVariants(letters) {
+		if len(spaces) == 0 {
+			words[i] = letters
+		}
+	}
+	// Variants come after every entry's own spelling and never stand for a
+	// spelling the lexicon lists (씨이발 is an entry with its own weight,
+	// not only 씨발 drawn out).
+	listed := len(strs)
+	for i, w := range words {
+		var vs []string
+		if len(w) > 0 && !slices.ContainsFunc(w, func(r rune) bool { return !isLatin(r) }) {
+			vs = latinVariants(w)
+		}
+		vs = append(vs, hangulVariants(w, l.entries[i].Bound != BoundSub, &t)...)
+		for _, v := range vs {
+			if k, ok := index[v]; !ok || k >= listed {
 				add(v, use{entry: int32(i)})
 			}
 		}
@@ -222,6 +237,29 @@ func latinVariants(w []rune) []string {
 				v[i+1] = textnorm.Mask
 				out = append(out, string(v))
 			}
+		}
+	}
+	return out
+}
+
+// hangulVariants spells a word with one Hangul vowel drawn out, the way
+// normalisation leaves drawn-out spellings (씨발 → 씨이발, which is what
+// 씨이이이발 normalises to). The last syllable is drawn out only if last
+// is set: an entry that may match inside a word already matches 몰카아, and
+// the variant would stretch its span over the next word (몰카아냐). t is
+// scratch space.
+func hangulVariants(w []rune, last bool, t *textnorm.Text) []string {
+	var out []string
+	for i, r := range w {
+		rep, ok := textnorm.VowelRepeat(r)
+		if !ok || (i == len(w)-1 && !last) {
+			continue
+		}
+		v := string(slices.Insert(slices.Clone(w), i+1, rep))
+		// Only spellings the normaliser can produce: 이 after 이 or
+		// after another elongation would be cut again.
+		if t.Reset(v); string(t.Letters()) == v {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -62,6 +62,16 @@ func TestMatch(t *testing.T) {
 		{"fullwidth", "ｓｈｉｔ", []found{{"profanity", "ｓｈｉｔ"}}},
 		{"english phrase", "just kill yourself", []found{{"harassment", "kill yourself"}}},
 		{"leet symbols", "you a$$", []found{{"profanity", "a$$"}}},
+		{"elongated", "씨이이이발 진짜", []found{{"profanity", "씨이이이발"}}},
+		{"elongated once", "아 시이발", []found{{"profanity", "시이발"}}},
+		{"elongated with particle", "병신이이이야", []found{{"insult", "병신"}}},
+		{"stray vowel", "씨ㅣ발 뭐야", []found{{"profanity", "씨ㅣ발"}}},
+		{"stray vowel and typed jamo", "씨ㅣㅂㅏㄹ", []found{{"profanity", "씨ㅣㅂㅏㄹ"}}},
+		{"right-to-left override", "이 \u202e발씨\u202c 진짜", []found{{"profanity", "발씨"}}},
+		{"right-to-left override english", "\u202ekcuf\u202c this", []found{{"profanity", "kcuf"}}},
+		{"override over words", "just \u202eflesruoy llik\u202c", []found{{"harassment", "flesruoy llik"}}},
+		{"small capitals", "ꜰᴜᴄᴋ this", []found{{"profanity", "ꜰᴜᴄᴋ"}}},
+		{"regional indicators", "🇫🇺🇨🇰 this", []found{{"profanity", "🇫🇺🇨🇰"}}},
 		// benign
 		{"allow word", "오늘이 새로운 시발점이다", nil},
 		{"across words", "다시 발견했다", nil},
@@ -69,12 +79,53 @@ func TestMatch(t *testing.T) {
 		{"scunthorpe", "the class assessment", nil},
 		{"hello bang", "hello!", nil},
 		{"disease", "병 신고 접수", nil},
+		{"drawn-out words", "아이 오이 우유 기이하다 이이 시이다", nil},
+		{"drawn-out allow word", "새로운 시이발점", nil},
+		{"flags", "🇰🇷 🇺🇸 🇬🇧 팀 화이팅", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := match(l, tt.text)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Match(%q) = %v, want %v", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestVariants: drawn-out spellings of an entry match as the entry, except
+// where the lexicon lists the spelling itself, and a Hangul entry that may
+// match inside words does not stretch over the next word.
+func TestVariants(t *testing.T) {
+	l, err := New([]Entry{
+		{Term: "씨발", Category: engine.Profanity, Weight: 0.95},
+		{Term: "씨이발", Category: engine.Profanity, Weight: 0.85},
+		{Term: "지랄", Category: engine.Profanity, Weight: 0.8},
+		{Term: "시바", Category: engine.Profanity, Weight: 0.7, Bound: BoundWord},
+		{Term: "몰카", Category: engine.Sexual, Weight: 0.7},
+	}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text, term, under string
+		weight            float64
+	}{
+		{"씨이이이발", "씨이발", "씨이이이발", 0.85},
+		{"씨ㅣ발", "씨발", "씨ㅣ발", 0.95},
+		{"지이이랄", "지랄", "지이이랄", 0.8},
+		{"시바아아", "시바", "시바아아", 0.7},
+		{"몰카아냐", "몰카", "몰카", 0.7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := l.Match(textnorm.Normalize(tt.text), nil)
+			if len(got) != 1 {
+				t.Fatalf("Match(%q) = %v, want one match", tt.text, got)
+			}
+			m := got[0]
+			if under := string([]rune(tt.text)[m.Start:m.End]); m.Term != tt.term || m.Weight != tt.weight || under != tt.under {
+				t.Errorf("Match(%q) = %s %.2f over %q, want %s %.2f over %q", tt.text, m.Term, m.Weight, under, tt.term, tt.weight, tt.under)
 			}
 		})
 	}
