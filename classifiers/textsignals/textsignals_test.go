@@ -2,6 +2,7 @@ package textsignals
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
@@ -75,6 +76,50 @@ func TestClassifyText(t *testing.T) {
 			case tt.pii != "":
 				if len(res.PII) != 1 || res.PII[0].Type != tt.pii {
 					t.Errorf("pii %v, want %s", res.PII, tt.pii)
+				}
+			}
+		})
+	}
+}
+
+// TestRepeatedText: saying something over and over adds no evidence. The
+// model once blocked "a " × 50 as insult, harassment and profanity, and
+// "ㅋ " × 40 as hate, because its input grew with every repeat; repeated
+// abuse must still be caught.
+func TestRepeatedText(t *testing.T) {
+	c := newClassifier(t)
+	thresholds := c.model.Manifest().Thresholds
+	tests := []struct {
+		name, text string
+		abuse      engine.Category // "" for none
+	}{
+		{name: "letter", text: strings.Repeat("a ", 50)},
+		{name: "article", text: strings.Repeat("the ", 50)},
+		{name: "laughter", text: strings.Repeat("lol ", 30)},
+		{name: "korean laughter", text: strings.Repeat("ㅋ ", 40)},
+		{name: "two words", text: strings.Repeat("a b ", 25)},
+		{name: "sentence", text: strings.Repeat("the library opens at nine ", 20)},
+		{name: "profanity", text: strings.Repeat("fuck ", 20), abuse: engine.Profanity},
+		{name: "korean profanity", text: strings.Repeat("씨발 ", 20), abuse: engine.Profanity},
+		{name: "insult", text: strings.Repeat("you are an idiot ", 10), abuse: engine.Insult},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.ClassifyText(context.Background(), engine.TextInput{Text: tt.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for head, score := range res.Models[ModelName] {
+				thr, ok := thresholds[string(head)][res.Lang]
+				if !ok {
+					thr = thresholds[string(head)]["all"]
+				}
+				switch {
+				case tt.abuse == "" && head != engine.Toxic && score >= thr:
+					// toxic is the overall score; policy acts on categories
+					t.Errorf("model %s = %.3f, over its threshold %.3f (%s)", head, score, thr, res.Lang)
+				case head == tt.abuse && score < thr:
+					t.Errorf("model %s = %.3f, under its threshold %.3f (%s)", head, score, thr, res.Lang)
 				}
 			}
 		})
