@@ -1,6 +1,7 @@
 package textnorm
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -175,6 +176,20 @@ func FuzzNormalize(f *testing.F) {
 			if got := n.LetterAt(n.ByteOffset(i)); got != i {
 				t.Fatalf("LetterAt(ByteOffset(%d)) = %d", i, got)
 			}
+		}
+		if reordered || !utf8.ValidString(s) || strings.ContainsFunc(s, isParagraphSeparator) {
+			return
+		}
+		// Text written backwards under a right-to-left override reads as
+		// the text itself, and a left-to-right override changes nothing.
+		want := n.String()
+		runes := []rune(s)
+		slices.Reverse(runes)
+		if got := Normalize("\u202e" + string(runes) + "\u202c").String(); got != want {
+			t.Fatalf("reversed under RLO: %q, want %q", got, want)
+		}
+		if got := Normalize("\u202d" + s + "\u202c").String(); got != want {
+			t.Fatalf("under LRO: %q, want %q", got, want)
 		}
 	})
 }
