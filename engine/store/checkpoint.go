@@ -254,8 +254,8 @@ type AuditVerification struct {
 	// Latest is the newest checkpoint signed by the key; the chain holds
 	// its entry with its hash. Entries after it link to it.
 	Latest Checkpoint
-	// Checkpoints is how many checkpoints signed by the key were checked
-	// against the chain (from the database and the journal).
+	// Checkpoints is how many entries signed by checkpoints of the key
+	// were checked (one in the database and the journal counts once).
 	Checkpoints int64
 	// OtherKeys lists keys (up to five) that other stored checkpoints
 	// name; those were not checked.
@@ -318,10 +318,10 @@ func (s *Store) VerifyAuditSigned(ctx context.Context, pub ed25519.PublicKey, jo
 	// holds for it. lastGood is the newest checkpoint found to match.
 	var lastGood int64 // entry 0, the empty chain, is where every chain starts
 	check := func(cps []Checkpoint, seq int64, hash string) error {
+		if len(cps) == 0 || seq > v.Latest.Seq {
+			return nil
+		}
 		for _, cp := range cps {
-			if cp.Seq > v.Latest.Seq {
-				continue
-			}
 			if !cp.verify(pub) {
 				return cp.forged()
 			}
@@ -329,9 +329,9 @@ func (s *Store) VerifyAuditSigned(ctx context.Context, pub ed25519.PublicKey, jo
 				return &AuditBreak{seq, fmt.Sprintf("hash is not the one signed in the checkpoint of %s: an entry from %d to %d was changed and every later hash recomputed",
 					cp.At.Format(time.RFC3339), lastGood+1, seq)}
 			}
-			v.Checkpoints++
-			lastGood = seq
 		}
+		v.Checkpoints++
+		lastGood = seq
 		return nil
 	}
 	// Checkpoints of entry 0 sign the empty chain.
@@ -363,8 +363,12 @@ func (s *Store) VerifyAuditSigned(ctx context.Context, pub ed25519.PublicKey, jo
 		return nil, err
 	}
 	if n < v.Latest.Seq {
-		return nil, &AuditBreak{n + 1, fmt.Sprintf("entries %d to %d removed: the chain ends at entry %d, but the checkpoint of %s was signed at entry %d",
-			n+1, v.Latest.Seq, n, v.Latest.At.Format(time.RFC3339), v.Latest.Seq)}
+		removed := "entry removed"
+		if n+1 < v.Latest.Seq {
+			removed = fmt.Sprintf("entries %d to %d removed", n+1, v.Latest.Seq)
+		}
+		return nil, &AuditBreak{n + 1, fmt.Sprintf("%s: the chain ends at entry %d, but the checkpoint of %s was signed at entry %d",
+			removed, n, v.Latest.At.Format(time.RFC3339), v.Latest.Seq)}
 	}
 	v.Entries = n
 	return v, nil
