@@ -254,6 +254,7 @@ Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
 		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag,
+			auditKeyFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -265,6 +266,7 @@ batch in hand, commits it and leaves the group.`,
 				return err
 			}
 			defer st.Close()
+			defer startAuditCheckpoints(c, st, log)()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 			var srv *http.Server
