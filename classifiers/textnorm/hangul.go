@@ -116,6 +116,13 @@ var vowelTail = [vowelCount]int8{
 // only a vowel.
 const initialIeung = 11
 
+// isVowelOnly reports whether r is a syllable of ㅇ and a vowel, without a
+// final consonant (이, 어, 와), the only kind that can draw out a vowel.
+func isVowelOnly(r rune) bool {
+	const first = syllableBase + initialIeung*vowelCount*finalCount
+	return r >= first && r < first+vowelCount*finalCount && (r-first)%finalCount == 0
+}
+
 // drawnOut returns the index of the vowel that draws out the vowel of r
 // (씨 → ㅣ, 뭐 → ㅓ) when r is a syllable without a final consonant.
 func drawnOut(r rune) (int, bool) {

@@ -35,6 +35,7 @@ type Text struct {
 	units    []unit
 	visual   []codePoint // scratch for text with bidi controls
 	runes    int
+	hangul   bool // whether any unit is Hangul; set by leetAndNoise
 }
 
 type unitKind uint8
@@ -67,11 +68,13 @@ func Normalize(s string) *Text {
 
 // Reset normalises s into t, reusing t's memory.
 func (t *Text) Reset(s string) {
-	t.units = t.units[:0]
+	t.units, t.hangul = t.units[:0], false
 	t.fold(s)
 	t.leetAndNoise()
-	t.composeJamo()
-	t.collapseElongation()
+	if t.hangul {
+		t.composeJamo()
+		t.collapseElongation()
+	}
 	t.collapseRepeats()
 	t.build()
 }
@@ -155,7 +158,11 @@ func (t *Text) fold(s string) {
 	}
 	var k int32
 	for i, r := range s {
-		t.foldRune(s, i, r, k)
+		if r < utf8.RuneSelf {
+			t.addRune(r, k) // the common case, without a call to foldRune
+		} else {
+			t.foldRune(s, i, r, k)
+		}
 		k++
 	}
 	t.runes = int(k)
@@ -166,11 +173,11 @@ func (t *Text) foldRune(s string, i int, r rune, pos int32) {
 	switch {
 	case r < utf8.RuneSelf:
 		t.addRune(lowerASCII(r), pos)
+	case isHangul(r): // first: no Hangul letter is invisible, and it is the common case
+		t.units = append(t.units, unit{r: r, start: pos, end: pos + 1, kind: kindLetter})
 	case r == utf8.RuneError && isInvalidAt(s, i):
 		t.units = append(t.units, unit{r: ' ', start: pos, end: pos + 1, kind: kindSep})
 	case invisible(r):
-	case isHangul(r):
-		t.units = append(t.units, unit{r: r, start: pos, end: pos + 1, kind: kindLetter})
 	default:
 		d := norm.NFKD.PropertiesString(s[i:]).Decomposition()
 		if d == nil {
@@ -325,6 +332,7 @@ func (t *Text) leetAndNoise() {
 		}
 		if hangul {
 			dropHangulNoise(u[i:j])
+			t.hangul = true
 		}
 		for k := i; k < j; k++ {
 			if u[k].kind == kindSym {
@@ -492,27 +500,26 @@ func (t *Text) composeRun(idx []int) {
 // spells its entries with one such syllable too.
 func (t *Text) collapseElongation() {
 	u := t.units
-	kept := -1   // the one repeat kept after the syllable
-	var rep rune // the syllable that repeats its vowel, or 0
+	prev, kept := -1, -1 // the syllable drawn out, and the one repeat kept after it
 	for i := range u {
 		switch {
 		case u[i].kind == kindDrop:
 			continue
 		case u[i].kind != kindLetter:
-			rep = 0
+			prev = -1
 			continue
-		case rep != 0 && u[i].r == rep && kept < 0:
-			kept = i
-			continue
-		case rep != 0 && u[i].r == rep:
-			u[kept].cover(&u[i])
-			u[i].kind = kindDrop
-			continue
+		case prev >= 0 && isVowelOnly(u[i].r):
+			if rep, ok := VowelRepeat(u[prev].r); ok && rep == u[i].r {
+				if kept < 0 {
+					kept = i
+				} else {
+					u[kept].cover(&u[i])
+					u[i].kind = kindDrop
+				}
+				continue
+			}
 		}
-		rep, kept = 0, -1
-		if r, ok := VowelRepeat(u[i].r); ok {
-			rep = r
-		}
+		prev, kept = i, -1
 	}
 }
 

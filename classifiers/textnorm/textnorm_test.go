@@ -201,6 +201,7 @@ func BenchmarkNormalize(b *testing.B) {
 		{"korean", "오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요"},
 		{"english", "Does anyone know when the library opens tomorrow?"},
 		{"obfuscated", "아 시1발 ㅅㅣㅂㅏㄹ 진짜 f*ck ｆｕｃｋ sh1t fuuuuck"},
+		{"bidi", "you \u202ekcuf\u202c off \u2067씨이이발\u2069 ꜰᴜᴄᴋ 🇫🇺🇨🇰"},
 		{"long", strings.Repeat("민원 접수는 2층 창구로 가시면 됩니다. Thanks! ", 40)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
