@@ -1,5 +1,7 @@
 package engine
 
+import "slices"
+
 // Category is a text or image harm category from the taxonomy in DESIGN.md.
 // Classifiers score each category in [0,1]; policies compare scores with the
 // thresholds in policies/data.json.
@@ -47,7 +49,9 @@ var AbuseCategories = []Category{
 	Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Threat, SelfHarm,
 }
 
-// Valid reports whether c is a category of the taxonomy (Toxic included).
+// Valid reports whether c is a category of the taxonomy (Toxic included)
+// that classifiers score and policies judge. Report-only categories are
+// not: see ReportOnly.
 func (c Category) Valid() bool {
 	switch c {
 	case Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Threat,
@@ -55,6 +59,67 @@ func (c Category) Valid() bool {
 		return true
 	}
 	return false
+}
+
+// Report-only categories: harms a citizen can see and report but no
+// classifier scores, so no policy rule or decision names them. They route
+// and rank review cases (the review settings in policies/data.json), and
+// only reports carry them.
+const (
+	// Grooming is an adult working to gain a child's trust for sexual
+	// contact, often before anything sexual is said: private meetings,
+	// gifts, secrecy.
+	Grooming Category = "grooming"
+	// Minors is any other harm to a child or teenager, for a reporter who
+	// cannot say which category it is.
+	Minors Category = "minors"
+	// Other is a harm outside every category; the details say what.
+	Other Category = "other"
+)
+
+// ReportOnly reports whether c is a report-only category.
+func (c Category) ReportOnly() bool { return c == Grooming || c == Minors || c == Other }
+
+// Known reports whether c is any category of the taxonomy: one that
+// classifiers score (Valid) or a report-only one. Review cases hold
+// known categories.
+func (c Category) Known() bool { return c.Valid() || c.ReportOnly() }
+
+// ReportCategories are the categories a citizen may report, in the order
+// the in-world API documents them: the text categories, personal
+// information, nudity and the report-only categories.
+var ReportCategories = []Category{
+	Insult, Profanity, Hate, Harassment, Sexual, SexualMinors, Minors, Grooming,
+	Threat, SelfHarm, Scam, Spam, Impersonation, PIICategory, Nudity, Other,
+}
+
+// reportAliases are names reports may use for a category of the taxonomy.
+// "phishing" is scam (the taxonomy's scam is fraud, phishing and illegal
+// trade); clients written before that was settled send it.
+var reportAliases = map[string]Category{"phishing": Scam}
+
+// ReportCategoryNames lists every category name a report may carry:
+// ReportCategories, then the aliases ParseReportCategory resolves.
+func ReportCategoryNames() []string {
+	names := make([]string, 0, len(ReportCategories)+len(reportAliases))
+	for _, c := range ReportCategories {
+		names = append(names, string(c))
+	}
+	for alias := range reportAliases {
+		names = append(names, alias)
+	}
+	slices.Sort(names[len(ReportCategories):])
+	return names
+}
+
+// ParseReportCategory returns the category a report names, an alias
+// resolved; ok is false for a name that is not a report category.
+func ParseReportCategory(name string) (c Category, ok bool) {
+	if c, ok := reportAliases[name]; ok {
+		return c, true
+	}
+	c = Category(name)
+	return c, slices.Contains(ReportCategories, c)
 }
 
 // PIIType names a kind of personal information found in text.

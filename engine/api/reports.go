@@ -18,14 +18,11 @@ const (
 	maxLocationChars = 200
 )
 
-// reportCategories are what a citizen may report. They are the taxonomy's
-// categories as the review queue routes them: "sexual_minors", "minors"
-// and "grooming" (harm to minors) and sexual content go to the
-// youth-safety counsellors, threats to senior moderators.
-var reportCategories = []string{
-	"insult", "profanity", "hate", "harassment", "sexual", "sexual_minors", "minors", "grooming", "threat",
-	"self_harm", "scam", "phishing", "spam", "impersonation", "pii", "nudity", "other",
-}
+// reportCategories are the category names a report may carry: the
+// taxonomy's report categories and their aliases (engine.ReportCategories,
+// engine.ParseReportCategory), listed in openapi.json. The policy bundle's
+// review settings route each to a queue.
+var reportCategories = engine.ReportCategoryNames()
 
 var targetKinds = []string{store.TargetMessage, store.TargetImage, store.TargetUser}
 
@@ -113,16 +110,17 @@ func (req *reportRequest) validate(now time.Time) (*store.Report, error) {
 		fe.add("target.kind", "unknown kind %q: must be one of %s", req.Target.Kind, strings.Join(targetKinds, ", "))
 	}
 	fe.id("target.id", req.Target.ID, true)
+	category, known := engine.ParseReportCategory(req.Category)
 	switch {
 	case req.Category == "":
 		fe.add("category", "required: one of %s", strings.Join(reportCategories, ", "))
-	case !slices.Contains(reportCategories, req.Category):
+	case !known:
 		fe.add("category", "unknown category %q: must be one of %s", req.Category, strings.Join(reportCategories, ", "))
 	}
 	fe.text("details", req.Details, maxDetailsChars)
 	fe.id("world", req.World, false)
 	rep := &store.Report{
-		ReporterID: req.ReporterID, TargetKind: req.Target.Kind, TargetID: req.Target.ID, Category: req.Category,
+		ReporterID: req.ReporterID, TargetKind: req.Target.Kind, TargetID: req.Target.ID, Category: category,
 		Details: req.Details, World: req.World, Location: req.Location,
 	}
 	if sp := req.Space; sp != nil {

@@ -14,8 +14,9 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// Queues. The decision names its queue; reports and appeals are routed
-// by category and space.
+// Queues. The decision names its queue; appeals have theirs; reports are
+// routed by category and space as the policy bundle's review settings say
+// (ReviewConfig).
 const (
 	QueueGeneral     = "general"
 	QueueYouthSafety = "youth_safety" // self-harm, grooming, anything involving minors; counsellors only
@@ -47,65 +48,33 @@ const (
 
 // Case is one content item (or user) waiting for, or decided by, a person.
 type Case struct {
-	ID            string     `json:"case_id"`
-	ContentKey    string     `json:"content_key"`
-	Source        string     `json:"source"`
-	Queue         string     `json:"queue"`
-	Priority      int        `json:"priority"`
-	Severity      string     `json:"severity,omitempty"`
-	Categories    []string   `json:"categories"`
-	SpaceType     string     `json:"space_type,omitempty"`
-	SubjectUserID string     `json:"subject_user_id,omitempty"`
-	EventID       string     `json:"event_id,omitempty"`
-	DecisionID    string     `json:"decision_id,omitempty"`
-	AppealID      string     `json:"appeal_id,omitempty"`
-	InvolvesMinor bool       `json:"involves_minor"`
-	Reporters     int        `json:"reporters"`
-	Overdue       bool       `json:"overdue"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	SLADueAt      time.Time  `json:"sla_due_at"`
-	ClaimedBy     string     `json:"claimed_by,omitempty"`
-	LeaseUntil    time.Time  `json:"lease_until,omitzero"`
-	DecidedBy     string     `json:"decided_by,omitempty"`
-	Outcome       string     `json:"outcome,omitempty"`
-	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	ID            string            `json:"case_id"`
+	ContentKey    string            `json:"content_key"`
+	Source        string            `json:"source"`
+	Queue         string            `json:"queue"`
+	Priority      int               `json:"priority"`
+	Severity      string            `json:"severity,omitempty"`
+	Categories    []engine.Category `json:"categories"`
+	SpaceType     string            `json:"space_type,omitempty"`
+	SubjectUserID string            `json:"subject_user_id,omitempty"`
+	EventID       string            `json:"event_id,omitempty"`
+	DecisionID    string            `json:"decision_id,omitempty"`
+	AppealID      string            `json:"appeal_id,omitempty"`
+	InvolvesMinor bool              `json:"involves_minor"`
+	Reporters     int               `json:"reporters"`
+	Overdue       bool              `json:"overdue"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	SLADueAt      time.Time         `json:"sla_due_at"`
+	ClaimedBy     string            `json:"claimed_by,omitempty"`
+	LeaseUntil    time.Time         `json:"lease_until,omitzero"`
+	DecidedBy     string            `json:"decided_by,omitempty"`
+	Outcome       string            `json:"outcome,omitempty"`
+	ClosedAt      *time.Time        `json:"closed_at,omitempty"`
 }
 
 // Open reports whether the case still waits for a decision.
 func (c *Case) Open() bool { return c.ClosedAt == nil }
-
-// Priority orders a queue: higher first, and among equals the oldest
-// first. It grows with severity, the gravest category, distinct
-// reporters (up to ten), a youth space and a minor involved; an overdue
-// case gains OverdueBonus.
-func Priority(severity string, categories []string, reporters int, spaceType string, involvesMinor bool) int {
-	p := map[string]int{"critical": 400, "high": 300, "medium": 200, "low": 100}[severity]
-	if p == 0 {
-		p = 50
-	}
-	bonus := 0
-	for _, c := range categories {
-		bonus = max(bonus, categoryBonus[c])
-	}
-	p += bonus + 20*min(reporters, 10)
-	if spaceType == string(engine.SpaceYouth) {
-		p += 80
-	}
-	if involvesMinor {
-		p += 100
-	}
-	return p
-}
-
-// OverdueBonus is added once to the priority of a case past its SLA.
-const OverdueBonus = 500
-
-var categoryBonus = map[string]int{
-	"self_harm": 150, "sexual": 150, "sexual_minors": 200, "minors": 150, "grooming": 150,
-	"threat": 100, "hate": 60, "harassment": 50, "scam": 40, "phishing": 40,
-	"impersonation": 30, "insult": 20, "pii": 20, "profanity": 10, "spam": 10,
-}
 
 // NeedsReview reports whether a decision opens a case: hold and escalate
 // always; block when the policy named a queue for review.
@@ -172,27 +141,44 @@ func b2i(b bool) int {
 // newCase is what opening a case needs.
 type newCase struct {
 	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
-	categories                                                                             []string
-	involvesMinor                                                                          bool
+	// categories are engine.Category values; FileAppeal still builds them
+	// as strings.
+	categories    []string
+	involvesMinor bool
 	// reporters is the distinct counted reporters a new case starts with.
 	reporters int
+	// review ranks the case; nil means the configuration in use. A report
+	// sets the one it was routed by, so that both agree.
+	review *ReviewConfig
 }
 
 // openCase inserts c unless its content already has an open case, and
 // returns the open case and whether it was created. Categories of a
-// later source are added to the open case's.
+// later source are added to the open case's. The priority follows
+// c.review, or else the review configuration in use (Review).
 func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Time) (*Case, bool, error) {
+	cfg := c.review
+	if cfg == nil {
+		var err error
+		if cfg, err = s.Review(); err != nil {
+			return nil, false, err
+		}
+	}
+	cats := make([]engine.Category, len(c.categories))
+	for i, cat := range c.categories {
+		cats[i] = engine.Category(cat)
+	}
 	existing, err := s.openCaseFor(ctx, tx, c.contentKey)
 	if err == nil {
 		merged := existing.Categories
-		for _, cat := range c.categories {
+		for _, cat := range cats {
 			if !slices.Contains(merged, cat) {
 				merged = append(merged, cat)
 			}
 		}
 		if len(merged) != len(existing.Categories) || (c.involvesMinor && !existing.InvolvesMinor) {
 			existing.Categories, existing.InvolvesMinor = merged, existing.InvolvesMinor || c.involvesMinor
-			if err := s.reprioritise(ctx, tx, existing, now); err != nil {
+			if err := s.reprioritise(ctx, tx, cfg, existing, now); err != nil {
 				return nil, false, err
 			}
 		}
@@ -217,17 +203,17 @@ func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Ti
 	if c.queue == "" {
 		c.queue = QueueGeneral
 	}
-	cats, _ := json.Marshal(nonNil(c.categories))
+	catsJSON, _ := json.Marshal(nonNil(cats))
 	created := &Case{
 		ID: uuid.NewString(), ContentKey: c.contentKey, Source: c.source, Queue: c.queue,
-		Priority: Priority(c.severity, c.categories, c.reporters, c.spaceType, c.involvesMinor), Severity: c.severity,
-		Categories: nonNil(c.categories), SpaceType: c.spaceType, SubjectUserID: c.subject, EventID: c.eventID,
+		Priority: cfg.CasePriority(c.severity, cats, c.reporters, c.spaceType, c.involvesMinor), Severity: c.severity,
+		Categories: nonNil(cats), SpaceType: c.spaceType, SubjectUserID: c.subject, EventID: c.eventID,
 		DecisionID: c.decisionID, AppealID: c.appealID, InvolvesMinor: c.involvesMinor, Reporters: c.reporters,
 		CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
 		SLADueAt: now.Add(slaOf(c.queue)).UTC().Truncate(time.Millisecond),
 	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
-		created.ID, c.contentKey, c.source, c.queue, created.Priority, c.severity, string(cats), c.spaceType, c.subject,
+		created.ID, c.contentKey, c.source, c.queue, created.Priority, c.severity, string(catsJSON), c.spaceType, c.subject,
 		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), c.reporters, 0, ms(now), ms(now), ms(created.SLADueAt), "", int64(0), "", "", nil)
 	if err != nil {
 		return nil, false, err
@@ -242,22 +228,22 @@ func slaOf(queue string) time.Duration {
 	return SLA[QueueGeneral]
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
 
-// reprioritise recomputes a case's priority from its fields and its
-// counted reporters, and stores it with its categories.
-func (s *Store) reprioritise(ctx context.Context, tx *sql.Tx, c *Case, now time.Time) error {
+// reprioritise recomputes a case's priority from its fields, its counted
+// reporters and cfg, and stores it with its categories.
+func (s *Store) reprioritise(ctx context.Context, tx *sql.Tx, cfg *ReviewConfig, c *Case, now time.Time) error {
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT count(DISTINCT reporter_id) FROM reports WHERE case_id = ? AND counted = 1`), c.ID).Scan(&c.Reporters); err != nil {
 		return err
 	}
-	c.Priority = Priority(c.Severity, c.Categories, c.Reporters, c.SpaceType, c.InvolvesMinor)
+	c.Priority = cfg.CasePriority(c.Severity, c.Categories, c.Reporters, c.SpaceType, c.InvolvesMinor)
 	if c.Overdue {
-		c.Priority += OverdueBonus
+		c.Priority += cfg.Priority.Overdue
 	}
 	cats, _ := json.Marshal(nonNil(c.Categories))
 	_, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET priority = ?, reporters = ?, categories = ?, involves_minor = ?, updated_at = ? WHERE case_id = ?`),
@@ -424,10 +410,15 @@ func (s *Store) leasedCase(ctx context.Context, tx *sql.Tx, caseID string, m Mod
 }
 
 // MarkOverdue marks the open cases past their SLA and raises their
-// priority once; it returns how many it marked.
+// priority once, by the review configuration's overdue weight; it returns
+// how many it marked.
 func (s *Store) MarkOverdue(ctx context.Context, now time.Time) (int, error) {
+	cfg, err := s.Review()
+	if err != nil {
+		return 0, fmt.Errorf("store: mark overdue: %w", err)
+	}
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE cases SET overdue = 1, priority = priority + ?, updated_at = ?
-		WHERE closed_at IS NULL AND overdue = 0 AND sla_due_at < ?`), OverdueBonus, ms(now), ms(now))
+		WHERE closed_at IS NULL AND overdue = 0 AND sla_due_at < ?`), cfg.Priority.Overdue, ms(now), ms(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: mark overdue: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,19 +22,19 @@ const (
 
 // Report is a citizen's report of a violation.
 type Report struct {
-	ID         string    `json:"report_id"`
-	ReporterID string    `json:"reporter_id"`
-	TargetKind string    `json:"target_kind"`
-	TargetID   string    `json:"target_id"`
-	Category   string    `json:"category"`
-	Details    string    `json:"details,omitempty"` // free text; never logged
-	World      string    `json:"world,omitempty"`
-	SpaceID    string    `json:"space_id,omitempty"`
-	SpaceType  string    `json:"space_type,omitempty"`
-	Location   string    `json:"location,omitempty"` // where in the world
-	OccurredAt time.Time `json:"occurred_at,omitzero"`
-	CreatedAt  time.Time `json:"created_at"`
-	CaseID     string    `json:"case_id"`
+	ID         string          `json:"report_id"`
+	ReporterID string          `json:"reporter_id"`
+	TargetKind string          `json:"target_kind"`
+	TargetID   string          `json:"target_id"`
+	Category   engine.Category `json:"category"`          // one of engine.ReportCategories
+	Details    string          `json:"details,omitempty"` // free text; never logged
+	World      string          `json:"world,omitempty"`
+	SpaceID    string          `json:"space_id,omitempty"`
+	SpaceType  string          `json:"space_type,omitempty"`
+	Location   string          `json:"location,omitempty"` // where in the world
+	OccurredAt time.Time       `json:"occurred_at,omitzero"`
+	CreatedAt  time.Time       `json:"created_at"`
+	CaseID     string          `json:"case_id"`
 	// Counted is false for a reporter whose reports no longer count.
 	Counted bool `json:"counted"`
 }
@@ -48,27 +49,20 @@ type ReportStatus struct {
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 }
 
-// reportQueue routes a report: harms to minors and self-harm to the youth
-// safety counsellors, threats to senior moderators, the rest to general.
-func reportQueue(category, spaceType string) string {
-	switch category {
-	case "self_harm", "sexual_minors", "grooming", "minors", "sexual":
-		return QueueYouthSafety
-	case "threat":
-		return QueueSenior
-	}
-	if spaceType == string(engine.SpaceYouth) {
-		return QueueYouthSafety
-	}
-	return QueueGeneral
-}
-
 // FileReport stores a report and attaches it to the open case of its
-// target, opening one if there is none. Distinct counted reporters raise
-// the case's priority.
+// target, opening one if there is none, in the queue the review
+// configuration in use routes its category and space to (Review).
+// Distinct counted reporters raise the case's priority.
 func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Report, error) {
 	if r.ReporterID == "" || r.TargetID == "" || r.Category == "" {
 		return nil, errors.New("store: a report needs a reporter, a target and a category")
+	}
+	if !slices.Contains(engine.ReportCategories, r.Category) {
+		return nil, fmt.Errorf("store: %q is not a category a citizen may report", r.Category)
+	}
+	cfg, err := s.Review()
+	if err != nil {
+		return nil, fmt.Errorf("store: file report: %w", err)
 	}
 	key := "event:" + r.TargetID
 	switch r.TargetKind {
@@ -80,7 +74,7 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 	}
 	out := *r
 	out.ID, out.CreatedAt = uuid.NewString(), now.UTC()
-	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+	err = s.retryTx(ctx, func(tx *sql.Tx) error {
 		var ignored int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM ignored_reporters WHERE reporter_id = ?`), r.ReporterID).Scan(&ignored); err != nil {
 			return err
@@ -97,9 +91,9 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 			}
 		}
 		c, created, err := s.openCase(ctx, tx, newCase{
-			contentKey: key, source: SourceReport, queue: reportQueue(r.Category, r.SpaceType), spaceType: r.SpaceType,
-			subject: subject, eventID: eventID, categories: []string{r.Category},
-			involvesMinor: reportQueue(r.Category, "") == QueueYouthSafety, reporters: b2i(out.Counted),
+			contentKey: key, source: SourceReport, queue: cfg.ReportQueue(r.Category, r.SpaceType), spaceType: r.SpaceType,
+			subject: subject, eventID: eventID, categories: []string{string(r.Category)},
+			involvesMinor: cfg.ReportInvolvesMinor(r.Category), reporters: b2i(out.Counted), review: cfg,
 		}, now)
 		if err != nil {
 			return err
@@ -107,14 +101,14 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 		out.CaseID = c.ID
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO reports (report_id, reporter_id, target_kind, target_id, subject_user, category, details, world, space_id, space_type, location, occurred_at, created_at, counted, case_id)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
-			out.ID, r.ReporterID, r.TargetKind, r.TargetID, subject, r.Category, r.Details, r.World, r.SpaceID, r.SpaceType, r.Location,
+			out.ID, r.ReporterID, r.TargetKind, r.TargetID, subject, string(r.Category), r.Details, r.World, r.SpaceID, r.SpaceType, r.Location,
 			ms(r.OccurredAt), ms(now), b2i(out.Counted), c.ID); err != nil {
 			return err
 		}
 		// A new case was opened with this reporter counted; a report on an
 		// open case may add a distinct reporter.
 		if !created {
-			if err := s.reprioritise(ctx, tx, c, now); err != nil {
+			if err := s.reprioritise(ctx, tx, cfg, c, now); err != nil {
 				return err
 			}
 		}
@@ -189,13 +183,17 @@ func (s *Store) IgnoreReporter(ctx context.Context, reporterID, reason string, m
 			ids = append(ids, id)
 		}
 		rows.Close()
+		cfg, err := s.Review()
+		if err != nil {
+			return err
+		}
 		for _, id := range ids {
 			c, err := s.caseByID(ctx, tx, id)
 			if err != nil {
 				return err
 			}
 			if c.Open() {
-				if err := s.reprioritise(ctx, tx, c, now); err != nil {
+				if err := s.reprioritise(ctx, tx, cfg, c, now); err != nil {
 					return err
 				}
 			}

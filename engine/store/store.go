@@ -37,6 +37,8 @@ import (
 type Store struct {
 	db       *sql.DB
 	postgres bool
+	// review is the review configuration SetReview last accepted.
+	review reviewSetting
 }
 
 // Open opens the store at dsn: a postgres:// or postgresql:// URL, or else
