@@ -17,6 +17,20 @@
 // where the API listens for the local world platform only) nothing is
 // authenticated: whoever reaches the port may use every route.
 //
+// # Trust model
+//
+// Citizens never call this API themselves. The world platform
+// authenticates them and calls it with its own key, vouching for the
+// reporter_id and appellant_id it sends: one key may file reports and
+// appeals for anyone, and Haechi cannot tell a citizen it names from one
+// it invents. So limits apply per key as well as per person: a leaked
+// key, or a platform gone wrong, may file only so many reports and
+// appeals a minute and a day (Config.KeyLimits: 600 and 20,000 reports,
+// 300 and 10,000 appeals by default), and is answered 429 with
+// Retry-After beyond them while other keys keep working. Without keys the
+// one anonymous caller is limited as one key. Revoking a key
+// (store.RevokeAPIKey) stops it at once.
+//
 // # Reports and privacy
 //
 // Responses never name the reporter or the appellant and never expose
@@ -24,7 +38,8 @@
 // never report details, appeal reasons or user ids. Each reporter may file
 // Config.ReportLimits reports a minute and a day (10 and 100 by default):
 // the minute is counted in memory per process, the day in the store, so
-// with several API instances the minute limit applies per instance.
+// with several API instances the minute limit applies per instance. The
+// per-key limits are counted in memory, both periods, per instance.
 package api
 
 import (
@@ -103,6 +118,9 @@ type Config struct {
 	Keys KeyAuthenticator
 	// ReportLimits bounds reports per reporter.
 	ReportLimits RateLimits
+	// KeyLimits bounds reports and appeals per API key, whoever they
+	// name (see the package documentation's trust model).
+	KeyLimits KeyLimits
 	// AppealURL is where statements of reasons tell users to POST an
 	// appeal: the absolute URL of this API's /v1/appeals as the world
 	// platform reaches it. Empty means the path "/v1/appeals".
@@ -130,6 +148,8 @@ type Server struct {
 	mux        *http.ServeMux
 	perMinute  *window
 	dayBlocked *blocklist
+	// keyReports and keyAppeals count what each API key files.
+	keyReports, keyAppeals *keyLimit
 }
 
 // maxBodyBytes bounds a request body to POST /v1/moderate: the largest
@@ -153,11 +173,14 @@ func New(cfg Config) *Server {
 	if cfg.ReportLimits.PerDay == 0 {
 		cfg.ReportLimits.PerDay = DefaultReportsPerDay
 	}
+	cfg.KeyLimits.setDefaults()
 	s := &Server{
 		cfg:        cfg,
 		mux:        http.NewServeMux(),
 		perMinute:  newWindow(cfg.ReportLimits.PerMinute, time.Minute),
 		dayBlocked: &blocklist{until: map[string]time.Time{}},
+		keyReports: newKeyLimit(cfg.KeyLimits.ReportsPerMinute, cfg.KeyLimits.ReportsPerDay),
+		keyAppeals: newKeyLimit(cfg.KeyLimits.AppealsPerMinute, cfg.KeyLimits.AppealsPerDay),
 	}
 	for _, rt := range s.routes() {
 		if rt.enabled {

@@ -36,7 +36,8 @@ type appealStatus struct {
 	DecidedAt  time.Time `json:"decided_at,omitzero"`
 }
 
-// postAppeal files an appeal of a decision by the user it restricted.
+// postAppeal files an appeal of a decision by the user it restricted,
+// within the API key's limits.
 func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
 	var req appealRequest
 	if err := decodeRequest(w, r, &req); err != nil {
@@ -51,7 +52,15 @@ func (s *Server) postAppeal(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	a, err := s.cfg.Store.FileAppeal(r.Context(), req.DecisionID, req.AppellantID, req.Reason, s.cfg.Now().UTC())
+	now := s.cfg.Now().UTC()
+	// The store allows one appeal per decision, by the user it restricted:
+	// only the key's limits stand between a leaked key and an appeal of
+	// every decision.
+	if over, ok := s.keyAppeals.take(callerKey(r), now); !ok {
+		s.tooMany(w, r, over, "appeals")
+		return
+	}
+	a, err := s.cfg.Store.FileAppeal(r.Context(), req.DecisionID, req.AppellantID, req.Reason, now)
 	if err != nil {
 		s.writeError(w, r, storeError(err, "decision", req.DecisionID))
 		return

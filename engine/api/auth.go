@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,8 +10,9 @@ import (
 )
 
 // authorize wraps next so that, when keys are checked, it runs only for a
-// request carrying a valid API key with scope. Public routes (empty scope)
-// and servers without Keys pass every request through.
+// request carrying a valid API key with scope, and with the key's id in
+// its context (callerKey). Public routes (empty scope) and servers without
+// Keys pass every request through, with no key id.
 func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 	if s.cfg.Keys == nil || scope == "" {
 		return next
@@ -39,8 +41,19 @@ func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 				Message: "this API key lacks the scope " + scope + " that " + r.Method + " " + r.Pattern[strings.IndexByte(r.Pattern, ' ')+1:] + " needs"})
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyIDContext{}, key.ID)))
 	})
+}
+
+// keyIDContext is the context key of the authenticated API key's id.
+type keyIDContext struct{}
+
+// callerKey returns the id of the API key that authenticated r, or ""
+// when keys are not checked: then every caller is one anonymous key,
+// which the per-key limits treat as any other.
+func callerKey(r *http.Request) string {
+	id, _ := r.Context().Value(keyIDContext{}).(string)
+	return id
 }
 
 // credentials takes the API key from "Authorization: Bearer <key>" or,

@@ -22,6 +22,7 @@ func BenchmarkPostReport(b *testing.B) {
 		c.Keys = st
 		c.Now = time.Now
 		c.ReportLimits = RateLimits{PerMinute: -1, PerDay: -1}
+		c.KeyLimits = KeyLimits{ReportsPerMinute: -1, ReportsPerDay: -1}
 	})
 	key, _, err := e.store.CreateAPIKey(b.Context(), "bench", []string{store.ScopeReportWrite}, time.Now())
 	if err != nil {

@@ -130,6 +130,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	e := newEnv(t, func(c *Config, st *store.Store) {
 		c.Keys = st
 		c.ReportLimits = RateLimits{PerMinute: 1, PerDay: 5}
+		c.KeyLimits = KeyLimits{AppealsPerMinute: 4}
 	})
 	ctx := t.Context()
 	key, _, err := e.store.CreateAPIKey(ctx, "all", store.Scopes, t0)
@@ -171,6 +172,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"POST", "/v1/appeals", "/v1/appeals", map[string]any{"decision_id": "d1", "appellant_id": "u1"}, auth, 409, nil},
 		{"POST", "/v1/appeals", "/v1/appeals", map[string]any{"decision_id": "d1", "appellant_id": "u2"}, auth, 403, nil},
 		{"POST", "/v1/appeals", "/v1/appeals", map[string]any{"decision_id": "nope", "appellant_id": "u1"}, auth, 404, nil},
+		// The key's fifth appeal this minute.
+		{"POST", "/v1/appeals", "/v1/appeals", map[string]any{"decision_id": "nope", "appellant_id": "u1"}, auth, 429, nil},
 		{"GET", "/v1/appeals/{id}", "/v1/appeals/" + appealID, nil, auth, 200, nil},
 		{"GET", "/v1/appeals/{id}", "/v1/appeals/nope", nil, auth, 404, nil},
 		{"GET", "/v1/decisions/{id}/statement", "/v1/decisions/d1/statement", nil, auth, 200, nil},

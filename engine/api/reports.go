@@ -1,10 +1,8 @@
 package api
 
 import (
-	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,20 +71,13 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	retry, which, err := s.reportAllowed(r.Context(), rep.ReporterID, now)
+	over, err := s.reportAllowed(r.Context(), callerKey(r), rep.ReporterID, now)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if retry > 0 {
-		limit := s.cfg.ReportLimits.PerMinute
-		if which == "day" {
-			limit = s.cfg.ReportLimits.PerDay
-		}
-		secs := int(math.Ceil(retry.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		s.writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
-			Message: "this reporter has filed " + strconv.Itoa(limit) + " reports in the last " + which + ", the most allowed; try again in " + strconv.Itoa(max(secs, 1)) + " seconds"})
+	if over != nil {
+		s.tooMany(w, r, over, "reports")
 		return
 	}
 	filed, err := s.cfg.Store.FileReport(r.Context(), rep, now)
