@@ -150,6 +150,10 @@ type Decision struct {
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
 	DecidedAt      time.Time         `json:"decided_at"`
+	// Fingerprint is the decided event's Fingerprint. The store keeps it
+	// beside the decision to tell a repeat of the event from other content
+	// sent under its id; it is never encoded.
+	Fingerprint string `json:"-"`
 }
 
 // TermSpan is where a lexicon match lies, without the matched term.

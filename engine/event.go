@@ -1,6 +1,11 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"math"
 	"time"
 )
 
@@ -144,4 +149,83 @@ func (e *Event) Text() string {
 		return e.Image.Caption
 	}
 	return ""
+}
+
+// Fingerprint identifies what the event says and where: a SHA-256 over
+// every field but ReceivedAt (which the receiver stamps), as it arrived,
+// before any image was fetched. Two events with one id and different
+// fingerprints are different content posing as a repeat: the store keeps
+// the fingerprint beside the decision (never in it, nor in any message)
+// so that a repeat can be told from an impostor.
+func (e *Event) Fingerprint() string {
+	f := fingerprinter{h: sha256.New()}
+	f.str("haechi-event-v1")
+	f.str(e.ID)
+	f.str(string(e.Kind))
+	f.str(e.World)
+	f.str(e.Space.ID)
+	f.str(string(e.Space.Type))
+	f.party(&e.Sender)
+	f.str(e.Lang)
+	f.str(e.SentAt.UTC().Format(time.RFC3339Nano))
+	if c := e.Chat; f.present(c != nil) {
+		f.str(c.Text)
+		f.str(c.ConversationID)
+		if f.present(c.Recipient != nil) {
+			f.party(c.Recipient)
+		}
+	}
+	if v := e.Voice; f.present(v != nil) {
+		f.str(v.SessionID)
+		f.str(v.Speaker)
+		f.num(uint64(v.StartMS))
+		f.num(uint64(v.EndMS))
+		f.str(v.Transcript)
+		f.num(math.Float64bits(v.Confidence))
+	}
+	if im := e.Image; f.present(im != nil) {
+		f.str(im.ContentType)
+		f.bytes(im.Data)
+		f.str(im.URI)
+		f.str(im.SHA256)
+		f.str(im.Caption)
+	}
+	return hex.EncodeToString(f.h.Sum(nil))
+}
+
+// fingerprinter writes each field with its length first, so that no two
+// different events write the same bytes.
+type fingerprinter struct {
+	h   hash.Hash
+	buf [8]byte
+}
+
+func (f *fingerprinter) num(n uint64) {
+	binary.BigEndian.PutUint64(f.buf[:], n)
+	f.h.Write(f.buf[:])
+}
+
+func (f *fingerprinter) str(s string) {
+	f.num(uint64(len(s)))
+	f.h.Write([]byte(s))
+}
+
+func (f *fingerprinter) bytes(b []byte) {
+	f.num(uint64(len(b)))
+	f.h.Write(b)
+}
+
+func (f *fingerprinter) present(ok bool) bool {
+	if ok {
+		f.num(1)
+	} else {
+		f.num(0)
+	}
+	return ok
+}
+
+func (f *fingerprinter) party(p *Party) {
+	f.str(p.ID)
+	f.str(string(p.Role))
+	f.str(string(p.AgeBand))
 }

@@ -14,7 +14,6 @@ type Metrics struct {
 	decided    *prometheus.CounterVec   // topic, action
 	redeliver  *prometheus.CounterVec   // topic
 	deadLetter *prometheus.CounterVec   // topic, class
-	retries    *prometheus.CounterVec   // topic
 	lag        *prometheus.GaugeVec     // topic, partition
 	latency    *prometheus.HistogramVec // topic
 	batch      prometheus.Histogram
@@ -38,9 +37,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "haechi_pipeline_dead_letters_total", Help: "Messages sent to the dead-letter topic, by original topic and class.",
 		}, []string{"topic", "class"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "haechi_pipeline_retries_total", Help: "Decision attempts repeated after a classifier or policy failure.",
-		}, []string{"topic"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "haechi_pipeline_consumer_lag", Help: "Messages behind the partition's high-water mark at the last fetch.",
 		}, []string{"topic", "partition"}),
@@ -69,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Collectors lists the series, to register them elsewhere.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.consumed, m.decided, m.redeliver, m.deadLetter, m.retries, m.lag, m.latency, m.batch, m.publishErr, m.commitErr}
+	return []prometheus.Collector{m.consumed, m.decided, m.redeliver, m.deadLetter, m.lag, m.latency, m.batch, m.publishErr, m.commitErr}
 }
 
 func (m *Metrics) observeFetch(topic string, partition int, offset, highWater int64) {

@@ -6,58 +6,78 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/internal/backoff"
 )
 
-// OutboxItem is a message the store queued for the world platform in the
-// same transaction as the decision that caused it.
-type OutboxItem struct {
-	Seq  int64
-	Key  string
-	Body []byte // a moderator's action (see docs/streaming.md)
+// OutboxSource hands out the store's unsent outbox messages and marks
+// them sent once published; *store.Store implements it.
+type OutboxSource interface {
+	RelayOutbox(ctx context.Context, limit int, now func() time.Time, publish func([]store.OutboxMessage) error) (int, error)
 }
 
-// Outbox is where RelayOutbox takes messages from; the store provides it.
-type Outbox struct {
-	Pending  func(ctx context.Context, limit int) ([]OutboxItem, error)
-	MarkSent func(ctx context.Context, seqs []int64) error
+// Relay publishes the outbox's messages (the platform actions of
+// automated decisions and of moderators' outcomes) to the actions topic,
+// in order, at least once: a message is marked sent only after the
+// brokers acknowledged it. It polls every interval and at once when woken
+// (the moderation service wakes it after queueing actions in this
+// process), so an action follows its decision within milliseconds.
+type Relay struct {
+	src      OutboxSource
+	writer   *kafka.Writer
+	topic    string
+	interval time.Duration
+	log      *slog.Logger
+	wake     <-chan struct{}
 }
 
-// RelayOutbox publishes the outbox's messages to the actions topic, in
-// order, every interval until ctx ends. A message is marked sent only
-// after the brokers acknowledged it, so a crash publishes it again (at
-// least once; its action_id is stable).
-func RelayOutbox(ctx context.Context, brokers []string, topic string, box Outbox, interval time.Duration, log *slog.Logger) {
-	w := newWriter(brokers, MaxMessageBytes, 30*time.Second)
-	defer w.Close()
-	t := time.NewTicker(interval)
+// NewRelay makes a relay to topic that looks at the outbox every interval
+// and whenever wake (which may be nil) receives; Run starts it.
+func NewRelay(brokers []string, topic string, src OutboxSource, interval time.Duration, wake <-chan struct{}, log *slog.Logger) *Relay {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{
+		src: src, writer: newWriter(brokers, MaxMessageBytes, 30*time.Second), topic: topic,
+		interval: interval, log: log, wake: wake,
+	}
+}
+
+// Run relays until ctx ends, then closes the producer. Failures are
+// retried with backoff; the messages stay in the outbox meanwhile.
+func (r *Relay) Run(ctx context.Context) {
+	defer r.writer.Close()
+	t := time.NewTicker(r.interval)
 	defer t.Stop()
+	policy := backoff.Policy{Initial: r.interval, Max: 10 * time.Second, Jitter: 0.2}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-r.wake:
 		}
-		for {
-			items, err := box.Pending(ctx, 500)
+		retry := policy.Start()
+		for ctx.Err() == nil {
+			n, err := r.src.RelayOutbox(ctx, 500, time.Now, func(msgs []store.OutboxMessage) error {
+				out := make([]kafka.Message, len(msgs))
+				for i, m := range msgs {
+					out[i] = kafka.Message{Topic: r.topic, Key: []byte(m.Key), Value: m.Body}
+				}
+				return r.writer.WriteMessages(ctx, out...)
+			})
 			if err != nil {
-				log.Error("outbox: read", "err", err)
-				break
+				if ctx.Err() != nil {
+					return
+				}
+				r.log.Warn("outbox: relaying failed; the messages stay queued", "err", err)
+				if !retry.Next(ctx) {
+					return
+				}
+				continue
 			}
-			if len(items) == 0 {
-				break
-			}
-			msgs := make([]kafka.Message, len(items))
-			seqs := make([]int64, len(items))
-			for i, it := range items {
-				msgs[i] = kafka.Message{Topic: topic, Key: []byte(it.Key), Value: it.Body}
-				seqs[i] = it.Seq
-			}
-			if err := w.WriteMessages(ctx, msgs...); err != nil {
-				log.Warn("outbox: publish; retrying", "err", err, "messages", len(msgs))
-				break
-			}
-			if err := box.MarkSent(ctx, seqs); err != nil {
-				log.Error("outbox: mark sent", "err", err)
+			if n < 500 {
 				break
 			}
 		}

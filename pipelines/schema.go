@@ -3,7 +3,6 @@ package pipelines
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -76,54 +75,6 @@ type DecisionMessage struct {
 	Decision      *engine.Decision `json:"decision"`
 }
 
-// ActionMessage is the value of a message on the actions topic: what the
-// world platform must enforce for a decision that restricts content.
-type ActionMessage struct {
-	SchemaVersion int    `json:"schema_version"`
-	ActionID      string `json:"action_id"`
-	// Action is block, hold, redact or escalate (see the README).
-	Action     engine.Action `json:"action"`
-	DecisionID string        `json:"decision_id"`
-	EventID    string        `json:"event_id"`
-	EventKind  engine.Kind   `json:"event_kind"`
-	World      string        `json:"world"`
-	Space      engine.Space  `json:"space"`
-	// UserID is the sender of the content the action applies to.
-	UserID string `json:"user_id"`
-	// RedactedText replaces the content when Action is redact.
-	RedactedText string          `json:"redacted_text,omitempty"`
-	RuleIDs      []string        `json:"rule_ids"`
-	Reasons      []engine.Reason `json:"reasons"`
-	// Queue is the review queue a person will look at it in, when any.
-	Queue    string    `json:"queue,omitempty"`
-	IssuedAt time.Time `json:"issued_at"`
-}
-
-// ActionFor returns the action message for d, or nil when d restricts
-// nothing. Its id is derived from the decision's, so a republished
-// decision republishes the same action.
-func ActionFor(d *engine.Decision) *ActionMessage {
-	if !d.Action.Restricts() {
-		return nil
-	}
-	return &ActionMessage{
-		SchemaVersion: SchemaVersion,
-		ActionID:      d.ID + ":" + string(d.Action),
-		Action:        d.Action,
-		DecisionID:    d.ID,
-		EventID:       d.EventID,
-		EventKind:     d.EventKind,
-		World:         d.World,
-		Space:         d.Space,
-		UserID:        d.SenderID,
-		RedactedText:  d.RedactedText,
-		RuleIDs:       d.RuleIDs,
-		Reasons:       d.Reasons,
-		Queue:         d.Queue,
-		IssuedAt:      d.DecidedAt,
-	}
-}
-
 // Reasons a message goes to the dead-letter topic, in its
 // haechi-dlq-class header.
 const (
@@ -133,6 +84,7 @@ const (
 	ClassInvalid     = "invalid"     // a field is missing or wrong
 	ClassWrongTopic  = "wrong-topic" // the event's kind is not the topic's
 	ClassUndecidable = "undecidable" // classifiers or policy kept failing
+	ClassConflict    = "conflict"    // the event id was decided for other content
 )
 
 // BadMessage is why an input message cannot be decided; it sends the

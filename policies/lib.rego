@@ -55,10 +55,13 @@ reached := r if {
 } else := computed_reached
 
 # computed_reached is the definition of reached. The engine computes the
-# same in Go from this bundle's data (engine/policy/evidence.go, held to
-# agree with this rule by a test) and sends it as signals.reached, because
-# OPA's decimal arithmetic makes comparing every score against every level
-# cost more than the rest of the decision.
+# same in Go from this bundle's data (engine/policy/evidence.go) and sends
+# it as signals.reached, because OPA's decimal arithmetic makes comparing
+# every score against every level cost more than the rest of the decision.
+# When a bundle loads, the engine evaluates this rule on inputs built from
+# the bundle's thresholds and refuses the bundle if the two disagree
+# (engine/policy/reached.go): editing the definition here without the Go
+# side is refused, never silently ignored.
 computed_reached := {cat: levels |
 	some cat, s in evidence
 	s > 0

@@ -69,7 +69,9 @@ func benchAPI(c *cli.Context) error {
 	defer st.Close()
 	// The default per-reporter limits stay on: checking them is part of
 	// every report's cost. 5,000 reporters keep the load under them.
-	acfg := api.Config{Store: st, Metrics: telemetry.New(), Log: slog.New(slog.DiscardHandler)}
+	// The per-key limits are off: the whole load comes from one caller.
+	acfg := api.Config{Store: st, Metrics: telemetry.New(), Log: slog.New(slog.DiscardHandler),
+		KeyLimits: api.KeyLimits{ReportsPerMinute: -1, ReportsPerDay: -1, AppealsPerMinute: -1, AppealsPerDay: -1}}
 	var bodies [][]byte
 	path := "/v1/reports"
 	switch c.String("target") {
@@ -86,13 +88,22 @@ func benchAPI(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		acfg.Decider = k.pipeline
+		// Through the moderation service, as in haechi serve: each
+		// decision is stored, with its case and action when it has one.
+		if err := k.startModeration(c, st, log, acfg.Metrics); err != nil {
+			return err
+		}
+		acfg.Moderator = k.moderation
 		evs, err := fixtureEvents("all")
 		if err != nil {
 			return err
 		}
-		for _, ev := range evs {
-			b, err := json.Marshal(ev)
+		// Every request is a new event: a repeated id would be answered
+		// from the store without deciding.
+		for i := range rate*int(dur.Seconds()+1) + rate {
+			ev := *evs[i%len(evs)]
+			ev.ID = fmt.Sprintf("bench-%d", i)
+			b, err := json.Marshal(&ev)
 			if err != nil {
 				return err
 			}

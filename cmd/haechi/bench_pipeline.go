@@ -14,6 +14,7 @@ import (
 
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/engine/telemetry"
 	"github.com/haechi-tns/haechi/pipelines"
 	"github.com/haechi-tns/haechi/pipelines/broker"
 	"github.com/haechi-tns/haechi/pipelines/demo"
@@ -98,8 +99,11 @@ func benchPipeline(c *cli.Context) error {
 	}
 
 	// 2. The worker.
+	if err := k.startModeration(c, st, log, telemetry.New()); err != nil {
+		return err
+	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
-		Brokers: brokers, Group: "bench-worker", Decider: k.pipeline, Store: st, Log: log, BatchSize: c.Int("batch-size"),
+		Brokers: brokers, Group: "bench-worker", Moderator: k.moderation, Log: log, BatchSize: c.Int("batch-size"),
 	})
 	if err != nil {
 		return err

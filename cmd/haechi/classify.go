@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
@@ -240,7 +241,7 @@ func parseLine(c *cli.Context, l inputLine) (*engine.Event, lineResult, bool) {
 	}
 	var in classifyInput
 	if err := engine.DecodeJSON(l.line, &in); err != nil {
-		return nil, failLine(c, l.n, "", err.Error()), false
+		return nil, failLine(c, l.n, "", strings.TrimPrefix(err.Error(), "invalid event: ")), false
 	}
 	switch {
 	case in.ID == "":

@@ -15,10 +15,14 @@ import (
 func moderateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "moderate",
-		Usage:     "decide one event (JSON from a file or stdin) and print the decision",
+		Usage:     "decide one event (JSON from a file or stdin) and print the decision, storing nothing",
 		ArgsUsage: "[event.json]",
 		Description: `Reads one event, as the world platform sends it, and prints Haechi's
-decision as JSON. With --text, builds a chat event from the flags instead:
+decision as JSON. It is a dry run for operators: nothing is stored, no case
+is opened and no action is queued. The world platform's events go through
+POST /v1/moderate or the Kafka topics, which share the moderation service
+that does all of that. With --text, builds a chat event from the flags
+instead:
 
    haechi moderate --text "시1발 뭐야" --space youth`,
 		Flags: engineFlags(

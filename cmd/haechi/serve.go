@@ -50,21 +50,19 @@ Hash banks under --data-dir are reloaded when they change.`,
 			if err != nil {
 				return err
 			}
-			st, k, err := openStoreAndCore(c, log)
+			metrics := telemetry.New()
+			st, k, err := openStoreAndCore(c, log, metrics)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			defer startAuditCheckpoints(c, st, log)()
-			metrics := telemetry.New()
-			metrics.SetRevision(k.policy.Revision())
-			k.policy.OnSwap = metrics.SetRevision
 
 			ln, err := net.Listen("tcp", c.String("addr"))
 			if err != nil {
 				return fmt.Errorf("--addr: %w", err)
 			}
-			acfg := api.Config{Decider: k.pipeline, Metrics: metrics, Log: log, Store: st}
+			acfg := api.Config{Moderator: k.moderation, Metrics: metrics, Log: log, Store: st}
 			if c.Bool("require-keys") {
 				acfg.Keys = st
 			}

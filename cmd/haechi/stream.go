@@ -14,7 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/engine/blob"
+	"github.com/haechi-tns/haechi/engine/moderation"
+	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/store"
+	"github.com/haechi-tns/haechi/engine/telemetry"
 	"github.com/haechi-tns/haechi/pipelines"
 	"github.com/haechi-tns/haechi/pipelines/broker"
 )
@@ -33,6 +37,7 @@ func kafkaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "topic-dlq", Value: d.DeadLetter, Usage: "dead-letter topic"},
 		&cli.BoolFlag{Name: "create-topics", Value: true, Usage: "create missing topics at start-up"},
 		&cli.StringSliceFlag{Name: "blob-url-prefix", Usage: "URL prefix images sent by reference may be fetched from (repeatable); none: such images are held", EnvVars: []string{"HAECHI_BLOB_URL_PREFIX"}},
+		&cli.DurationFlag{Name: "blob-budget", Value: moderation.DefaultBlobBudget, Usage: "most time spent fetching one batch's images by reference, retries included; an image not fetched in time is held"},
 	}
 }
 
@@ -59,8 +64,9 @@ func openStore(c *cli.Context) (*store.Store, error) {
 }
 
 // openStoreAndCore opens the database and builds the engine over it, the
-// policy seeing each sender's history from the store.
-func openStoreAndCore(c *cli.Context, log *slog.Logger) (*store.Store, *core, error) {
+// policy seeing each sender's history from the store, and the moderation
+// service that stores decisions for the API and the worker alike.
+func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metrics) (*store.Store, *core, error) {
 	st, err := openStore(c)
 	if err != nil {
 		return nil, nil, err
@@ -68,11 +74,74 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger) (*store.Store, *core, er
 	cfg := configFrom(c)
 	cfg.Users = st.UserContexts(userContextTTL, 100_000)
 	k, err := newCore(c.Context, cfg, log)
+	if err == nil {
+		err = k.followPolicy(st, metrics, log)
+	}
+	if err == nil {
+		err = k.startModeration(c, st, log, metrics)
+	}
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return st, k, nil
+}
+
+// followPolicy gives the store the serving bundle's review settings
+// (report routing, case priorities) and the metrics its revision, now and
+// whenever a reloaded bundle starts serving. A reloaded bundle whose
+// review settings the store refuses is refused as a whole.
+func (k *core) followPolicy(st *store.Store, metrics *telemetry.Metrics, log *slog.Logger) error {
+	b := k.policy.Bundle()
+	rc, err := store.ReviewConfigFromData(b.Data)
+	if err != nil {
+		return fmt.Errorf("policy bundle %s: %w", b.Revision, err)
+	}
+	if err := st.SetReview(rc); err != nil {
+		return fmt.Errorf("policy bundle %s: %w", b.Revision, err)
+	}
+	metrics.SetRevision(b.Revision)
+	k.policy.Check = func(b *policy.Bundle) error {
+		_, err := store.ReviewConfigFromData(b.Data)
+		return err
+	}
+	k.policy.OnSwap = func(b *policy.Bundle) {
+		metrics.SetRevision(b.Revision)
+		rc, err := store.ReviewConfigFromData(b.Data)
+		if err == nil {
+			err = st.SetReview(rc)
+		}
+		if err != nil {
+			log.Error("review settings of the new policy revision not applied; the previous ones stay", "revision", b.Revision, "err", err)
+		}
+	}
+	return nil
+}
+
+// startModeration builds k's moderation service over st, fetching
+// images by reference from --blob-url-prefix.
+func (k *core) startModeration(c *cli.Context, st *store.Store, log *slog.Logger, metrics *telemetry.Metrics) error {
+	var blobs blob.Fetcher
+	if prefixes := c.StringSlice("blob-url-prefix"); len(prefixes) > 0 {
+		h := &blob.HTTP{Prefixes: prefixes}
+		if err := h.Validate(); err != nil {
+			return fmt.Errorf("--blob-url-prefix: %w", err)
+		}
+		blobs = h
+	}
+	k.wake = make(chan struct{}, 1)
+	svc, err := moderation.New(moderation.Config{
+		Decider: k.pipeline, Store: st, Blobs: blobs, BlobBudget: c.Duration("blob-budget"),
+		Log: log.With("component", "moderation"), OnRetry: metrics.ObserveRetry,
+		OnQueued: func() {
+			select {
+			case k.wake <- struct{}{}:
+			default:
+			}
+		},
+	})
+	k.moderation = svc
+	return err
 }
 
 // userContextTTL is how long a sender's history is cached for the policy.
@@ -158,30 +227,21 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 			return nil, err
 		}
 	}
-	var blobs pipelines.BlobFetcher
-	if prefixes := c.StringSlice("blob-url-prefix"); len(prefixes) > 0 {
-		h := &pipelines.HTTPBlobs{Prefixes: prefixes}
-		if err := h.Validate(); err != nil {
-			s.close()
-			return nil, fmt.Errorf("--blob-url-prefix: %w", err)
-		}
-		blobs = h
-	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
-		Blobs:   blobs,
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
-		Decider: k.pipeline, Store: st, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
+		Moderator: k.moderation, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
 		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
 	})
 	if err != nil {
 		s.close()
 		return nil, err
 	}
+	relay := pipelines.NewRelay(s.brokers, topics.Actions, st, relayInterval, k.wake, log.With("component", "outbox"))
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
 		go markOverdue(ctx, st, log)
-		pipelines.RelayOutbox(ctx, s.brokers, topics.Actions, outboxOf(st), 500*time.Millisecond, log.With("component", "outbox"))
+		relay.Run(ctx)
 	}()
 	go func() {
 		defer close(s.done)
@@ -211,20 +271,10 @@ func markOverdue(ctx context.Context, st *store.Store, log *slog.Logger) {
 	}
 }
 
-// outboxOf adapts the store's outbox to the relay.
-func outboxOf(st *store.Store) pipelines.Outbox {
-	return pipelines.Outbox{
-		Pending: func(ctx context.Context, limit int) ([]pipelines.OutboxItem, error) {
-			ms, err := st.Outbox(ctx, limit)
-			items := make([]pipelines.OutboxItem, len(ms))
-			for i, m := range ms {
-				items[i] = pipelines.OutboxItem{Seq: m.Seq, Key: m.Key, Body: m.Body}
-			}
-			return items, err
-		},
-		MarkSent: func(ctx context.Context, seqs []int64) error { return st.MarkSent(ctx, seqs, time.Now()) },
-	}
-}
+// relayInterval is how often the outbox relay looks for actions queued by
+// other processes (API instances, moderators); actions queued in this
+// process wake it at once.
+const relayInterval = 200 * time.Millisecond
 
 // wait waits for the worker to finish (after its context ended) and
 // closes the embedded broker.
@@ -261,14 +311,14 @@ batch in hand, commits it and leaves the group.`,
 			if err != nil {
 				return err
 			}
-			st, k, err := openStoreAndCore(c, log)
+			metrics := telemetry.New()
+			st, k, err := openStoreAndCore(c, log, metrics)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			defer startAuditCheckpoints(c, st, log)()
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+			reg := metrics.Registry
 			var srv *http.Server
 			if addr := c.String("metrics-addr"); addr != "" {
 				ln, err := net.Listen("tcp", addr)

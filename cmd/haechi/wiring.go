@@ -18,6 +18,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textsignals"
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/policies"
 )
@@ -152,11 +153,18 @@ func configFrom(c *cli.Context) Config {
 	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model")}
 }
 
-// core is the decision engine and its parts.
+// core is the decision engine and its parts. moderation and wake are set
+// by openStoreAndCore, for commands that store decisions.
 type core struct {
 	pipeline *engine.Pipeline
 	policy   *policy.Engine
 	images   *imagesignals.Classifier
+	// moderation is the one path from an event to a stored decision,
+	// shared by the API and the worker.
+	moderation *moderation.Service
+	// wake is signalled when moderation queued platform actions, for the
+	// outbox relay in this process.
+	wake chan struct{}
 }
 
 // loadBundle reads the configured policy bundle.

@@ -50,16 +50,20 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 )
 
-// Decider decides one event; *engine.Pipeline implements it.
-type Decider interface {
-	Decide(ctx context.Context, ev *engine.Event) (*engine.Decision, error)
+// Moderator decides one event and stores the decision; the moderation
+// service (*moderation.Service), which the Kafka worker uses too,
+// implements it.
+type Moderator interface {
+	Moderate(ctx context.Context, ev *engine.Event) (moderation.Result, error)
 }
 
 // ReviewStore is the storage the reports, appeals and statements routes
@@ -99,12 +103,16 @@ const (
 )
 
 // Config wires a Server. Routes whose dependency is nil are left out:
-// POST /v1/moderate without a Decider, reports, appeals and statements
+// POST /v1/moderate without a Moderator, reports, appeals and statements
 // without a Store, /metrics without Metrics.
 type Config struct {
-	Decider Decider
-	Metrics *telemetry.Metrics
-	Log     *slog.Logger
+	Moderator Moderator
+	// ModerateTimeout bounds one POST /v1/moderate, storing included
+	// (default 10 s): with the database down, the client hears so
+	// instead of waiting.
+	ModerateTimeout time.Duration
+	Metrics         *telemetry.Metrics
+	Log             *slog.Logger
 	// Ready reports whether the process can serve traffic; nil means always.
 	Ready func() error
 	// Now is the clock for received_at stamps, reports, appeals and rate
@@ -129,8 +137,8 @@ type Config struct {
 
 // Validate checks the configuration before New.
 func (c *Config) Validate() error {
-	if c.Decider == nil && c.Store == nil {
-		return errors.New("api: config: nothing to serve: set a Decider, a Store or both")
+	if c.Moderator == nil && c.Store == nil {
+		return errors.New("api: config: nothing to serve: set a Moderator, a Store or both")
 	}
 	if c.AppealURL != "" {
 		u, err := url.Parse(c.AppealURL)
@@ -167,6 +175,9 @@ func New(cfg Config) *Server {
 	if cfg.AppealURL == "" {
 		cfg.AppealURL = "/v1/appeals"
 	}
+	if cfg.ModerateTimeout <= 0 {
+		cfg.ModerateTimeout = 10 * time.Second
+	}
 	if cfg.ReportLimits.PerMinute == 0 {
 		cfg.ReportLimits.PerMinute = DefaultReportsPerMinute
 	}
@@ -193,7 +204,9 @@ func New(cfg Config) *Server {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// moderate decides one event and answers with the decision.
+// moderate decides one event through the moderation service, as the
+// stream does, and answers with the stored decision: the same decision
+// for a repeat of the event, a 409 for other content under its id.
 func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	body, err := readBody(w, r, maxBodyBytes)
@@ -210,16 +223,25 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = s.cfg.Now().UTC()
 	}
-	d, err := s.cfg.Decider.Decide(r.Context(), ev)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ModerateTimeout)
+	defer cancel()
+	res, err := s.cfg.Moderator.Moderate(ctx, ev)
+	switch {
+	case errors.Is(err, moderation.ErrConflict):
+		s.observeError(true)
+		s.writeError(w, r, &Error{Status: http.StatusConflict, Code: "conflict",
+			Message: "event " + strconv.Quote(ev.ID) + " was decided before for other content; send new content under a new id", cause: err})
+		return
+	case err != nil:
 		s.observeError(engine.IsValidationError(err))
 		s.writeError(w, r, err)
 		return
 	}
-	if s.cfg.Metrics != nil {
+	d := res.Decision
+	if s.cfg.Metrics != nil && !res.Repeat {
 		s.cfg.Metrics.ObserveDecision(d, time.Since(start))
 	}
-	s.cfg.Log.Debug("decided", "event_id", ev.ID, "decision_id", d.ID, "action", d.Action)
+	s.cfg.Log.Debug("decided", "event_id", ev.ID, "decision_id", d.ID, "action", d.Action, "repeat", res.Repeat)
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -11,22 +11,26 @@ import (
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 )
 
 type deciderFunc func(*engine.Event) (*engine.Decision, error)
 
-func (f deciderFunc) Decide(_ context.Context, ev *engine.Event) (*engine.Decision, error) {
-	return f(ev)
+// Moderate answers with the function's decision, as a moderation service
+// whose store keeps everything would.
+func (f deciderFunc) Moderate(_ context.Context, ev *engine.Event) (moderation.Result, error) {
+	d, err := f(ev)
+	return moderation.Result{Decision: d}, err
 }
 
 const event = `{"id":"e1","kind":"chat","world":"w","space":{"id":"s1","type":"plaza"},
  "sender":{"id":"u1","role":"citizen"},"sent_at":"2026-11-22T09:00:00Z","chat":{"text":"안녕"}}`
 
-func newTestServer(t *testing.T, d Decider) (*httptest.Server, *telemetry.Metrics) {
+func newTestServer(t *testing.T, d Moderator) (*httptest.Server, *telemetry.Metrics) {
 	t.Helper()
 	m := telemetry.New()
-	srv := httptest.NewServer(New(Config{Decider: d, Metrics: m}))
+	srv := httptest.NewServer(New(Config{Moderator: d, Metrics: m}))
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -115,7 +119,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	m := telemetry.New()
 	m.SetRevision("abc123")
 	srv := httptest.NewServer(New(Config{
-		Decider: deciderFunc(func(ev *engine.Event) (*engine.Decision, error) {
+		Moderator: deciderFunc(func(ev *engine.Event) (*engine.Decision, error) {
 			return &engine.Decision{ID: "d", EventKind: ev.Kind, Action: engine.ActionBlock, Categories: []engine.Category{engine.Hate}}, nil
 		}),
 		Metrics: m,

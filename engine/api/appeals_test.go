@@ -154,7 +154,7 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		ok   bool
 	}{
-		{"decider only", Config{Decider: deciderFunc(nil)}, true},
+		{"decider only", Config{Moderator: deciderFunc(nil)}, true},
 		{"store only", Config{Store: st}, true},
 		{"nothing", Config{}, false},
 		{"relative appeal URL", Config{Store: st, AppealURL: "/v1/appeals"}, false},

@@ -78,7 +78,7 @@ func newEnv(t testing.TB, edit func(*Config, *store.Store)) *env {
 	c := &clock{now: t0}
 	logs := &syncBuffer{}
 	cfg := Config{
-		Decider: deciderFunc(func(ev *engine.Event) (*engine.Decision, error) {
+		Moderator: deciderFunc(func(ev *engine.Event) (*engine.Decision, error) {
 			return &engine.Decision{ID: "d-" + ev.ID, EventID: ev.ID, EventKind: ev.Kind, World: ev.World, Space: ev.Space,
 				SenderID: ev.Sender.ID, Action: engine.ActionAllow, Categories: []engine.Category{}, RuleIDs: []string{},
 				Reasons: []engine.Reason{}, Scores: engine.Scores{}, Fired: []engine.FiredRule{}, PolicyRevision: "rev",

@@ -30,7 +30,7 @@ func (s *Server) routes() []route {
 		metrics = promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})
 	}
 	return []route{
-		{"POST", "/v1/moderate", store.ScopeModerate, s.cfg.Decider != nil, http.HandlerFunc(s.moderate)},
+		{"POST", "/v1/moderate", store.ScopeModerate, s.cfg.Moderator != nil, http.HandlerFunc(s.moderate)},
 		{"POST", "/v1/reports", store.ScopeReportWrite, hasStore, http.HandlerFunc(s.postReport)},
 		{"GET", "/v1/reports/{id}", store.ScopeReportRead, hasStore, http.HandlerFunc(s.getReport)},
 		{"POST", "/v1/appeals", store.ScopeAppealWrite, hasStore, http.HandlerFunc(s.postAppeal)},

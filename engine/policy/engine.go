@@ -35,9 +35,16 @@ type prepared struct {
 type Engine struct {
 	cur atomic.Pointer[prepared]
 	log *slog.Logger
-	// OnSwap, if set before use, is called with each revision that starts
-	// serving.
-	OnSwap func(revision string)
+	// Check, if set before use, is asked about each bundle Load is given
+	// after it compiled and passed its tests; an error refuses the bundle
+	// as a failing test does. Other components that read the bundle's
+	// data (the review queue's routing and priorities) refuse what they
+	// cannot use here, so a reload never serves a bundle only half the
+	// system accepted.
+	Check func(*Bundle) error
+	// OnSwap, if set before use, is called with each bundle that starts
+	// serving after New.
+	OnSwap func(*Bundle)
 }
 
 // New compiles a bundle, checks it (see Load), runs its tests and returns
@@ -69,9 +76,14 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if err := b.TestsPass(ctx); err != nil {
 		return err
 	}
+	if e.Check != nil {
+		if err := e.Check(b); err != nil {
+			return fmt.Errorf("policy: revision %s refused: %w", b.Revision, err)
+		}
+	}
 	old := e.cur.Swap(p)
 	if e.OnSwap != nil {
-		e.OnSwap(b.Revision)
+		e.OnSwap(b)
 	}
 	prev := ""
 	if old != nil {

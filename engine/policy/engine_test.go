@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -267,7 +268,7 @@ func TestWatchReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	swapped := make(chan string, 4)
-	e.OnSwap = func(rev string) { swapped <- rev }
+	e.OnSwap = func(b *Bundle) { swapped <- b.Revision }
 	go e.Watch(ctx, dir)
 	time.Sleep(200 * time.Millisecond) // let the watcher start
 
@@ -350,5 +351,35 @@ func TestAllowDecisionHasEmptyLists(t *testing.T) {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("allow decision %s lacks %s", b, field)
 		}
+	}
+}
+
+// TestCheckRefusesABundle: a bundle the Check hook refuses (because
+// another component cannot use its data) does not serve; the previous
+// revision goes on, and OnSwap is not called.
+func TestCheckRefusesABundle(t *testing.T) {
+	ctx := context.Background()
+	b := loadRepoPolicies(t)
+	e, err := New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swaps := 0
+	e.OnSwap = func(*Bundle) { swaps++ }
+	e.Check = func(b *Bundle) error { return errors.New("review settings unusable") }
+	changed, err := LoadFS(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Revision = "changed-" + changed.Revision
+	if err := e.Load(ctx, changed); err == nil || !strings.Contains(err.Error(), "review settings unusable") {
+		t.Fatalf("Load with a refusing Check: %v", err)
+	}
+	if e.Revision() != b.Revision || swaps != 0 {
+		t.Errorf("serving %s after %d swaps, want %s and none", e.Revision(), swaps, b.Revision)
+	}
+	e.Check = nil
+	if err := e.Load(ctx, changed); err != nil || e.Revision() != changed.Revision || swaps != 1 {
+		t.Errorf("Load without the Check: %v, serving %s after %d swaps", err, e.Revision(), swaps)
 	}
 }

@@ -167,13 +167,14 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 					}
 				}
 			}
-			base := PlatformAction{SchemaVersion: 1, Source: "moderator", CaseID: caseID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: m.ID, IssuedAt: now.UTC()}
+			var entries []outboxEntry
 			for _, act := range []string{OutcomeRestore, "unrestrict"} {
-				a := base
-				a.ActionID, a.Action = uuid.NewString(), act
-				if err := s.enqueue(ctx, tx, "action", a.UserID, a, now); err != nil {
-					return err
-				}
+				a := moderatorAction(caseID, c.EventID, c.SubjectUserID, m.ID, now)
+				a.Action = act
+				entries = append(entries, outboxEntry{kind: "action", key: a.UserID, body: a})
+			}
+			if err := s.enqueue(ctx, tx, now, entries...); err != nil {
+				return err
 			}
 		}
 		return s.appendAudit(ctx, tx, now, m.ID, "appeal.decided", caseID, map[string]any{"appeal_id": c.AppealID, "status": status})

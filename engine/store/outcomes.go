@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -61,21 +60,6 @@ func (o Outcome) Validate() error {
 		return fmt.Errorf("store: unknown outcome %q", o.Kind)
 	}
 	return nil
-}
-
-// PlatformAction is what the world platform must enforce after a person's
-// decision; it goes out through the outbox to the actions topic.
-type PlatformAction struct {
-	SchemaVersion int       `json:"schema_version"`
-	Source        string    `json:"source"` // "moderator"
-	ActionID      string    `json:"action_id"`
-	Action        string    `json:"action"` // remove, restore, warn, mute, suspend, ban, unrestrict
-	CaseID        string    `json:"case_id"`
-	EventID       string    `json:"event_id,omitempty"`
-	UserID        string    `json:"user_id,omitempty"`
-	Until         time.Time `json:"until,omitzero"`
-	DecidedBy     string    `json:"decided_by"`
-	IssuedAt      time.Time `json:"issued_at"`
 }
 
 // Decide records m's outcome on a case m holds. A note leaves the case
@@ -156,7 +140,7 @@ func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome
 			return err
 		}
 	}
-	a := PlatformAction{SchemaVersion: 1, Source: "moderator", ActionID: uuid.NewString(), CaseID: c.ID, EventID: c.EventID, UserID: c.SubjectUserID, DecidedBy: actor, IssuedAt: now.UTC()}
+	a := moderatorAction(c.ID, c.EventID, c.SubjectUserID, actor, now)
 	switch o.Kind {
 	case OutcomeDismiss:
 		// Content held or blocked pending review goes back up.
@@ -177,66 +161,14 @@ func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome
 	if a.Action == OutcomeRestore && c.EventID == "" {
 		return nil // nothing to put back for a case about a user
 	}
-	return s.enqueue(ctx, tx, "action", a.UserID, a, now)
+	return s.enqueue(ctx, tx, now, outboxEntry{kind: "action", key: a.UserID, body: a})
 }
 
-// enqueue adds a message to the outbox in tx.
-func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, kind, key string, body any, now time.Time) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72620243)`); err != nil {
-			return err
-		}
-	}
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&seq); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`), seq+1, kind, key, string(b), ms(now))
-	return err
-}
-
-// OutboxMessage is a message waiting to be published.
-type OutboxMessage struct {
-	Seq  int64
-	Kind string
-	Key  string
-	Body []byte
-}
-
-// Outbox returns up to limit unsent messages, oldest first.
-func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, kind, key, body FROM outbox WHERE sent_at = 0 ORDER BY seq LIMIT ?`), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: outbox: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboxMessage
-	for rows.Next() {
-		var m OutboxMessage
-		var body string
-		if err := rows.Scan(&m.Seq, &m.Kind, &m.Key, &body); err != nil {
-			return nil, err
-		}
-		m.Body = []byte(body)
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// MarkSent marks outbox messages published.
-func (s *Store) MarkSent(ctx context.Context, seqs []int64, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, seq := range seqs {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET sent_at = ? WHERE seq = ?`), ms(now), seq); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// moderatorAction starts the action message of a person's decision on a
+// case; the caller sets Action (and Until).
+func moderatorAction(caseID, eventID, userID, actor string, now time.Time) engine.ActionMessage {
+	return engine.ActionMessage{SchemaVersion: engine.ActionSchemaVersion, Source: engine.SourceModerator, ActionID: uuid.NewString(),
+		CaseID: caseID, EventID: eventID, UserID: userID, DecidedBy: actor, IssuedAt: now.UTC()}
 }
 
 // StrikeHalfLife is how fast strikes fade: a strike counts half after it.

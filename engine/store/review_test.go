@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -221,11 +223,26 @@ func TestOutcomesRestrictStrikeAndPublish(t *testing.T) {
 		if uc, _ = s.userContextAt(ctx, "author-a", t0.Add(3*StrikeHalfLife)); uc.Strikes != 0 {
 			t.Errorf("strikes after three half-lives: %d", uc.Strikes)
 		}
+		// The automated actions of the two decisions saved above, then the
+		// moderator's mute, in order.
 		out, err := s.Outbox(ctx, 10)
-		if err != nil || len(out) != 1 || out[0].Kind != "action" {
+		if err != nil || len(out) != 3 {
 			t.Fatalf("outbox = %v, %v", out, err)
 		}
-		if err := s.MarkSent(ctx, []int64{out[0].Seq}, t0); err != nil {
+		var sources []string
+		var seqs []int64
+		for _, m := range out {
+			var a engine.ActionMessage
+			if err := json.Unmarshal(m.Body, &a); err != nil || m.Kind != "action" {
+				t.Fatalf("outbox message %s: %v", m.Body, err)
+			}
+			sources = append(sources, a.Source+":"+a.Action)
+			seqs = append(seqs, m.Seq)
+		}
+		if want := []string{"automated:hold", "automated:escalate", "moderator:mute"}; !slices.Equal(sources, want) {
+			t.Errorf("outbox holds %v, want %v", sources, want)
+		}
+		if err := s.MarkSent(ctx, seqs, t0); err != nil {
 			t.Fatal(err)
 		}
 		if out, _ = s.Outbox(ctx, 10); len(out) != 0 {
@@ -341,7 +358,7 @@ func TestAppeals(t *testing.T) {
 		for _, m := range out {
 			acts = append(acts, string(m.Body))
 		}
-		if len(out) != 3 { // suspend, then restore and unrestrict
+		if len(out) != 4 { // the decision's hold, the suspension, then restore and unrestrict
 			t.Errorf("outbox after the appeal: %v", acts)
 		}
 	})

@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -37,6 +38,10 @@ import (
 type Store struct {
 	db       *sql.DB
 	postgres bool
+	// caches are the user-history caches made by UserContexts, told when
+	// a user's history changes.
+	cachesMu sync.Mutex
+	caches   []*userCache
 	// review is the review configuration SetReview last accepted.
 	review reviewSetting
 }
@@ -156,7 +161,11 @@ var migrations = []migration{
 	{sqlite: reviewTables, postgres: reviewTables},
 	// 3: the audit log and API keys.
 	{sqlite: auditTables, postgres: auditTables},
+	// 4: each decision's event fingerprint, to tell repeats from impostors.
+	{sqlite: fingerprintColumn, postgres: fingerprintColumn},
 }
+
+const fingerprintColumn = `ALTER TABLE decisions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''`
 
 const decisionsTable = `CREATE TABLE decisions (
 		decision_id     TEXT PRIMARY KEY,
@@ -244,18 +253,25 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // SaveDecisions stores each decision in one transaction unless its event
 // already has one, and returns, in order, the decision now stored for
-// each event: the one given, or the one stored before (whose id differs).
-// A new decision that needs review (NeedsReview) opens its case.
+// each event: the one given, or the one stored before (whose id differs,
+// and whose Fingerprint tells whether it was the same content). In the
+// same transaction, a new decision that needs review (NeedsReview) opens
+// its case and one that restricts content queues its action
+// (engine.AutomatedAction) in the outbox: a crash cannot leave a decision
+// without them.
 func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
 	out := make([]*engine.Decision, len(ds))
+	var restricted []string
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		restricted = restricted[:0]
 		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO decisions
-			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`))
+			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`))
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
+		var actions []outboxEntry
 		for i, d := range ds {
 			if d == nil || d.ID == "" || d.EventID == "" {
 				return fmt.Errorf("decision %d has no id or event id", i)
@@ -265,7 +281,7 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 				return err
 			}
 			res, err := ins.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
-				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(sortableTime), body)
+				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(sortableTime), body, d.Fingerprint)
 			if err != nil {
 				return err
 			}
@@ -273,12 +289,14 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 				return err
 			} else if n == 1 {
 				out[i] = d
-				// A decision that needs a person opens its case in the
-				// same transaction: a crash cannot leave one without it.
 				if NeedsReview(d) {
 					if _, _, err := s.openDecisionCase(ctx, tx, d, d.DecidedAt); err != nil {
 						return err
 					}
+				}
+				if a := engine.AutomatedAction(d); a != nil {
+					actions = append(actions, outboxEntry{kind: "action", key: d.SenderID, body: a})
+					restricted = append(restricted, d.SenderID)
 				}
 				continue
 			}
@@ -286,11 +304,13 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 				return err
 			}
 		}
-		return nil
+		return s.enqueue(ctx, tx, time.Now(), actions...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: save decisions: %w", err)
 	}
+	// The senders' recent flags changed: cached histories are stale.
+	s.forgetUsers(restricted)
 	return out, nil
 }
 
@@ -312,8 +332,8 @@ type queryer interface {
 }
 
 func (s *Store) decisionWhere(ctx context.Context, q queryer, column, value string) (*engine.Decision, error) {
-	var body string
-	err := q.QueryRowContext(ctx, s.q(`SELECT body FROM decisions WHERE `+column+` = ?`), value).Scan(&body)
+	var body, fingerprint string
+	err := q.QueryRowContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE `+column+` = ?`), value).Scan(&body, &fingerprint)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: decision with %s %q", ErrNotFound, column, value)
 	}
@@ -324,6 +344,7 @@ func (s *Store) decisionWhere(ctx context.Context, q queryer, column, value stri
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		return nil, fmt.Errorf("store: decision %s: %w", value, err)
 	}
+	d.Fingerprint = fingerprint
 	return &d, nil
 }
 
@@ -338,13 +359,13 @@ func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[
 		for i, id := range ids {
 			args[i] = id
 		}
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT body FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), args...)
+		rows, err := s.db.QueryContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: decisions for events: %w", err)
 		}
 		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
+			var body, fingerprint string
+			if err := rows.Scan(&body, &fingerprint); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: decisions for events: %w", err)
 			}
@@ -353,6 +374,7 @@ func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[
 				rows.Close()
 				return nil, fmt.Errorf("store: decisions for events: %w", err)
 			}
+			d.Fingerprint = fingerprint
 			out[d.EventID] = &d
 		}
 		err = rows.Err()

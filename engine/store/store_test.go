@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,4 +133,47 @@ func TestConcurrentSavesOfOneEventStoreOne(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSaveDecisionsKeepsFingerprintsAndQueuesActionsOnce: the stored
+// fingerprint comes back with the stored decision, and a restricting
+// decision's action is queued once, however often it is saved.
+func TestSaveDecisionsKeepsFingerprintsAndQueuesActionsOnce(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		block := decision("d-b", "e-b", engine.ActionBlock)
+		block.Fingerprint = "fp-1"
+		allow := decision("d-a", "e-a", engine.ActionAllow)
+		allow.Fingerprint = "fp-2"
+		if _, err := s.SaveDecisions(ctx, []*engine.Decision{block, allow}); err != nil {
+			t.Fatal(err)
+		}
+		again := decision("d-b2", "e-b", engine.ActionAllow)
+		again.Fingerprint = "fp-other"
+		got, err := s.SaveDecisions(ctx, []*engine.Decision{again})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].ID != "d-b" || got[0].Fingerprint != "fp-1" {
+			t.Errorf("saving over e-b returned %s with fingerprint %q, want d-b with fp-1", got[0].ID, got[0].Fingerprint)
+		}
+		m, err := s.DecisionsForEvents(ctx, []string{"e-a", "e-b"})
+		if err != nil || m["e-a"].Fingerprint != "fp-2" || m["e-b"].Fingerprint != "fp-1" {
+			t.Errorf("DecisionsForEvents fingerprints: %v %v", m, err)
+		}
+		if d, err := s.Decision(ctx, "d-a"); err != nil || d.Fingerprint != "fp-2" {
+			t.Errorf("Decision fingerprint: %+v %v", d, err)
+		}
+		out, err := s.Outbox(ctx, 10)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("outbox %v %v, want the block's action only", out, err)
+		}
+		var a engine.ActionMessage
+		if err := json.Unmarshal(out[0].Body, &a); err != nil || a.ActionID != "d-b:block" || a.Source != engine.SourceAutomated || out[0].Key != "u1" {
+			t.Errorf("queued action %s (key %s): %v", out[0].Body, out[0].Key, err)
+		}
+		if strings.Contains(string(out[0].Body), "fp-1") {
+			t.Error("the fingerprint left the store in an action")
+		}
+	})
 }

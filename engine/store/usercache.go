@@ -12,8 +12,31 @@ import (
 // costs three queries every few seconds rather than per message. A strike
 // or restriction takes effect on that user's messages within ttl. At most
 // max users are kept; a full cache starts over.
+// Decisions this store saves that restrict content make it forget their
+// senders at once, so the sender's next message meets the new history.
 func (s *Store) UserContexts(ttl time.Duration, max int) engine.UserContextSource {
-	return &userCache{s: s, ttl: ttl, max: max, m: map[string]cachedUser{}}
+	c := &userCache{s: s, ttl: ttl, max: max, m: map[string]cachedUser{}}
+	s.cachesMu.Lock()
+	s.caches = append(s.caches, c)
+	s.cachesMu.Unlock()
+	return c
+}
+
+// forgetUsers drops the cached histories of users in every cache.
+func (s *Store) forgetUsers(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	s.cachesMu.Lock()
+	caches := s.caches
+	s.cachesMu.Unlock()
+	for _, c := range caches {
+		c.mu.Lock()
+		for _, id := range ids {
+			delete(c.m, id)
+		}
+		c.mu.Unlock()
+	}
 }
 
 type cachedUser struct {

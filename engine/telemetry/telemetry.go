@@ -20,6 +20,7 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	errors     *prometheus.CounterVec
 	revision   *prometheus.GaugeVec
+	retries    *prometheus.CounterVec
 }
 
 // New creates the metrics and registers them, with Go runtime and process
@@ -44,12 +45,16 @@ func New() *Metrics {
 			Name: "haechi_decide_errors_total",
 			Help: "Events that could not be decided, by reason (invalid input or internal failure).",
 		}, []string{"reason"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haechi_moderation_retries_total",
+			Help: "Events (or images) the moderation service tried again, by stage: lookup, blob, decide, save.",
+		}, []string{"stage"}),
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "haechi_policy_revision_info",
 			Help: "The policy revision serving: 1 for the current revision.",
 		}, []string{"revision"}),
 	}
-	m.Registry.MustRegister(m.decisions, m.categories, m.latency, m.errors, m.revision,
+	m.Registry.MustRegister(m.decisions, m.categories, m.latency, m.errors, m.revision, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -76,4 +81,9 @@ func (m *Metrics) ObserveError(invalid bool) {
 func (m *Metrics) SetRevision(revision string) {
 	m.revision.Reset()
 	m.revision.WithLabelValues(revision).Set(1)
+}
+
+// ObserveRetry records n events of a moderation stage tried again.
+func (m *Metrics) ObserveRetry(stage string, n int) {
+	m.retries.WithLabelValues(stage).Add(float64(n))
 }

@@ -1,4 +1,8 @@
-package pipelines
+// Package blob fetches the images that events refer to by URI (image.uri)
+// from the world platform's blob store, over HTTP(S) and only from the URL
+// prefixes an operator allowed: the URIs come from users' events, and
+// anything else would let them make Haechi request internal addresses.
+package blob
 
 import (
 	"context"
@@ -16,48 +20,48 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// BlobFetcher fetches the bytes an image event refers to.
-type BlobFetcher interface {
-	// Fetch returns the blob's bytes. A *BlobError with Permanent set means
+// Fetcher fetches the bytes an image event refers to.
+type Fetcher interface {
+	// Fetch returns the blob's bytes. A *Error with Permanent set means
 	// retrying cannot help (not allowed, not found, too large); other errors
 	// are worth retrying.
 	Fetch(ctx context.Context, uri string) ([]byte, error)
 }
 
-// BlobError is a fetch that failed for a reason the blob store or this
+// Error is a fetch that failed for a reason the blob store or this
 // fetcher gave. Its message names the URI without query, fragment or
 // password, so that signed URLs do not end up in logs.
-type BlobError struct {
+type Error struct {
 	URI       string
 	Permanent bool
 	Reason    string
 }
 
-func (e *BlobError) Error() string {
-	return fmt.Sprintf("pipelines: blob %q: %s", redactURI(e.URI), e.Reason)
+func (e *Error) Error() string {
+	return fmt.Sprintf("blob %q: %s", redactURI(e.URI), e.Reason)
 }
 
-// IsPermanentBlobError reports whether err says that fetching a blob again
+// IsPermanent reports whether err says that fetching a blob again
 // cannot help.
-func IsPermanentBlobError(err error) bool {
-	var be *BlobError
+func IsPermanent(err error) bool {
+	var be *Error
 	return errors.As(err, &be) && be.Permanent
 }
 
-// DefaultBlobTimeout bounds one fetch when HTTPBlobs has no Client.
-const DefaultBlobTimeout = 10 * time.Second
+// DefaultTimeout bounds one fetch when HTTP has no Client.
+const DefaultTimeout = 10 * time.Second
 
-// maxBlobRedirects is how many redirects one fetch follows, as net/http
+// maxRedirects is how many redirects one fetch follows, as net/http
 // does by default.
-const maxBlobRedirects = 10
+const maxRedirects = 10
 
-// HTTPBlobs fetches blobs over HTTP(S) from allowed URL prefixes only: the
+// HTTP fetches blobs over HTTP(S) from allowed URL prefixes only: the
 // URIs come from users' events, so anything else would let them make
 // Haechi request internal addresses (SSRF). Redirects are followed only
 // while they stay under the prefixes, whatever Client is used. An
-// HTTPBlobs is safe for concurrent use as long as its fields are not
+// HTTP is safe for concurrent use as long as its fields are not
 // changed.
-type HTTPBlobs struct {
+type HTTP struct {
 	// Prefixes are the allowed URI prefixes, such as
 	// "https://blobs.world.example/". A URI is allowed when its scheme and
 	// host (with port) equal a prefix's and its path starts with the
@@ -67,7 +71,7 @@ type HTTPBlobs struct {
 	// reports them.
 	Prefixes []string
 	// Client makes the requests; nil means a client with
-	// DefaultBlobTimeout and http.DefaultTransport.
+	// DefaultTimeout and http.DefaultTransport.
 	Client *http.Client
 	// MaxBytes is the largest blob accepted; 0 means engine.MaxImageBytes.
 	MaxBytes int64
@@ -75,66 +79,66 @@ type HTTPBlobs struct {
 
 // Validate reports prefixes that cannot be used, so that a configuration
 // mistake fails at start-up instead of refusing every image.
-func (h *HTTPBlobs) Validate() error {
+func (h *HTTP) Validate() error {
 	if len(h.Prefixes) == 0 {
-		return errors.New("pipelines: blobs: no allowed prefixes")
+		return errors.New("blobs: no allowed prefixes")
 	}
 	for _, p := range h.Prefixes {
-		if _, err := parseBlobPrefix(p); err != nil {
-			return fmt.Errorf("pipelines: blobs: prefix %q: %w", p, err)
+		if _, err := parsePrefix(p); err != nil {
+			return fmt.Errorf("blobs: prefix %q: %w", p, err)
 		}
 	}
 	if h.MaxBytes < 0 {
-		return fmt.Errorf("pipelines: blobs: MaxBytes %d is negative", h.MaxBytes)
+		return fmt.Errorf("blobs: MaxBytes %d is negative", h.MaxBytes)
 	}
 	return nil
 }
 
 // Fetch gets uri if it lies under one of the prefixes. It makes no request
 // for any other URI.
-func (h *HTTPBlobs) Fetch(ctx context.Context, uri string) ([]byte, error) {
+func (h *HTTP) Fetch(ctx context.Context, uri string) ([]byte, error) {
 	u, reason := h.check(uri)
 	if reason != "" {
-		return nil, &BlobError{URI: uri, Permanent: true, Reason: reason}
+		return nil, &Error{URI: uri, Permanent: true, Reason: reason}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &BlobError{URI: uri, Permanent: true, Reason: "not a valid request URI"}
+		return nil, &Error{URI: uri, Permanent: true, Reason: "not a valid request URI"}
 	}
 	resp, err := h.client(uri).Do(req)
 	if err != nil {
-		var be *BlobError
+		var be *Error
 		if errors.As(err, &be) {
 			return nil, be
 		}
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("pipelines: blob %q: %w", redactURI(uri), cerr)
+			return nil, fmt.Errorf("blob %q: %w", redactURI(uri), cerr)
 		}
 		// url.Error repeats the full URL, signature and all.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("pipelines: blob %q: %w", redactURI(uri), err)
+		return nil, fmt.Errorf("blob %q: %w", redactURI(uri), err)
 	}
 	defer resp.Body.Close()
 	if reason, permanent := statusProblem(resp.StatusCode); reason != "" {
-		return nil, &BlobError{URI: uri, Permanent: permanent, Reason: reason}
+		return nil, &Error{URI: uri, Permanent: permanent, Reason: reason}
 	}
 	limit := h.maxBytes()
 	if resp.ContentLength > limit {
-		return nil, &BlobError{URI: uri, Permanent: true,
+		return nil, &Error{URI: uri, Permanent: true,
 			Reason: fmt.Sprintf("too large: %d bytes, over the limit of %d", resp.ContentLength, limit)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("pipelines: blob %q: read: %w", redactURI(uri), err)
+		return nil, fmt.Errorf("blob %q: read: %w", redactURI(uri), err)
 	}
 	switch {
 	case int64(len(data)) > limit:
-		return nil, &BlobError{URI: uri, Permanent: true, Reason: fmt.Sprintf("too large: over the limit of %d bytes", limit)}
+		return nil, &Error{URI: uri, Permanent: true, Reason: fmt.Sprintf("too large: over the limit of %d bytes", limit)}
 	case len(data) == 0:
-		return nil, &BlobError{URI: uri, Permanent: true, Reason: "empty"}
+		return nil, &Error{URI: uri, Permanent: true, Reason: "empty"}
 	}
 	return data, nil
 }
@@ -158,7 +162,7 @@ func statusProblem(code int) (reason string, permanent bool) {
 	}
 }
 
-func (h *HTTPBlobs) maxBytes() int64 {
+func (h *HTTP) maxBytes() int64 {
 	if h.MaxBytes > 0 {
 		return h.MaxBytes
 	}
@@ -168,18 +172,18 @@ func (h *HTTPBlobs) maxBytes() int64 {
 // client is h.Client, or the default, made to refuse redirects that leave
 // the prefixes. Copying the client keeps the caller's transport and
 // connection pool while overriding only the redirect policy.
-func (h *HTTPBlobs) client(uri string) *http.Client {
-	c := http.Client{Timeout: DefaultBlobTimeout}
+func (h *HTTP) client(uri string) *http.Client {
+	c := http.Client{Timeout: DefaultTimeout}
 	if h.Client != nil {
 		c = *h.Client
 	}
 	next := c.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if reason := h.allowed(req.URL); reason != "" {
-			return &BlobError{URI: uri, Permanent: true, Reason: "redirected: " + reason}
+			return &Error{URI: uri, Permanent: true, Reason: "redirected: " + reason}
 		}
-		if len(via) >= maxBlobRedirects {
-			return &BlobError{URI: uri, Permanent: true, Reason: fmt.Sprintf("more than %d redirects", maxBlobRedirects)}
+		if len(via) >= maxRedirects {
+			return &Error{URI: uri, Permanent: true, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
 		}
 		if next != nil {
 			return next(req, via)
@@ -190,7 +194,7 @@ func (h *HTTPBlobs) client(uri string) *http.Client {
 }
 
 // check parses uri and returns it if allowed, or why it is not.
-func (h *HTTPBlobs) check(uri string) (*url.URL, string) {
+func (h *HTTP) check(uri string) (*url.URL, string) {
 	if len(uri) > engine.MaxURIBytes {
 		return nil, fmt.Sprintf("not allowed: longer than %d bytes", engine.MaxURIBytes)
 	}
@@ -205,7 +209,7 @@ func (h *HTTPBlobs) check(uri string) (*url.URL, string) {
 }
 
 // allowed returns "" if u lies under one of the prefixes, or why not.
-func (h *HTTPBlobs) allowed(u *url.URL) string {
+func (h *HTTP) allowed(u *url.URL) string {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "not allowed: scheme is not http or https"
 	}
@@ -219,7 +223,7 @@ func (h *HTTPBlobs) allowed(u *url.URL) string {
 		return "not allowed: " + reason
 	}
 	for _, p := range h.Prefixes {
-		pu, err := parseBlobPrefix(p)
+		pu, err := parsePrefix(p)
 		if err != nil {
 			continue
 		}
@@ -260,8 +264,8 @@ func underPath(path, pp string) bool {
 	return path == pp || strings.HasPrefix(path, pp+"/")
 }
 
-// parseBlobPrefix parses an allowed prefix; its path is "/" when empty.
-func parseBlobPrefix(p string) (*url.URL, error) {
+// parsePrefix parses an allowed prefix; its path is "/" when empty.
+func parsePrefix(p string) (*url.URL, error) {
 	u, err := url.Parse(p)
 	switch {
 	case err != nil:
@@ -305,9 +309,9 @@ func redactURI(uri string) string {
 // event, the error of its fetch (nil for events that needed none or
 // succeeded). Events sharing a URI share one fetch and the same byte
 // slice. When an event gives a SHA256, bytes that do not match it are
-// refused with a permanent *BlobError and Data stays empty. All fetches
+// refused with a permanent *Error and Data stays empty. All fetches
 // have ended when FetchImages returns.
-func FetchImages(ctx context.Context, f BlobFetcher, evs []*engine.Event, parallel int) []error {
+func FetchImages(ctx context.Context, f Fetcher, evs []*engine.Event, parallel int) []error {
 	errs := make([]error, len(evs))
 	byURI := map[string][]int{}
 	var uris []string
@@ -333,7 +337,7 @@ func FetchImages(ctx context.Context, f BlobFetcher, evs []*engine.Event, parall
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			results[j].err = fmt.Errorf("pipelines: blob %q: %w", redactURI(u), ctx.Err())
+			results[j].err = fmt.Errorf("blob %q: %w", redactURI(u), ctx.Err())
 			continue
 		}
 		wg.Go(func() {
@@ -356,7 +360,7 @@ func FetchImages(ctx context.Context, f BlobFetcher, evs []*engine.Event, parall
 			case r.err != nil:
 				errs[i] = r.err
 			case im.SHA256 != "" && !strings.EqualFold(im.SHA256, r.sum):
-				errs[i] = &BlobError{URI: u, Permanent: true, Reason: "content does not match the event's sha256"}
+				errs[i] = &Error{URI: u, Permanent: true, Reason: "content does not match the event's sha256"}
 			default:
 				im.Data = r.data
 			}

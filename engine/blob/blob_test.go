@@ -1,4 +1,4 @@
-package pipelines_test
+package blob
 
 import (
 	"bytes"
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
-	"github.com/haechi-tns/haechi/pipelines"
 )
 
 // newServer starts an HTTP server for one test.
@@ -44,7 +43,7 @@ func (c *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("countingTransport makes no requests")
 }
 
-func fetch(t *testing.T, h *pipelines.HTTPBlobs, uri string) ([]byte, error) {
+func fetch(t *testing.T, h *HTTP, uri string) ([]byte, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
@@ -53,12 +52,12 @@ func fetch(t *testing.T, h *pipelines.HTTPBlobs, uri string) ([]byte, error) {
 
 func wantPermanent(t *testing.T, err error) {
 	t.Helper()
-	var be *pipelines.BlobError
+	var be *Error
 	if !errors.As(err, &be) || !be.Permanent {
-		t.Fatalf("err = %v, want a permanent *BlobError", err)
+		t.Fatalf("err = %v, want a permanent *Error", err)
 	}
-	if !pipelines.IsPermanentBlobError(err) {
-		t.Fatalf("IsPermanentBlobError(%v) = false", err)
+	if !IsPermanent(err) {
+		t.Fatalf("IsPermanent(%v) = false", err)
 	}
 }
 
@@ -67,7 +66,7 @@ func wantRetryable(t *testing.T, err error) {
 	if err == nil {
 		t.Fatal("err = nil, want a retryable error")
 	}
-	if pipelines.IsPermanentBlobError(err) {
+	if IsPermanent(err) {
 		t.Fatalf("err = %v is permanent, want retryable", err)
 	}
 }
@@ -81,7 +80,7 @@ func TestBlobFetchSuccess(t *testing.T) {
 		}
 		w.Write(blob)
 	})
-	h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/blobs/"}}
+	h := &HTTP{Prefixes: []string{srv.URL + "/blobs/"}}
 	if err := h.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestBlobFetchRefusesURIsOutsideThePrefixes(t *testing.T) {
 		srv := forbiddenServer(t)
 		host := srv.Listener.Addr().String()
 		_, port, _ := strings.Cut(host, ":")
-		h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/blobs/"}}
+		h := &HTTP{Prefixes: []string{srv.URL + "/blobs/"}}
 		for name, uri := range map[string]string{
 			"other path":           "http://" + host + "/private/x",
 			"path sharing a start": "http://" + host + "/blobsecret/x",
@@ -129,7 +128,7 @@ func TestBlobFetchRefusesURIsOutsideThePrefixes(t *testing.T) {
 	})
 	t.Run("world host", func(t *testing.T) {
 		tr := &countingTransport{}
-		h := &pipelines.HTTPBlobs{
+		h := &HTTP{
 			Prefixes: []string{"https://blobs.world.example/", "https://cdn.world.example/img"},
 			Client:   &http.Client{Transport: tr},
 		}
@@ -182,7 +181,7 @@ func TestBlobValidate(t *testing.T) {
 		"one is bad": {"https://blobs.world.example/", "https:///"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := (&pipelines.HTTPBlobs{Prefixes: prefixes}).Validate(); err == nil {
+			if err := (&HTTP{Prefixes: prefixes}).Validate(); err == nil {
 				t.Errorf("Validate(%q) = nil, want an error", prefixes)
 			}
 		})
@@ -194,7 +193,7 @@ func TestBlobFetchStatus(t *testing.T) {
 		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/blobs/"))
 		http.Error(w, "no", code)
 	})
-	h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/blobs/"}}
+	h := &HTTP{Prefixes: []string{srv.URL + "/blobs/"}}
 	for _, tc := range []struct {
 		code      int
 		permanent bool
@@ -225,7 +224,7 @@ func TestBlobFetchNetworkErrorsAreRetryable(t *testing.T) {
 	t.Run("connection refused", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/"}}
+		h := &HTTP{Prefixes: []string{srv.URL + "/"}}
 		_, err := fetch(t, h, srv.URL+"/x")
 		wantRetryable(t, err)
 	})
@@ -236,7 +235,7 @@ func TestBlobFetchNetworkErrorsAreRetryable(t *testing.T) {
 			case <-time.After(5 * time.Second):
 			}
 		})
-		h := &pipelines.HTTPBlobs{
+		h := &HTTP{
 			Prefixes: []string{srv.URL + "/"},
 			Client:   &http.Client{Timeout: 50 * time.Millisecond},
 		}
@@ -250,7 +249,7 @@ func TestBlobFetchNetworkErrorsAreRetryable(t *testing.T) {
 			case <-time.After(5 * time.Second):
 			}
 		})
-		h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/"}}
+		h := &HTTP{Prefixes: []string{srv.URL + "/"}}
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		_, err := h.Fetch(ctx, srv.URL+"/x")
@@ -302,7 +301,7 @@ func TestBlobFetchSizeLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := srv.URL + "/" + strings.Split(tc.path, "/")[1] + "/"
-			h := &pipelines.HTTPBlobs{Prefixes: []string{prefix}, MaxBytes: tc.maxBytes}
+			h := &HTTP{Prefixes: []string{prefix}, MaxBytes: tc.maxBytes}
 			got, err := fetch(t, h, srv.URL+tc.path)
 			if !tc.ok {
 				wantPermanent(t, err)
@@ -348,7 +347,7 @@ func TestBlobFetchRedirects(t *testing.T) {
 		{"permissive client", &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}},
 	} {
 		t.Run(client.name, func(t *testing.T) {
-			h := &pipelines.HTTPBlobs{Prefixes: []string{srv.URL + "/blobs/"}, Client: client.c}
+			h := &HTTP{Prefixes: []string{srv.URL + "/blobs/"}, Client: client.c}
 			t.Run("within prefix", func(t *testing.T) {
 				got, err := fetch(t, h, srv.URL+"/blobs/moved")
 				if err != nil {
@@ -373,7 +372,7 @@ func TestBlobFetchRedirects(t *testing.T) {
 }
 
 func TestBlobErrorHidesSecrets(t *testing.T) {
-	err := &pipelines.BlobError{URI: "https://u:pw@blobs.world.example/a?sig=s3cret#frag", Permanent: true, Reason: "not found"}
+	err := &Error{URI: "https://u:pw@blobs.world.example/a?sig=s3cret#frag", Permanent: true, Reason: "not found"}
 	msg := err.Error()
 	for _, secret := range []string{"s3cret", "pw", "frag"} {
 		if strings.Contains(msg, secret) {
@@ -438,10 +437,10 @@ func TestFetchImages(t *testing.T) {
 	bWrongHash.Image.SHA256 = sha256Hex([]byte("not B"))
 	evs := []*engine.Event{inline, a, b, missing, chat, nil, both, aAgain, bWrongHash}
 
-	h := &pipelines.HTTPBlobs{Prefixes: []string{u}}
+	h := &HTTP{Prefixes: []string{u}}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	errs := pipelines.FetchImages(ctx, h, evs, 2)
+	errs := FetchImages(ctx, h, evs, 2)
 
 	if len(errs) != len(evs) {
 		t.Fatalf("got %d errors for %d events", len(errs), len(evs))
@@ -514,7 +513,7 @@ func TestFetchImagesBoundsParallelism(t *testing.T) {
 				ev.Image.Data = nil
 			}
 			f := &slowFetcher{beforeReturns: 5 * time.Millisecond}
-			for i, err := range pipelines.FetchImages(t.Context(), f, evs, parallel) {
+			for i, err := range FetchImages(t.Context(), f, evs, parallel) {
 				if err != nil {
 					t.Fatalf("event %d: %v", i, err)
 				}
@@ -537,14 +536,14 @@ func TestFetchImagesStopsWithContext(t *testing.T) {
 	cancel()
 	f := &slowFetcher{beforeReturns: time.Minute}
 	done := make(chan []error)
-	go func() { done <- pipelines.FetchImages(ctx, f, evs, 1) }()
+	go func() { done <- FetchImages(ctx, f, evs, 1) }()
 	select {
 	case errs := <-done:
 		for i, err := range errs {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("event %d: err = %v, want context.Canceled", i, err)
 			}
-			if pipelines.IsPermanentBlobError(err) {
+			if IsPermanent(err) {
 				t.Errorf("event %d: cancellation is permanent", i)
 			}
 		}
