@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -43,11 +44,13 @@ const auditCloseTimeout = 10 * time.Second
 // serve and worker defer stop right after opening the store: it runs once
 // they have stopped writing, before the store closes.
 //
-// A key that cannot be read or made, or a database that cannot take
-// checkpoints, is logged as an error and the process runs on without
-// them: moderation does not stop for the audit log's signatures, and
-// haechi audit verify reports what was left unsigned.
-func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (stop func()) {
+// A key that cannot be read or made is a configuration mistake and stops
+// the process at start-up. A database that cannot take checkpoints (or
+// whose log no longer holds the last one signed) is logged as an error
+// and the process runs on without them: moderation does not stop for the
+// audit log's signatures, and haechi audit verify reports what was left
+// unsigned.
+func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (stop func(), err error) {
 	log = log.With("component", "audit_checkpoints")
 	path := c.String("audit-key")
 	if path == "" {
@@ -55,8 +58,7 @@ func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (s
 	}
 	key, created, err := store.LoadOrCreateAuditKey(path)
 	if err != nil {
-		log.Error("audit log head not signed: no signing key (--audit-key)", "err", err)
-		return func() {}
+		return nil, fmt.Errorf("--audit-key: %w", err)
 	}
 	if created {
 		log.Info("audit signing key created; verifying needs only its public key", "key", path, "public_key", store.PublicKeyPath(path), "key_id", store.KeyID(key.Public().(ed25519.PublicKey)))
@@ -69,7 +71,7 @@ func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (s
 	})
 	if err != nil {
 		log.Error("audit log head not signed", "err", err)
-		return func() {}
+		return func() {}, nil
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), auditCloseTimeout)
@@ -77,5 +79,5 @@ func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (s
 		if err := w.Close(ctx); err != nil {
 			log.Error("audit log head not signed at shutdown", "err", err)
 		}
-	}
+	}, nil
 }

@@ -56,7 +56,11 @@ Hash banks under --data-dir are reloaded when they change.`,
 				return err
 			}
 			defer st.Close()
-			defer startAuditCheckpoints(c, st, log)()
+			stopCheckpoints, err := startAuditCheckpoints(c, st, log)
+			if err != nil {
+				return err
+			}
+			defer stopCheckpoints()
 
 			ln, err := net.Listen("tcp", c.String("addr"))
 			if err != nil {

@@ -317,7 +317,11 @@ batch in hand, commits it and leaves the group.`,
 				return err
 			}
 			defer st.Close()
-			defer startAuditCheckpoints(c, st, log)()
+			stopCheckpoints, err := startAuditCheckpoints(c, st, log)
+			if err != nil {
+				return err
+			}
+			defer stopCheckpoints()
 			reg := metrics.Registry
 			var srv *http.Server
 			if addr := c.String("metrics-addr"); addr != "" {

@@ -69,14 +69,10 @@ func (s *Store) FileAppeal(ctx context.Context, decisionID, appellantID, reason 
 			return err
 		}
 		a.CaseID = caseID
-		cats := make([]string, len(d.Categories))
-		for i, c := range d.Categories {
-			cats[i] = string(c)
-		}
 		c, _, err := s.openCase(ctx, tx, newCase{
 			contentKey: "appeal:" + decisionID, source: SourceAppeal, queue: QueueAppeals, severity: d.Severity,
 			spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: decisionID,
-			appealID: a.ID, categories: cats,
+			appealID: a.ID, categories: d.Categories,
 		}, now)
 		if err != nil {
 			return err

@@ -141,9 +141,7 @@ func b2i(b bool) int {
 // newCase is what opening a case needs.
 type newCase struct {
 	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
-	// categories are engine.Category values; FileAppeal still builds them
-	// as strings.
-	categories    []string
+	categories    []engine.Category
 	involvesMinor bool
 	// reporters is the distinct counted reporters a new case starts with.
 	reporters int
@@ -164,10 +162,7 @@ func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Ti
 			return nil, false, err
 		}
 	}
-	cats := make([]engine.Category, len(c.categories))
-	for i, cat := range c.categories {
-		cats[i] = engine.Category(cat)
-	}
+	cats := c.categories
 	existing, err := s.openCaseFor(ctx, tx, c.contentKey)
 	if err == nil {
 		merged := existing.Categories
@@ -290,14 +285,10 @@ func (s *Store) Case(ctx context.Context, id string) (*Case, error) { return s.c
 // records a new case in the audit log. SaveDecisions calls it for each new
 // decision that needs review (NeedsReview).
 func (s *Store) openDecisionCase(ctx context.Context, tx *sql.Tx, d *engine.Decision, now time.Time) (*Case, bool, error) {
-	cats := make([]string, len(d.Categories))
-	for i, c := range d.Categories {
-		cats[i] = string(c)
-	}
 	c, created, err := s.openCase(ctx, tx, newCase{
 		contentKey: "event:" + d.EventID, source: SourceDecision, queue: d.Queue, severity: d.Severity,
 		spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: d.ID,
-		categories: cats, involvesMinor: d.Queue == QueueYouthSafety,
+		categories: d.Categories, involvesMinor: d.Queue == QueueYouthSafety,
 	}, now)
 	if err != nil || !created {
 		return c, created, err

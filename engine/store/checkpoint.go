@@ -78,12 +78,11 @@ func (cp Checkpoint) forged() *AuditBreak {
 	return &AuditBreak{cp.Seq, fmt.Sprintf("its checkpoint of %s names key %s but is not signed by it", cp.At.Format(time.RFC3339), cp.KeyID)}
 }
 
-// checkpointsTable holds the checkpoints. It is created when the first
-// Checkpointer starts rather than by a migration, so that haechi audit
-// verify, which never writes, finds a database without it as one without
-// checkpoints. (Key, entry) is unique: instances signing the same head
-// with the shared key store it once.
-const checkpointsTable = `CREATE TABLE IF NOT EXISTS audit_checkpoints (
+// checkpointsTable holds the checkpoints (migration 5). (Key, entry) is
+// unique: instances signing the same head with the shared key store it
+// once. haechi audit verify, which never writes, reads a database from
+// before the migration as one without checkpoints.
+const checkpointsTable = `CREATE TABLE audit_checkpoints (
 		key_id TEXT NOT NULL,
 		seq    BIGINT NOT NULL,
 		hash   TEXT NOT NULL,
@@ -91,21 +90,6 @@ const checkpointsTable = `CREATE TABLE IF NOT EXISTS audit_checkpoints (
 		sig    TEXT NOT NULL,
 		PRIMARY KEY (key_id, seq)
 	)`
-
-// ensureCheckpoints creates the checkpoints table if it is missing, under
-// the audit lock on PostgreSQL so that instances starting together do not
-// race to create it.
-func (s *Store) ensureCheckpoints(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if s.postgres {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72620242)`); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, checkpointsTable)
-		return err
-	})
-}
 
 // hasCheckpoints reports whether the checkpoints table exists.
 func (s *Store) hasCheckpoints(ctx context.Context) (bool, error) {

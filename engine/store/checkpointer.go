@@ -80,9 +80,6 @@ func (s *Store) StartCheckpoints(ctx context.Context, cfg CheckpointerConfig) (*
 		base: Checkpoint{Seq: 0, Hash: genesisHash},
 		done: make(chan struct{}),
 	}
-	if err := s.ensureCheckpoints(ctx); err != nil {
-		return nil, fmt.Errorf("store: checkpointer: %w", err)
-	}
 	if cfg.Journal != "" {
 		journal, skipped, err := ReadJournal(cfg.Journal)
 		if err != nil {

@@ -92,7 +92,7 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 		}
 		c, created, err := s.openCase(ctx, tx, newCase{
 			contentKey: key, source: SourceReport, queue: cfg.ReportQueue(r.Category, r.SpaceType), spaceType: r.SpaceType,
-			subject: subject, eventID: eventID, categories: []string{string(r.Category)},
+			subject: subject, eventID: eventID, categories: []engine.Category{r.Category},
 			involvesMinor: cfg.ReportInvolvesMinor(r.Category), reporters: b2i(out.Counted), review: cfg,
 		}, now)
 		if err != nil {

@@ -163,6 +163,8 @@ var migrations = []migration{
 	{sqlite: auditTables, postgres: auditTables},
 	// 4: each decision's event fingerprint, to tell repeats from impostors.
 	{sqlite: fingerprintColumn, postgres: fingerprintColumn},
+	// 5: signed checkpoints of the audit log's head.
+	{sqlite: checkpointsTable, postgres: checkpointsTable},
 }
 
 const fingerprintColumn = `ALTER TABLE decisions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''`
