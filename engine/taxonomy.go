@@ -2,7 +2,8 @@ package engine
 
 import "slices"
 
-// Category is a text or image harm category from the taxonomy in DESIGN.md.
+// Category is a text or image harm category of the taxonomy (see
+// docs/architecture.md, Taxonomy).
 // Classifiers score each category in [0,1]; policies compare scores with the
 // thresholds in policies/data.json.
 type Category string
@@ -125,7 +126,7 @@ func ParseReportCategory(name string) (c Category, ok bool) {
 // PIIType names a kind of personal information found in text.
 type PIIType string
 
-// PII types, as in DESIGN.md.
+// PII types (see docs/architecture.md, Taxonomy).
 const (
 	PIIResidentRegistration  PIIType = "kr_rrn"
 	PIIForeignerRegistration PIIType = "kr_frn"

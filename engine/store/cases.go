@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/backoff"
 )
 
 // Queues. The decision names its queue; appeals have theirs; reports are
@@ -141,8 +142,8 @@ func b2i(b bool) int {
 // newCase is what opening a case needs.
 type newCase struct {
 	contentKey, source, queue, severity, spaceType, subject, eventID, decisionID, appealID string
-	categories    []engine.Category
-	involvesMinor bool
+	categories                                                                             []engine.Category
+	involvesMinor                                                                          bool
 	// reporters is the distinct counted reporters a new case starts with.
 	reporters int
 	// review ranks the case; nil means the configuration in use. A report
@@ -447,20 +448,20 @@ func (s *Store) Queues(ctx context.Context, now time.Time) ([]QueueStats, error)
 
 // retryTx runs fn in a transaction, again when it lost a race: a unique
 // violation from a concurrent insert, a serialisation failure, or
-// errLostRace. Other errors are returned.
+// errLostRace; up to 21 attempts, a millisecond or so apart and growing.
+// Other errors are returned at once.
 func (s *Store) retryTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	for attempt := 0; ; attempt++ {
+	return txRetry.Do(ctx, func(ctx context.Context) error {
 		err := s.tx(ctx, fn)
-		if err == nil || attempt >= 20 || !retryable(err) {
-			return err
+		if err != nil && !retryable(err) {
+			return backoff.Permanent(err)
 		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
-		}
-	}
+		return err
+	}, nil)
 }
+
+// txRetry is how retryTx retries a transaction that lost a race.
+var txRetry = backoff.Policy{Initial: time.Millisecond, Multiplier: 1.5, Max: 20 * time.Millisecond, Jitter: 0.5, Attempts: 21}
 
 // ClosedCaseForEvent returns the case a person most recently closed about
 // an event's content (not an appeal), or ErrNotFound.
