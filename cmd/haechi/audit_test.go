@@ -49,7 +49,10 @@ func signedAuditLog(t *testing.T, pgURL string) (string, *sql.DB, []string) {
 	app := &cli.App{
 		Flags: []cli.Flag{dataDirFlag, auditKeyFlag},
 		Action: func(c *cli.Context) error {
-			stop := startAuditCheckpoints(c, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			stop, err := startAuditCheckpoints(c, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				return err
+			}
 			audit(3)
 			stop()
 			return nil
@@ -186,5 +189,35 @@ func TestReportersIgnoreCommand(t *testing.T) {
 	c, err := st.Case(ctx, r.CaseID)
 	if err != nil || c.Reporters != 0 {
 		t.Errorf("case after ignoring its only reporter: %d reporters, %v", c.Reporters, err)
+	}
+}
+
+// TestAuditKeyThatCannotBeMadeStopsStartUp: a signing key path that can
+// be neither read nor created is a configuration mistake, refused at
+// start-up rather than leaving the audit log unsigned.
+func TestAuditKeyThatCannotBeMadeStopsStartUp(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blocker := filepath.Join(dir, "not-a-folder")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	app := &cli.App{
+		Flags: []cli.Flag{dataDirFlag, auditKeyFlag},
+		Action: func(c *cli.Context) error {
+			stop, err := startAuditCheckpoints(c, st, slog.New(slog.DiscardHandler))
+			if err == nil {
+				stop()
+			}
+			return err
+		},
+	}
+	err = app.Run([]string{"haechi", "--data-dir", dir, "--audit-key", filepath.Join(blocker, "key.pem")})
+	if err == nil || !strings.Contains(err.Error(), "--audit-key") {
+		t.Fatalf("start-up with an impossible --audit-key: %v, want an error naming the flag", err)
 	}
 }
