@@ -33,10 +33,10 @@ import (
 // *ValidationError whose field is the full path ("chat.recipient.id").
 func DecodeJSON(data []byte, v any) error {
 	if !utf8.Valid(data) {
-		return &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
+		return &ValidationError{Of: "JSON", Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
 	}
 	if err := json.Unmarshal(data, v, json.RejectUnknownMembers(true)); err != nil {
-		return &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
+		return &ValidationError{Of: "JSON", Fields: []FieldError{jsonFieldError(err)}}
 	}
 	return nil
 }
@@ -46,10 +46,10 @@ func DecodeJSON(data []byte, v any) error {
 // at a message's version before deciding how to read the rest.
 func PeekJSON(data []byte, v any) error {
 	if !utf8.Valid(data) {
-		return &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
+		return &ValidationError{Of: "JSON", Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
+		return &ValidationError{Of: "JSON", Fields: []FieldError{jsonFieldError(err)}}
 	}
 	return nil
 }
@@ -60,11 +60,11 @@ func PeekJSON(data []byte, v any) error {
 // DecodeJSON does: UTF-8, escapes, duplicate names, one value only.
 func DecodeJSONValue(data []byte) (any, error) {
 	if !utf8.Valid(data) {
-		return nil, &ValidationError{Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
+		return nil, &ValidationError{Of: "JSON", Fields: []FieldError{{Problem: fmt.Sprintf("not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(data))}}}
 	}
 	var raw jsontext.Value
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, &ValidationError{Fields: []FieldError{jsonFieldError(err)}}
+		return nil, &ValidationError{Of: "JSON", Fields: []FieldError{jsonFieldError(err)}}
 	}
 	dec := stdjson.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -72,7 +72,7 @@ func DecodeJSONValue(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		// Unreachable after the check above; kept so a parser
 		// disagreement fails loudly.
-		return nil, &ValidationError{Fields: []FieldError{{Problem: "malformed JSON: " + err.Error()}}}
+		return nil, &ValidationError{Of: "JSON", Fields: []FieldError{{Problem: "malformed JSON: " + err.Error()}}}
 	}
 	return v, nil
 }

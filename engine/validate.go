@@ -40,6 +40,9 @@ func (e FieldError) Error() string {
 // whoever sent the input: it never contains the content itself.
 type ValidationError struct {
 	Fields []FieldError `json:"fields"`
+	// Of names what was invalid in the message ("event", the default for
+	// an empty Of; "JSON" for DecodeJSON's problems with other input).
+	Of string `json:"-"`
 }
 
 func (e *ValidationError) Error() string {
@@ -47,7 +50,11 @@ func (e *ValidationError) Error() string {
 	for i, f := range e.Fields {
 		parts[i] = f.Error()
 	}
-	return "invalid event: " + strings.Join(parts, "; ")
+	of := e.Of
+	if of == "" {
+		of = "event"
+	}
+	return "invalid " + of + ": " + strings.Join(parts, "; ")
 }
 
 func (e *ValidationError) add(field, format string, args ...any) {
@@ -77,6 +84,7 @@ func DecodeEvent(data []byte) (*Event, error) {
 	}
 	var ev Event
 	if err := DecodeJSON(data, &ev); err != nil {
+		err.(*ValidationError).Of = "event"
 		return nil, err
 	}
 	if err := ev.Validate(); err != nil {

@@ -310,8 +310,10 @@ func TestManifest(t *testing.T) {
 	for _, c := range []struct {
 		name, json, want string
 	}{
-		{"unknown field", `{"name":"x","colour":"red"}`, `unknown field "colour"`},
-		{"trailing data", `{} {}`, "trailing data"},
+		{"unknown field", `{"name":"x","colour":"red"}`, `colour: unknown field`},
+		{"key differing in case", `{"name":"x","Name":"y"}`, `Name: unknown field`},
+		{"duplicate key", `{"name":"x","name":"y"}`, `name: appears more than once`},
+		{"trailing data", `{} {}`, "after the JSON value"},
 		{"no version", `{"name":"x"}`, "name and version are required"},
 		{"absolute file", `{"name":"x","version":"1","file":"/m.onnx"}`, "relative to the manifest"},
 		{"bad sha256", `{"name":"x","version":"1","file":"m.onnx","sha256":"ABC"}`, "64 lowercase hex digits"},

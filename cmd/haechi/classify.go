@@ -241,7 +241,7 @@ func parseLine(c *cli.Context, l inputLine) (*engine.Event, lineResult, bool) {
 	}
 	var in classifyInput
 	if err := engine.DecodeJSON(l.line, &in); err != nil {
-		return nil, failLine(c, l.n, "", strings.TrimPrefix(err.Error(), "invalid event: ")), false
+		return nil, failLine(c, l.n, "", strings.TrimPrefix(err.Error(), "invalid JSON: ")), false
 	}
 	switch {
 	case in.ID == "":
