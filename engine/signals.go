@@ -146,7 +146,7 @@ type UserContext struct {
 	// Strikes counts the sender's active strikes after decay.
 	Strikes int `json:"strikes"`
 	// RecentFlags counts decisions in the last 24 hours that did not allow
-	// the sender's content.
+	// the sender's content, up to MaxRecentFlags.
 	RecentFlags int `json:"recent_flags"`
 	// Restricted is set while the account is muted or suspended.
 	Restricted bool `json:"restricted"`
@@ -167,3 +167,8 @@ type NoUserContext struct{}
 func (NoUserContext) UserContext(context.Context, Party) (UserContext, error) {
 	return UserContext{}, nil
 }
+
+// MaxRecentFlags caps UserContext.RecentFlags: the policy needs to tell a
+// few flags from many, and counting a flooding sender's every decision
+// would make each of their messages slower to judge than the last.
+const MaxRecentFlags = 100

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"text/tabwriter"
@@ -31,11 +32,15 @@ func benchAPICommand() *cli.Command {
 on its own connection slot, whatever the previous ones are doing (an open
 loop, so slow answers do not slow the load down). Prints the achieved rate
 and latency percentiles. --target reports files reports from many
-reporters; --target moderate sends the fixture chat messages.`,
+reporters; --target moderate sends chat events (--set), each a new event,
+through the moderation service with storage, as haechi serve does.`,
 		Flags: engineFlags(
 			&cli.StringFlag{Name: "target", Value: "reports", Usage: "reports or moderate"},
+			&cli.StringFlag{Name: "set", Value: "demo", Usage: "moderate: demo (the demo generator's chat, from its many senders) or benign, abusive, all (fixtures, from 5,000 senders)"},
 			&cli.IntFlag{Name: "rate", Value: 500, Usage: "requests a second"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long to send"},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long to send, after the warm-up"},
+			&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "send at the rate this long first without measuring (caches, prepared statements, the first policy evaluations)"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the load to this file"},
 			databaseFlag,
 		),
 		Action: benchAPI,
@@ -94,16 +99,18 @@ func benchAPI(c *cli.Context) error {
 			return err
 		}
 		acfg.Moderator = k.moderation
-		evs, err := fixtureEvents("all")
+		// Every request is a new event: a repeated id would be answered
+		// from the store without deciding.
+		evs, err := benchChatEvents(c.String("set"), rate*int((dur+c.Duration("warmup")).Seconds()+2))
 		if err != nil {
 			return err
 		}
-		// Every request is a new event: a repeated id would be answered
-		// from the store without deciding.
-		for i := range rate*int(dur.Seconds()+1) + rate {
-			ev := *evs[i%len(evs)]
-			ev.ID = fmt.Sprintf("bench-%d", i)
-			b, err := json.Marshal(&ev)
+		for i, ev := range evs {
+			if c.String("set") != "demo" {
+				// The fixtures have one sender; these come from many.
+				ev.Sender.ID = fmt.Sprintf("citizen-%d", i%5000)
+			}
+			b, err := json.Marshal(ev)
 			if err != nil {
 				return err
 			}
@@ -125,18 +132,32 @@ func benchAPI(c *cli.Context) error {
 	url := "http://" + ln.Addr().String() + path
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0}, Timeout: 10 * time.Second}
 
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var mu sync.Mutex
 	var lat []time.Duration
 	statuses := map[int]int{}
 	var wg sync.WaitGroup
 	interval := time.Second / time.Duration(rate)
-	start := time.Now()
+	warmup := c.Duration("warmup")
+	begin := time.Now()
+	start := begin.Add(warmup)
 	for i := 0; time.Since(start) < dur; i++ {
-		next := start.Add(time.Duration(i) * interval)
+		next := begin.Add(time.Duration(i) * interval)
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
 		body := bodies[i%len(bodies)]
+		measured := next.After(start) || next.Equal(start)
 		wg.Go(func() {
 			t := time.Now()
 			req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
@@ -148,6 +169,9 @@ func benchAPI(c *cli.Context) error {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				code = resp.StatusCode
+			}
+			if !measured {
+				return
 			}
 			mu.Lock()
 			lat = append(lat, took)

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -125,7 +126,8 @@ func (c *Config) setDefaults() error {
 // Service moderates events. It is safe for concurrent use and starts no
 // goroutines of its own beyond those of a call.
 type Service struct {
-	cfg Config
+	cfg   Config
+	saver saver
 }
 
 // New checks cfg and makes a Service.
@@ -375,10 +377,15 @@ func (s *Service) decide(ctx context.Context, b *Batch, todo []int) error {
 func (s *Service) decideParallel(ctx context.Context, b *Batch, todo []int) []error {
 	errs := make([]error, len(todo))
 	chunk := (len(todo) + s.cfg.Parallelism - 1) / s.cfg.Parallelism
+	if len(todo) < 2*s.cfg.Parallelism {
+		// A few events (one, from the API) are decided on the caller's
+		// goroutine: a new one would cost more than it saves.
+		chunk = len(todo)
+	}
 	var wg sync.WaitGroup
 	for start := 0; start < len(todo); start += chunk {
 		part := todo[start:min(start+chunk, len(todo))]
-		wg.Go(func() {
+		decide := func() {
 			evs := make([]*engine.Event, len(part))
 			for j, i := range part {
 				evs[j] = b.evs[i]
@@ -390,7 +397,12 @@ func (s *Service) decideParallel(ctx context.Context, b *Batch, todo []int) []er
 					b.results[i] = Result{Decision: decs[j]}
 				}
 			}
-		})
+		}
+		if chunk == len(todo) {
+			decide()
+			break
+		}
+		wg.Go(decide)
 	}
 	wg.Wait()
 	return errs
@@ -408,11 +420,7 @@ func (s *Service) Save(ctx context.Context, b *Batch) error {
 	for j, i := range b.fresh {
 		fresh[j] = b.results[i].Decision
 	}
-	var saved []*engine.Decision
-	err := s.cfg.StoreRetry.Do(ctx, func(ctx context.Context) (err error) {
-		saved, err = s.cfg.Store.SaveDecisions(ctx, fresh)
-		return err
-	}, s.retrying("save", len(fresh)))
+	saved, err := s.saveGrouped(ctx, fresh)
 	if err != nil {
 		return fmt.Errorf("moderation: store decisions: %w", err)
 	}
@@ -454,5 +462,118 @@ func (s *Service) retrying(stage string, n int) func(int, error, time.Duration) 
 	return func(attempt int, err error, wait time.Duration) {
 		s.cfg.OnRetry(stage, n)
 		s.cfg.Log.Warn("retrying", "stage", stage, "attempt", attempt+1, "in", wait, "err", err)
+	}
+}
+
+// saver groups concurrent saves into one transaction (group commit): a
+// database commit waits for the disk, and one commit per API request would
+// cap the requests a second at the disk's syncs a second. The first caller
+// leads: it stores its decisions together with every caller's that arrived
+// while the previous group was being stored, and hands the lead to the
+// next waiting caller when done. Alone, a caller stores at once.
+type saver struct {
+	mu      sync.Mutex
+	busy    bool
+	pending []*saveRequest
+}
+
+type saveRequest struct {
+	ds    []*engine.Decision
+	saved []*engine.Decision
+	err   error
+	// done is closed when the request was stored, or when it is to lead
+	// the next group (lead set).
+	done chan struct{}
+	lead bool
+}
+
+// groupTimeout bounds the storing of one group whose leader's context has
+// no deadline. A group is never cancelled with its leader's context (a
+// client that went away must not fail the others' saves); it ends by the
+// leader's deadline, or this.
+const groupTimeout = 30 * time.Second
+
+// saveGrouped stores ds, in a transaction shared with the saves of other
+// callers that arrived meanwhile, and returns the decisions stored for
+// ds. A caller whose ctx ends while it waits returns at once unless its
+// decisions are already being stored.
+func (s *Service) saveGrouped(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
+	r := &saveRequest{ds: ds, done: make(chan struct{})}
+	sv := &s.saver
+	sv.mu.Lock()
+	if sv.busy {
+		sv.pending = append(sv.pending, r)
+		sv.mu.Unlock()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			sv.mu.Lock()
+			if i := slices.Index(sv.pending, r); i >= 0 {
+				sv.pending = slices.Delete(sv.pending, i, i+1)
+				sv.mu.Unlock()
+				return nil, ctx.Err()
+			}
+			sv.mu.Unlock()
+			<-r.done // taken into a group, or handed the lead
+		}
+		if !r.lead {
+			return r.saved, r.err
+		}
+		sv.mu.Lock()
+	} else {
+		sv.busy = true
+	}
+	group := append([]*saveRequest{r}, sv.pending...)
+	sv.pending = nil
+	sv.mu.Unlock()
+
+	s.storeGroup(ctx, group)
+
+	sv.mu.Lock()
+	if len(sv.pending) > 0 {
+		next := sv.pending[0]
+		sv.pending = sv.pending[1:]
+		next.lead = true
+		close(next.done)
+	} else {
+		sv.busy = false
+	}
+	sv.mu.Unlock()
+	for _, g := range group[1:] {
+		close(g.done)
+	}
+	return r.saved, r.err
+}
+
+// storeGroup stores the decisions of every request of group in one
+// SaveDecisions call, retrying a failing store, and gives each request
+// its part of the result.
+func (s *Service) storeGroup(ctx context.Context, group []*saveRequest) {
+	var all []*engine.Decision
+	for _, g := range group {
+		all = append(all, g.ds...)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(groupTimeout)
+	}
+	gctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	var saved []*engine.Decision
+	err := s.cfg.StoreRetry.Do(gctx, func(ctx context.Context) (err error) {
+		saved, err = s.cfg.Store.SaveDecisions(ctx, all)
+		return err
+	}, s.retrying("save", len(all)))
+	if err == nil && len(saved) != len(all) {
+		err = fmt.Errorf("store returned %d decisions for %d", len(saved), len(all))
+	}
+	off := 0
+	for _, g := range group {
+		if err != nil {
+			g.err = err
+			continue
+		}
+		g.saved = saved[off : off+len(g.ds)]
+		off += len(g.ds)
 	}
 }

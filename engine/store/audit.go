@@ -64,14 +64,21 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, now time.Time, acto
 	}
 	var seq int64
 	prev := genesisHash
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	last, err := s.stmt(ctx, tx, lastAuditSQL)
+	if err != nil {
+		return err
+	}
+	err = last.QueryRowContext(ctx).Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	seq++
 	at := ms(now)
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`),
-		seq, at, actor, action, subject, string(d), prev, auditHash(seq, at, actor, action, subject, string(d), prev))
+	insert, err := s.stmt(ctx, tx, s.q(insertAuditSQL))
+	if err != nil {
+		return err
+	}
+	_, err = insert.ExecContext(ctx, seq, at, actor, action, subject, string(d), prev, auditHash(seq, at, actor, action, subject, string(d), prev))
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/store/pgtest"
 )
 
@@ -77,4 +78,29 @@ func BenchmarkClaimNext(b *testing.B) {
 		defer s.Close()
 		run(b, s)
 	})
+}
+
+// BenchmarkSaveDecision stores one decision per transaction, as a lone
+// POST /v1/moderate does: allows, and holds that open a case and queue an
+// action.
+func BenchmarkSaveDecision(b *testing.B) {
+	for _, action := range []engine.Action{engine.ActionAllow, engine.ActionHold} {
+		b.Run(string(action), func(b *testing.B) {
+			s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				i++
+				d := decision(fmt.Sprintf("d-%d", i), fmt.Sprintf("e-%d", i), action)
+				d.Queue, d.Severity = QueueGeneral, "medium"
+				if _, err := s.SaveDecisions(ctx, []*engine.Decision{d}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

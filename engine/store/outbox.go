@@ -22,35 +22,52 @@ type outboxEntry struct {
 	body      any
 }
 
-// enqueue adds messages to the outbox in tx, in order. Sequence numbers
-// follow commit order: on PostgreSQL a transaction-scoped lock is taken
-// before the largest one is read, so that a relay never passes over a
-// message committed late with a smaller number.
+// enqueue adds messages to the outbox in tx, in order. On SQLite, whose
+// writes run one at a time, a message is numbered after the largest
+// number; on PostgreSQL a sequence numbers them (migration 7), so that
+// transactions queueing actions do not wait for each other across the
+// cluster. A message committed after one with a larger number is
+// published at the relay's next round: every unsent message is, oldest
+// number first, and one transaction's messages stay in order.
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, now time.Time, entries ...outboxEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72620243)`); err != nil {
+		insert, err := s.stmt(ctx, tx, insertOutboxPostgresSQL)
+		if err != nil {
 			return err
 		}
+		for _, e := range entries {
+			b, err := json.Marshal(e.body)
+			if err != nil {
+				return err
+			}
+			if _, err := insert.ExecContext(ctx, e.kind, e.key, string(b), ms(now)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&seq); err != nil {
-		return err
-	}
-	ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`))
+	last, err := s.stmt(ctx, tx, lastOutboxSQL)
 	if err != nil {
 		return err
 	}
-	defer ins.Close()
+	if err := last.QueryRowContext(ctx).Scan(&seq); err != nil {
+		return err
+	}
+	insert, err := s.stmt(ctx, tx, s.q(insertOutboxSQL))
+	if err != nil {
+		return err
+	}
 	for _, e := range entries {
 		b, err := json.Marshal(e.body)
 		if err != nil {
 			return err
 		}
 		seq++
-		if _, err := ins.ExecContext(ctx, seq, e.kind, e.key, string(b), ms(now)); err != nil {
+		if _, err := insert.ExecContext(ctx, seq, e.kind, e.key, string(b), ms(now)); err != nil {
 			return err
 		}
 	}

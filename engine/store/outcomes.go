@@ -184,35 +184,21 @@ func (s *Store) UserContext(ctx context.Context, p engine.Party) (engine.UserCon
 
 func (s *Store) userContextAt(ctx context.Context, userID string, now time.Time) (engine.UserContext, error) {
 	uc := engine.UserContext{Labels: []string{}}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT weight, at FROM strikes WHERE user_id = ? AND lifted_at = 0`), userID)
+	q, err := s.stmt(ctx, nil, s.q(userContextSQL))
 	if err != nil {
 		return uc, fmt.Errorf("store: user context: %w", err)
 	}
-	var sum float64
-	for rows.Next() {
-		var w, at int64
-		if err := rows.Scan(&w, &at); err != nil {
-			rows.Close()
-			return uc, err
-		}
-		age := now.Sub(fromMS(at))
-		sum += float64(w) * math.Pow(0.5, age.Hours()/StrikeHalfLife.Hours())
-	}
-	rows.Close()
-	// A history read only in part would judge the sender too leniently.
-	if err := rows.Err(); err != nil {
-		return uc, fmt.Errorf("store: user context: %w", err)
-	}
-	uc.Strikes = int(math.Round(sum))
+	var strikes float64
 	var restricted int
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?`),
-		userID, ms(now), ms(now)).Scan(&restricted); err != nil {
+	err = q.QueryRowContext(ctx,
+		ms(now), float64(StrikeHalfLife.Milliseconds()), userID,
+		userID, ms(now), ms(now),
+		userID, now.Add(-24*time.Hour).UTC().Format(sortableTime), engine.MaxRecentFlags,
+	).Scan(&strikes, &restricted, &uc.RecentFlags)
+	if err != nil {
 		return uc, fmt.Errorf("store: user context: %w", err)
 	}
+	uc.Strikes = int(math.Round(strikes))
 	uc.Restricted = restricted > 0
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow'`),
-		userID, now.Add(-24*time.Hour).UTC().Format(sortableTime)).Scan(&uc.RecentFlags); err != nil {
-		return uc, fmt.Errorf("store: user context: %w", err)
-	}
 	return uc, nil
 }

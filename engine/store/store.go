@@ -42,6 +42,8 @@ type Store struct {
 	// a user's history changes.
 	cachesMu sync.Mutex
 	caches   []*userCache
+	// prepared holds the hot path's statements, by query (see stmt).
+	prepared sync.Map
 	// review is the review configuration SetReview last accepted.
 	review reviewSetting
 }
@@ -83,8 +85,12 @@ func OpenPostgres(ctx context.Context, rawURL string) (*Store, error) {
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	s := &Store{db: db, postgres: true}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
+	err = s.migrate(ctx)
+	if err == nil {
+		err = s.prepareHot(ctx)
+	}
+	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
 	return s, nil
@@ -137,15 +143,55 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
+	err = s.migrate(ctx)
+	if err == nil {
+		err = s.prepareHot(ctx)
+	}
+	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.prepared.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// stmt returns query (already in the dialect's placeholders) prepared
+// once, and by database/sql once per connection that runs it; with tx it
+// runs in tx. The decision path runs a dozen statements per event, and
+// SQLite would otherwise parse each anew every time, which costs more
+// than running it. A query first seen inside a transaction is prepared in
+// it and not kept: preparing on the pool while holding a connection could
+// wait forever for another. The hot path's queries are prepared when the
+// store opens (prepareHot).
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	v, ok := s.prepared.Load(query)
+	if !ok && tx != nil {
+		return tx.PrepareContext(ctx, query)
+	}
+	if !ok {
+		st, err := s.db.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok = s.prepared.LoadOrStore(query, st); ok {
+			st.Close()
+		} else {
+			v = st
+		}
+	}
+	if tx != nil {
+		return tx.StmtContext(ctx, v.(*sql.Stmt)), nil
+	}
+	return v.(*sql.Stmt), nil
+}
 
 // migration is one schema step, in each dialect's SQL.
 type migration struct{ sqlite, postgres string }
@@ -165,7 +211,18 @@ var migrations = []migration{
 	{sqlite: fingerprintColumn, postgres: fingerprintColumn},
 	// 5: signed checkpoints of the audit log's head.
 	{sqlite: checkpointsTable, postgres: checkpointsTable},
+	// 6: the senders' restricted decisions, for their recent flags.
+	{sqlite: flagsIndex, postgres: flagsIndex},
+	// 7: outbox messages numbered by a sequence on PostgreSQL (see
+	// enqueue); SQLite is unchanged.
+	{sqlite: `SELECT 1`, postgres: outboxSequence},
 }
+
+const outboxSequence = `CREATE SEQUENCE outbox_seq;
+	SELECT setval('outbox_seq', (SELECT coalesce(max(seq), 0) + 1 FROM outbox), false);
+	ALTER TABLE outbox ALTER COLUMN seq SET DEFAULT nextval('outbox_seq')`
+
+const flagsIndex = `CREATE INDEX decisions_sender_flags ON decisions (sender_id, decided_at) WHERE action <> 'allow'`
 
 const fingerprintColumn = `ALTER TABLE decisions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''`
 
@@ -234,6 +291,44 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// Queries of the decision path, prepared when the store opens (see stmt).
+const (
+	insertDecisionSQL = `INSERT INTO decisions
+			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`
+	decisionForEventSQL = `SELECT body, fingerprint FROM decisions WHERE event_id IN (?)`
+	// userContextSQL reads a user's history in one query: strikes decayed
+	// by their age (weight × 0.5^(age / half-life)), restrictions in force
+	// and recent flags, counted on their partial index and only up to the
+	// cap, so that a flooding sender's history costs no more than anyone's.
+	userContextSQL = `SELECT
+		(SELECT coalesce(sum(weight * exp(ln(0.5) * CAST(? - at AS DOUBLE PRECISION) / ?)), 0) FROM strikes WHERE user_id = ? AND lifted_at = 0),
+		(SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?),
+		(SELECT count(*) FROM (SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?) AS flags)`
+	lastOutboxSQL   = `SELECT coalesce(max(seq), 0) FROM outbox`
+	insertOutboxSQL = `INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`
+	// insertOutboxPostgresSQL numbers the message from outbox_seq.
+	insertOutboxPostgresSQL = `INSERT INTO outbox (kind, key, body, created_at) VALUES ($1,$2,$3,$4)`
+	lastAuditSQL    = `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
+	insertAuditSQL  = `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`
+)
+
+// prepareHot prepares the decision path's queries, before any
+// transaction holds a connection.
+func (s *Store) prepareHot(ctx context.Context) error {
+	outbox := []string{lastOutboxSQL, insertOutboxSQL}
+	if s.postgres {
+		outbox = []string{insertOutboxPostgresSQL}
+	}
+	for _, q := range append([]string{insertDecisionSQL, decisionForEventSQL, userContextSQL,
+		lastAuditSQL, insertAuditSQL}, outbox...) {
+		if _, err := s.stmt(ctx, nil, s.q(q)); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	return nil
+}
+
 // SchemaVersion returns the newest migration applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
@@ -266,13 +361,10 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 	var restricted []string
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		restricted = restricted[:0]
-		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO decisions
-			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`))
+		insert, err := s.stmt(ctx, tx, s.q(insertDecisionSQL))
 		if err != nil {
 			return err
 		}
-		defer ins.Close()
 		var actions []outboxEntry
 		for i, d := range ds {
 			if d == nil || d.ID == "" || d.EventID == "" {
@@ -282,7 +374,7 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 			if err != nil {
 				return err
 			}
-			res, err := ins.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
+			res, err := insert.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
 				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(sortableTime), body, d.Fingerprint)
 			if err != nil {
 				return err
@@ -311,8 +403,7 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 	if err != nil {
 		return nil, fmt.Errorf("store: save decisions: %w", err)
 	}
-	// The senders' recent flags changed: cached histories are stale.
-	s.forgetUsers(restricted)
+	s.flagged(restricted)
 	return out, nil
 }
 
@@ -361,7 +452,11 @@ func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[
 		for i, id := range ids {
 			args[i] = id
 		}
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), args...)
+		q, err := s.stmt(ctx, nil, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`))
+		if err != nil {
+			return nil, fmt.Errorf("store: decisions for events: %w", err)
+		}
+		rows, err := q.QueryContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: decisions for events: %w", err)
 		}

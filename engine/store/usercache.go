@@ -12,8 +12,9 @@ import (
 // costs three queries every few seconds rather than per message. A strike
 // or restriction takes effect on that user's messages within ttl. At most
 // max users are kept; a full cache starts over.
-// Decisions this store saves that restrict content make it forget their
-// senders at once, so the sender's next message meets the new history.
+// Decisions this store saves that restrict content count in their
+// senders' cached histories at once, so the sender's next message meets
+// the new history.
 func (s *Store) UserContexts(ttl time.Duration, max int) engine.UserContextSource {
 	c := &userCache{s: s, ttl: ttl, max: max, m: map[string]cachedUser{}}
 	s.cachesMu.Lock()
@@ -22,8 +23,11 @@ func (s *Store) UserContexts(ttl time.Duration, max int) engine.UserContextSourc
 	return c
 }
 
-// forgetUsers drops the cached histories of users in every cache.
-func (s *Store) forgetUsers(ids []string) {
+// flagged counts one more recent flag for each of ids (a user may appear
+// more than once) in the histories every cache holds: the store has just
+// committed those decisions. Users a cache does not hold are read afresh
+// when next asked for.
+func (s *Store) flagged(ids []string) {
 	if len(ids) == 0 {
 		return
 	}
@@ -33,7 +37,10 @@ func (s *Store) forgetUsers(ids []string) {
 	for _, c := range caches {
 		c.mu.Lock()
 		for _, id := range ids {
-			delete(c.m, id)
+			if e, ok := c.m[id]; ok {
+				e.uc.RecentFlags = min(e.uc.RecentFlags+1, engine.MaxRecentFlags)
+				c.m[id] = e
+			}
 		}
 		c.mu.Unlock()
 	}
