@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -108,17 +107,11 @@ func benchPipeline(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if path := c.String("cpuprofile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(c.String("cpuprofile"))
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	start = time.Now()

@@ -40,6 +40,18 @@ func (d *textDecider) DecideBatch(_ context.Context, evs []*engine.Event) ([]*en
 	return out, make([]error, len(evs))
 }
 
+// newServiceEnv is a server whose moderate route runs a moderation
+// service over d and the env's store.
+func newServiceEnv(t *testing.T, d moderation.Decider) *env {
+	return newEnv(t, func(c *Config, st *store.Store) {
+		svc, err := moderation.New(moderation.Config{Decider: d, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Moderator = svc
+	})
+}
+
 func chatBody(id, sender, text string) map[string]any {
 	return map[string]any{
 		"id": id, "kind": "chat", "world": "seoul",
@@ -57,13 +69,7 @@ func chatBody(id, sender, text string) map[string]any {
 // refused.
 func TestModerateIsTheOnePath(t *testing.T) {
 	d := &textDecider{}
-	e := newEnv(t, func(c *Config, st *store.Store) {
-		svc, err := moderation.New(moderation.Config{Decider: d, Store: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Moderator = svc
-	})
+	e := newServiceEnv(t, d)
 	ctx := context.Background()
 	r := e.do(t, "POST", "/v1/moderate", chatBody("evt-1", "teen-1", "I want to self-harm tonight"))
 	if r.status != 200 {
@@ -103,13 +109,7 @@ func TestModerateIsTheOnePath(t *testing.T) {
 // abuse it hides is never judged as the harmless text.
 func TestModerateRefusesKeyTricks(t *testing.T) {
 	d := &textDecider{}
-	e := newEnv(t, func(c *Config, st *store.Store) {
-		svc, err := moderation.New(moderation.Config{Decider: d, Store: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Moderator = svc
-	})
+	e := newServiceEnv(t, d)
 	valid := `{"id":"evt-2","kind":"chat","world":"seoul","space":{"id":"plaza-1","type":"plaza"},"sender":{"id":"u1","role":"citizen"},"sent_at":"2026-11-22T09:00:00Z","chat":{"text":"안녕하세요"}}`
 	tests := []struct{ name, body, field string }{
 		{"key differing in case", strings.Replace(valid, `"text":"안녕하세요"`, `"text":"씨발 개새끼 병신아 꺼져","Text":"안녕하세요"`, 1), "chat.Text"},

@@ -33,31 +33,21 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, now time.Time, entries 
 	if len(entries) == 0 {
 		return nil
 	}
-	if s.postgres {
-		insert, err := s.stmt(ctx, tx, insertOutboxPostgresSQL)
+	// PostgreSQL numbers messages itself; on SQLite they follow the
+	// largest number.
+	var seq int64
+	query := insertOutboxPostgresSQL
+	if !s.postgres {
+		last, err := s.stmt(ctx, tx, lastOutboxSQL)
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			b, err := json.Marshal(e.body)
-			if err != nil {
-				return err
-			}
-			if _, err := insert.ExecContext(ctx, e.kind, e.key, string(b), ms(now)); err != nil {
-				return err
-			}
+		if err := last.QueryRowContext(ctx).Scan(&seq); err != nil {
+			return err
 		}
-		return nil
+		query = insertOutboxSQL
 	}
-	var seq int64
-	last, err := s.stmt(ctx, tx, lastOutboxSQL)
-	if err != nil {
-		return err
-	}
-	if err := last.QueryRowContext(ctx).Scan(&seq); err != nil {
-		return err
-	}
-	insert, err := s.stmt(ctx, tx, s.q(insertOutboxSQL))
+	insert, err := s.stmt(ctx, tx, query)
 	if err != nil {
 		return err
 	}
@@ -66,8 +56,12 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, now time.Time, entries 
 		if err != nil {
 			return err
 		}
-		seq++
-		if _, err := insert.ExecContext(ctx, seq, e.kind, e.key, string(b), ms(now)); err != nil {
+		args := []any{e.kind, e.key, string(b), ms(now)}
+		if !s.postgres {
+			seq++
+			args = append([]any{seq}, args...)
+		}
+		if _, err := insert.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
