@@ -154,6 +154,10 @@ type Decision struct {
 	// beside the decision to tell a repeat of the event from other content
 	// sent under its id; it is never encoded.
 	Fingerprint string `json:"-"`
+	// Content is the decided event's content, for the snapshot of the
+	// case the decision may open; set by the moderation service, never
+	// encoded, never stored with the decision.
+	Content *Content `json:"-"`
 }
 
 // TermSpan is where a lexicon match lies, without the matched term.

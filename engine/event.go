@@ -101,6 +101,51 @@ type Event struct {
 	Chat  *ChatMessage  `json:"chat,omitempty"`
 	Voice *VoiceSegment `json:"voice,omitempty"`
 	Image *ImageUpload  `json:"image,omitempty"`
+
+	// Context is up to MaxContextMessages earlier messages of the same
+	// space or conversation, oldest first, which the world platform (it
+	// owns chat history) may attach so that a reviewer sees what was said
+	// before. Haechi keeps it only in the snapshot of a case the event
+	// opens; it is not part of the decision nor of the fingerprint.
+	Context []ContextMessage `json:"context,omitempty"`
+}
+
+// ContextMessage is one earlier message shown to a reviewer beside the
+// content a case is about.
+type ContextMessage struct {
+	ID       string    `json:"id,omitempty"`
+	SenderID string    `json:"sender_id"`
+	Text     string    `json:"text"`
+	SentAt   time.Time `json:"sent_at,omitzero"`
+}
+
+// MaxContextMessages bounds Event.Context and a report's context.
+const MaxContextMessages = 20
+
+// Content is what a case's snapshot keeps of an event: the content as it
+// was, for the reviewer, and its context. It travels with the decision
+// (Decision.Content) to the store, which keeps it only when the decision
+// opens a case, and deletes it a while after the case closes.
+type Content struct {
+	Kind          Kind             `json:"kind"`
+	Text          string           `json:"text,omitempty"`
+	ASRConfidence float64          `json:"asr_confidence,omitempty"`
+	ContentType   string           `json:"content_type,omitempty"`
+	Image         []byte           `json:"-"`
+	ImageURI      string           `json:"image_uri,omitempty"`
+	Context       []ContextMessage `json:"context,omitempty"`
+}
+
+// ContentOf is the snapshot content of ev. It shares ev's slices.
+func ContentOf(ev *Event) *Content {
+	c := &Content{Kind: ev.Kind, Text: ev.Text(), Context: ev.Context}
+	if ev.Voice != nil {
+		c.ASRConfidence = ev.Voice.Confidence
+	}
+	if im := ev.Image; im != nil {
+		c.ContentType, c.Image, c.ImageURI = im.ContentType, im.Data, im.URI
+	}
+	return c
 }
 
 // ChatMessage is a text message typed in the world.
@@ -152,8 +197,9 @@ func (e *Event) Text() string {
 }
 
 // Fingerprint identifies what the event says and where: a SHA-256 over
-// every field but ReceivedAt (which the receiver stamps), as it arrived,
-// before any image was fetched. Two events with one id and different
+// every field but ReceivedAt (which the receiver stamps) and Context (the
+// platform's view of the conversation, which may differ between two
+// sends of one message), as it arrived, before any image was fetched. Two events with one id and different
 // fingerprints are different content posing as a repeat: the store keeps
 // the fingerprint beside the decision (never in it, nor in any message)
 // so that a repeat can be told from an impostor.

@@ -11,7 +11,7 @@ import (
 // field added to Event and forgotten by Fingerprint.
 func TestFingerprintCoversEveryField(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
-		reflect.TypeFor[Event]():        11,
+		reflect.TypeFor[Event]():        12, // Context is left out on purpose
 		reflect.TypeFor[Party]():        3,
 		reflect.TypeFor[Space]():        2,
 		reflect.TypeFor[ChatMessage]():  3,
@@ -66,8 +66,9 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 	}
 	ev := base()
 	ev.ReceivedAt = time.Now()
+	ev.Context = []ContextMessage{{SenderID: "u9", Text: "earlier"}}
 	ev.SentAt = ev.SentAt.In(time.FixedZone("KST", 9*3600))
 	if ev.Fingerprint() != want {
-		t.Error("received_at or the sent_at time zone changed the fingerprint")
+		t.Error("received_at, context or the sent_at time zone changed the fingerprint")
 	}
 }

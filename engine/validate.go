@@ -154,6 +154,7 @@ func (e *Event) Validate() error {
 			v.add("voice.asr_confidence", "must be between 0 and 1")
 		}
 	}
+	checkContext(&v, "context", e.Context)
 	if im := e.Image; im != nil {
 		switch {
 		case len(im.Data) == 0 && im.URI == "":
@@ -211,6 +212,29 @@ func IDProblem(id string) string {
 		}
 	}
 	return ""
+}
+
+// CheckContext reports what is wrong with the context messages of an
+// event or a report, under the field name given ("context").
+func CheckContext(field string, msgs []ContextMessage) []FieldError {
+	var v ValidationError
+	checkContext(&v, field, msgs)
+	return v.Fields
+}
+
+func checkContext(v *ValidationError, field string, msgs []ContextMessage) {
+	if len(msgs) > MaxContextMessages {
+		v.add(field, "has %d messages, over the limit of %d", len(msgs), MaxContextMessages)
+		return
+	}
+	for i, m := range msgs {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		if m.ID != "" {
+			checkID(v, at+".id", m.ID, false)
+		}
+		checkID(v, at+".sender_id", m.SenderID, true)
+		checkText(v, at+".text", m.Text, true)
+	}
 }
 
 func checkParty(v *ValidationError, field string, p *Party, roleRequired bool) {

@@ -37,6 +37,7 @@ func kafkaFlags() []cli.Flag {
 		&cli.StringFlag{Name: "topic-dlq", Value: d.DeadLetter, Usage: "dead-letter topic"},
 		&cli.BoolFlag{Name: "create-topics", Value: true, Usage: "create missing topics at start-up"},
 		&cli.StringSliceFlag{Name: "blob-url-prefix", Usage: "URL prefix images sent by reference may be fetched from (repeatable); none: such images are held", EnvVars: []string{"HAECHI_BLOB_URL_PREFIX"}},
+		&cli.DurationFlag{Name: "snapshot-retention", Value: store.DefaultSnapshotRetention, Usage: "how long the content snapshots of a closed case are kept"},
 		&cli.DurationFlag{Name: "blob-budget", Value: moderation.DefaultBlobBudget, Usage: "most time spent fetching one batch's images by reference, retries included; an image not fetched in time is held"},
 	}
 }
@@ -218,6 +219,10 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		s.broker, s.brokers = b, []string{b.Addr()}
 	}
 	topics := topicsFrom(c)
+	if c.Duration("snapshot-retention") <= 0 {
+		s.close()
+		return nil, errors.New("--snapshot-retention must be positive")
+	}
 	if c.Bool("create-topics") {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := pipelines.EnsureTopics(tctx, s.brokers, topics, 1)
@@ -240,7 +245,7 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
-		go markOverdue(ctx, st, log)
+		go housekeeping(ctx, st, c.Duration("snapshot-retention"), log)
 		relay.Run(ctx)
 	}()
 	go func() {
@@ -252,21 +257,33 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	return s, nil
 }
 
-// markOverdue marks cases past their queue's SLA every half minute, which
-// raises them to the top of their queue.
-func markOverdue(ctx context.Context, st *store.Store, log *slog.Logger) {
+// housekeeping marks cases past their queue's SLA every half minute,
+// which raises them to the top of their queue, and once an hour deletes
+// the content snapshots of cases closed longer than retention ago.
+func housekeeping(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if n, err := st.MarkOverdue(ctx, time.Now()); err != nil {
+		now := time.Now()
+		if n, err := st.MarkOverdue(ctx, now); err != nil {
 			log.Error("marking overdue cases", "err", err)
 		} else if n > 0 {
 			log.Warn("cases past their SLA", "cases", n)
+		}
+		if now.Sub(purged) < time.Hour {
+			continue
+		}
+		purged = now
+		if n, err := st.PurgeSnapshots(ctx, now, retention); err != nil {
+			log.Error("deleting old case snapshots", "err", err)
+		} else if n > 0 {
+			log.Info("case snapshots deleted after their retention", "snapshots", n, "retention", retention)
 		}
 	}
 }

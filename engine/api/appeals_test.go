@@ -72,7 +72,7 @@ func TestPostAndGetAppeal(t *testing.T) {
 		{"missing fields", `{"reason":"x"}`, 400, "invalid_request", "", []string{"decision_id", "appellant_id"}},
 		{"reason too long", map[string]any{"decision_id": "d", "appellant_id": "u", "reason": strings.Repeat("가", 2001)}, 400, "invalid_request", "", []string{"reason"}},
 		{"unknown field", map[string]any{"decision_id": "d", "appellant_id": "u", "case_id": "c"}, 400, "invalid_request", "", []string{"case_id"}},
-		{"too large", `{"reason":"` + strings.Repeat("a", 16<<10) + `"}`, 413, "too_large", "", nil},
+		{"too large", `{"reason":"` + strings.Repeat("a", 64<<10) + `"}`, 413, "too_large", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,8 +14,9 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// maxRequestBytes bounds the body of a report or an appeal.
-const maxRequestBytes = 16 << 10
+// maxRequestBytes bounds the body of a report or an appeal: room for a
+// report's 20 context messages.
+const maxRequestBytes = 64 << 10
 
 // readBody reads a JSON request body of at most limit bytes. A
 // Content-Type other than application/json is 415 (none at all is taken

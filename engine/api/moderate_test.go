@@ -71,7 +71,9 @@ func TestModerateIsTheOnePath(t *testing.T) {
 	d := &textDecider{}
 	e := newServiceEnv(t, d)
 	ctx := context.Background()
-	r := e.do(t, "POST", "/v1/moderate", chatBody("evt-1", "teen-1", "I want to self-harm tonight"))
+	body := chatBody("evt-1", "teen-1", "I want to self-harm tonight")
+	body["context"] = []map[string]any{{"id": "m-0", "sender_id": "teen-2", "text": "are you ok?"}}
+	r := e.do(t, "POST", "/v1/moderate", body)
 	if r.status != 200 {
 		t.Fatalf("moderate: %d %s", r.status, r.body)
 	}
@@ -87,6 +89,11 @@ func TestModerateIsTheOnePath(t *testing.T) {
 	if err != nil || c.DecisionID != id {
 		t.Errorf("the counsellors' queue: %+v %v; want the escalation's case", c, err)
 	}
+	// The counsellor sees the message as it was, with what came before.
+	if sn, err := e.store.Snapshots(ctx, c.ID); err != nil || len(sn) != 1 || sn[0].Text != "I want to self-harm tonight" ||
+		len(sn[0].Context) != 1 || sn[0].Context[0].Text != "are you ok?" {
+		t.Errorf("snapshot of the case: %+v %v", sn, err)
+	}
 	if st := e.do(t, "GET", "/v1/decisions/"+id+"/statement", nil); st.status != 200 {
 		t.Errorf("statement of reasons: %d %s", st.status, st.body)
 	}
@@ -94,7 +101,7 @@ func TestModerateIsTheOnePath(t *testing.T) {
 		t.Errorf("appeal: %d %s", ap.status, ap.body)
 	}
 
-	again := e.do(t, "POST", "/v1/moderate", chatBody("evt-1", "teen-1", "I want to self-harm tonight"))
+	again := e.do(t, "POST", "/v1/moderate", body)
 	if again.status != 200 || again.json(t)["decision_id"] != id || d.calls != 1 {
 		t.Errorf("repeat: %d %s after %d decisions; want the stored %s", again.status, again.body, d.calls, id)
 	}
@@ -118,6 +125,8 @@ func TestModerateRefusesKeyTricks(t *testing.T) {
 		{"bad time", strings.Replace(valid, `2026-11-22T09:00:00Z`, `yesterday`, 1), "sent_at"},
 		{"bad base64", strings.Replace(valid, `"chat":{"text":"안녕하세요"}`, `"image":{"data":"%%%"}`, 1), "image.data"},
 		{"bidi in an id", strings.Replace(valid, `"id":"u1"`, `"id":"u1\u202e"`, 1), "sender.id"},
+		{"context sender", strings.Replace(valid, `"chat":`, `"context":[{"sender_id":"a b","text":"hi"}],"chat":`, 1), "context[0].sender_id"},
+		{"context too long", strings.Replace(valid, `"chat":`, `"context":[`+strings.Repeat(`{"sender_id":"a","text":"hi"},`, 20)+`{"sender_id":"a","text":"hi"}],"chat":`, 1), "context"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -164,7 +164,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"POST", "/v1/reports", "/v1/reports", `{}`, auth, 400, nil},
 		{"POST", "/v1/reports", "/v1/reports", report("r3", "e1"), nil, 401, nil},
 		{"POST", "/v1/reports", "/v1/reports", report("r3", "e1"), []string{"X-API-Key", weak}, 403, nil},
-		{"POST", "/v1/reports", "/v1/reports", `{"details":"` + strings.Repeat("a", 17<<10) + `"}`, auth, 413, nil},
+		{"POST", "/v1/reports", "/v1/reports", `{"details":"` + strings.Repeat("a", 65<<10) + `"}`, auth, 413, nil},
 		{"POST", "/v1/reports", "/v1/reports", report("r3", "e1"), append([]string{"Content-Type", "text/plain"}, auth...), 415, nil},
 		{"GET", "/v1/reports/{id}", "/v1/reports/" + reportID, nil, auth, 200, nil},
 		{"GET", "/v1/reports/{id}", "/v1/reports/nope", nil, auth, 404, nil},

@@ -38,8 +38,9 @@ type reportRequest struct {
 		ID   string `json:"id"`
 		Type string `json:"type"`
 	} `json:"space"`
-	Location   string `json:"location"`
-	OccurredAt string `json:"occurred_at"`
+	Location   string                  `json:"location"`
+	OccurredAt string                  `json:"occurred_at"`
+	Context    []engine.ContextMessage `json:"context"`
 }
 
 // reportCreated answers POST /v1/reports: the report's id and status only.
@@ -122,6 +123,8 @@ func (req *reportRequest) validate(now time.Time) (*store.Report, error) {
 		rep.SpaceID, rep.SpaceType = sp.ID, sp.Type
 	}
 	fe.text("location", req.Location, maxLocationChars)
+	fe = append(fe, engine.CheckContext("context", req.Context)...)
+	rep.Context = req.Context
 	rep.OccurredAt = fe.time("occurred_at", req.OccurredAt, now)
 	if err := fe.err(); err != nil {
 		return nil, err

@@ -99,7 +99,7 @@ func TestPostReportValidation(t *testing.T) {
 		{"trailing data", "", `{} {}`, 400, "invalid_request", nil},
 		{"invalid utf8", "", "{\"reporter_id\":\"\xff\"}", 400, "invalid_request", nil},
 		{"wrong content type", "text/plain", with(func(map[string]any) {}), 415, "unsupported_media_type", nil},
-		{"too large", "", `{"details":"` + strings.Repeat("a", 17<<10) + `"}`, 413, "too_large", nil},
+		{"too large", "", `{"details":"` + strings.Repeat("a", 65<<10) + `"}`, 413, "too_large", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,5 +284,37 @@ func TestUnstorableInputIsRefusedNot500(t *testing.T) {
 		if r := e.do(t, "GET", path, nil); r.status != 404 {
 			t.Errorf("GET %s: %d %s", path, r.status, r.body)
 		}
+	}
+}
+
+// TestReportContextIsKeptWithTheCase: the conversation a report supplies
+// is kept as the case's snapshot; too much of it is a 400 naming it.
+func TestReportContextIsKeptWithTheCase(t *testing.T) {
+	e := newEnv(t, nil)
+	body := report("reporter-1", "e-77")
+	body["context"] = []map[string]any{
+		{"id": "e-76", "sender_id": "user-9", "text": "너 어디 사는지 알아"},
+		{"id": "e-77", "sender_id": "user-9", "text": "기다려라"},
+	}
+	r := e.do(t, "POST", "/v1/reports", body)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	c, err := e.store.ClaimNext(context.Background(), store.QueueGeneral, store.Moderator{ID: "mod-1"}, time.Minute, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := e.store.Snapshots(context.Background(), c.ID)
+	if err != nil || len(sn) != 1 || len(sn[0].Context) != 2 || sn[0].Context[1].Text != "기다려라" {
+		t.Errorf("snapshot %+v %v", sn, err)
+	}
+	many := make([]map[string]any, 21)
+	for i := range many {
+		many[i] = map[string]any{"sender_id": "user-9", "text": "x"}
+	}
+	body["context"] = many
+	r = e.do(t, "POST", "/v1/reports", body)
+	if f := r.apiError(t).Fields; r.status != 400 || len(f) != 1 || f[0].Field != "context" {
+		t.Errorf("21 context messages: %d %s", r.status, r.body)
 	}
 }

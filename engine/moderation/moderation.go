@@ -244,8 +244,10 @@ func (s *Service) Decide(ctx context.Context, evs []*engine.Event) (*Batch, erro
 		return nil, err
 	}
 	for _, i := range todo {
-		if b.results[i].Decision != nil {
-			b.results[i].Decision.Fingerprint = b.fps[i]
+		if d := b.results[i].Decision; d != nil {
+			d.Fingerprint = b.fps[i]
+			// Kept only if the decision opens a case (its snapshot).
+			d.Content = engine.ContentOf(evs[i])
 			b.fresh = append(b.fresh, i)
 		}
 	}

@@ -291,8 +291,16 @@ func (s *Store) openDecisionCase(ctx context.Context, tx *sql.Tx, d *engine.Deci
 		spaceType: string(d.Space.Type), subject: d.SenderID, eventID: d.EventID, decisionID: d.ID,
 		categories: d.Categories, involvesMinor: d.Queue == QueueYouthSafety,
 	}, now)
-	if err != nil || !created {
+	if err != nil {
 		return c, created, err
+	}
+	if d.Content != nil {
+		if err := s.saveSnapshot(ctx, tx, c.ID, d.ID, SourceDecision, d.Content, now); err != nil {
+			return nil, false, err
+		}
+	}
+	if !created {
+		return c, false, nil
 	}
 	err = s.appendAudit(ctx, tx, now, "haechi", "case.opened", c.ID, map[string]any{"source": SourceDecision, "decision_id": d.ID, "queue": c.Queue})
 	return c, true, err

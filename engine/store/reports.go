@@ -37,6 +37,10 @@ type Report struct {
 	CaseID     string          `json:"case_id"`
 	// Counted is false for a reporter whose reports no longer count.
 	Counted bool `json:"counted"`
+	// Context is what the world platform attached: up to
+	// engine.MaxContextMessages messages around the reported one. It is
+	// kept only as a snapshot of the case.
+	Context []engine.ContextMessage `json:"context,omitempty"`
 }
 
 // ReportStatus is what a reporter may learn about their report; it never
@@ -104,6 +108,11 @@ func (s *Store) FileReport(ctx context.Context, r *Report, now time.Time) (*Repo
 			out.ID, r.ReporterID, r.TargetKind, r.TargetID, subject, string(r.Category), r.Details, r.World, r.SpaceID, r.SpaceType, r.Location,
 			ms(r.OccurredAt), ms(now), b2i(out.Counted), c.ID); err != nil {
 			return err
+		}
+		if len(r.Context) > 0 {
+			if err := s.saveSnapshot(ctx, tx, c.ID, out.ID, SourceReport, &engine.Content{Context: r.Context}, now); err != nil {
+				return err
+			}
 		}
 		// A new case was opened with this reporter counted; a report on an
 		// open case may add a distinct reporter.

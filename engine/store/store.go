@@ -216,6 +216,8 @@ var migrations = []migration{
 	// 7: outbox messages numbered by a sequence on PostgreSQL (see
 	// enqueue); SQLite is unchanged.
 	{sqlite: `SELECT 1`, postgres: outboxSequence},
+	// 8: snapshots of the content cases are about, with its context.
+	{sqlite: snapshotsTable("BLOB"), postgres: snapshotsTable("BYTEA")},
 }
 
 const outboxSequence = `CREATE SEQUENCE outbox_seq;

@@ -74,7 +74,17 @@ type Generator struct {
 	users    []*user
 	minors   []*user
 	sessions []*voiceSession
+	// history is the last few chat messages of each conversation, sent
+	// with the next one as its context, as the world platform does.
+	history map[string][]engine.ContextMessage
 }
+
+// Demo chat messages carry this many earlier messages of their
+// conversation as context; at most maxConversations are remembered.
+const (
+	contextMessages  = 5
+	maxConversations = 2000
+)
 
 // New returns a generator seeded with seed (same seed → same sequence, except
 // ids/timestamps use the clock passed in). now is read once here and once
@@ -166,7 +176,26 @@ func (g *Generator) chat() (*engine.Event, category) {
 	msg.Text = g.text(cat, space.Type, lang, true)
 	ev := g.event(engine.KindChat, space, from, lang)
 	ev.Chat = msg
+	g.withContext(ev)
 	return ev, cat
+}
+
+// withContext attaches the conversation's last messages to ev and adds
+// ev to them.
+func (g *Generator) withContext(ev *engine.Event) {
+	if g.history == nil || len(g.history) >= maxConversations {
+		g.history = map[string][]engine.ContextMessage{}
+	}
+	conv := ev.Chat.ConversationID
+	prev := g.history[conv]
+	if len(prev) > 0 {
+		ev.Context = slices.Clone(prev)
+	}
+	prev = append(prev, engine.ContextMessage{ID: ev.ID, SenderID: ev.Sender.ID, Text: ev.Chat.Text, SentAt: ev.SentAt})
+	if len(prev) > contextMessages {
+		prev = prev[len(prev)-contextMessages:]
+	}
+	g.history[conv] = prev
 }
 
 // pickRecipient picks someone other than from. Adults write to a minor now

@@ -423,3 +423,40 @@ func TestUsers(t *testing.T) {
 		t.Error("the user pool differs between calls")
 	}
 }
+
+// TestChatCarriesItsConversation: chat messages carry the last messages
+// of their conversation as context, as the world platform sends them, and
+// only messages that were sent before in that conversation.
+func TestChatCarriesItsConversation(t *testing.T) {
+	g := New(3, func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) })
+	seen := map[string]map[string]bool{} // conversation → message ids sent
+	with := 0
+	for range 2000 {
+		ev := g.Next()
+		if ev.Chat == nil {
+			continue
+		}
+		conv := ev.Chat.ConversationID
+		if len(ev.Context) > 0 {
+			with++
+		}
+		if len(ev.Context) > contextMessages {
+			t.Fatalf("%d context messages", len(ev.Context))
+		}
+		for _, m := range ev.Context {
+			if !seen[conv][m.ID] {
+				t.Fatalf("context message %s was not sent before in %s", m.ID, conv)
+			}
+		}
+		if err := ev.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if seen[conv] == nil {
+			seen[conv] = map[string]bool{}
+		}
+		seen[conv][ev.ID] = true
+	}
+	if with < 1000 {
+		t.Errorf("only %d chat messages carried context", with)
+	}
+}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// TestSnapshotsKeepTheContentOfCases: a decision that opens a case keeps
+// its content and context as the case's snapshot; one that opens no case
+// keeps nothing; a report's context is kept with its case; snapshots go a
+// while after the case closes, not before, and open cases keep theirs.
+func TestSnapshotsKeepTheContentOfCases(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		earlier := []engine.ContextMessage{{ID: "m-1", SenderID: "u-2", Text: "어제 그 얘기 기억나?", SentAt: t0.Add(-time.Minute)}}
+		hold := reviewDecision("h", engine.ActionHold, QueueGeneral, engine.Harassment)
+		hold.Content = &engine.Content{Kind: engine.KindImage, Text: "caption", ContentType: "image/png", Image: []byte("\x89PNG\x00\x01"), Context: earlier}
+		allow := reviewDecision("a", engine.ActionAllow, "")
+		allow.Content = &engine.Content{Kind: engine.KindChat, Text: "안녕하세요"}
+		cases := openFor(t, s, hold, allow)
+		if len(cases) != 1 {
+			t.Fatalf("%d cases", len(cases))
+		}
+		got, err := s.Snapshots(ctx, cases[0].ID)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("snapshots %+v %v", got, err)
+		}
+		sn := got[0]
+		if sn.Ref != hold.ID || sn.Source != SourceDecision || sn.Text != "caption" || !bytes.Equal(sn.Image, hold.Content.Image) ||
+			len(sn.Context) != 1 || sn.Context[0].Text != earlier[0].Text || !sn.Context[0].SentAt.Equal(earlier[0].SentAt) {
+			t.Errorf("snapshot %+v", sn)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM case_snapshots`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d snapshots stored (%v), want only the case's", n, err)
+		}
+
+		rep, err := s.FileReport(ctx, &Report{ReporterID: "r-1", TargetKind: TargetMessage, TargetID: "e-x", Category: engine.Insult,
+			Context: []engine.ContextMessage{{SenderID: "u-3", Text: "너 진짜 못생겼다"}}}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Snapshots(ctx, rep.CaseID); len(got) != 1 || got[0].Source != SourceReport || got[0].Context[0].Text != "너 진짜 못생겼다" {
+			t.Errorf("report snapshot %+v", got)
+		}
+
+		// Close the decision's case; the report's stays open.
+		m := Moderator{ID: "mod-1", }
+		c, err := s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)
+		for err == nil && c.ID != cases[0].ID {
+			c, err = s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decide(ctx, c.ID, m, Outcome{Kind: OutcomeDismiss}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PurgeSnapshots(ctx, t0.Add(DefaultSnapshotRetention-time.Hour), DefaultSnapshotRetention); err != nil || n != 0 {
+			t.Errorf("purged %d (%v) before the retention ended", n, err)
+		}
+		if n, err := s.PurgeSnapshots(ctx, t0.Add(DefaultSnapshotRetention+time.Hour), DefaultSnapshotRetention); err != nil || n != 1 {
+			t.Errorf("purged %d (%v), want the closed case's one", n, err)
+		}
+		if got, _ := s.Snapshots(ctx, rep.CaseID); len(got) != 1 {
+			t.Error("an open case lost its snapshot")
+		}
+	})
+}
