@@ -3,8 +3,9 @@
 # run changes nothing. Called by `make run` and `make test`; safe to run by
 # hand. Needs Go (see go.mod for the version). Installs from Debian, when
 # missing: gcc (cgo, the race detector), libjpeg-turbo and PostgreSQL (the
-# server binaries only: scripts/test.sh starts its own scratch cluster).
-# Fetches ONNX Runtime and the nsfwjs model with npm pack and converts the
+# server binaries only: scripts/test.sh starts its own scratch cluster),
+# Chromium and the Nanum fonts (the reviewer UI's browser tests). Fetches
+# ONNX Runtime, axe-core and the nsfwjs model with npm pack and converts the
 # model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,50 @@ need_postgres() {
 	apt_install postgresql
 }
 
+# axe-core, the accessibility checker the reviewer UI's browser tests inject
+# into each page (reviewer-ui/browsertest). Fetched like ONNX Runtime: `npm
+# pack` downloads the tarball, and only axe.min.js is taken from it, checked
+# against its pinned sha256. axe-core is MPL-2.0; it is used by the tests
+# only and not shipped.
+AXE_NPM_VERSION=4.14.1
+AXE_JS_SHA256=29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_JS=.deps/axe-core/axe.min.js
+
+need_axe_core() (
+	# A subshell, so the EXIT trap cleans up the temporary directory.
+	if [ -f "$AXE_JS" ] && [ "$(sha256_of "$AXE_JS")" = "$AXE_JS_SHA256" ]; then
+		return 0
+	fi
+	command -v npm >/dev/null 2>&1 || apt_install npm
+	log "fetching axe-core@$AXE_NPM_VERSION"
+	tmp="$(mktemp -d)"
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && npm pack --silent "axe-core@$AXE_NPM_VERSION" >/dev/null)
+	tar -xzf "$tmp/axe-core-$AXE_NPM_VERSION.tgz" -C "$tmp" package/axe.min.js
+	got="$(sha256_of "$tmp/package/axe.min.js")"
+	if [ "$got" != "$AXE_JS_SHA256" ]; then
+		log "axe.min.js from axe-core@$AXE_NPM_VERSION has sha256 $got, want $AXE_JS_SHA256: refusing to install it"
+		exit 1
+	fi
+	mkdir -p "$(dirname "$AXE_JS")"
+	install -m 0644 "$tmp/package/axe.min.js" "$AXE_JS.tmp"
+	mv -f "$AXE_JS.tmp" "$AXE_JS"
+	log "installed $AXE_JS"
+)
+
+# Chromium for the reviewer UI's browser tests, which drive it headless with
+# chromedp (no ChromeDriver needed). HAECHI_CHROMIUM names another browser
+# binary to use instead, and then Debian's is not installed. The Nanum fonts
+# give the headless browser Korean glyphs, so screenshots show Hangul and
+# not boxes.
+need_chromium() {
+	if [ -n "${HAECHI_CHROMIUM:-}" ] && [ -x "$HAECHI_CHROMIUM" ]; then
+		apt_install fonts-nanum
+		return 0
+	fi
+	apt_install chromium fonts-nanum
+}
+
 need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 # libjpeg-turbo decodes uploaded JPEGs (classifiers/imagedecode, cgo).
@@ -92,6 +137,8 @@ apt_install libturbojpeg0-dev
 need_onnxruntime
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 need_postgres
+need_chromium
+need_axe_core
 log "downloading Go modules"
 go mod download
 scripts/nsfw-model.sh
