@@ -422,3 +422,18 @@ func TestMissingBrowser(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkPage measures what each browser test pays besides its own
+// work: a tab in a new browser context, one navigation, and closing both.
+func BenchmarkPage(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, pages["/next"])
+	}))
+	defer srv.Close()
+	browser.NewPage(b).Close() // the browser's start is not measured
+	for b.Loop() {
+		p := browser.NewPage(b)
+		p.Navigate(srv.URL)
+		p.Close()
+	}
+}

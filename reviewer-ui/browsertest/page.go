@@ -26,9 +26,10 @@ import (
 // with t.Fatal when they cannot do it, so they must be called from the
 // test's goroutine. The tab closes when the test ends.
 type Page struct {
-	t   testing.TB
-	b   *Browser
-	ctx context.Context // the tab's chromedp context
+	t      testing.TB
+	b      *Browser
+	ctx    context.Context // the tab's chromedp context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	closed    bool
@@ -111,22 +112,33 @@ func (b *Browser) NewPage(t testing.TB) *Page {
 		cancel()
 		t.Fatalf("browsertest: open a tab: %v", err)
 	}
-	t.Cleanup(func() {
-		t.Helper()
-		p.mu.Lock()
-		p.closed = true
-		dialogs, expected := p.dialogs, p.expected
-		p.mu.Unlock()
-		if len(dialogs) > 0 && !expected {
-			t.Errorf("browsertest: the page opened %d JavaScript dialog(s), and none was expected: %s", len(dialogs), formatDialogs(dialogs))
-		}
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		_ = chromedp.Cancel(cctx) // closes the tab and disposes of its browser context
-		ccancel()
-		cancel()
-		p.listeners.Wait()
-	})
+	p.cancel = cancel
+	t.Cleanup(p.Close)
 	return p
+}
+
+// Close checks that no unexpected dialog opened (failing the test if one
+// did), then closes the tab and disposes of its browser context. It runs
+// by itself when the test ends; a test calls it to close a page sooner,
+// for example to sign a second reviewer out. The page is unusable after.
+func (p *Page) Close() {
+	p.t.Helper()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	dialogs, expected := p.dialogs, p.expected
+	p.mu.Unlock()
+	if len(dialogs) > 0 && !expected {
+		p.t.Errorf("browsertest: the page opened %d JavaScript dialog(s), and none was expected: %s", len(dialogs), formatDialogs(dialogs))
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	_ = chromedp.Cancel(ctx)
+	cancel()
+	p.cancel()
+	p.listeners.Wait()
 }
 
 // onEvent runs on chromedp's reading goroutine, in the order events
