@@ -36,8 +36,8 @@ var SLA = map[string]time.Duration{
 // QueueRole is the role a moderator needs to work a queue; queues not
 // listed are open to every moderator.
 var QueueRole = map[string]string{
-	QueueYouthSafety: "counsellor",
-	QueueSenior:      "senior",
+	QueueYouthSafety: RoleCounsellor,
+	QueueSenior:      RoleSenior,
 }
 
 // Case sources.

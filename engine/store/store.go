@@ -218,7 +218,48 @@ var migrations = []migration{
 	{sqlite: `SELECT 1`, postgres: outboxSequence},
 	// 8: snapshots of the content cases are about, with its context.
 	{sqlite: snapshotsTable("BLOB"), postgres: snapshotsTable("BYTEA")},
+	// 9: reviewer accounts, sign-in failures and locks, sessions.
+	{sqlite: usersTables, postgres: usersTables},
 }
+
+// usersTables are the reviewer UI's accounts (users.go) and sessions
+// (sessions.go). Failures and locks are kept by a hash of the sign-in
+// name, known or not; sessions by a hash of their token.
+const usersTables = `CREATE TABLE users (
+		user_id                  TEXT PRIMARY KEY,
+		name                     TEXT NOT NULL UNIQUE,
+		display_name             TEXT NOT NULL,
+		roles                    TEXT NOT NULL,
+		password_hash            TEXT NOT NULL,
+		password_change_required INTEGER NOT NULL DEFAULT 0,
+		totp_secret              TEXT NOT NULL DEFAULT '',
+		totp_pending             TEXT NOT NULL DEFAULT '',
+		totp_last_step           BIGINT NOT NULL DEFAULT 0,
+		disabled_at              BIGINT NOT NULL DEFAULT 0,
+		created_at               BIGINT NOT NULL,
+		updated_at               BIGINT NOT NULL,
+		last_sign_in             BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE TABLE sign_in_failures (
+		name_key TEXT NOT NULL,
+		at       BIGINT NOT NULL
+	);
+	CREATE INDEX sign_in_failures_name ON sign_in_failures (name_key, at);
+	CREATE INDEX sign_in_failures_at ON sign_in_failures (at);
+	CREATE TABLE sign_in_locks (
+		name_key     TEXT PRIMARY KEY,
+		locked_until BIGINT NOT NULL
+	);
+	CREATE TABLE sessions (
+		token_sha  TEXT PRIMARY KEY,
+		csrf       TEXT NOT NULL,
+		user_id    TEXT NOT NULL REFERENCES users (user_id),
+		created_at BIGINT NOT NULL,
+		last_seen  BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions (user_id);
+	CREATE INDEX sessions_expires ON sessions (expires_at)`
 
 const outboxSequence = `CREATE SEQUENCE outbox_seq;
 	SELECT setval('outbox_seq', (SELECT coalesce(max(seq), 0) + 1 FROM outbox), false);
