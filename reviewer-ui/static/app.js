@@ -1,0 +1,152 @@
+// The reviewer UI's one script besides htmx, served as a static file so
+// that the Content-Security-Policy allows no inline script. It adds the
+// CSRF token to htmx requests, pauses polling in hidden tabs, counts a
+// claimed case's lease down and keeps it alive while the tab is visible,
+// and handles the keyboard shortcuts (never while the reviewer types).
+(function () {
+  'use strict';
+
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.getAttribute('content') : '';
+
+  // htmx requests carry the session's CSRF token as a header.
+  document.addEventListener('htmx:configRequest', function (e) {
+    if (csrf) {
+      e.detail.headers['X-CSRF-Token'] = csrf;
+    }
+  });
+  // Polls (data-poll) skip their turn while the tab is hidden.
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute('data-poll')) {
+      e.preventDefault();
+    }
+  });
+
+  // The lease of a claimed case: a countdown, and a heartbeat every 30 s
+  // (and on returning to the tab) while the tab is visible. A lost lease
+  // hides the countdown, shows why, and disables the decision form.
+  var lease = document.querySelector('[data-lease]');
+  if (lease) {
+    var left = lease.querySelector('[data-lease-left]');
+    var lostMsg = document.querySelector('[data-lease-lost]');
+    var url = lease.getAttribute('data-lease-url');
+    var deadline = Date.now() + Number(lease.getAttribute('data-lease-seconds')) * 1000;
+    var tick, beat;
+    var lost = function () {
+      clearInterval(tick);
+      clearInterval(beat);
+      lease.hidden = true;
+      if (lostMsg) {
+        lostMsg.hidden = false;
+      }
+      document.querySelectorAll('[data-decide-form] button[type="submit"]').forEach(function (b) {
+        b.disabled = true;
+      });
+    };
+    var show = function () {
+      var s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      var m = Math.floor(s / 60);
+      left.textContent = m + ':' + String(s % 60).padStart(2, '0');
+      if (s <= 0) {
+        lost();
+      }
+    };
+    var heartbeat = function () {
+      if (document.hidden) {
+        return;
+      }
+      fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } })
+        .then(function (r) {
+          return r.json().then(function (body) {
+            if (r.ok) {
+              deadline = Date.now() + body.seconds * 1000;
+            } else if (body.lost) {
+              lost();
+            }
+          });
+        })
+        .catch(function () { /* offline: the countdown shows what is left */ });
+    };
+    show();
+    tick = setInterval(show, 1000);
+    beat = setInterval(heartbeat, 30000);
+    document.addEventListener('visibilitychange', heartbeat);
+  }
+
+  // Keyboard shortcuts.
+  var dialog = document.getElementById('shortcuts');
+  document.querySelectorAll('[data-shortcuts-open]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      if (dialog) {
+        dialog.showModal();
+      }
+    });
+  });
+  var nonText = { radio: 1, checkbox: 1, button: 1, submit: 1, reset: 1 };
+  var typing = function (el) {
+    if (!el || !el.tagName) {
+      return false;
+    }
+    if (el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') {
+      return true;
+    }
+    return el.tagName === 'INPUT' && !nonText[el.type];
+  };
+  var current = -1;
+  var select = function (i) {
+    var items = document.querySelectorAll('[data-nav-item]');
+    if (!items.length) {
+      return;
+    }
+    current = Math.max(0, Math.min(items.length - 1, i));
+    items.forEach(function (el) { el.classList.remove('selected'); });
+    var el = items[current];
+    el.classList.add('selected');
+    var link = el.querySelector('[data-nav-link]');
+    (link || el).focus();
+    el.scrollIntoView({ block: 'nearest' });
+  };
+  document.addEventListener('keydown', function (e) {
+    var form = e.target && e.target.closest ? e.target.closest('[data-decide-form]') : null;
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && form) {
+      e.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e.target)) {
+      return;
+    }
+    if (e.key === '?') {
+      e.preventDefault();
+      if (dialog) {
+        if (dialog.open) {
+          dialog.close();
+        } else {
+          dialog.showModal();
+        }
+      }
+      return;
+    }
+    if (dialog && dialog.open) {
+      return;
+    }
+    if (e.key === 'j' || e.key === 'k') {
+      e.preventDefault();
+      select(current + (e.key === 'j' ? 1 : -1));
+    } else if (e.key === 'o') {
+      var items = document.querySelectorAll('[data-nav-item]');
+      var link = current >= 0 && items[current] ? items[current].querySelector('[data-nav-link]') : null;
+      if (link) {
+        link.click();
+      }
+    } else if (/^[1-9]$/.test(e.key)) {
+      var radio = document.querySelector('[data-outcome-key="' + e.key + '"]');
+      if (radio) {
+        e.preventDefault();
+        radio.checked = true;
+        radio.focus();
+      }
+    }
+  });
+})();
