@@ -32,6 +32,10 @@ type Appeal struct {
 	Status      string    `json:"status"`
 	DecidedBy   string    `json:"decided_by,omitempty"`
 	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	// ProposedBy proposed to overturn the decision; another reviewer must
+	// approve it (four eyes). Empty when nobody has.
+	ProposedBy string    `json:"proposed_by,omitempty"`
+	ProposedAt time.Time `json:"proposed_at,omitzero"`
 }
 
 // FileAppeal opens an appeal of a decision by the user it restricted,
@@ -96,23 +100,31 @@ var ErrConflict = errors.New("store: conflict")
 // AppealByID returns an appeal.
 func (s *Store) AppealByID(ctx context.Context, id string) (*Appeal, error) {
 	var a Appeal
-	var created, decided int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT appeal_id, decision_id, case_id, appellant_id, reason, created_at, review_case, status, decided_by, decided_at FROM appeals WHERE appeal_id = ?`), id).
-		Scan(&a.ID, &a.DecisionID, &a.CaseID, &a.AppellantID, &a.Reason, &created, &a.ReviewCase, &a.Status, &a.DecidedBy, &decided)
+	var created, decided, proposed int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT appeal_id, decision_id, case_id, appellant_id, reason, created_at, review_case, status, decided_by, decided_at,
+		proposed_by, proposed_at FROM appeals WHERE appeal_id = ?`), id).
+		Scan(&a.ID, &a.DecisionID, &a.CaseID, &a.AppellantID, &a.Reason, &created, &a.ReviewCase, &a.Status, &a.DecidedBy, &decided,
+			&a.ProposedBy, &proposed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: appeal %s", ErrNotFound, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: appeal: %w", err)
 	}
-	a.CreatedAt, a.DecidedAt = fromMS(created), fromMS(decided)
+	a.CreatedAt, a.DecidedAt, a.ProposedAt = fromMS(created), fromMS(decided), fromMS(proposed)
 	return &a, nil
 }
 
 // DecideAppeal records m's decision on an appeal case m holds. The
 // moderator who decided the original case may not decide its appeal.
-// Overturning restores the content and lifts the restrictions and strikes
-// the original case gave.
+//
+// Upholding the decision closes the appeal. Overturning takes two people:
+// the first overturn records m's proposal and releases the case to the
+// appeals queue, unclaimed (the case stays open; AppealByID shows who
+// proposed); an overturn by another reviewer approves it, which restores
+// the content and lifts the restrictions and strikes the original case
+// gave. Whoever proposed may not approve. Upholding after a proposal
+// rejects it.
 func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, overturn bool, note string, now time.Time) error {
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		c, err := s.leasedCase(ctx, tx, caseID, m, now)
@@ -140,6 +152,16 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE appeals SET case_id = ? WHERE appeal_id = ?`), origCase, c.AppealID); err != nil {
 			return err
+		}
+		var proposedBy string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT proposed_by FROM appeals WHERE appeal_id = ?`), c.AppealID).Scan(&proposedBy); err != nil {
+			return err
+		}
+		switch {
+		case overturn && proposedBy == "":
+			return s.proposeOverturn(ctx, tx, c, m, note, now)
+		case overturn && proposedBy == m.ID:
+			return fmt.Errorf("%w: %s proposed this overturn; another reviewer must approve it", ErrForbidden, m.ID)
 		}
 		status := AppealUpheld
 		if overturn {
@@ -173,10 +195,38 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 				return err
 			}
 		}
-		return s.appendAudit(ctx, tx, now, m.ID, "appeal.decided", caseID, map[string]any{"appeal_id": c.AppealID, "status": status})
+		details := map[string]any{"appeal_id": c.AppealID, "status": status}
+		if proposedBy != "" {
+			details["proposed_by"] = proposedBy
+		}
+		return s.appendAudit(ctx, tx, now, m.ID, "appeal.decided", caseID, details)
 	})
 	if err != nil {
 		return fmt.Errorf("store: decide appeal: %w", err)
 	}
 	return nil
+}
+
+// proposeOverturn records m's proposal to overturn the appeal case c and
+// gives the case back to the queue for a second reviewer.
+func (s *Store) proposeOverturn(ctx context.Context, tx *sql.Tx, c *Case, m Moderator, note string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE appeals SET proposed_by = ?, proposed_at = ?, proposal_note = ? WHERE appeal_id = ?`),
+		m.ID, ms(now), note, c.AppealID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ? AND claimed_by = ?`),
+		ms(now), c.ID, m.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("%w: %s no longer holds case %s", ErrForbidden, m.ID, c.ID)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, note, at) VALUES (?,?,?,?,?,?)`),
+		uuid.NewString(), c.ID, m.ID, "overturn_proposed", note, ms(now)); err != nil {
+		return err
+	}
+	return s.appendAudit(ctx, tx, now, m.ID, "appeal.overturn_proposed", c.ID, map[string]any{"appeal_id": c.AppealID})
 }

@@ -38,6 +38,7 @@ var SLA = map[string]time.Duration{
 var QueueRole = map[string]string{
 	QueueYouthSafety: RoleCounsellor,
 	QueueSenior:      RoleSenior,
+	QueueAppeals:     RoleAppeals, // appeals reviewers work the appeals queue
 }
 
 // Case sources.
@@ -383,7 +384,7 @@ func (s *Store) Release(ctx context.Context, caseID string, m Moderator, now tim
 		if _, err := s.leasedCase(ctx, tx, caseID, m, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = '', lease_until = 0, updated_at = ? WHERE case_id = ?`), ms(now), caseID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = '', lease_until = 0, help_requested_at = 0, updated_at = ? WHERE case_id = ?`), ms(now), caseID); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, now, m.ID, "case.released", caseID, nil)

@@ -80,8 +80,8 @@ func openCases(t *testing.T, s *Store) int {
 }
 
 var (
-	mod       = Moderator{ID: "mod-kim"}
-	mod2      = Moderator{ID: "mod-lee"}
+	mod       = Moderator{ID: "mod-kim", Roles: []string{"moderator", "appeals"}}
+	mod2      = Moderator{ID: "mod-lee", Roles: []string{"moderator", "appeals"}}
 	counselor = Moderator{ID: "counsellor-park", Roles: []string{"counsellor"}}
 )
 
@@ -343,11 +343,35 @@ func TestAppeals(t *testing.T) {
 		if _, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now); err != nil {
 			t.Fatal(err)
 		}
+		// Four eyes: mod2 proposes the overturn, which changes nothing yet
+		// and gives the case back to the queue; mod2 cannot approve it;
+		// mod3 does.
 		if err := s.DecideAppeal(ctx, ac.ID, mod2, true, "context shows banter", now); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.AppealByID(ctx, a.ID)
-		if err != nil || got.Status != AppealOverturned || got.DecidedBy != mod2.ID {
+		if err != nil || got.Status != AppealOpen || got.ProposedBy != mod2.ID {
+			t.Errorf("appeal after the proposal: %+v %v", got, err)
+		}
+		if uc, _ := s.userContextAt(ctx, d.SenderID, now); !uc.Restricted {
+			t.Error("a proposal alone lifted the suspension")
+		}
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now); err != nil {
+			t.Fatalf("the proposed appeal is not back in the queue: %v", err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod2, true, "", now); !errors.Is(err, ErrForbidden) {
+			t.Errorf("the proposer approved their own overturn: %v", err)
+		}
+		s.Release(ctx, ac.ID, mod2, now)
+		mod3 := Moderator{ID: "mod-park", Roles: mod2.Roles}
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod3, time.Minute, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DecideAppeal(ctx, ac.ID, mod3, true, "agreed", now); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.AppealByID(ctx, a.ID)
+		if err != nil || got.Status != AppealOverturned || got.DecidedBy != mod3.ID || got.ProposedBy != mod2.ID {
 			t.Errorf("appeal after overturning: %+v %v", got, err)
 		}
 		if uc, _ := s.userContextAt(ctx, d.SenderID, now); uc.Restricted || uc.Strikes != 0 {

@@ -220,6 +220,9 @@ var migrations = []migration{
 	{sqlite: snapshotsTable("BLOB"), postgres: snapshotsTable("BYTEA")},
 	// 9: reviewer accounts, sign-in failures and locks, sessions.
 	{sqlite: usersTables, postgres: usersTables},
+	// 10: overturning an appeal takes two people (the proposal); a
+	// reviewer may hold a case while asking for help.
+	{sqlite: appealProposals, postgres: appealProposals},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -266,6 +269,11 @@ const outboxSequence = `CREATE SEQUENCE outbox_seq;
 	ALTER TABLE outbox ALTER COLUMN seq SET DEFAULT nextval('outbox_seq')`
 
 const flagsIndex = `CREATE INDEX decisions_sender_flags ON decisions (sender_id, decided_at) WHERE action <> 'allow'`
+
+const appealProposals = `ALTER TABLE appeals ADD COLUMN proposed_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE appeals ADD COLUMN proposed_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE appeals ADD COLUMN proposal_note TEXT NOT NULL DEFAULT '';
+	ALTER TABLE cases ADD COLUMN help_requested_at BIGINT NOT NULL DEFAULT 0`
 
 const fingerprintColumn = `ALTER TABLE decisions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''`
 
