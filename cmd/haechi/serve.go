@@ -16,6 +16,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/engine/api"
 	"github.com/haechi-tns/haechi/engine/telemetry"
+	reviewerui "github.com/haechi-tns/haechi/reviewer-ui"
 )
 
 // shutdownGrace bounds how long serve waits for requests in flight when it
@@ -44,6 +45,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 			auditKeyFlag,
 			&cli.BoolFlag{Name: "require-keys", Usage: "require an API key (haechi apikeys create) on every /v1 route", EnvVars: []string{"HAECHI_REQUIRE_KEYS"}},
 			&cli.StringFlag{Name: "public-url", Usage: "the API's address as the world platform reaches it, for the appeal links in statements of reasons", EnvVars: []string{"HAECHI_PUBLIC_URL"}},
+			&cli.BoolFlag{Name: "ui-behind-tls", Usage: "reviewers reach /ui/ over HTTPS through a proxy: mark its cookies Secure", EnvVars: []string{"HAECHI_UI_BEHIND_TLS"}},
 		)...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -76,7 +78,14 @@ Hash banks under --data-dir are reloaded when they change.`,
 			if err := acfg.Validate(); err != nil {
 				return err
 			}
-			handler := api.New(acfg)
+			// The reviewer UI shares the listener under /ui/.
+			ui, err := reviewerui.New(reviewerui.Config{Store: st, Accounts: st, Log: log, SecureCookies: c.Bool("ui-behind-tls"), AppealURL: acfg.AppealURL})
+			if err != nil {
+				return err
+			}
+			handler := http.NewServeMux()
+			handler.Handle("/ui/", ui)
+			handler.Handle("/", api.New(acfg))
 			srv := &http.Server{
 				Handler:           handler,
 				ReadHeaderTimeout: 5 * time.Second,
@@ -124,6 +133,8 @@ Hash banks under --data-dir are reloaded when they change.`,
 			wg.Go(func() { serveErr <- srv.Serve(ln) })
 			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
 				"try", fmt.Sprintf("curl -s http://%s/v1/moderate -H 'Content-Type: application/json' -d @fixtures/events/chat_ko_profanity.json", ln.Addr()))
+			log.Info("reviewer UI serving", "url", fmt.Sprintf("http://%s/ui/", ln.Addr()),
+				"sign_in", "haechi users add --role admin NAME (with this command's --data-dir or --database-url) creates an account and prints its one-time password, to be changed at first sign-in")
 
 			select {
 			case <-c.Context.Done():
