@@ -177,7 +177,9 @@ func checkPage(t *testing.T, p *browsertest.Page, base, what string) {
 	p.CheckAxe(what)
 }
 
-func hasHangul(s string) bool { return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) }
+func hasHangul(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) })
+}
 
 func TestBrowserSignInPageInBothLanguages(t *testing.T) {
 	u := newBrowserUI(t)
