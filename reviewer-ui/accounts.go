@@ -32,6 +32,9 @@ type Accounts interface {
 	// completes it with a code from the app.
 	EnrollTOTP(ctx context.Context, id string, now time.Time) (secret, otpauthURL string, err error)
 	ConfirmTOTP(ctx context.Context, id, code string, now time.Time) error
+	// UserByName returns the account with a sign-in name, or an error
+	// wrapping store.ErrNotFound; cases are reassigned by name.
+	UserByName(ctx context.Context, name string) (*store.User, error)
 }
 
 var _ Accounts = (*store.Store)(nil)

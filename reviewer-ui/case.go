@@ -41,6 +41,13 @@ type caseData struct {
 	Form         decisionForm
 	Choices      decisionChoices
 	Notice       string // a message key, or empty
+	// HelpSince is when the holder asked for help, or zero.
+	HelpSince time.Time
+	// Proposal is set on an appeal whose overturn somebody proposed: a
+	// second reviewer approves it by overturning, rejects it by
+	// upholding.
+	ProposedByMe bool
+	Work         workForms
 }
 
 // scoreRow is one category's score in the evidence.
@@ -151,7 +158,16 @@ func (s *Server) caseData(ctx context.Context, rc *reqContext, c *store.Case) (*
 	if d.Actions, err = s.cfg.Store.CaseActions(ctx, c.ID); err != nil {
 		return nil, err
 	}
+	if c.Open() {
+		if d.HelpSince, err = s.cfg.Store.HelpRequested(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	if d.Appeal != nil {
+		d.ProposedByMe = d.Appeal.ProposedBy == rc.Account.ID
+	}
 	d.Choices = choicesFor(rc.Account, c)
+	d.Work.HelpHolds = helpHolds
 	return d, nil
 }
 

@@ -371,27 +371,29 @@ func TestAppealsAreDecidedByAnotherReviewer(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("overturn: %d\n%s", r.status, r.body)
 	}
-	approver := "u-lee"
-	if r.location == "/ui/?notice=overturn_proposed" {
-		// Overturning takes two: lee proposed; lee may not approve, and
-		// another appeals reviewer does.
-		if r := lee.post("/ui/queues/appeals/claim", nil); r.location != "/ui/cases/"+a.ReviewCase {
-			t.Fatalf("lee claiming the proposal: %q", r.location)
-		}
-		u.wantDenied(lee.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"r"}}), "u-lee", "own_decision")
-		lee.post("/ui/cases/"+a.ReviewCase+"/release", nil)
-		choi := u.signIn("choi", store.RoleAppeals)
-		if r := choi.post("/ui/queues/appeals/claim", nil); r.location != "/ui/cases/"+a.ReviewCase {
-			t.Fatalf("choi's claim: %q", r.location)
-		}
-		r = choi.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"agreed"}})
-		approver = "u-choi"
+	// Overturning takes two: lee proposed; lee may not approve, and
+	// another appeals reviewer does.
+	if r.location != "/ui/?notice=overturn_proposed" {
+		t.Fatalf("the first overturn went to %q, want a proposal", r.location)
 	}
+	if r := lee.post("/ui/queues/appeals/claim", nil); r.location != "/ui/cases/"+a.ReviewCase {
+		t.Fatalf("lee claiming the proposal: %q", r.location)
+	}
+	if body := lee.get("/ui/cases/" + a.ReviewCase + "?lang=en").body; !strings.Contains(body, "Overturn proposed") || !strings.Contains(body, "You proposed it.") {
+		t.Error("the appeal page does not show lee's proposal")
+	}
+	u.wantDenied(lee.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"r"}}), "u-lee", "own_proposal")
+	lee.post("/ui/cases/"+a.ReviewCase+"/release", nil)
+	choi := u.signIn("choi", store.RoleAppeals)
+	if r := choi.post("/ui/queues/appeals/claim", nil); r.location != "/ui/cases/"+a.ReviewCase {
+		t.Fatalf("choi's claim: %q", r.location)
+	}
+	r = choi.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"agreed"}})
 	if r.status != http.StatusSeeOther || r.location != "/ui/?notice=appeal_decided" {
 		t.Fatalf("overturn: %d to %q\n%s", r.status, r.location, r.body)
 	}
 	got, err := u.store.AppealByID(t.Context(), a.ID)
-	if err != nil || got.Status != store.AppealOverturned || got.DecidedBy != approver {
+	if err != nil || got.Status != store.AppealOverturned || got.DecidedBy != "u-choi" {
 		t.Errorf("appeal after overturning: %+v, %v", got, err)
 	}
 }

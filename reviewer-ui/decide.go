@@ -175,7 +175,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, rc *reqContext) 
 		err = s.cfg.Store.Decide(r.Context(), c.ID, m, o, now)
 	}
 	if err != nil {
-		s.decideFailed(w, r, rc, c, err)
+		s.decideFailed(w, r, rc, d, err)
 		return
 	}
 	s.cfg.Log.Info("case decided", "case_id", c.ID, "outcome", o.Kind, "user_id", rc.Account.ID)
@@ -206,7 +206,8 @@ func (s *Server) stillOpen(r *http.Request, id string) bool {
 // reviewer took part in what the appeal reviews (decided the original
 // case, or proposed the overturn now to be approved): the case, read
 // again, tells which.
-func (s *Server) decideFailed(w http.ResponseWriter, r *http.Request, rc *reqContext, c *store.Case, err error) {
+func (s *Server) decideFailed(w http.ResponseWriter, r *http.Request, rc *reqContext, d *caseData, err error) {
+	c := d.Case
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.conflict(w, r, rc, "conflict.appealed_case_open")
@@ -221,7 +222,11 @@ func (s *Server) decideFailed(w http.ResponseWriter, r *http.Request, rc *reqCon
 			s.conflict(w, r, rc, "conflict.lease_lost")
 			return
 		}
-		s.deny(w, r, rc, "own_decision", c.ID)
+		reason := "own_decision"
+		if d.ProposedByMe {
+			reason = "own_proposal"
+		}
+		s.deny(w, r, rc, reason, c.ID)
 	default:
 		s.internalError(w, r, rc, err)
 	}

@@ -163,6 +163,17 @@ func (f *fakeAccounts) ConfirmTOTP(_ context.Context, id, code string, _ time.Ti
 	return nil
 }
 
+func (f *fakeAccounts) UserByName(_ context.Context, name string) (*Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[strings.ToLower(name)]
+	if !ok {
+		return nil, fmt.Errorf("fake: %w: user %s", store.ErrNotFound, name)
+	}
+	a := u.acct
+	return &a, nil
+}
+
 func (f *fakeAccounts) EndSession(_ context.Context, token string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

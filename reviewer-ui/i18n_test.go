@@ -181,7 +181,8 @@ func TestEveryValueHasAName(t *testing.T) {
 	}
 	add("notice.", notices...)
 	add("error.forbidden.", denyReasons...)
-	for _, d := range slices.Concat(muteDurations, suspendDurations) {
+	add("outcome.", "overturn_proposed", "reassign", "help_requested")
+	for _, d := range slices.Concat(muteDurations, suspendDurations, helpHolds) {
 		add("duration.choice.", d.Name)
 	}
 	for _, a := range ageFilters {

@@ -150,6 +150,8 @@ func (s *Server) routes() []route {
 		{"GET /ui/cases/{id}", s.signedIn(s.casePage)},
 		{"POST /ui/cases/{id}/decide", s.action(s.decide)},
 		{"POST /ui/cases/{id}/release", s.action(s.release)},
+		{"POST /ui/cases/{id}/reassign", s.action(s.reassign)},
+		{"POST /ui/cases/{id}/help", s.action(s.askForHelp)},
 		{"POST /ui/cases/{id}/lease", s.action(s.extendLease)},
 		{"/ui/", s.public(s.notFound)},
 	}

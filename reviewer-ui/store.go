@@ -27,6 +27,9 @@ type Store interface {
 	Release(ctx context.Context, caseID string, m store.Moderator, now time.Time) error
 	Decide(ctx context.Context, caseID string, m store.Moderator, o store.Outcome, now time.Time) error
 	DecideAppeal(ctx context.Context, caseID string, m store.Moderator, overturn bool, note string, now time.Time) error
+	Reassign(ctx context.Context, caseID string, m, to store.Moderator, lease time.Duration, note string, now time.Time) error
+	AskForHelp(ctx context.Context, caseID string, m store.Moderator, note string, hold time.Duration, now time.Time) error
+	HelpRequested(ctx context.Context, caseID string) (time.Time, error)
 
 	// Audit records what the UI refused (and other events that change
 	// nothing else).
