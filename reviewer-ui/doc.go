@@ -1,6 +1,9 @@
-// Package reviewerui serves the moderators' web UI under /ui/: sign-in,
+// Package reviewerui serves the moderators' web UI under /ui/: sign-in
+// (with a password change first when somebody else chose the password,
+// and an authenticator enrolment first for admins and senior reviewers),
 // the queues overview, each queue's cases, and the case page where a
-// reviewer claims, decides, escalates or releases a case. Pages are
+// reviewer decides, escalates, reassigns, holds while asking for help, or
+// releases the case they claimed. Pages are
 // server-rendered with html/template from templates parsed at start-up
 // (an embed.FS), refreshed in place with htmx (vendored, see vendor.go);
 // the only scripts are static files, so the Content-Security-Policy
