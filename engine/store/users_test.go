@@ -667,3 +667,20 @@ func TestSignInLimiter(t *testing.T) {
 		}
 	})
 }
+
+// TestUserRolesOpenTheirQueues checks QueueRole against the roles: each
+// queue but the general one needs its role, and no other.
+func TestUserRolesOpenTheirQueues(t *testing.T) {
+	for queue, role := range map[string]string{
+		QueueYouthSafety: RoleCounsellor,
+		QueueSenior:      RoleSenior,
+		QueueAppeals:     RoleAppeals,
+	} {
+		for _, r := range Roles {
+			u := &User{ID: "u", Roles: []string{r}}
+			if got := u.Moderator().CanWork(queue); got != (r == role) {
+				t.Errorf("role %s works %s: %v", r, queue, got)
+			}
+		}
+	}
+}
