@@ -23,6 +23,9 @@ type Accounts interface {
 	// SessionByToken returns a live session and its user as the user is
 	// now, or an error wrapping store.ErrNotFound.
 	SessionByToken(ctx context.Context, token string, now time.Time) (*store.Session, *store.User, error)
+	// PeekSession is SessionByToken without counting the request as the
+	// reviewer's activity, for requests a page makes by itself.
+	PeekSession(ctx context.Context, token string, now time.Time) (*store.Session, *store.User, error)
 	// EndSession ends a session; ending an unknown one is not an error.
 	EndSession(ctx context.Context, token string) error
 	// ChangePassword is the user changing their own password; it ends
@@ -45,22 +48,10 @@ type (
 	Session = store.Session
 )
 
-// queueRoles is the role a reviewer needs to work each queue in the UI.
-// It is stricter than store.QueueRole, which leaves the general and
-// appeals queues open to every moderator: an operator or admin account
-// works no queue unless it also holds the queue's role.
-var queueRoles = map[string]string{
-	store.QueueGeneral:     store.RoleModerator,
-	store.QueueYouthSafety: store.RoleCounsellor,
-	store.QueueSenior:      store.RoleSenior,
-	store.QueueAppeals:     store.RoleAppeals,
-}
-
-// canWork reports whether a may see and take the cases of queue.
-func canWork(a *Account, queue string) bool {
-	role, ok := queueRoles[queue]
-	return ok && a.Has(role) && a.Moderator().CanWork(queue)
-}
+// canWork reports whether a may see and take the cases of queue: the
+// store's rule (store.QueueRole), which the store checks again on every
+// claim and decision.
+func canWork(a *Account, queue string) bool { return a.Moderator().CanWork(queue) }
 
 // canBan reports whether a may ban an account.
 func canBan(a *Account) bool { return a.Has(store.RoleSenior) }

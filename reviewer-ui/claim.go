@@ -12,7 +12,7 @@ import (
 // a lease, and opens its page.
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	queue := r.PathValue("queue")
-	if _, known := queueRoles[queue]; !known {
+	if _, known := store.QueueRole[queue]; !known {
 		s.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return
 	}

@@ -22,7 +22,7 @@
 // over TLS); every POST must carry the session's CSRF token, as the form
 // field csrf or, for htmx and script requests, the X-CSRF-Token header,
 // and cross-origin POSTs are refused outright. What a reviewer may do is
-// checked on the server for every request: queues by role (queueRoles),
+// checked on the server for every request: queues by role (store.QueueRole),
 // bans by the senior role. Every refusal is a 403 page and an audit log
 // entry. User content (chat text, ids, report details) is only ever
 // rendered through html/template's escaping.

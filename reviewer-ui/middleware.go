@@ -23,6 +23,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqContext)
 // sessionCookie holds the session token.
 const sessionCookie = "haechi_session"
 
+// backgroundHeader marks requests a page makes by itself (htmx polling,
+// the lease heartbeat); they do not keep a session from going idle.
+const backgroundHeader = "X-Haechi-Background"
+
 // maxFormBytes bounds a form body: a decision's reason is the longest
 // field.
 const maxFormBytes = 64 << 10
@@ -37,7 +41,13 @@ func (s *Server) requestContext(w http.ResponseWriter, r *http.Request) *reqCont
 	if err != nil || c.Value == "" {
 		return rc
 	}
-	sess, acct, err := s.cfg.Accounts.SessionByToken(r.Context(), c.Value, s.cfg.Now())
+	lookup := s.cfg.Accounts.SessionByToken
+	if r.Header.Get(backgroundHeader) == "1" {
+		// A page refreshing itself or a lease heartbeat: not activity,
+		// or an open tab would keep a session alive forever.
+		lookup = s.cfg.Accounts.PeekSession
+	}
+	sess, acct, err := lookup(r.Context(), c.Value, s.cfg.Now())
 	switch {
 	case err == nil:
 		rc.Account, rc.Session = acct, sess
@@ -150,11 +160,16 @@ var denyReasons = []string{"cross_origin", "no_session", "csrf", "login_token", 
 // audit log: who, what was asked (method and path), and why. The path
 // never holds content, only ids.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, rc *reqContext, reason, subject string) {
-	err := s.cfg.Store.Audit(r.Context(), s.cfg.Now(), rc.actor(), "ui.denied", subject,
-		map[string]any{"reason": reason, "method": r.Method, "path": r.URL.Path})
-	if err != nil {
-		// The refusal stands; its record is lost, and the log says so.
-		s.cfg.Log.Error("audit of a refusal failed", "reason", reason, "path", r.URL.Path, "err", err)
+	// Refusals of signed-in reviewers are audited. Anonymous ones are
+	// only logged: anyone who reaches the port could otherwise fill the
+	// audit log.
+	if rc.Account != nil {
+		err := s.cfg.Store.Audit(r.Context(), s.cfg.Now(), rc.actor(), "ui.denied", subject,
+			map[string]any{"reason": reason, "method": r.Method, "path": r.URL.Path})
+		if err != nil {
+			// The refusal stands; its record is lost, and the log says so.
+			s.cfg.Log.Error("audit of a refusal failed", "reason", reason, "path", r.URL.Path, "err", err)
+		}
 	}
 	s.cfg.Log.Info("ui request refused", "reason", reason, "actor", rc.actor(), "method", r.Method, "path", r.URL.Path)
 	s.fail(w, r, rc, http.StatusForbidden, "error.forbidden."+reason)

@@ -130,7 +130,7 @@ func (s *Server) queueRows(w http.ResponseWriter, r *http.Request, rc *reqContex
 // (and returns false) when it cannot.
 func (s *Server) queueData(w http.ResponseWriter, r *http.Request, rc *reqContext) (*queueData, int, bool) {
 	queue := r.PathValue("queue")
-	if _, known := queueRoles[queue]; !known {
+	if _, known := store.QueueRole[queue]; !known {
 		s.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 		return nil, 0, false
 	}

@@ -224,3 +224,31 @@ func TestUserContentIsRenderedAsText(t *testing.T) {
 		t.Error("a note is not shown as text")
 	}
 }
+
+// TestBackgroundRequestsDoNotKeepSessionsAlive: a page refreshing itself
+// and the lease heartbeat check the session without counting as the
+// reviewer's activity, so an unattended tab still signs out.
+func TestBackgroundRequestsDoNotKeepSessionsAlive(t *testing.T) {
+	u := newTestUI(t)
+	c := u.signIn("mod-bg", store.RoleModerator)
+	if r := c.get("/ui/"); r.status != 200 {
+		t.Fatalf("overview: %d", r.status)
+	}
+	before := u.accounts.peeks
+	req, err := http.NewRequest(http.MethodGet, u.srv.URL+"/ui/queues/general/rows", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set(backgroundHeader, "1")
+	if r := c.do(req); r.status != 200 {
+		t.Fatalf("rows: %d %s", r.status, r.body)
+	}
+	if u.accounts.peeks != before+1 {
+		t.Errorf("a background request was looked up as activity (%d peeks, want %d)", u.accounts.peeks, before+1)
+	}
+	// The queue page's polling and the heartbeat send the header.
+	if r := c.get("/ui/queues/general"); !strings.Contains(r.body, backgroundHeader) {
+		t.Error("the queue rows do not mark their polling as background")
+	}
+}

@@ -177,7 +177,7 @@ func TestStatementOfAHumanDecision(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	saveDecision(t, e.store, "d-hold", engine.ActionHold, "user-8", t0.Add(-time.Hour)) // opens a case
-	m := store.Moderator{ID: "mod-kim"}
+	m := store.Moderator{ID: "mod-kim", Roles: []string{store.RoleModerator}}
 	c, err := e.store.ClaimNext(ctx, store.QueueGeneral, m, time.Minute, t0)
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func TestPostAndGetReport(t *testing.T) {
 
 	// A moderator removes the message: the reporter learns the outcome,
 	// never who decided or which case.
-	m := store.Moderator{ID: "mod-kim"}
+	m := store.Moderator{ID: "mod-kim", Roles: []string{store.RoleModerator}}
 	c, err := e.store.ClaimNext(ctx, store.QueueGeneral, m, time.Minute, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestReportContextIsKeptWithTheCase(t *testing.T) {
 	if r.status != 201 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	c, err := e.store.ClaimNext(context.Background(), store.QueueGeneral, store.Moderator{ID: "mod-1"}, time.Minute, t0)
+	c, err := e.store.ClaimNext(context.Background(), store.QueueGeneral, store.Moderator{ID: "mod-1", Roles: []string{store.RoleModerator}}, time.Minute, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func fillQueue(b *testing.B, s *Store, n int) {
 	ctx := context.Background()
 	for start := 0; start < n; start += 5000 {
 		err := s.tx(ctx, func(tx *sql.Tx) error {
-			stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`))
+			stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`))
 			if err != nil {
 				return err
 			}
@@ -29,7 +29,7 @@ func fillQueue(b *testing.B, s *Store, n int) {
 				id := fmt.Sprintf("case-%07d", i)
 				at := ms(t0.Add(time.Duration(i) * time.Second))
 				if _, err := stmt.ExecContext(ctx, id, "event:"+id, SourceDecision, QueueGeneral, 100+i%400, "medium", "[]", "plaza", "u",
-					id, "", "", 0, 0, 0, at, at, at+ms(time.Unix(0, 0).Add(24*time.Hour)), "", int64(0), "", "", nil); err != nil {
+					id, "", "", 0, 0, 0, at, at, at+ms(time.Unix(0, 0).Add(24*time.Hour)), "", int64(0), "", "", nil, int64(0)); err != nil {
 					return err
 				}
 			}
@@ -49,7 +49,7 @@ func BenchmarkClaimNext(b *testing.B) {
 		fillQueue(b, s, 100_000)
 		ctx := context.Background()
 		var lat []time.Duration
-		m := Moderator{ID: "bench"}
+		m := Moderator{ID: "bench", Roles: []string{RoleModerator}}
 		b.ResetTimer()
 		for b.Loop() {
 			t := time.Now()

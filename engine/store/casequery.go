@@ -411,8 +411,9 @@ func (s *Store) each(ctx context.Context, query string, args []any, scan func(*s
 // shortening it) and returns when it now ends. A lease that has already
 // run out is not revived: the case may have gone back to the queue and
 // to someone else, so the answer is ErrForbidden, as for a case m does
-// not hold or that is closed. Each extension is written to the audit log.
-// The reviewer UI calls it while the case's page is open.
+// not hold or that is closed. Extensions are not audited (the claim and
+// the decision are). The reviewer UI calls it while the case's page is
+// open.
 func (s *Store) ExtendLease(ctx context.Context, caseID string, m Moderator, lease time.Duration, now time.Time) (time.Time, error) {
 	if m.ID == "" || lease <= 0 {
 		return time.Time{}, errors.New("store: extend lease: needs a moderator and a lease")
@@ -437,7 +438,9 @@ func (s *Store) ExtendLease(ctx context.Context, caseID string, m Moderator, lea
 		} else if n != 1 {
 			return fmt.Errorf("%w: %s no longer holds case %s", ErrForbidden, m.ID, caseID)
 		}
-		return s.appendAudit(ctx, tx, now, m.ID, "case.lease_extended", caseID, map[string]any{"lease_until": until})
+		// Not audited: a heartbeat every 30 s of an open page is not a
+		// decision; claims, releases and decisions are.
+		return nil
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: extend lease of case %s: %w", caseID, err)

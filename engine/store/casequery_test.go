@@ -269,8 +269,8 @@ func TestExtendLease(t *testing.T) {
 				n++
 			}
 		}
-		if n != 2 {
-			t.Errorf("%d lease extensions audited, want 2", n)
+		if n != 0 {
+			t.Errorf("%d lease extensions audited: heartbeats are not decisions", n)
 		}
 		if _, err := s.VerifyAudit(ctx); err != nil {
 			t.Error(err)

@@ -33,12 +33,14 @@ var SLA = map[string]time.Duration{
 	QueueAppeals:     72 * time.Hour,
 }
 
-// QueueRole is the role a moderator needs to work a queue; queues not
-// listed are open to every moderator.
+// QueueRole is the role a reviewer needs to work each queue: the one
+// definition the store and the reviewer UI both check. A queue not
+// listed can be worked by nobody.
 var QueueRole = map[string]string{
+	QueueGeneral:     RoleModerator,
 	QueueYouthSafety: RoleCounsellor,
 	QueueSenior:      RoleSenior,
-	QueueAppeals:     RoleAppeals, // appeals reviewers work the appeals queue
+	QueueAppeals:     RoleAppeals,
 }
 
 // Case sources.
@@ -73,6 +75,9 @@ type Case struct {
 	DecidedBy     string            `json:"decided_by,omitempty"`
 	Outcome       string            `json:"outcome,omitempty"`
 	ClosedAt      *time.Time        `json:"closed_at,omitempty"`
+	// HelpRequestedAt is when its reviewer asked colleagues for help
+	// (AskForHelp); zero when nobody is waiting for help.
+	HelpRequestedAt time.Time `json:"help_requested_at,omitzero"`
 }
 
 // Open reports whether the case still waits for a decision.
@@ -107,17 +112,17 @@ func fromMS(v int64) time.Time {
 
 const caseColumns = `case_id, content_key, source, queue, priority, severity, categories, space_type, subject_user_id,
 	event_id, decision_id, appeal_id, involves_minor, reporters, overdue, created_at, updated_at, sla_due_at,
-	claimed_by, lease_until, decided_by, outcome, closed_at`
+	claimed_by, lease_until, decided_by, outcome, closed_at, help_requested_at`
 
 func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
 	var c Case
 	var cats string
 	var minor, overdue int
-	var created, updated, due, lease int64
+	var created, updated, due, lease, help int64
 	var closed sql.NullInt64
 	err := row.Scan(&c.ID, &c.ContentKey, &c.Source, &c.Queue, &c.Priority, &c.Severity, &cats, &c.SpaceType, &c.SubjectUserID,
 		&c.EventID, &c.DecisionID, &c.AppealID, &minor, &c.Reporters, &overdue, &created, &updated, &due,
-		&c.ClaimedBy, &lease, &c.DecidedBy, &c.Outcome, &closed)
+		&c.ClaimedBy, &lease, &c.DecidedBy, &c.Outcome, &closed, &help)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +131,7 @@ func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
 	}
 	c.InvolvesMinor, c.Overdue = minor == 1, overdue == 1
 	c.CreatedAt, c.UpdatedAt, c.SLADueAt, c.LeaseUntil = fromMS(created), fromMS(updated), fromMS(due), fromMS(lease)
+	c.HelpRequestedAt = fromMS(help)
 	if closed.Valid {
 		t := fromMS(closed.Int64)
 		c.ClosedAt = &t
@@ -209,9 +215,9 @@ func (s *Store) openCase(ctx context.Context, tx *sql.Tx, c newCase, now time.Ti
 		CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond),
 		SLADueAt: now.Add(slaOf(c.queue)).UTC().Truncate(time.Millisecond),
 	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO cases (`+caseColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
 		created.ID, c.contentKey, c.source, c.queue, created.Priority, c.severity, string(catsJSON), c.spaceType, c.subject,
-		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), c.reporters, 0, ms(now), ms(now), ms(created.SLADueAt), "", int64(0), "", "", nil)
+		c.eventID, c.decisionID, c.appealID, b2i(c.involvesMinor), c.reporters, 0, ms(now), ms(now), ms(created.SLADueAt), "", int64(0), "", "", nil, int64(0))
 	if err != nil {
 		return nil, false, err
 	}
@@ -322,7 +328,7 @@ type Moderator struct {
 // CanWork reports whether m may take cases from queue.
 func (m Moderator) CanWork(queue string) bool {
 	role, ok := QueueRole[queue]
-	return !ok || slices.Contains(m.Roles, role)
+	return ok && slices.Contains(m.Roles, role)
 }
 
 // ClaimNext gives m the highest-priority (then oldest) open case of queue

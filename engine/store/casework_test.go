@@ -31,8 +31,8 @@ func TestReassignAndAskForHelp(t *testing.T) {
 		if got.ClaimedBy != other.ID || !got.LeaseUntil.Equal(t0.Add(MaxHelpHold)) {
 			t.Errorf("while asking for help: held by %s until %v, want %s until %v", got.ClaimedBy, got.LeaseUntil, other.ID, t0.Add(MaxHelpHold))
 		}
-		if at, err := s.HelpRequested(ctx, c.ID); err != nil || !at.Equal(t0) {
-			t.Errorf("help requested at %v %v", at, err)
+		if at, err := s.HelpRequested(ctx, c.ID); err != nil || !at.Equal(t0) || !got.HelpRequestedAt.Equal(t0) {
+			t.Errorf("help requested at %v (case says %v) %v", at, got.HelpRequestedAt, err)
 		}
 		// The case is not claimable meanwhile.
 		if _, err := s.ClaimNext(ctx, QueueGeneral, mod2, time.Minute, t0.Add(time.Hour)); !errors.Is(err, ErrNoCase) {

@@ -147,7 +147,7 @@ func TestClaimIsExclusiveUnderConcurrency(t *testing.T) {
 		holder := map[string]string{}
 		var wg sync.WaitGroup
 		for g := range 16 {
-			m := Moderator{ID: fmt.Sprintf("mod-%02d", g)}
+			m := Moderator{ID: fmt.Sprintf("mod-%02d", g), Roles: []string{RoleModerator}}
 			wg.Go(func() {
 				for {
 					c, err := s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)

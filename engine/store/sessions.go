@@ -101,6 +101,18 @@ func (s *Store) CreateSession(ctx context.Context, userID string, now time.Time)
 // (idle or absolute) or the user is disabled. It moves LastSeen to now
 // when it is a minute or more old. The returned Session has no Token.
 func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time) (*Session, *User, error) {
+	return s.session(ctx, token, now, true)
+}
+
+// PeekSession is SessionByToken for requests the reviewer did not make
+// (a page refreshing itself, a lease heartbeat): it checks the session
+// without counting the request as activity, so an unattended tab signs
+// out after the idle timeout like any other.
+func (s *Store) PeekSession(ctx context.Context, token string, now time.Time) (*Session, *User, error) {
+	return s.session(ctx, token, now, false)
+}
+
+func (s *Store) session(ctx context.Context, token string, now time.Time, touch bool) (*Session, *User, error) {
 	if token == "" || len(token) > maxSessionToken {
 		return nil, nil, fmt.Errorf("%w: session", ErrNotFound)
 	}
@@ -125,7 +137,7 @@ func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time)
 		}
 		return nil, nil, fmt.Errorf("%w: session expired", ErrNotFound)
 	}
-	if now.Sub(se.LastSeen) >= sessionTouchEvery {
+	if touch && now.Sub(se.LastSeen) >= sessionTouchEvery {
 		// Conditional, so that concurrent requests never move it back.
 		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE sessions SET last_seen = ? WHERE token_sha = ? AND last_seen < ?`), ms(now), sha, ms(now)); err != nil {
 			return nil, nil, fmt.Errorf("store: session: %w", err)

@@ -178,3 +178,28 @@ func TestSessionExpiry(t *testing.T) {
 		})
 	})
 }
+
+// TestPeekSessionDoesNotTouch: PeekSession checks a session like
+// SessionByToken but never moves its last activity, so a session only
+// peeked at goes idle.
+func TestPeekSessionDoesNotTouch(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		u, err := s.CreateUser(ctx, "peek", "Peek", []string{RoleModerator}, "a long enough password", "test", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		se, err := s.CreateSession(ctx, u.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for at := t0; at.Before(t0.Add(SessionIdleTimeout)); at = at.Add(5 * time.Minute) {
+			if _, _, err := s.PeekSession(ctx, se.Token, at); err != nil {
+				t.Fatalf("peek at %v: %v", at.Sub(t0), err)
+			}
+		}
+		if _, _, err := s.PeekSession(ctx, se.Token, t0.Add(SessionIdleTimeout+time.Minute)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a session only peeked at stayed alive past the idle timeout: %v", err)
+		}
+	})
+}

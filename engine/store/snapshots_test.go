@@ -49,7 +49,7 @@ func TestSnapshotsKeepTheContentOfCases(t *testing.T) {
 		}
 
 		// Close the decision's case; the report's stays open.
-		m := Moderator{ID: "mod-1", }
+		m := Moderator{ID: "mod-1", Roles: []string{RoleModerator}}
 		c, err := s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)
 		for err == nil && c.ID != cases[0].ID {
 			c, err = s.ClaimNext(ctx, QueueGeneral, m, time.Minute, t0)

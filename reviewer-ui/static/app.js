@@ -56,7 +56,7 @@
       if (document.hidden) {
         return;
       }
-      fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } })
+      fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf, 'X-Haechi-Background': '1' } })
         .then(function (r) {
           return r.json().then(function (body) {
             if (r.ok) {
