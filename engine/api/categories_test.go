@@ -30,7 +30,7 @@ func TestReportCategoriesAreTheTaxonomys(t *testing.T) {
 			t.Errorf("category %s: %d %s", name, resp.status, resp.body)
 		}
 	}
-	m := store.Moderator{ID: "mod", Roles: []string{"counsellor", "senior"}}
+	m := store.Moderator{ID: "mod", Roles: []string{store.RoleModerator, store.RoleCounsellor, store.RoleSenior}}
 	found := false
 	for _, q := range []string{store.QueueGeneral, store.QueueYouthSafety, store.QueueSenior} {
 		for {
