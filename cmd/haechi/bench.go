@@ -39,7 +39,7 @@ to one core.`,
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
 			),
 			Action: benchDecide,
-		}, benchPipelineCommand(), benchAPICommand()},
+		}, benchPipelineCommand(), benchAPICommand(), benchUICommand()},
 	}
 }
 
