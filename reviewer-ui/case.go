@@ -33,7 +33,10 @@ type caseData struct {
 	AppealedCase *store.Case
 	// Statement is the statement of reasons the user gets for Decision
 	// as things stand.
-	Statement    *statement.Statement
+	Statement *statement.Statement
+	// Content is what the case is about, as it was, masked (content.go);
+	// never nil.
+	Content      *contentData
 	Reports      []store.CaseReport
 	ReportCounts []categoryCount
 	History      *store.UserHistory
@@ -152,6 +155,9 @@ func (s *Server) caseData(ctx context.Context, rc *reqContext, c *store.Case) (*
 		return nil, err
 	}
 	d.ReportCounts = countReports(d.Reports)
+	if err := s.loadContent(ctx, rc, d, false); err != nil {
+		return nil, err
+	}
 	if d.History, err = s.cfg.Store.UserHistory(ctx, c.SubjectUserID, historyShown); err != nil {
 		return nil, err
 	}

@@ -77,6 +77,8 @@ type view struct {
 	Data    any
 	msgs    catalogues
 	now     time.Time
+
+	reveals func() int // counts the reviewer's reveals today (reveal.go)
 }
 
 // T returns the message key in the page's language.
@@ -187,6 +189,7 @@ func (v *view) Score(f float64) string { return fmt.Sprintf("%.2f", f) }
 // newView starts the view of a page for rc.
 func (s *Server) newView(r *http.Request, rc *reqContext, title string, data any) *view {
 	v := &view{Lang: rc.Lang, Account: rc.Account, Path: r.URL.RequestURI(), Title: title, Data: data, msgs: s.msgs, now: s.cfg.Now()}
+	v.reveals = func() int { return s.revealsToday(r.Context(), rc) }
 	if rc.Session != nil {
 		v.CSRF = rc.Session.CSRF
 	}

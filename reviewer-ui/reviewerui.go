@@ -38,6 +38,9 @@ type Config struct {
 	// SignInsPerMinute is how many attempts to prove a password (sign-in
 	// or password change) one address may make a minute; default 20.
 	SignInsPerMinute int
+	// ReblurAfter is how long the original of an image shows after a
+	// click before the case page blurs it again; default 10 s.
+	ReblurAfter time.Duration
 }
 
 // DefaultLease is the lease of a claimed case without heartbeats.
@@ -71,6 +74,7 @@ type Server struct {
 	msgs    catalogues
 	static  *staticFiles
 	limiter *store.SignInLimiter
+	content *contentTools // content.go, image.go
 }
 
 // New checks cfg, parses the templates and message catalogues, and
@@ -111,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, pages: pg, msgs: msgs, static: st, limiter: store.NewSignInLimiter(cfg.SignInsPerMinute, 10000)}
+	s.content = newContentTools(cfg)
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.handler)
@@ -153,6 +158,9 @@ func (s *Server) routes() []route {
 		{"POST /ui/cases/{id}/reassign", s.action(s.reassign)},
 		{"POST /ui/cases/{id}/help", s.action(s.askForHelp)},
 		{"POST /ui/cases/{id}/lease", s.action(s.extendLease)},
+		{"POST /ui/cases/{id}/reveal", s.action(s.reveal)},
+		{"GET /ui/cases/{id}/image/blurred", s.signedIn(s.blurredImage)},
+		{"GET /ui/cases/{id}/image/original", s.signedIn(s.originalImage)},
 		{"/ui/", s.public(s.notFound)},
 	}
 }

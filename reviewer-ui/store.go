@@ -21,6 +21,8 @@ type Store interface {
 	Decision(ctx context.Context, id string) (*engine.Decision, error)
 	DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error)
 	AppealByID(ctx context.Context, id string) (*store.Appeal, error)
+	Snapshots(ctx context.Context, caseID string) ([]store.Snapshot, error)
+	CountReveals(ctx context.Context, actor string, since, until time.Time) (int, error)
 
 	ClaimNext(ctx context.Context, queue string, m store.Moderator, lease time.Duration, now time.Time) (*store.Case, error)
 	ExtendLease(ctx context.Context, caseID string, m store.Moderator, lease time.Duration, now time.Time) (time.Time, error)

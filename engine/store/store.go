@@ -223,6 +223,8 @@ var migrations = []migration{
 	// 10: overturning an appeal takes two people (the proposal); a
 	// reviewer may hold a case while asking for help.
 	{sqlite: appealProposals, postgres: appealProposals},
+	// 11: reveals in the audit log by reviewer and time (reveals.go).
+	{sqlite: revealsIndex, postgres: revealsIndex},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions

@@ -150,3 +150,87 @@
     }
   });
 })();
+
+// The content of a case (content.go, image.go). Images arrive blurred and
+// greyscale; a click on the image or its button loads the original, which
+// the server writes to the audit log, and blurs it again after
+// data-reblur-ms (10 s), or at once when the tab is hidden. "Show colour"
+// lifts the greyscale of the original. Content that htmx swaps in after a
+// reveal takes the focus, so keyboard and screen-reader users land on
+// what they asked to see.
+(function () {
+  'use strict';
+
+  // The header's count of today's reveals, one more once an original
+  // image has arrived (the server counted it in the audit log).
+  var counted = function () {
+    var n = document.querySelector('#reveals-today [data-reveal-count]');
+    if (n) {
+      n.textContent = String(Number(n.textContent) + 1);
+    }
+  };
+
+  var looks = 0;
+  var setUpImage = function (fig) {
+    var img = fig.querySelector('[data-preview-image]');
+    var button = fig.querySelector('[data-show-original]');
+    var colour = fig.querySelector('[data-colour]');
+    var delay = Number(fig.getAttribute('data-reblur-ms')) || 10000;
+    var timer = null;
+    var pending = false;
+    var blur = function () {
+      clearTimeout(timer);
+      timer = null;
+      pending = false;
+      fig.classList.remove('original');
+      img.src = fig.getAttribute('data-blurred-src');
+      img.alt = fig.getAttribute('data-alt-blurred');
+      button.setAttribute('aria-pressed', 'false');
+      button.textContent = fig.getAttribute('data-label-show');
+    };
+    var show = function () {
+      if (timer !== null) {
+        blur();
+        return;
+      }
+      looks++;
+      pending = true;
+      // A URL of its own each time: a browser reuses an image it holds
+      // under the same URL whatever its Cache-Control says, and every
+      // look must reach the server and its audit log.
+      img.src = fig.getAttribute('data-original-src') + '?look=' + Date.now() + '-' + looks;
+      img.alt = fig.getAttribute('data-alt-original');
+      fig.classList.add('original');
+      button.setAttribute('aria-pressed', 'true');
+      button.textContent = fig.getAttribute('data-label-hide');
+      timer = setTimeout(blur, delay);
+    };
+    img.addEventListener('load', function () {
+      if (pending && fig.classList.contains('original')) {
+        pending = false;
+        counted();
+      }
+    });
+    img.addEventListener('click', show);
+    button.addEventListener('click', show);
+    if (colour) {
+      colour.addEventListener('change', function () {
+        fig.classList.toggle('colour', colour.checked);
+      });
+    }
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden && timer !== null) {
+        blur();
+      }
+    });
+  };
+  document.querySelectorAll('[data-image-preview]').forEach(setUpImage);
+
+  document.addEventListener('htmx:load', function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (elt && elt.id === 'content') {
+      elt.querySelectorAll('[data-image-preview]').forEach(setUpImage);
+      elt.focus();
+    }
+  });
+})();
