@@ -225,6 +225,11 @@ var migrations = []migration{
 	{sqlite: appealProposals, postgres: appealProposals},
 	// 11: reveals in the audit log by reviewer and time (reveals.go).
 	{sqlite: revealsIndex, postgres: revealsIndex},
+	// 12: the dashboards' samples and counts, and indexes of the times
+	// they count cases and appeals by (stats.go).
+	{sqlite: statsTables, postgres: statsTables},
+	// 13: the audit view's indexes (auditsearch.go).
+	{sqlite: auditIndexes, postgres: auditIndexes},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
