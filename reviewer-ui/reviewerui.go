@@ -1,6 +1,7 @@
 package reviewerui
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,13 @@ type Config struct {
 	AppealURL string
 	// PageSize is how many cases a queue page lists; default 50.
 	PageSize int
+	// AuditPublicKey, when set, is the public key of the audit log's
+	// signing key: the audit view checks the chain against the
+	// checkpoints it signed, in the database and in the journal at
+	// AuditJournal (if set). Without it the view checks only that the
+	// chain links.
+	AuditPublicKey ed25519.PublicKey
+	AuditJournal   string
 	// SignInsPerMinute is how many attempts to prove a password (sign-in
 	// or password change) one address may make a minute; default 20.
 	SignInsPerMinute int
@@ -71,6 +79,7 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	pages   pages
+	audit   auditVerifier // audit.go
 	msgs    catalogues
 	static  *staticFiles
 	limiter *store.SignInLimiter
@@ -149,9 +158,13 @@ func (s *Server) routes() []route {
 		{"GET /ui/totp", s.signedIn(s.totpPage)},
 		{"POST /ui/totp", s.action(s.confirmTOTP)},
 		{"GET /ui/{$}", s.signedIn(s.overview)},
+		{"GET /ui/dashboard", s.signedIn(s.dashboard)},
+		{"GET /ui/audit", s.signedIn(s.auditPage)},
 		{"POST /ui/queues/{queue}/claim", s.action(s.claim)},
 		{"GET /ui/queues/{queue}", s.signedIn(s.queuePage)},
 		{"GET /ui/queues/{queue}/rows", s.signedIn(s.queueRows)},
+		{"GET /ui/queues/{queue}/bulk", s.signedIn(s.bulkPage)},
+		{"POST /ui/queues/{queue}/bulk", s.action(s.bulkDecide)},
 		{"GET /ui/cases/{id}", s.signedIn(s.casePage)},
 		{"POST /ui/cases/{id}/decide", s.action(s.decide)},
 		{"POST /ui/cases/{id}/release", s.action(s.release)},

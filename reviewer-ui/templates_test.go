@@ -31,6 +31,7 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 	u.accounts.users["new"].acct.PasswordChangeRequired = true
 	fresh := u.newClient()
 	fresh.login("new", "pw-new", "")
+	op := u.signIn("op", store.RoleOperator)
 
 	visits := []struct {
 		page string
@@ -45,6 +46,9 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 		{"error", kim, "/ui/no-such-page", http.StatusNotFound},
 		{"password", fresh, "/ui/password", http.StatusOK},
 		{"totp", kim, "/ui/totp", http.StatusOK},
+		{"dashboard", op, "/ui/dashboard", http.StatusOK},
+		{"audit", op, "/ui/audit", http.StatusOK},
+		{"bulk", kim, "/ui/queues/general/bulk", http.StatusOK},
 	}
 	for _, lang := range languages {
 		for _, v := range visits {
