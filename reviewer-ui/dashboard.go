@@ -56,7 +56,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, rc *reqContex
 	y, m, d := now.In(kst).Date()
 	from := time.Date(y, m, d, 0, 0, 0, 0, kst).AddDate(0, 0, 1-days)
 	win := store.StatsWindow{From: from, Days: days}
-	stats, err := ops.Dashboard(r.Context(), win, now)
+	stats, err := ops.Dashboard(r.Context(), win)
 	if err != nil {
 		s.internalError(w, r, rc, err)
 		return

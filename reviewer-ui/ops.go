@@ -15,7 +15,7 @@ import (
 // checkpoint.go say what each method guarantees). A Config.Store that
 // does not implement it serves those pages as not found.
 type OpsStore interface {
-	Dashboard(ctx context.Context, w store.StatsWindow, now time.Time) (*store.Dashboard, error)
+	Dashboard(ctx context.Context, w store.StatsWindow) (*store.Dashboard, error)
 	// Users names the reviewers in the dashboards and the audit view.
 	Users(ctx context.Context) ([]store.User, error)
 

@@ -230,6 +230,8 @@ var migrations = []migration{
 	{sqlite: statsTables, postgres: statsTables},
 	// 13: the audit view's indexes (auditsearch.go).
 	{sqlite: auditIndexes, postgres: auditIndexes},
+	// 14: the dashboards' counts of cases closed and overdue (stats.go).
+	{sqlite: caseCountsTable, postgres: caseCountsTable},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
