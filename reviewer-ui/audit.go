@@ -15,10 +15,12 @@ import (
 // auditPageSize is how many entries the audit view lists a page.
 const auditPageSize = 50
 
-// auditRecheck is how long a verification of the audit chain is shown
-// before the page verifies again. Verifying reads the whole log, so
-// pages in between show the last result with its time, and whoever
-// needs it now asks (?verify=now).
+// auditRecheck is how long a verification of the audit chain stays
+// fresh. Verifying reads the whole log (a million entries take 5 to 6 s),
+// so the page never waits for it: it shows the last result with its
+// time and, when that is older than this (or there is none), has the
+// browser fetch a new one (GET /ui/audit/status), which waits for it.
+// Whoever needs it now without script asks with ?verify=now.
 const auditRecheck = time.Minute
 
 // auditTimeLayout is how the time filters are written (an
@@ -105,32 +107,62 @@ type auditStatus struct {
 	Failed bool
 }
 
-// auditVerifier verifies the chain for the audit view, at most one
-// verification at a time, and keeps the last result for auditRecheck.
+// auditVerifier verifies the chain for the audit view, one
+// verification at a time, and keeps the last result.
 type auditVerifier struct {
-	mu   sync.Mutex
-	last *auditStatus
+	run sync.Mutex // held while verifying
+	mu  sync.Mutex // guards the fields below
+	// last is the newest result of a verification that read the log;
+	// latest that of the newest verification, failed or not; runs counts
+	// verifications.
+	last, latest *auditStatus
+	runs         uint64
 }
 
-// status returns the chain's status, verifying it unless a result
-// younger than auditRecheck is kept and force is false. A request that
-// arrives while another verifies waits for its result.
-func (s *Server) auditStatus(ctx context.Context, ops OpsStore, force bool) *auditStatus {
+// lastAuditStatus returns the last verification's result, nil when there
+// is none, and whether it is still fresh (younger than auditRecheck). It
+// never waits for a verification under way.
+func (s *Server) lastAuditStatus() (*auditStatus, bool) {
 	v := &s.audit
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	now := s.cfg.Now()
-	if !force && v.last != nil && now.Sub(v.last.Checked) < auditRecheck && !now.Before(v.last.Checked) {
-		return v.last
+	if v.last == nil {
+		return nil, false
 	}
+	age := s.cfg.Now().Sub(v.last.Checked)
+	return v.last, age >= 0 && age < auditRecheck
+}
+
+// verifyAuditNow verifies the chain and keeps the result. A request that
+// arrives while another verifies waits for that one and takes its
+// result, rather than reading the whole log again.
+func (s *Server) verifyAuditNow(ctx context.Context, ops OpsStore) *auditStatus {
+	v := &s.audit
+	v.mu.Lock()
+	seen := v.runs
+	v.mu.Unlock()
+	v.run.Lock()
+	defer v.run.Unlock()
+	v.mu.Lock()
+	if v.runs != seen {
+		st := v.latest
+		v.mu.Unlock()
+		return st
+	}
+	v.mu.Unlock()
+
 	st := s.verifyAudit(ctx, ops)
-	st.Checked = now
+	st.Checked = s.cfg.Now()
 	if st.Break != nil {
 		st.BreakURL = basePath + "audit"
 		if e, err := ops.AuditEntryAt(ctx, st.Break.Seq); err == nil {
 			st.BreakURL += auditFilter{}.query(store.AuditCursor{At: e.At, Seq: e.Seq + 1}.String())
 		}
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.runs++
+	v.latest = st
 	if !st.Failed {
 		v.last = st
 	}
@@ -188,10 +220,13 @@ func (s *Server) verifyAudit(ctx context.Context, ops OpsStore) *auditStatus {
 
 // auditData is the audit view's data.
 type auditData struct {
-	Filter  auditFilter
-	Status  *auditStatus
-	Entries []store.AuditEntry
-	Names   map[string]string // reviewers' names by user id
+	Filter auditFilter
+	// Status is the last verification's result (nil when there is none);
+	// StatusURL, when set, is where the browser fetches a new one.
+	Status    *auditStatus
+	StatusURL string
+	Entries   []store.AuditEntry
+	Names     map[string]string // reviewers' names by user id
 	// NextURL is the next (older) page, FirstURL the first when this is
 	// not it.
 	NextURL, FirstURL string
@@ -208,8 +243,10 @@ func (d *auditData) Actor(id string) string {
 	return id
 }
 
-// Broken reports whether the chain breaks at entry seq.
-func (d *auditData) Broken(seq int64) bool { return d.Status.Break != nil && d.Status.Break.Seq == seq }
+// Broken reports whether the chain breaks at entry seq, as last found.
+func (d *auditData) Broken(seq int64) bool {
+	return d.Status != nil && d.Status.Break != nil && d.Status.Break.Seq == seq
+}
 
 // auditPage lists the audit log's entries, newest first, by the filters
 // in the URL, under the chain's verification status; the entry where
@@ -242,8 +279,14 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, rc *reqContex
 		s.internalError(w, r, rc, err)
 		return
 	}
-	d := &auditData{Filter: f, Status: s.auditStatus(ctx, ops, r.URL.Query().Get("verify") == "now"), Entries: page.Entries,
-		Names: s.reviewerNames(ctx, ops)}
+	d := &auditData{Filter: f, Entries: page.Entries, Names: s.reviewerNames(ctx, ops)}
+	if r.URL.Query().Get("verify") == "now" {
+		d.Status = s.verifyAuditNow(ctx, ops)
+	} else if st, fresh := s.lastAuditStatus(); fresh {
+		d.Status = st
+	} else {
+		d.Status, d.StatusURL = st, basePath+"audit/status"
+	}
 	if page.Next != nil {
 		d.NextURL = basePath + "audit" + f.query(page.Next.String())
 	}
@@ -254,4 +297,23 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, rc *reqContex
 	again.Set("verify", "now")
 	d.VerifyURL = basePath + "audit?" + again.Encode()
 	s.render(w, r, http.StatusOK, "audit", s.newView(r, rc, "audit.title", d))
+}
+
+// auditStatusPart is the audit view's verification status alone, for the
+// page to fetch when the one it showed was old: the last result if it is
+// still fresh, else a new verification, which this request waits for.
+func (s *Server) auditStatusPart(w http.ResponseWriter, r *http.Request, rc *reqContext) {
+	if !s.operatorsOnly(w, r, rc, "audit") {
+		return
+	}
+	ops, ok := s.opsStore(w, r, rc)
+	if !ok {
+		return
+	}
+	st, fresh := s.lastAuditStatus()
+	if !fresh {
+		st = s.verifyAuditNow(r.Context(), ops)
+	}
+	d := &auditData{Status: st, VerifyURL: basePath + "audit?verify=now"}
+	s.execute(w, r, http.StatusOK, "audit", "audit_status", s.newView(r, rc, "audit.title", d))
 }

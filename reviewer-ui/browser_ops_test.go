@@ -80,7 +80,9 @@ func TestBrowserOperatorReadsTheDashboardAndTheAuditLog(t *testing.T) {
 	if status := p.ClickNavigate(`nav a[href="/ui/audit"]`); status != http.StatusOK {
 		t.Fatalf("audit log: status %d", status)
 	}
-	if got := p.Text("#audit-chain + p"); !strings.Contains(got, "The chain links:") {
+	// The chain's status arrives after the page, fetched by htmx.
+	p.WaitVisible("#audit-status p.notice")
+	if got := p.Text("#audit-status p.notice"); !strings.Contains(got, "The chain links:") {
 		t.Errorf("chain status %q", got)
 	}
 	if n := p.Count("table.audit tbody tr[id^=entry-]"); n == 0 {

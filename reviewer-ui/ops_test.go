@@ -59,7 +59,8 @@ func TestOpsRefusalsHaveMessages(t *testing.T) {
 
 func TestOperatorPagesAreForOperatorsAndAdmins(t *testing.T) {
 	u := newTestUI(t)
-	for _, path := range []string{"/ui/dashboard", "/ui/audit"} {
+	for _, path := range []string{"/ui/dashboard", "/ui/audit", "/ui/audit/status"} {
+		inNav := !strings.HasSuffix(path, "/status")
 		t.Run(path, func(t *testing.T) {
 			for _, roles := range [][]string{{store.RoleOperator}, {store.RoleAdmin}} {
 				c := u.signIn(fmt.Sprint(roles[0], len(path)), roles...)
@@ -68,7 +69,7 @@ func TestOperatorPagesAreForOperatorsAndAdmins(t *testing.T) {
 					t.Errorf("%v: status %d", roles, r.status)
 				}
 				noMissingMessages(t, path, r.body)
-				if !strings.Contains(r.body, `href="/ui/dashboard"`) || !strings.Contains(r.body, `href="/ui/audit"`) {
+				if inNav && (!strings.Contains(r.body, `href="/ui/dashboard"`) || !strings.Contains(r.body, `href="/ui/audit"`)) {
 					t.Errorf("%v: the navigation does not link the operators' pages", roles)
 				}
 			}
@@ -268,22 +269,31 @@ func TestAuditViewNamesWhereTheChainBreaks(t *testing.T) {
 			}
 			u.accounts.add("kim", store.RoleModerator)
 			op := u.signIn("op", store.RoleOperator)
-			r := op.get("/ui/audit?lang=en")
 			want := "The chain links: 12 entries."
 			if signed {
 				want = "The chain is intact: 12 entries, checked against"
 			}
-			if r.status != http.StatusOK || !strings.Contains(r.body, want) {
-				t.Fatalf("status %d, want %q:\n%s", r.status, want, r.body)
+			// The page does not wait for a verification: it has the
+			// browser fetch one.
+			r := op.get("/ui/audit?lang=en")
+			if r.status != http.StatusOK || !strings.Contains(r.body, `hx-get="/ui/audit/status"`) || strings.Contains(r.body, want) {
+				t.Fatalf("status %d; the first page should fetch the chain's status:\n%s", r.status, r.body)
 			}
-			if strings.Contains(r.body, "chain breaks here") {
-				t.Error("an intact chain shows a break")
+			if r = op.get("/ui/audit/status?lang=en"); r.status != http.StatusOK || !strings.Contains(r.body, want) || strings.Contains(r.body, "<html") {
+				t.Fatalf("status part: %d, want %q alone:\n%s", r.status, want, r.body)
+			}
+			r = op.get("/ui/audit?lang=en")
+			if !strings.Contains(r.body, want) || strings.Contains(r.body, "hx-get") || strings.Contains(r.body, "chain breaks here") {
+				t.Fatalf("the page after a verification:\n%s", r.body)
 			}
 
 			tamper(t, path, 5, `{"outcome":"dismiss"}`)
 			// The last result is shown for a minute; asking checks again.
-			if r = op.get("/ui/audit?lang=en"); !strings.Contains(r.body, want) {
+			if r = op.get("/ui/audit?lang=en"); !strings.Contains(r.body, want) || strings.Contains(r.body, "hx-get") {
 				t.Errorf("the page verified again before a minute passed")
+			}
+			if r = op.get("/ui/audit/status?lang=en"); !strings.Contains(r.body, want) {
+				t.Errorf("the status part verified again before a minute passed")
 			}
 			for _, page := range []string{"/ui/audit?lang=en&verify=now", "/ui/audit?lang=en&actor=kim&before=" + url.QueryEscape(store.AuditCursor{At: t0.Add(7 * time.Minute), Seq: 7}.String())} {
 				r = op.get(page)
@@ -314,8 +324,12 @@ func TestAuditViewNamesWhereTheChainBreaks(t *testing.T) {
 				t.Error("the page verified again before a minute passed")
 			}
 			u.clock.Advance(2 * time.Minute)
-			if r = op.get("/ui/audit?lang=en"); !strings.Contains(r.body, want) {
-				t.Error("the page kept an old result for more than a minute")
+			r = op.get("/ui/audit?lang=en")
+			if !strings.Contains(r.body, "The chain is broken at entry 5.") || !strings.Contains(r.body, `hx-get="/ui/audit/status"`) {
+				t.Error("a result older than a minute is not shown while a new one is fetched")
+			}
+			if r = op.get("/ui/audit/status?lang=en"); !strings.Contains(r.body, want) {
+				t.Error("the status part kept an old result for more than a minute")
 			}
 		})
 	}

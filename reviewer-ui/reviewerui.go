@@ -160,6 +160,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/{$}", s.signedIn(s.overview)},
 		{"GET /ui/dashboard", s.signedIn(s.dashboard)},
 		{"GET /ui/audit", s.signedIn(s.auditPage)},
+		{"GET /ui/audit/status", s.signedIn(s.auditStatusPart)},
 		{"POST /ui/queues/{queue}/claim", s.action(s.claim)},
 		{"GET /ui/queues/{queue}", s.signedIn(s.queuePage)},
 		{"GET /ui/queues/{queue}/rows", s.signedIn(s.queueRows)},
