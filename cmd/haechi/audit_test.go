@@ -49,12 +49,12 @@ func signedAuditLog(t *testing.T, pgURL string) (string, *sql.DB, []string) {
 	app := &cli.App{
 		Flags: []cli.Flag{dataDirFlag, auditKeyFlag},
 		Action: func(c *cli.Context) error {
-			stop, err := startAuditCheckpoints(c, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			signing, err := startAuditCheckpoints(c, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				return err
 			}
 			audit(3)
-			stop()
+			signing.Stop()
 			return nil
 		},
 	}
@@ -209,9 +209,9 @@ func TestAuditKeyThatCannotBeMadeStopsStartUp(t *testing.T) {
 	app := &cli.App{
 		Flags: []cli.Flag{dataDirFlag, auditKeyFlag},
 		Action: func(c *cli.Context) error {
-			stop, err := startAuditCheckpoints(c, st, slog.New(slog.DiscardHandler))
+			signing, err := startAuditCheckpoints(c, st, slog.New(slog.DiscardHandler))
 			if err == nil {
-				stop()
+				signing.Stop()
 			}
 			return err
 		},

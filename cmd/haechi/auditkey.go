@@ -38,6 +38,15 @@ const auditCheckpointEvery = time.Minute
 // auditCloseTimeout bounds the last checkpoint at shutdown.
 const auditCloseTimeout = 10 * time.Second
 
+// auditSigning is the audit log's signing as a process runs it: the public
+// key and journal verification uses (the reviewer UI's audit view shows
+// the verdict), and Stop, which writes the last checkpoint.
+type auditSigning struct {
+	Public  ed25519.PublicKey
+	Journal string
+	Stop    func()
+}
+
 // startAuditCheckpoints signs the audit log's head now, every minute while
 // it moves, and when the returned stop is called, with the --audit-key
 // key (created if missing), journalling the checkpoints beside the key.
@@ -50,7 +59,7 @@ const auditCloseTimeout = 10 * time.Second
 // and the process runs on without them: moderation does not stop for the
 // audit log's signatures, and haechi audit verify reports what was left
 // unsigned.
-func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (stop func(), err error) {
+func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (*auditSigning, error) {
 	log = log.With("component", "audit_checkpoints")
 	path := c.String("audit-key")
 	if path == "" {
@@ -63,21 +72,23 @@ func startAuditCheckpoints(c *cli.Context, st *store.Store, log *slog.Logger) (s
 	if created {
 		log.Info("audit signing key created; verifying needs only its public key", "key", path, "public_key", store.PublicKeyPath(path), "key_id", store.KeyID(key.Public().(ed25519.PublicKey)))
 	}
+	signing := &auditSigning{Public: key.Public().(ed25519.PublicKey), Journal: filepath.Join(filepath.Dir(path), store.JournalName), Stop: func() {}}
 	w, err := st.StartCheckpoints(c.Context, store.CheckpointerConfig{
 		Key:      key,
-		Journal:  filepath.Join(filepath.Dir(path), store.JournalName),
+		Journal:  signing.Journal,
 		Interval: auditCheckpointEvery,
 		Log:      log,
 	})
 	if err != nil {
 		log.Error("audit log head not signed", "err", err)
-		return func() {}, nil
+		return signing, nil
 	}
-	return func() {
+	signing.Stop = func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), auditCloseTimeout)
 		defer cancel()
 		if err := w.Close(ctx); err != nil {
 			log.Error("audit log head not signed at shutdown", "err", err)
 		}
-	}, nil
+	}
+	return signing, nil
 }

@@ -58,11 +58,11 @@ Hash banks under --data-dir are reloaded when they change.`,
 				return err
 			}
 			defer st.Close()
-			stopCheckpoints, err := startAuditCheckpoints(c, st, log)
+			signing, err := startAuditCheckpoints(c, st, log)
 			if err != nil {
 				return err
 			}
-			defer stopCheckpoints()
+			defer signing.Stop()
 
 			ln, err := net.Listen("tcp", c.String("addr"))
 			if err != nil {
@@ -79,7 +79,8 @@ Hash banks under --data-dir are reloaded when they change.`,
 				return err
 			}
 			// The reviewer UI shares the listener under /ui/.
-			ui, err := reviewerui.New(reviewerui.Config{Store: st, Accounts: st, Log: log, SecureCookies: c.Bool("ui-behind-tls"), AppealURL: acfg.AppealURL})
+			ui, err := reviewerui.New(reviewerui.Config{Store: st, Accounts: st, Log: log, SecureCookies: c.Bool("ui-behind-tls"), AppealURL: acfg.AppealURL,
+				AuditPublicKey: signing.Public, AuditJournal: signing.Journal})
 			if err != nil {
 				return err
 			}

@@ -257,8 +257,9 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	return s, nil
 }
 
-// housekeeping marks cases past their queue's SLA every half minute,
-// which raises them to the top of their queue, and once an hour deletes
+// housekeeping samples the dashboards' figures and marks cases past their
+// queue's SLA every half minute, which raises them to the top of their
+// queue, and once an hour deletes
 // the content snapshots of cases closed longer than retention ago.
 func housekeeping(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(30 * time.Second)
@@ -271,6 +272,11 @@ func housekeeping(ctx context.Context, st *store.Store, retention time.Duration,
 		case <-t.C:
 		}
 		now := time.Now()
+		// Figures for the dashboards; once per 5 minutes however many
+		// processes call it.
+		if err := st.SampleStats(ctx, now); err != nil {
+			log.Error("dashboard figures not sampled", "err", err)
+		}
 		if n, err := st.MarkOverdue(ctx, now); err != nil {
 			log.Error("marking overdue cases", "err", err)
 		} else if n > 0 {
@@ -334,11 +340,11 @@ batch in hand, commits it and leaves the group.`,
 				return err
 			}
 			defer st.Close()
-			stopCheckpoints, err := startAuditCheckpoints(c, st, log)
+			signing, err := startAuditCheckpoints(c, st, log)
 			if err != nil {
 				return err
 			}
-			defer stopCheckpoints()
+			defer signing.Stop()
 			reg := metrics.Registry
 			var srv *http.Server
 			if addr := c.String("metrics-addr"); addr != "" {
