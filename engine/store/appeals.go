@@ -123,7 +123,9 @@ func (s *Store) AppealByID(ctx context.Context, id string) (*Appeal, error) {
 // appeals queue, unclaimed (the case stays open; AppealByID shows who
 // proposed); an overturn by another reviewer approves it, which restores
 // the content and lifts the restrictions and strikes the original case
-// gave. Whoever proposed may not approve. Upholding after a proposal
+// gave (the restore and unrestrict actions wait UndoWindow in the outbox,
+// like every person's action, so that a user's actions keep their
+// order). Whoever proposed may not approve. Upholding after a proposal
 // rejects it.
 func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, overturn bool, note string, now time.Time) error {
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
@@ -189,7 +191,7 @@ func (s *Store) DecideAppeal(ctx context.Context, caseID string, m Moderator, ov
 			for _, act := range []string{OutcomeRestore, "unrestrict"} {
 				a := moderatorAction(caseID, c.EventID, c.SubjectUserID, m.ID, now)
 				a.Action = act
-				entries = append(entries, outboxEntry{kind: "action", key: a.UserID, body: a})
+				entries = append(entries, heldAction(caseID, a, now))
 			}
 			if err := s.enqueue(ctx, tx, now, entries...); err != nil {
 				return err

@@ -233,12 +233,13 @@ type CaseAction struct {
 	Duration time.Duration
 	ToQueue  string
 	Note     string
+	Ground   string // the principle the outcome rests on, when given
 	At       time.Time
 }
 
 // CaseActions returns what people did on a case, oldest first.
 func (s *Store) CaseActions(ctx context.Context, caseID string) ([]CaseAction, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT actor, kind, duration_ms, to_queue, note, at FROM case_actions
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT actor, kind, duration_ms, to_queue, note, ground, at FROM case_actions
 		WHERE case_id = ? ORDER BY at, action_id`), caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: case actions: %w", err)
@@ -248,7 +249,7 @@ func (s *Store) CaseActions(ctx context.Context, caseID string) ([]CaseAction, e
 	for rows.Next() {
 		var a CaseAction
 		var dur, at int64
-		if err := rows.Scan(&a.Actor, &a.Kind, &dur, &a.ToQueue, &a.Note, &at); err != nil {
+		if err := rows.Scan(&a.Actor, &a.Kind, &dur, &a.ToQueue, &a.Note, &a.Ground, &at); err != nil {
 			return nil, fmt.Errorf("store: case actions: %w", err)
 		}
 		a.Duration, a.At = time.Duration(dur)*time.Millisecond, fromMS(at)

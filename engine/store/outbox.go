@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -14,12 +15,21 @@ import (
 // or case outcome that caused them, so that a crash can lose neither. A
 // relay (pipelines.RelayOutbox) publishes them in order and marks them
 // sent; RelayOutbox below lets one relay at a time do so.
+//
+// A person's decisions wait: their actions carry the case they decided
+// and become publishable only UndoWindow after it (publish_after), so that
+// the reviewer can take the decision back meanwhile (undo.go). Messages
+// due at the same time keep their order; a moderator's action may follow
+// an automated action queued after it.
 
 // outboxEntry is a message for the outbox: its kind, key and body (JSON
-// encoded when queued).
+// encoded when queued), and for a person's decision the case it decided
+// and when it may be published.
 type outboxEntry struct {
-	kind, key string
-	body      any
+	kind, key    string
+	body         any
+	caseID       string
+	publishAfter time.Time
 }
 
 // enqueue adds messages to the outbox in tx, in order. On SQLite, whose
@@ -47,19 +57,25 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, now time.Time, entries 
 		}
 		query = insertOutboxSQL
 	}
-	insert, err := s.stmt(ctx, tx, query)
-	if err != nil {
-		return err
-	}
 	for _, e := range entries {
 		b, err := json.Marshal(e.body)
 		if err != nil {
 			return err
 		}
-		args := []any{e.kind, e.key, string(b), ms(now)}
+		q, args := query, []any{e.kind, e.key, string(b), ms(now)}
+		if e.caseID != "" || !e.publishAfter.IsZero() {
+			q, args = insertHeldOutboxSQL, append(args, e.caseID, ms(e.publishAfter))
+			if s.postgres {
+				q = insertHeldOutboxPostgresSQL
+			}
+		}
 		if !s.postgres {
 			seq++
 			args = append([]any{seq}, args...)
+		}
+		insert, err := s.stmt(ctx, tx, q)
+		if err != nil {
+			return err
 		}
 		if _, err := insert.ExecContext(ctx, args...); err != nil {
 			return err
@@ -67,6 +83,13 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, now time.Time, entries 
 	}
 	return nil
 }
+
+// The outbox's inserts of a person's decision's actions, which name the
+// case and when they may be published (migration 15).
+const (
+	insertHeldOutboxSQL         = `INSERT INTO outbox (seq, kind, key, body, created_at, case_id, publish_after) VALUES (?,?,?,?,?,?,?)`
+	insertHeldOutboxPostgresSQL = `INSERT INTO outbox (kind, key, body, created_at, case_id, publish_after) VALUES ($1,$2,$3,$4,$5,$6)`
+)
 
 // OutboxMessage is a message waiting to be published.
 type OutboxMessage struct {
@@ -76,13 +99,16 @@ type OutboxMessage struct {
 	Body []byte
 }
 
-// Outbox returns up to limit unsent messages, oldest first.
+// Outbox returns up to limit unsent messages, oldest first, those of
+// people's decisions still in their undo window included.
 func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	return s.outbox(ctx, s.db, limit)
+	return s.outbox(ctx, s.db, math.MaxInt64, limit)
 }
 
-func (s *Store) outbox(ctx context.Context, q queryer, limit int) ([]OutboxMessage, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT seq, kind, key, body FROM outbox WHERE sent_at = 0 ORDER BY seq LIMIT ?`), limit)
+// outbox returns up to limit unsent messages due by due (Unix ms),
+// oldest first.
+func (s *Store) outbox(ctx context.Context, q queryer, due int64, limit int) ([]OutboxMessage, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT seq, kind, key, body FROM outbox WHERE sent_at = 0 AND publish_after <= ? ORDER BY seq LIMIT ?`), due, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
@@ -123,11 +149,13 @@ func (s *Store) markSent(ctx context.Context, q execQueryer, seqs []int64, now t
 
 // outboxRelayLock is the PostgreSQL advisory lock one relay holds while
 // it publishes, so that relays in several processes do not publish the
-// same messages at once.
+// same messages at once. UndoDecision holds it too while it withdraws a
+// decision's messages, so that none is between being read and being
+// marked sent.
 const outboxRelayLock = 72620244
 
-// RelayOutbox hands up to limit unsent messages, oldest first, to publish
-// and marks them sent when publish returns nil. It returns how many were
+// RelayOutbox hands up to limit unsent messages due by now(), oldest
+// first, to publish and marks them sent when publish returns nil. It returns how many were
 // sent. On PostgreSQL it first takes an advisory lock, without waiting:
 // when another relay holds it, RelayOutbox sends nothing and returns 0
 // (that relay is publishing). A crash between publishing and marking
@@ -159,7 +187,7 @@ type execQueryer interface {
 }
 
 func (s *Store) relayOutbox(ctx context.Context, q execQueryer, limit int, now func() time.Time, publish func([]OutboxMessage) error) (int, error) {
-	msgs, err := s.outbox(ctx, q, limit)
+	msgs, err := s.outbox(ctx, q, ms(now()), limit)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}

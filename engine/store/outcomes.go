@@ -31,6 +31,10 @@ type Outcome struct {
 	Duration time.Duration `json:"duration,omitempty"` // mute and suspend
 	ToQueue  string        `json:"to_queue,omitempty"` // escalate
 	Note     string        `json:"note,omitempty"`
+	// Ground is the principle of the code of ethics the outcome rests on
+	// (such as "inclusiveness"), kept with the case's action; the reviewer
+	// UI requires it for the outcomes that close a case.
+	Ground string `json:"ground,omitempty"`
 }
 
 // banEnds is when a ban ends: never, in a form JSON and both databases
@@ -65,8 +69,9 @@ func (o Outcome) Validate() error {
 // Decide records m's outcome on a case m holds. A note leaves the case
 // open and escalation moves it to another queue (unclaimed); every other
 // outcome closes it, gives the subject strikes and restrictions where it
-// says so, and queues the action for the world platform. Everything,
-// including the audit entry, happens in one transaction.
+// says so, and queues the action for the world platform, publishable
+// UndoWindow later (UndoDecision may take it back until then).
+// Everything, including the audit entry, happens in one transaction.
 func (s *Store) Decide(ctx context.Context, caseID string, m Moderator, o Outcome, now time.Time) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -79,11 +84,13 @@ func (s *Store) Decide(ctx context.Context, caseID string, m Moderator, o Outcom
 		if c.Source == SourceAppeal {
 			return fmt.Errorf("%w: case %s is an appeal; use DecideAppeal", ErrForbidden, caseID)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, duration_ms, to_queue, note, at) VALUES (?,?,?,?,?,?,?,?)`),
-			uuid.NewString(), caseID, m.ID, o.Kind, o.Duration.Milliseconds(), o.ToQueue, o.Note, ms(now)); err != nil {
+		if err := s.outcomeAction(ctx, tx, uuid.NewString(), caseID, m.ID, o, o.Note, now); err != nil {
 			return err
 		}
 		details := map[string]any{"outcome": o.Kind, "queue": c.Queue}
+		if o.Ground != "" {
+			details["ground"] = o.Ground
+		}
 		switch o.Kind {
 		case OutcomeNote:
 			return s.appendAudit(ctx, tx, now, m.ID, "case.note", caseID, details)
@@ -131,15 +138,36 @@ func (s *Store) closeCase(ctx context.Context, tx *sql.Tx, caseID, outcome strin
 	return nil
 }
 
+// outcomeAction records an outcome in the case's history, with note.
+func (s *Store) outcomeAction(ctx context.Context, tx *sql.Tx, actionID, caseID, actor string, o Outcome, note string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO case_actions (action_id, case_id, actor, kind, duration_ms, to_queue, note, ground, at) VALUES (?,?,?,?,?,?,?,?,?)`),
+		actionID, caseID, actor, o.Kind, o.Duration.Milliseconds(), o.ToQueue, note, o.Ground, ms(now))
+	return err
+}
+
 // applyOutcome gives strikes and restrictions and queues the platform
 // action of a closing outcome.
 func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome, actor string, now time.Time) error {
-	if w := strikeWeight[o.Kind]; w > 0 && c.SubjectUserID != "" {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO strikes (strike_id, user_id, case_id, weight, at) VALUES (?,?,?,?,?)`),
-			uuid.NewString(), c.SubjectUserID, c.ID, w, ms(now)); err != nil {
-			return err
-		}
+	if err := s.giveStrike(ctx, tx, c, strikeWeight[o.Kind], now); err != nil {
+		return err
 	}
+	return s.enforce(ctx, tx, c, o, actor, now)
+}
+
+// giveStrike gives the case's subject a strike of weight w (none when w
+// is 0 or the case is about no user).
+func (s *Store) giveStrike(ctx context.Context, tx *sql.Tx, c *Case, w int, now time.Time) error {
+	if w <= 0 || c.SubjectUserID == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO strikes (strike_id, user_id, case_id, weight, at) VALUES (?,?,?,?,?)`),
+		uuid.NewString(), c.SubjectUserID, c.ID, w, ms(now))
+	return err
+}
+
+// enforce gives the restriction of a closing outcome and queues its
+// platform action, held for UndoWindow.
+func (s *Store) enforce(ctx context.Context, tx *sql.Tx, c *Case, o Outcome, actor string, now time.Time) error {
 	a := moderatorAction(c.ID, c.EventID, c.SubjectUserID, actor, now)
 	switch o.Kind {
 	case OutcomeDismiss:
@@ -161,7 +189,13 @@ func (s *Store) applyOutcome(ctx context.Context, tx *sql.Tx, c *Case, o Outcome
 	if a.Action == OutcomeRestore && c.EventID == "" {
 		return nil // nothing to put back for a case about a user
 	}
-	return s.enqueue(ctx, tx, now, outboxEntry{kind: "action", key: a.UserID, body: a})
+	return s.enqueue(ctx, tx, now, heldAction(c.ID, a, now))
+}
+
+// heldAction is the outbox entry of a person's action on case caseID,
+// publishable UndoWindow after now.
+func heldAction(caseID string, a engine.ActionMessage, now time.Time) outboxEntry {
+	return outboxEntry{kind: "action", key: a.UserID, body: a, caseID: caseID, publishAfter: now.Add(UndoWindow)}
 }
 
 // moderatorAction starts the action message of a person's decision on a

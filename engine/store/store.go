@@ -232,6 +232,9 @@ var migrations = []migration{
 	{sqlite: auditIndexes, postgres: auditIndexes},
 	// 14: the dashboards' counts of cases closed and overdue (stats.go).
 	{sqlite: caseCountsTable, postgres: caseCountsTable},
+	// 15: a person's actions wait in the outbox for their undo window,
+	// named by their case; the ground of a case's actions (undo.go).
+	{sqlite: undoColumns, postgres: undoColumns},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
