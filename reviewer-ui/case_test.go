@@ -81,7 +81,7 @@ func TestCasesOfAQueueAreOnlyForItsReviewers(t *testing.T) {
 	id := u.caseOf("e-y").ID
 	kim := u.signIn("kim", store.RoleModerator)
 	u.wantDenied(kim.get("/ui/cases/"+id), "u-kim", "queue_role")
-	u.wantDenied(kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"dismiss"}, "reason": {"x"}}), "u-kim", "queue_role")
+	u.wantDenied(kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"dismiss"}, "ground": {"inclusiveness"}, "reason": {"x"}}), "u-kim", "queue_role")
 	u.wantDenied(kim.post("/ui/cases/"+id+"/lease", nil), "u-kim", "queue_role")
 	u.wantDenied(kim.post("/ui/cases/"+id+"/release", nil), "u-kim", "queue_role")
 	park := u.signIn("park", store.RoleCounsellor)
@@ -112,6 +112,9 @@ func TestDecisionsAreRecorded(t *testing.T) {
 			u.open(decision("a", "", engine.Insult))
 			c, id := claimed(t, u, "kim", store.RoleModerator)
 			tt.form.Set("reason", "  clear breach of the code  ")
+			if tt.queue == "" {
+				tt.form.Set("ground", "inclusiveness")
+			}
 			r := c.post("/ui/cases/"+id+"/decide", tt.form)
 			if r.status != http.StatusSeeOther {
 				t.Fatalf("decide: %d\n%s", r.status, r.body)
@@ -124,7 +127,8 @@ func TestDecisionsAreRecorded(t *testing.T) {
 			if err != nil || len(acts) != 1 {
 				t.Fatalf("actions %+v, %v", acts, err)
 			}
-			if a := acts[0]; a.Kind != tt.outcome || a.Duration != tt.duration || a.Note != "clear breach of the code" || a.Actor != "u-kim" {
+			if a := acts[0]; a.Kind != tt.outcome || a.Duration != tt.duration || a.Note != "clear breach of the code" || a.Actor != "u-kim" ||
+				a.Ground != tt.form.Get("ground") {
 				t.Errorf("recorded %+v", a)
 			}
 			if tt.queue != "" {
@@ -136,8 +140,9 @@ func TestDecisionsAreRecorded(t *testing.T) {
 			if got.Open() || got.Outcome != tt.outcome || got.DecidedBy != "u-kim" {
 				t.Errorf("case after deciding: %+v", got)
 			}
-			// Without "claim next", back to the overview, saying so.
-			if r.location != "/ui/?notice=decided" {
+			// Without "claim next", back to the overview, saying so and
+			// offering to undo.
+			if !strings.HasPrefix(r.location, "/ui/?notice=decided&undo="+id+"&undo_until=") {
 				t.Errorf("after deciding, to %q", r.location)
 			}
 		})
@@ -148,23 +153,23 @@ func TestDecidingClaimsTheNextCaseOrNot(t *testing.T) {
 	u := newTestUI(t)
 	u.open(decision("a", "", engine.Insult), decision("b", "", engine.Insult), decision("c", "", engine.Insult))
 	c, first := claimed(t, u, "kim", store.RoleModerator)
-	r := c.post("/ui/cases/"+first+"/decide", url.Values{"outcome": {"remove"}, "reason": {"r"}, "claim_next": {"yes"}})
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/ui/cases/") || strings.Contains(r.location, first) {
+	r := c.post("/ui/cases/"+first+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}, "claim_next": {"yes"}})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/ui/cases/") || strings.HasPrefix(r.location, "/ui/cases/"+first) {
 		t.Fatalf("decide then claim next: %d to %q", r.status, r.location)
 	}
 	if body := c.get(r.location + "&lang=en").body; !strings.Contains(body, "The decision was recorded.") || !strings.Contains(body, "data-lease") {
 		t.Error("the next case's page does not say the decision was recorded, or is not held")
 	}
 	second := strings.TrimPrefix(strings.Split(r.location, "?")[0], "/ui/cases/")
-	r = c.post("/ui/cases/"+second+"/decide", url.Values{"outcome": {"remove"}, "reason": {"r"}})
-	if r.location != "/ui/?notice=decided" {
+	r = c.post("/ui/cases/"+second+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}})
+	if !strings.HasPrefix(r.location, "/ui/?notice=decided&undo="+second) {
 		t.Errorf("decide without claiming next: to %q", r.location)
 	}
 	// The last case, decided with "claim next", leaves an empty queue.
 	r = c.post("/ui/queues/general/claim", nil)
 	third := strings.TrimPrefix(r.location, "/ui/cases/")
-	r = c.post("/ui/cases/"+third+"/decide", url.Values{"outcome": {"remove"}, "reason": {"r"}, "claim_next": {"yes"}})
-	if r.location != "/ui/?notice=queue_empty" {
+	r = c.post("/ui/cases/"+third+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}, "claim_next": {"yes"}})
+	if !strings.HasPrefix(r.location, "/ui/?notice=queue_empty&undo="+third) {
 		t.Errorf("decide and claim next from an empty queue: to %q", r.location)
 	}
 }
@@ -199,11 +204,11 @@ func TestDecisionFormErrorsAreShownAgain(t *testing.T) {
 		{"no outcome", url.Values{"reason": {"r"}}, "decide.error.outcome"},
 		{"unknown outcome", url.Values{"outcome": {"obliterate"}, "reason": {"r"}}, "decide.error.outcome"},
 		{"appeal outcome", url.Values{"outcome": {"overturn"}, "reason": {"r"}}, "decide.error.outcome"},
-		{"no reason", url.Values{"outcome": {"remove"}, "reason": {"   "}}, "decide.error.reason"},
-		{"reason too long", url.Values{"outcome": {"remove"}, "reason": {long}}, "decide.error.reason_long"},
+		{"no reason", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"   "}}, "decide.error.reason"},
+		{"reason too long", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {long}}, "decide.error.reason_long"},
 		{"mute without a duration", url.Values{"outcome": {"mute"}, "reason": {"r"}}, "decide.error.duration"},
 		{"suspend for a year", url.Values{"outcome": {"suspend"}, "suspend_for": {"365d"}, "reason": {"r"}}, "decide.error.duration"},
-		{"ban unconfirmed", url.Values{"outcome": {"ban"}, "reason": {"r"}}, "decide.error.ban_confirm"},
+		{"ban unconfirmed", url.Values{"outcome": {"ban"}, "ground": {"inclusiveness"}, "reason": {"r"}}, "decide.error.ban_confirm"},
 		{"escalate to its own queue", url.Values{"outcome": {"escalate"}, "to_queue": {"general"}, "reason": {"r"}}, "decide.error.queue"},
 		{"escalate to appeals", url.Values{"outcome": {"escalate"}, "to_queue": {"appeals"}, "reason": {"r"}}, "decide.error.queue"},
 	}
@@ -232,7 +237,7 @@ func TestBansNeedASeniorReviewerAndConfirmation(t *testing.T) {
 	u := newTestUI(t)
 	u.open(decision("a", "", engine.Threat), decision("b", "", engine.Threat))
 	kim, id := claimed(t, u, "kim", store.RoleModerator)
-	u.wantDenied(kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"ban"}, "ban_confirm": {"yes"}, "reason": {"r"}}), "u-kim", "ban_role")
+	u.wantDenied(kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"ban"}, "ground": {"inclusiveness"}, "ban_confirm": {"yes"}, "reason": {"r"}}), "u-kim", "ban_role")
 	if got, _ := u.store.Case(t.Context(), id); !got.Open() {
 		t.Fatal("a moderator banned")
 	}
@@ -240,7 +245,7 @@ func TestBansNeedASeniorReviewerAndConfirmation(t *testing.T) {
 	if body := park.get("/ui/cases/" + id2).body; !strings.Contains(body, `value="ban"`) || !strings.Contains(body, `name="ban_confirm"`) {
 		t.Error("a senior reviewer is not offered a ban with its confirmation")
 	}
-	r := park.post("/ui/cases/"+id2+"/decide", url.Values{"outcome": {"ban"}, "ban_confirm": {"yes"}, "reason": {"threats"}})
+	r := park.post("/ui/cases/"+id2+"/decide", url.Values{"outcome": {"ban"}, "ground": {"inclusiveness"}, "ban_confirm": {"yes"}, "reason": {"threats"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("ban: %d\n%s", r.status, r.body)
 	}
@@ -256,7 +261,7 @@ func TestAStaleLeaseIsAConflict(t *testing.T) {
 	u.open(decision("a", "", engine.Insult))
 	kim, id := claimed(t, u, "kim", store.RoleModerator)
 	u.clock.Advance(DefaultLease + time.Second)
-	r := kim.post("/ui/cases/"+id+"/decide?lang=en", url.Values{"outcome": {"remove"}, "reason": {"r"}})
+	r := kim.post("/ui/cases/"+id+"/decide?lang=en", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}})
 	if r.status != http.StatusConflict || !strings.Contains(r.body, "Your hold on this case ran out") {
 		t.Fatalf("decide on an expired lease: %d\n%s", r.status, r.body)
 	}
@@ -265,16 +270,16 @@ func TestAStaleLeaseIsAConflict(t *testing.T) {
 	if id2 != id {
 		t.Fatalf("lee claimed %s, not the case kim lost", id2)
 	}
-	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "reason": {"r"}}); r.status != http.StatusConflict {
+	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}}); r.status != http.StatusConflict {
 		t.Errorf("decide on a case another holds: %d", r.status)
 	}
 	if r := kim.post("/ui/cases/"+id+"/release", nil); r.status != http.StatusConflict {
 		t.Errorf("release of a case another holds: %d", r.status)
 	}
-	if r := lee.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "reason": {"r"}}); r.status != http.StatusSeeOther {
+	if r := lee.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"r"}}); r.status != http.StatusSeeOther {
 		t.Errorf("the holder's decision: %d", r.status)
 	}
-	if r := lee.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "reason": {"again"}}); r.status != http.StatusConflict {
+	if r := lee.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"again"}}); r.status != http.StatusConflict {
 		t.Errorf("deciding a closed case: %d", r.status)
 	}
 }
@@ -333,7 +338,7 @@ func TestAppealsAreDecidedByAnotherReviewer(t *testing.T) {
 	d := decision("a", "", engine.Insult)
 	u.open(d)
 	kim, id := claimed(t, u, "kim", store.RoleModerator, store.RoleAppeals)
-	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "reason": {"insulting"}}); r.status != http.StatusSeeOther {
+	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"remove"}, "ground": {"inclusiveness"}, "reason": {"insulting"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("decide: %d", r.status)
 	}
 	a, err := u.store.FileAppeal(t.Context(), d.ID, d.SenderID, "I was <quoting> someone", u.clock.Now())

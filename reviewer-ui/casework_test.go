@@ -67,7 +67,7 @@ func TestHoldWhileAskingForHelp(t *testing.T) {
 	if !strings.Contains(body, "Asking for help since 2026-11-22 18:00 KST") || !strings.Contains(body, "is this a threat?") || !strings.Contains(body, "data-lease") {
 		t.Errorf("the case page three hours later:\n%s", body)
 	}
-	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"dismiss"}, "reason": {"not a threat"}}); r.status != http.StatusSeeOther {
+	if r := kim.post("/ui/cases/"+id+"/decide", url.Values{"outcome": {"dismiss"}, "ground": {"inclusiveness"}, "reason": {"not a threat"}}); r.status != http.StatusSeeOther {
 		t.Errorf("deciding after help: %d", r.status)
 	}
 }

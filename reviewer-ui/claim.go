@@ -9,7 +9,8 @@ import (
 )
 
 // claim gives the reviewer the queue's top case that nobody holds, under
-// a lease, and opens its page.
+// a lease, and opens its page. A reviewer whose day in the youth_safety
+// queue is over is refused there (403, audited; wellbeing.go).
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	queue := r.PathValue("queue")
 	if _, known := store.QueueRole[queue]; !known {
@@ -18,6 +19,14 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	}
 	if !canWork(rc.Account, queue) {
 		s.deny(w, r, rc, "queue_role", "queue:"+queue)
+		return
+	}
+	switch capped, err := s.capReached(r.Context(), rc.Account, queue); {
+	case err != nil:
+		s.internalError(w, r, rc, err)
+		return
+	case capped:
+		s.deny(w, r, rc, "wellbeing_cap", "queue:"+queue)
 		return
 	}
 	c, err := s.cfg.Store.ClaimNext(r.Context(), queue, rc.Account.Moderator(), s.cfg.Lease, s.cfg.Now())

@@ -2,6 +2,7 @@ package reviewerui
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,12 +54,34 @@ type decisionChoices struct {
 	MuteFor    []durationChoice
 	SuspendFor []durationChoice
 	EscalateTo []string // queues other than the case's own
+	// Grounds are the principles a case's outcome may rest on (not on an
+	// appeal, whose ground is the decision appealed).
+	Grounds []string
+	// Also are the outcomes about the account that may follow removing
+	// the content (store.AlsoOutcomes), each with its length.
+	Also []alsoChoice
+	// AlsoAfter names the outcomes an account action may follow,
+	// space-separated, for the page's script.
+	AlsoAfter string
+	CanBan    bool
 }
+
+// alsoChoice is an outcome about the account that the form offers beside
+// removing the content: its value in the form ("mute:1d"), its kind and
+// its length's name (empty for warn and ban).
+type alsoChoice struct {
+	Value, Kind, Duration string
+	For                   time.Duration
+}
+
+// closes reports whether an outcome closes a case, and so needs a
+// ground and may be undone.
+func closes(kind string) bool { return kind != store.OutcomeNote && kind != store.OutcomeEscalate }
 
 // choicesFor lists the outcomes a may record on c: bans only for senior
 // reviewers; escalation to any other queue but appeals.
 func choicesFor(a *Account, c *store.Case) decisionChoices {
-	ch := decisionChoices{Appeal: c.Source == store.SourceAppeal, MuteFor: muteDurations, SuspendFor: suspendDurations}
+	ch := decisionChoices{Appeal: c.Source == store.SourceAppeal, MuteFor: muteDurations, SuspendFor: suspendDurations, CanBan: canBan(a)}
 	kinds := caseOutcomes
 	if ch.Appeal {
 		kinds = appealOutcomes
@@ -74,13 +97,65 @@ func choicesFor(a *Account, c *store.Case) decisionChoices {
 			ch.EscalateTo = append(ch.EscalateTo, q)
 		}
 	}
+	if ch.Appeal {
+		return ch
+	}
+	ch.Grounds = principles
+	ch.AlsoAfter = strings.Join(slices.Sorted(maps.Keys(store.AlsoOutcomes)), " ")
+	for _, k := range store.AlsoOutcomes[store.OutcomeRemove] {
+		switch k {
+		case store.OutcomeMute, store.OutcomeSuspend:
+			ds := muteDurations
+			if k == store.OutcomeSuspend {
+				ds = suspendDurations
+			}
+			for _, d := range ds {
+				ch.Also = append(ch.Also, alsoChoice{Value: k + ":" + d.Name, Kind: k, Duration: d.Name, For: d.For})
+			}
+		case store.OutcomeBan:
+			if ch.CanBan {
+				ch.Also = append(ch.Also, alsoChoice{Value: k, Kind: k})
+			}
+		default:
+			ch.Also = append(ch.Also, alsoChoice{Value: k, Kind: k})
+		}
+	}
 	return ch
 }
+
+// Ground is the principle the form shows chosen: the one submitted, or
+// else the one the engine's decision rests on.
+func (d *caseData) Ground() string {
+	switch {
+	case d.Form.Ground != "" || d.Form.Error != "":
+		return d.Form.Ground
+	case d.Decision == nil:
+		return ""
+	case d.Decision.Principle != "":
+		return d.Decision.Principle
+	}
+	for _, f := range d.Decision.Fired {
+		if f.Principle != "" {
+			return f.Principle
+		}
+	}
+	return ""
+}
+
+// UndoSeconds is how long a decision that closes the case may be undone.
+func (d *caseData) UndoSeconds() int {
+	return int(store.UndoDeadline(time.Time{}).Sub(time.Time{}) / time.Second)
+}
+
+// ReasonTemplates are the reason templates the form offers on the case.
+func (d *caseData) ReasonTemplates() []reasonGroup { return reasonGroups(d.Choices, d.Case.Categories) }
 
 // decisionForm is the decision form as submitted, kept to show it again
 // with its error.
 type decisionForm struct {
 	Outcome    string
+	Ground     string
+	Also       string // an alsoChoice's value, or empty
 	Reason     string
 	MuteFor    string
 	SuspendFor string
@@ -93,10 +168,43 @@ type decisionForm struct {
 }
 
 // parseDecision reads the form and checks it against the choices; it
-// returns the outcome to record, or the form with an error key.
-func parseDecision(r *http.Request, ch decisionChoices) (decisionForm, store.Outcome) {
+// returns the outcomes to record (the first, then any about the account
+// that follows it), or the form with an error key.
+func parseDecision(r *http.Request, ch decisionChoices) (decisionForm, []store.Outcome) {
+	f, o := parseOutcome(r, ch)
+	if f.Error != "" {
+		return f, []store.Outcome{o}
+	}
+	switch {
+	case ch.Appeal:
+	case slices.Contains(ch.Grounds, f.Ground):
+		o.Ground = f.Ground
+	case f.Ground != "" || closes(o.Kind):
+		f.Error = "decide.error.ground"
+		return f, []store.Outcome{o}
+	}
+	out := []store.Outcome{o}
+	if f.Also != "" {
+		i := slices.IndexFunc(ch.Also, func(a alsoChoice) bool { return a.Value == f.Also })
+		if i < 0 || !slices.Contains(store.AlsoOutcomes[o.Kind], ch.Also[i].Kind) {
+			f.Error = "decide.error.also"
+			return f, out
+		}
+		also := ch.Also[i]
+		if also.Kind == store.OutcomeBan && !f.BanConfirm {
+			f.Error = "decide.error.ban_confirm"
+			return f, out
+		}
+		out = append(out, store.Outcome{Kind: also.Kind, Duration: also.For, Ground: o.Ground})
+	}
+	return f, out
+}
+
+// parseOutcome reads the form's first outcome and its reason.
+func parseOutcome(r *http.Request, ch decisionChoices) (decisionForm, store.Outcome) {
 	f := decisionForm{
 		Outcome: r.PostForm.Get("outcome"), Reason: strings.TrimSpace(r.PostForm.Get("reason")),
+		Ground: r.PostForm.Get("ground"), Also: r.PostForm.Get("also"),
 		MuteFor: r.PostForm.Get("mute_for"), SuspendFor: r.PostForm.Get("suspend_for"), ToQueue: r.PostForm.Get("to_queue"),
 		BanConfirm: r.PostForm.Get("ban_confirm") == "yes", ClaimNext: r.PostForm.Get("claim_next") == "yes",
 	}
@@ -141,19 +249,22 @@ func parseDecision(r *http.Request, ch decisionChoices) (decisionForm, store.Out
 	return f, o
 }
 
-// decide records the reviewer's outcome on a case they hold. A form that
-// does not check out is shown again with its error (400); a lease that
-// ran out or passed to someone else is a 409 page; a ban by a reviewer
-// who may not ban is refused (403, audited). After a note the case page
-// shows again; after any other outcome the reviewer gets the queue's
-// next case, or the overview.
+// decide records the reviewer's outcomes on a case they hold: one, or
+// removing the content and one outcome about the account besides
+// (store.DecideMany), resting on a principle of the code of ethics. A
+// form that does not check out is shown again with its error (400); a
+// lease that ran out or passed to someone else is a 409 page; a ban by a
+// reviewer who may not ban is refused (403, audited). After a note the
+// case page shows again; after any other outcome the reviewer gets the
+// queue's next case, or the overview, which offers to undo a decision
+// that closed the case for as long as the store allows (undo.go).
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	d, ok := s.loadCase(w, r, rc)
 	if !ok {
 		return
 	}
 	c := d.Case
-	if r.PostForm.Get("outcome") == store.OutcomeBan && !canBan(rc.Account) {
+	if (r.PostForm.Get("outcome") == store.OutcomeBan || r.PostForm.Get("also") == store.OutcomeBan) && !canBan(rc.Account) {
 		s.deny(w, r, rc, "ban_role", c.ID)
 		return
 	}
@@ -161,37 +272,45 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, rc *reqContext) 
 		s.conflict(w, r, rc, "conflict.lease_lost")
 		return
 	}
-	form, o := parseDecision(r, d.Choices)
+	form, outcomes := parseDecision(r, d.Choices)
 	if form.Error != "" {
 		d.Form = form
 		s.render(w, r, http.StatusBadRequest, "case", s.newView(r, rc, "case.title", d))
 		return
 	}
+	o := outcomes[0]
 	m, now := rc.Account.Moderator(), s.cfg.Now()
 	var err error
-	if d.Choices.Appeal {
+	switch {
+	case d.Choices.Appeal:
 		err = s.cfg.Store.DecideAppeal(r.Context(), c.ID, m, o.Kind == outcomeOverturn, o.Note, now)
-	} else {
+	case len(outcomes) > 1:
+		err = s.cfg.Store.DecideMany(r.Context(), c.ID, m, outcomes, now)
+	default:
 		err = s.cfg.Store.Decide(r.Context(), c.ID, m, o, now)
 	}
 	if err != nil {
 		s.decideFailed(w, r, rc, d, err)
 		return
 	}
-	s.cfg.Log.Info("case decided", "case_id", c.ID, "outcome", o.Kind, "user_id", rc.Account.ID)
+	s.cfg.Log.Info("case decided", "case_id", c.ID, "outcome", o.Kind, "outcomes", len(outcomes), "user_id", rc.Account.ID)
 	switch {
 	case o.Kind == store.OutcomeNote:
 		http.Redirect(w, r, casePath(c.ID), http.StatusSeeOther)
 	case o.Kind == store.OutcomeEscalate:
-		s.next(w, r, rc, c.Queue, form.ClaimNext, "escalated")
+		s.next(w, r, rc, c.Queue, form.ClaimNext, url.Values{"notice": {"escalated"}})
 	case d.Choices.Appeal && o.Kind == outcomeOverturn && s.stillOpen(r, c.ID):
 		// The first overturn is a proposal, back in the queue for a
-		// second reviewer to approve (four eyes).
-		s.next(w, r, rc, c.Queue, form.ClaimNext, "overturn_proposed")
+		// second reviewer to approve (four eyes). Claiming next would
+		// hand the proposer their own proposal, which they may not
+		// approve: back to the overview.
+		s.next(w, r, rc, c.Queue, false, url.Values{"notice": {"overturn_proposed"}})
 	case d.Choices.Appeal:
-		s.next(w, r, rc, c.Queue, form.ClaimNext, "appeal_decided")
+		s.next(w, r, rc, c.Queue, form.ClaimNext, url.Values{"notice": {"appeal_decided"}})
 	default:
-		s.next(w, r, rc, c.Queue, form.ClaimNext, "decided")
+		q := undoQuery(c.ID, store.UndoDeadline(now))
+		q.Set("notice", "decided")
+		s.next(w, r, rc, c.Queue, form.ClaimNext, q)
 	}
 }
 
@@ -238,21 +357,32 @@ func (s *Server) conflict(w http.ResponseWriter, r *http.Request, rc *reqContext
 }
 
 // next claims the queue's next case when the reviewer asked for it, and
-// otherwise (or when the queue is empty) returns to the overview with a
-// notice.
-func (s *Server) next(w http.ResponseWriter, r *http.Request, rc *reqContext, queue string, claim bool, notice string) {
+// otherwise (or when the queue is empty, or the reviewer's day in the
+// youth_safety queue is over) returns to the overview; q holds the
+// notice, and the undo offer of the decision just recorded.
+func (s *Server) next(w http.ResponseWriter, r *http.Request, rc *reqContext, queue string, claim bool, q url.Values) {
 	if claim && canWork(rc.Account, queue) {
+		capped, err := s.capReached(r.Context(), rc.Account, queue)
+		if err != nil {
+			s.internalError(w, r, rc, err)
+			return
+		}
+		if capped {
+			q.Set("notice", "wellbeing_cap")
+			http.Redirect(w, r, basePath+"?"+q.Encode(), http.StatusSeeOther)
+			return
+		}
 		c, err := s.cfg.Store.ClaimNext(r.Context(), queue, rc.Account.Moderator(), s.cfg.Lease, s.cfg.Now())
 		switch {
 		case err == nil:
-			http.Redirect(w, r, casePath(c.ID)+"?"+url.Values{"notice": {notice}}.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, casePath(c.ID)+"?"+q.Encode(), http.StatusSeeOther)
 			return
 		case errors.Is(err, store.ErrNoCase):
-			notice = "queue_empty"
+			q.Set("notice", "queue_empty")
 		default:
 			s.internalError(w, r, rc, err)
 			return
 		}
 	}
-	http.Redirect(w, r, basePath+"?notice="+notice, http.StatusSeeOther)
+	http.Redirect(w, r, basePath+"?"+q.Encode(), http.StatusSeeOther)
 }

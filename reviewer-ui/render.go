@@ -78,7 +78,8 @@ type view struct {
 	msgs    catalogues
 	now     time.Time
 
-	reveals func() int // counts the reviewer's reveals today (reveal.go)
+	reveals   func() int            // counts the reviewer's reveals today (reveal.go)
+	wellbeing func() *wellbeingView // the break reminder and the day's cap (wellbeing.go)
 }
 
 // T returns the message key in the page's language.
@@ -190,6 +191,7 @@ func (v *view) Score(f float64) string { return fmt.Sprintf("%.2f", f) }
 func (s *Server) newView(r *http.Request, rc *reqContext, title string, data any) *view {
 	v := &view{Lang: rc.Lang, Account: rc.Account, Path: r.URL.RequestURI(), Title: title, Data: data, msgs: s.msgs, now: s.cfg.Now()}
 	v.reveals = func() int { return s.revealsToday(r.Context(), rc) }
+	v.wellbeing = s.wellbeingFor(r, rc)
 	if rc.Session != nil {
 		v.CSRF = rc.Session.CSRF
 	}

@@ -49,6 +49,16 @@ type Config struct {
 	// ReblurAfter is how long the original of an image shows after a
 	// click before the case page blurs it again; default 10 s.
 	ReblurAfter time.Duration
+	// YouthSafetyCases and YouthSafetyTime cap a reviewer's day (in KST)
+	// in the youth_safety queue, for their own wellbeing: once they have
+	// claimed that many of its cases, or held its cases that long, claiming
+	// there is refused until the next day (wellbeing.go); defaults 40 cases
+	// and 2 h.
+	YouthSafetyCases int
+	YouthSafetyTime  time.Duration
+	// BreakAfter is how long a reviewer works in one session before the
+	// page suggests a break, which they may snooze; default 60 minutes.
+	BreakAfter time.Duration
 }
 
 // DefaultLease is the lease of a claimed case without heartbeats.
@@ -70,6 +80,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("reviewerui: a lease of %v is shorter than four heartbeats (%v)", c.Lease, 4*heartbeat)
 	case c.PageSize < 0 || c.PageSize > 500:
 		return fmt.Errorf("reviewerui: page size %d out of 1..500", c.PageSize)
+	case c.YouthSafetyCases < 0 || c.YouthSafetyTime < 0 || c.BreakAfter < 0:
+		return errors.New("reviewerui: wellbeing limits may not be negative")
 	}
 	return nil
 }
@@ -110,6 +122,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SignInsPerMinute <= 0 {
 		cfg.SignInsPerMinute = 20
+	}
+	if cfg.YouthSafetyCases == 0 {
+		cfg.YouthSafetyCases = DefaultYouthSafetyCases
+	}
+	if cfg.YouthSafetyTime == 0 {
+		cfg.YouthSafetyTime = DefaultYouthSafetyTime
+	}
+	if cfg.BreakAfter == 0 {
+		cfg.BreakAfter = DefaultBreakAfter
 	}
 	msgs, err := loadCatalogues()
 	if err != nil {
@@ -168,6 +189,7 @@ func (s *Server) routes() []route {
 		{"POST /ui/queues/{queue}/bulk", s.action(s.bulkDecide)},
 		{"GET /ui/cases/{id}", s.signedIn(s.casePage)},
 		{"POST /ui/cases/{id}/decide", s.action(s.decide)},
+		{"POST /ui/cases/{id}/undo", s.action(s.undo)},
 		{"POST /ui/cases/{id}/release", s.action(s.release)},
 		{"POST /ui/cases/{id}/reassign", s.action(s.reassign)},
 		{"POST /ui/cases/{id}/help", s.action(s.askForHelp)},

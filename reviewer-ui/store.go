@@ -23,11 +23,16 @@ type Store interface {
 	AppealByID(ctx context.Context, id string) (*store.Appeal, error)
 	Snapshots(ctx context.Context, caseID string) ([]store.Snapshot, error)
 	CountReveals(ctx context.Context, actor string, since, until time.Time) (int, error)
+	// SearchAudit reads the reviewer's own entries of the audit log, from
+	// which the wellbeing limits count their day (wellbeing.go).
+	SearchAudit(ctx context.Context, q store.AuditQuery) (*store.AuditPage, error)
 
 	ClaimNext(ctx context.Context, queue string, m store.Moderator, lease time.Duration, now time.Time) (*store.Case, error)
 	ExtendLease(ctx context.Context, caseID string, m store.Moderator, lease time.Duration, now time.Time) (time.Time, error)
 	Release(ctx context.Context, caseID string, m store.Moderator, now time.Time) error
 	Decide(ctx context.Context, caseID string, m store.Moderator, o store.Outcome, now time.Time) error
+	DecideMany(ctx context.Context, caseID string, m store.Moderator, outcomes []store.Outcome, now time.Time) error
+	UndoDecision(ctx context.Context, caseID string, m store.Moderator, lease time.Duration, now time.Time) (*store.UndoResult, error)
 	DecideAppeal(ctx context.Context, caseID string, m store.Moderator, overturn bool, note string, now time.Time) error
 	Reassign(ctx context.Context, caseID string, m, to store.Moderator, lease time.Duration, note string, now time.Time) error
 	AskForHelp(ctx context.Context, caseID string, m store.Moderator, note string, hold time.Duration, now time.Time) error

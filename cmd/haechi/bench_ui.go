@@ -185,7 +185,7 @@ func benchUI(c *cli.Context) error {
 					mu.Unlock()
 					continue
 				}
-				res, took = rc.do(http.MethodPost, loc+"/decide", url.Values{"outcome": {store.OutcomeDismiss}, "reason": {"benign banter"}})
+				res, took = rc.do(http.MethodPost, loc+"/decide", url.Values{"outcome": {store.OutcomeDismiss}, "ground": {"inclusiveness"}, "reason": {"benign banter"}})
 				mu.Lock()
 				decideLat = append(decideLat, took)
 				if res.Code != http.StatusSeeOther {

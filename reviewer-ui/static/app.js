@@ -3,6 +3,8 @@
 // CSRF token to htmx requests, pauses polling in hidden tabs, counts a
 // claimed case's lease down and keeps it alive while the tab is visible,
 // and handles the keyboard shortcuts (never while the reviewer types).
+// Further down: the decision form's reason templates, the countdown of an
+// offer to undo a decision, the break reminder, and a case's content.
 (function () {
   'use strict';
 
@@ -107,6 +109,13 @@
     (link || el).focus();
     el.scrollIntoView({ block: 'nearest' });
   };
+  var reasonField = null;
+  document.addEventListener('keyup', function (e) {
+    if (e.key === 'r' && reasonField) {
+      reasonField.focus();
+      reasonField = null;
+    }
+  });
   document.addEventListener('keydown', function (e) {
     var form = e.target && e.target.closest ? e.target.closest('[data-decide-form]') : null;
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && form) {
@@ -146,8 +155,117 @@
         e.preventDefault();
         radio.checked = true;
         radio.focus();
+        radio.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+    } else if (e.key === 'r') {
+      // The reason takes the focus when the key comes up, so that the
+      // r itself is never typed into it.
+      reasonField = document.querySelector('[data-decide-form] textarea[name="reason"]');
+      if (reasonField) {
+        e.preventDefault();
+      }
+    } else if (e.key === 'u') {
+      var undo = document.querySelector('[data-undo]:not([hidden]) button[type="submit"]');
+      if (undo) {
+        e.preventDefault();
+        undo.click();
       }
     }
+  });
+})();
+
+// The decision form (decide.go, reasons.go): picking a reason template
+// puts its text after what the reviewer wrote, and picking another (as
+// arrowing through the list does) replaces it, until the reviewer types;
+// the list shows the templates of the outcome chosen. An offer to undo
+// the decision just recorded (undo.go) counts down, then goes.
+(function () {
+  'use strict';
+
+  var tpl = document.querySelector('[data-reason-template]');
+  var reason = document.getElementById('reason');
+  if (tpl && reason) {
+    var base = null;
+    reason.addEventListener('input', function () { base = null; });
+    tpl.addEventListener('change', function () {
+      if (base === null) {
+        base = reason.value.replace(/\s+$/, '');
+      }
+      reason.value = !tpl.value ? base : (base ? base + '\n' + tpl.value : tpl.value);
+    });
+    var outcomes = document.querySelectorAll('[data-decide-form] input[name="outcome"]');
+    var filter = function () {
+      var checked = document.querySelector('[data-decide-form] input[name="outcome"]:checked');
+      tpl.querySelectorAll('optgroup').forEach(function (g) {
+        g.hidden = !!checked && g.getAttribute('data-template-outcome') !== checked.value;
+        g.disabled = g.hidden;
+      });
+    };
+    outcomes.forEach(function (r) { r.addEventListener('change', filter); });
+    filter();
+  }
+  // An action on the account is offered only after the outcomes it may
+  // follow (removing the content).
+  var also = document.querySelector('[data-also-after]');
+  if (also) {
+    var after = also.getAttribute('data-also-after').split(' ');
+    var allow = function () {
+      var checked = document.querySelector('[data-decide-form] input[name="outcome"]:checked');
+      also.disabled = !checked || after.indexOf(checked.value) < 0;
+    };
+    document.querySelectorAll('[data-decide-form] input[name="outcome"]').forEach(function (r) {
+      r.addEventListener('change', allow);
+    });
+    allow();
+  }
+
+  var undo = document.querySelector('[data-undo]');
+  if (undo) {
+    var left = undo.querySelector('[data-undo-left]');
+    var end = Date.now() + Number(undo.getAttribute('data-undo-seconds')) * 1000;
+    var tick = setInterval(function () {
+      var s = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+      left.textContent = String(s);
+      if (s <= 0) {
+        clearInterval(tick);
+        undo.hidden = true;
+      }
+    }, 1000);
+  }
+})();
+
+// The break reminder (wellbeing.go): shown when it falls due, even on a
+// page that stays open; "snooze" and "dismiss" keep it away for a while
+// in a cookie the server reads, on the server's clock.
+(function () {
+  'use strict';
+
+  var banner = document.querySelector('[data-break]');
+  if (!banner) {
+    return;
+  }
+  var skew = Number(banner.getAttribute('data-server-now')) - Date.now();
+  var timer = null;
+  var showIn = function (ms) {
+    clearTimeout(timer);
+    timer = setTimeout(function () { banner.hidden = false; }, ms);
+  };
+  var silence = function (ms) {
+    var until = Date.now() + skew + ms;
+    document.cookie = 'haechi_break=' + until + '; path=/ui/; max-age=86400; samesite=strict' +
+      (location.protocol === 'https:' ? '; secure' : '');
+    banner.hidden = true;
+    showIn(ms);
+  };
+  var due = Number(banner.getAttribute('data-break-in-ms'));
+  if (due > 0) {
+    showIn(due);
+  }
+  banner.querySelector('[data-break-snooze]').addEventListener('click', function () {
+    silence(Number(banner.getAttribute('data-snooze-ms')));
+  });
+  banner.querySelector('[data-break-dismiss]').addEventListener('click', function () {
+    silence(Number(banner.getAttribute('data-again-ms')));
   });
 })();
 
