@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -175,6 +176,14 @@ func (r *PolicyResult) Validate() error {
 	}
 	if r.Action != ActionAllow && len(r.RuleIDs) == 0 {
 		return fmt.Errorf("policy returned action %q without a rule id", r.Action)
+	}
+	// A restriction rests on a principle of the code of ethics, which the
+	// statement of reasons names to the user.
+	if r.Action != ActionAllow && !slices.Contains(Principles, r.Principle) {
+		return fmt.Errorf("policy returned action %q on %q, not a principle of the code of ethics", r.Action, r.Principle)
+	}
+	if r.Value != "" && !slices.Contains(Values, r.Value) {
+		return fmt.Errorf("policy returned the value %q, not a value of the code of ethics", r.Value)
 	}
 	if r.Revision == "" {
 		return fmt.Errorf("policy result has no revision")

@@ -44,7 +44,7 @@ func TestDecide(t *testing.T) {
 	pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
 		seen = in
 		return &PolicyResult{
-			Action: ActionRedact, RuleIDs: []string{"r1"}, Categories: []Category{Profanity},
+			Action: ActionRedact, RuleIDs: []string{"r1"}, Categories: []Category{Profanity}, Principle: "inclusiveness",
 			Redact: Redaction{PII: []PIIType{PIIPhone}, Categories: []Category{Profanity}}, Revision: "rev1",
 		}, nil
 	})
@@ -94,6 +94,12 @@ func TestDecideNeverAllowsOnFailure(t *testing.T) {
 		{"block without rule", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) {
 			return &PolicyResult{Action: ActionBlock, Revision: "r"}, nil
 		}), WithTextClassifiers(fakeText{})), chat("hi"), "without a rule id"},
+		{"block on no principle", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+			return &PolicyResult{Action: ActionBlock, RuleIDs: []string{"r"}, Principle: "kindness", Revision: "r"}, nil
+		}), WithTextClassifiers(fakeText{})), chat("hi"), "not a principle"},
+		{"unknown value", NewPipeline(policyFunc(func(*PolicyInput) (*PolicyResult, error) {
+			return &PolicyResult{Action: ActionBlock, RuleIDs: []string{"r"}, Principle: "fairness", Value: "speed", Revision: "r"}, nil
+		}), WithTextClassifiers(fakeText{})), chat("hi"), "not a value"},
 		{"invalid event", NewPipeline(allow, WithTextClassifiers(fakeText{})), &Event{ID: "x"}, "invalid event"},
 	}
 	for _, tt := range tests {
@@ -132,7 +138,7 @@ func TestDecideBatchMatchesDecideAndIsolatesFailures(t *testing.T) {
 	text := fakeText{res: TextResult{Sources: map[string]Scores{"lexicon": {Insult: 0.8}}}}
 	pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
 		if in.Signals.Scores[Insult] > 0.5 && in.Event.Kind == KindChat {
-			return &PolicyResult{Action: ActionBlock, RuleIDs: []string{"insult"}, Categories: []Category{Insult}, Revision: "r"}, nil
+			return &PolicyResult{Action: ActionBlock, RuleIDs: []string{"insult"}, Categories: []Category{Insult}, Principle: "inclusiveness", Revision: "r"}, nil
 		}
 		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil
 	})

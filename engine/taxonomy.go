@@ -170,3 +170,16 @@ func SumLabels(categories map[string][]string, labels []string, scores []float32
 	}
 	return out
 }
+
+// Principles are the eight principles of the platform's code of ethics
+// (the Ministry of Science and ICT's metaverse ethics guidelines), in its
+// order: every policy rule names the one it serves, and every decision a
+// person makes on a case rests on one.
+var Principles = []string{
+	"authenticity", "autonomy", "reciprocity", "respect_for_privacy",
+	"fairness", "personal_information_protection", "inclusiveness", "responsibility_for_the_future",
+}
+
+// Values are the code of ethics' three core values, which the principles
+// serve.
+var Values = []string{"sincere_identity", "safe_experience", "sustainable_prosperity"}

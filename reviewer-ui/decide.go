@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
@@ -100,7 +101,7 @@ func choicesFor(a *Account, c *store.Case) decisionChoices {
 	if ch.Appeal {
 		return ch
 	}
-	ch.Grounds = principles
+	ch.Grounds = engine.Principles
 	ch.AlsoAfter = strings.Join(slices.Sorted(maps.Keys(store.AlsoOutcomes)), " ")
 	for _, k := range store.AlsoOutcomes[store.OutcomeRemove] {
 		switch k {

@@ -7,16 +7,6 @@ import (
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
-// principles are the eight principles of the code of ethics (the Ministry
-// of Science and ICT's metaverse ethics guidelines), in its order: the
-// grounds a decision on a case may rest on, one of which the decision
-// form requires. The policy names the same ones in its rules; the
-// statement package says them to users.
-var principles = []string{
-	"authenticity", "autonomy", "reciprocity", "respect_for_privacy",
-	"fairness", "personal_information_protection", "inclusiveness", "responsibility_for_the_future",
-}
-
 // reasonTemplate is a reason a reviewer may start from: picking one on
 // the decision form puts its text in the reason (static/app.js), where
 // the reviewer finishes it. It is never sent to anyone by itself.

@@ -40,7 +40,7 @@ func TestReasonTemplatesCoverEveryOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range principles {
+	for _, p := range engine.Principles {
 		for _, lang := range languages {
 			if _, ok := msgs[lang]["principle."+p]; !ok {
 				t.Errorf("messages/%s.json does not name the principle %s", lang, p)

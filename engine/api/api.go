@@ -76,6 +76,7 @@ type ReviewStore interface {
 	AppealByID(ctx context.Context, id string) (*store.Appeal, error)
 	Decision(ctx context.Context, id string) (*engine.Decision, error)
 	ClosedCaseForEvent(ctx context.Context, eventID string) (*store.Case, error)
+	CaseGround(ctx context.Context, caseID string) (string, error)
 }
 
 // KeyAuthenticator checks API keys; *store.Store implements it. It returns

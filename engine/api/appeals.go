@@ -104,6 +104,10 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil && c.ClosedAt != nil:
 		human = &statement.HumanDecision{Outcome: c.Outcome, DecidedAt: *c.ClosedAt, FromReport: c.Source == store.SourceReport}
+		if human.Ground, err = s.cfg.Store.CaseGround(r.Context(), c.ID); err != nil {
+			s.writeError(w, r, storeError(err, "", ""))
+			return
+		}
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.writeError(w, r, storeError(err, "", ""))
 		return

@@ -182,7 +182,7 @@ func TestStatementOfAHumanDecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.Decide(ctx, c.ID, m, store.Outcome{Kind: store.OutcomeRemove}, t0); err != nil {
+	if err := e.store.Decide(ctx, c.ID, m, store.Outcome{Kind: store.OutcomeRemove, Ground: "reciprocity"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	r := e.do(t, "GET", "/v1/decisions/d-hold/statement", nil)
@@ -198,5 +198,9 @@ func TestStatementOfAHumanDecision(t *testing.T) {
 	}
 	if strings.Contains(string(r.body), "mod-kim") {
 		t.Errorf("the statement names the moderator: %s", r.body)
+	}
+	// The moderator's ground, not the policy's, is what the user reads.
+	if got.Ground.Principle != "reciprocity" || !strings.Contains(got.Ground.Explanation.EN, "reciprocity") || strings.Contains(got.Ground.Reference, "inclusiveness") {
+		t.Errorf("ground %+v, want the moderator's (reciprocity)", got.Ground)
 	}
 }

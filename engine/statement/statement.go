@@ -144,6 +144,9 @@ type HumanDecision struct {
 	// FromReport is true when a user's report, not Haechi's detection,
 	// brought the content to the moderator.
 	FromReport bool
+	// Ground is the principle of the code of ethics the moderator's
+	// decision rests on, when they named one; it replaces the policy's.
+	Ground string
 }
 
 // Build writes the statement of reasons for d, decided by the engine and,
@@ -161,7 +164,7 @@ func Build(d *engine.Decision, human *HumanDecision, appealURL string) Statement
 		ContentType:        contentType(d.EventKind),
 		ContentLanguage:    d.Lang,
 		DecisionDate:       d.DecidedAt.UTC(),
-		Ground:             ground(d),
+		Ground:             ground(d, human),
 	}
 	noun := nouns[d.EventKind]
 	if noun.en == "" {
@@ -242,7 +245,7 @@ func visibility(a engine.Action) *Visibility {
 	return nil
 }
 
-func ground(d *engine.Decision) Ground {
+func ground(d *engine.Decision, human *HumanDecision) Ground {
 	g := Ground{
 		Type:       GroundIncompatible,
 		Reference:  "code_of_ethics",
@@ -251,16 +254,21 @@ func ground(d *engine.Decision) Ground {
 		RuleIDs:    append([]string{}, d.RuleIDs...),
 		Categories: make([]string, len(d.Categories)),
 	}
+	if human != nil && human.Ground != "" && human.Ground != d.Principle {
+		// The moderator's ground stands; the policy's value was the
+		// policy principle's, so it is left out.
+		g.Principle, g.Value = human.Ground, ""
+	}
 	for i, c := range d.Categories {
 		g.Categories[i] = string(c)
 	}
-	if d.Value != "" {
-		g.Reference += "/" + d.Value
+	if g.Value != "" {
+		g.Reference += "/" + g.Value
 	}
-	if d.Principle != "" {
-		g.Reference += "/" + d.Principle
+	if g.Principle != "" {
+		g.Reference += "/" + g.Principle
 	}
-	p, v := principles[d.Principle], values[d.Value]
+	p, v := principles[g.Principle], values[g.Value]
 	switch {
 	case p.en != "" && v.en != "":
 		g.Explanation = Text{

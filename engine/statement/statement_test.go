@@ -223,3 +223,21 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestWordsForEveryPrinciple: users read every principle and value of the
+// code of ethics in words, and nothing else is worded.
+func TestWordsForEveryPrinciple(t *testing.T) {
+	if len(principles) != len(engine.Principles) || len(values) != len(engine.Values) {
+		t.Errorf("%d principles and %d values worded, the code of ethics has %d and %d", len(principles), len(values), len(engine.Principles), len(engine.Values))
+	}
+	for _, p := range engine.Principles {
+		if w, ok := principles[p]; !ok || w.ko == "" || w.en == "" {
+			t.Errorf("principle %s has no words", p)
+		}
+	}
+	for _, v := range engine.Values {
+		if w, ok := values[v]; !ok || w.ko == "" || w.en == "" {
+			t.Errorf("value %s has no words", v)
+		}
+	}
+}

@@ -92,3 +92,17 @@ func (s *Store) caseAction(ctx context.Context, tx *sql.Tx, caseID, actor, kind,
 		uuid.NewString(), caseID, actor, kind, note, ms(now))
 	return err
 }
+
+// CaseGround returns the principle of the code of ethics the latest
+// decision on a case rests on (Outcome.Ground), or "" when none was given.
+func (s *Store) CaseGround(ctx context.Context, caseID string) (string, error) {
+	var ground string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT ground FROM case_actions WHERE case_id = ? AND ground <> '' ORDER BY at DESC, action_id DESC LIMIT 1`), caseID).Scan(&ground)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: ground of case %s: %w", caseID, err)
+	}
+	return ground, nil
+}

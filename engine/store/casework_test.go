@@ -58,3 +58,28 @@ func TestReassignAndAskForHelp(t *testing.T) {
 		}
 	})
 }
+
+// TestOutcomeGroundIsAPrinciple: a decision rests on a principle of the
+// code of ethics or is refused; CaseGround returns the one given.
+func TestOutcomeGroundIsAPrinciple(t *testing.T) {
+	if err := (Outcome{Kind: OutcomeRemove, Ground: "kindness"}).Validate(); err == nil {
+		t.Error("an outcome on an unknown ground was accepted")
+	}
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		openFor(t, s, reviewDecision("g", engine.ActionHold, QueueGeneral, engine.Insult))
+		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, err := s.CaseGround(ctx, c.ID); err != nil || g != "" {
+			t.Errorf("ground before any decision: %q %v", g, err)
+		}
+		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeRemove, Ground: "inclusiveness"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if g, err := s.CaseGround(ctx, c.ID); err != nil || g != "inclusiveness" {
+			t.Errorf("ground %q %v, want inclusiveness", g, err)
+		}
+	})
+}

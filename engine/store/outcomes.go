@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,9 @@ var strikeWeight = map[string]int{OutcomeRemove: 1, OutcomeWarn: 1, OutcomeMute:
 
 // Validate checks an outcome before it is recorded.
 func (o Outcome) Validate() error {
+	if o.Ground != "" && !slices.Contains(engine.Principles, o.Ground) {
+		return fmt.Errorf("store: %q is not a principle of the code of ethics", o.Ground)
+	}
 	switch o.Kind {
 	case OutcomeDismiss, OutcomeRemove, OutcomeWarn, OutcomeBan, OutcomeRestore:
 	case OutcomeMute, OutcomeSuspend:
