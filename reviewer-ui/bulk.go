@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
@@ -54,11 +53,7 @@ type bulkData struct {
 	// QueueURL is the queue page with the same filters; ActionURL is
 	// where the form posts, FilterURL where the filters go.
 	QueueURL, ActionURL string
-	// The filter choices, as on the queue page.
-	Spaces     []engine.SpaceType
-	Categories []engine.Category
-	Sources    []string
-	Ages       []string
+	filterChoices
 
 	selected []*store.Case // the whole selection
 }
@@ -124,12 +119,8 @@ func (s *Server) bulkSelection(w http.ResponseWriter, r *http.Request, rc *reqCo
 	base := basePath + "queues/" + url.PathEscape(queue)
 	d := &bulkData{Queue: queue, Filter: f, Count: len(cases), More: more, Max: store.MaxBulk,
 		Until: until.UnixMilli(), UntilTime: until, Outcomes: store.BulkOutcomes,
-		QueueURL: base + f.query(""), ActionURL: base + "/bulk",
-		Spaces: engine.SpaceTypes, Categories: allCategories, Sources: sources}
+		QueueURL: base + f.query(""), ActionURL: base + "/bulk", filterChoices: newFilterChoices()}
 	d.selected, d.Cases = cases, cases[:min(len(cases), bulkSample)]
-	for _, a := range ageFilters {
-		d.Ages = append(d.Ages, a.Name)
-	}
 	return d, true
 }
 

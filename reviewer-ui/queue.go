@@ -99,11 +99,27 @@ type queueData struct {
 	// it.
 	FirstURL string
 	RowsURL  string // this page's rows, which htmx reloads
-	// The filter choices.
+	// BulkURL is the bulk action on the same filters, where the queue
+	// allows it (store.BulkQueues).
+	BulkURL string
+	filterChoices
+}
+
+// filterChoices are the values a queue's filters offer (the
+// filter_fields partial), on the queue page and the bulk page alike.
+type filterChoices struct {
 	Spaces     []engine.SpaceType
 	Categories []engine.Category
 	Sources    []string
 	Ages       []string
+}
+
+func newFilterChoices() filterChoices {
+	fc := filterChoices{Spaces: engine.SpaceTypes, Categories: allCategories, Sources: sources}
+	for _, a := range ageFilters {
+		fc.Ages = append(fc.Ages, a.Name)
+	}
+	return fc
 }
 
 // queuePage lists a queue's open cases in the order they are claimed,
@@ -151,9 +167,9 @@ func (s *Server) queueData(w http.ResponseWriter, r *http.Request, rc *reqContex
 	}
 	base := basePath + "queues/" + url.PathEscape(queue)
 	d := &queueData{Queue: queue, Filter: f, Cases: page.Cases, Me: rc.Account.ID,
-		RowsURL: base + "/rows" + f.query(f.After), Spaces: engine.SpaceTypes, Categories: allCategories, Sources: sources}
-	for _, a := range ageFilters {
-		d.Ages = append(d.Ages, a.Name)
+		RowsURL: base + "/rows" + f.query(f.After), filterChoices: newFilterChoices()}
+	if slices.Contains(store.BulkQueues, queue) {
+		d.BulkURL = base + "/bulk" + f.query("")
 	}
 	if page.Next != nil {
 		d.NextURL = base + f.query(page.Next.String())

@@ -185,3 +185,17 @@ func TestQueuePageMarksHeldCases(t *testing.T) {
 		t.Errorf("held cases not marked:\n%s", body)
 	}
 }
+
+// TestQueuePageLinksToBulkWhereAllowed: the general queue's page offers
+// the bulk action on its current filters; youth safety's never does.
+func TestQueuePageLinksToBulkWhereAllowed(t *testing.T) {
+	u := newTestUI(t)
+	c := u.signIn("mod-bulk-link", store.RoleModerator, store.RoleCounsellor)
+	r := c.get("/ui/queues/general?category=spam")
+	if !strings.Contains(r.body, `href="/ui/queues/general/bulk?category=spam"`) {
+		t.Errorf("the general queue's page has no bulk link on its filters:\n%s", r.body)
+	}
+	if r := c.get("/ui/queues/youth_safety"); strings.Contains(r.body, "/ui/queues/youth_safety/bulk") {
+		t.Error("the youth_safety queue's page offers a bulk action")
+	}
+}
