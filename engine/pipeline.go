@@ -94,7 +94,7 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 		if len(p.text) == 0 {
 			return nil, errors.New("engine: no text classifier configured")
 		}
-		in := TextInput{Text: text, Lang: ev.Lang}
+		in := TextInput{Text: text, Lang: ev.Lang, Space: ev.Space.Type}
 		for _, c := range p.text {
 			res, err := c.ClassifyText(ctx, in)
 			if err == nil {
@@ -163,7 +163,7 @@ func (p *Pipeline) textSignalsBatch(ctx context.Context, evs []*Event) ([]*Signa
 	for i, ev := range evs {
 		sigs[i] = newSignals(ev)
 		if text := ev.Text(); text != "" {
-			ins = append(ins, TextInput{Text: text, Lang: ev.Lang})
+			ins = append(ins, TextInput{Text: text, Lang: ev.Lang, Space: ev.Space.Type})
 			idx = append(idx, i)
 		}
 	}

@@ -42,6 +42,10 @@ func (s Scores) Raise(c Category, v float64) {
 type TextInput struct {
 	Text string
 	Lang string
+	// Space is the type of space the text was said in; a classifier may
+	// look harder in some (a cascade runs its stronger model on every
+	// message in youth spaces).
+	Space SpaceType
 }
 
 // TextResult is what one text classifier found. Sources holds scores per

@@ -7,10 +7,13 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// Heads are the model's outputs, in the column order of MLP.W2.
-var Heads = []string{"toxic", "insult", "profanity", "hate", "harassment", "sexual", "threat", "self_harm"}
+// Heads are the labels examples carry and the models' outputs, in column
+// order. A model may have fewer (the first model has no spam head); a head
+// a model lacks is left out of its evaluation.
+var Heads = []string{"toxic", "insult", "profanity", "hate", "harassment", "sexual", "threat", "self_harm", "spam"}
 
 // Head indices.
 const (
@@ -22,6 +25,7 @@ const (
 	HeadSexual
 	HeadThreat
 	HeadSelfHarm
+	HeadSpam
 )
 
 // Label values: a head can be known positive, known negative or unknown (a
@@ -94,6 +98,7 @@ type rawRow struct {
 var datasetFiles = []string{
 	"beep_train.jsonl", "kmhas_valid.jsonl", "curse.jsonl",
 	"davidson.jsonl", "olid_train.jsonl", "hatexplain_val.jsonl",
+	"kosbi_valid.jsonl", "zizun.jsonl", "sms_spam.jsonl",
 }
 
 // LoadShared reads the public datasets in dir (../shared/datasets/text)
@@ -284,6 +289,36 @@ func mapLabels(source string, raw map[string]any) ([]int8, error) {
 		default:
 			return nil, fmt.Errorf("hatexplain class %q", str("class"))
 		}
+	case "kosbi":
+		// Sentences about social groups, written to be safe or unsafe.
+		// Unsafe ones are stereotypes, prejudice or discrimination, often
+		// polite: hate on a protected identity, and toxic only when
+		// explicit. Implicit ones say nothing about toxicity.
+		switch str("sentence_label") {
+		case "safe":
+			return allNegative(), nil
+		case "unsafe":
+			l[HeadHate] = Positive
+			subs, _ := raw["sentence_sub_label"].([]any)
+			for _, sub := range subs {
+				if s, _ := sub.(string); strings.HasSuffix(s, "_explicit") {
+					l[HeadToxic] = Positive
+				}
+			}
+		default:
+			return nil, fmt.Errorf("kosbi sentence_label %q", str("sentence_label"))
+		}
+	case "zizun":
+		if num("malicious") == 0 {
+			return allNegative(), nil
+		}
+		l[HeadToxic] = Positive
+	case "sms_spam":
+		// Spam is rarely abusive, but the source does not say.
+		if num("spam") == 0 {
+			return allNegative(), nil
+		}
+		l[HeadSpam] = Positive
 	default:
 		return nil, fmt.Errorf("unknown source %q", source)
 	}

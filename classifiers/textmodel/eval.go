@@ -59,7 +59,7 @@ func column(scored []Scored, k int, lang string) ([]float64, []bool) {
 	var s []float64
 	var y []bool
 	for _, e := range scored {
-		if (lang != "all" && e.Lang != lang) || e.Labels[k] == Unknown {
+		if (lang != "all" && e.Lang != lang) || k >= len(e.Probs) || e.Labels[k] == Unknown {
 			continue
 		}
 		s = append(s, float64(e.Probs[k]))

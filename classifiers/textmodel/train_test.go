@@ -71,19 +71,25 @@ func TestMapLabels(t *testing.T) {
 	tests := []struct {
 		source string
 		raw    map[string]any
-		want   []int8 // toxic insult profanity hate harassment sexual threat self_harm
+		want   []int8 // toxic insult profanity hate harassment sexual threat self_harm spam
 	}{
-		{"beep", map[string]any{"hate": "none", "bias": "none"}, []int8{N, N, N, N, N, N, N, N}},
-		{"beep", map[string]any{"hate": "hate", "bias": "gender"}, []int8{P, P, U, P, U, U, U, U}},
-		{"beep", map[string]any{"hate": "offensive", "bias": "none"}, []int8{P, P, U, N, U, U, U, U}},
-		{"kmhas", map[string]any{"not_hate": 1.0}, []int8{N, N, N, N, N, N, N, N}},
-		{"kmhas", map[string]any{"not_hate": 0.0, "religion": 1.0, "profanity": 1.0}, []int8{P, U, P, P, U, U, U, U}},
-		{"kmhas", map[string]any{"not_hate": 0.0, "politics": 1.0}, []int8{P, P, N, N, U, U, U, U}},
-		{"curse", map[string]any{"curse": 1.0}, []int8{P, U, U, U, U, U, U, U}},
-		{"davidson", map[string]any{"class": "hate"}, []int8{P, U, U, P, U, U, U, U}},
-		{"olid", map[string]any{"a": "OFF", "b": "TIN", "c": "IND"}, []int8{P, P, U, U, P, U, U, U}},
-		{"olid", map[string]any{"a": "OFF", "b": "UNT", "c": "NULL"}, []int8{P, N, P, U, N, U, U, U}},
-		{"hatexplain", map[string]any{"class": "normal"}, []int8{N, N, N, N, N, N, N, N}},
+		{"beep", map[string]any{"hate": "none", "bias": "none"}, []int8{N, N, N, N, N, N, N, N, N}},
+		{"beep", map[string]any{"hate": "hate", "bias": "gender"}, []int8{P, P, U, P, U, U, U, U, U}},
+		{"beep", map[string]any{"hate": "offensive", "bias": "none"}, []int8{P, P, U, N, U, U, U, U, U}},
+		{"kmhas", map[string]any{"not_hate": 1.0}, []int8{N, N, N, N, N, N, N, N, N}},
+		{"kmhas", map[string]any{"not_hate": 0.0, "religion": 1.0, "profanity": 1.0}, []int8{P, U, P, P, U, U, U, U, U}},
+		{"kmhas", map[string]any{"not_hate": 0.0, "politics": 1.0}, []int8{P, P, N, N, U, U, U, U, U}},
+		{"curse", map[string]any{"curse": 1.0}, []int8{P, U, U, U, U, U, U, U, U}},
+		{"davidson", map[string]any{"class": "hate"}, []int8{P, U, U, P, U, U, U, U, U}},
+		{"olid", map[string]any{"a": "OFF", "b": "TIN", "c": "IND"}, []int8{P, P, U, U, P, U, U, U, U}},
+		{"olid", map[string]any{"a": "OFF", "b": "UNT", "c": "NULL"}, []int8{P, N, P, U, N, U, U, U, U}},
+		{"hatexplain", map[string]any{"class": "normal"}, []int8{N, N, N, N, N, N, N, N, N}},
+		{"kosbi", map[string]any{"sentence_label": "safe"}, []int8{N, N, N, N, N, N, N, N, N}},
+		{"kosbi", map[string]any{"sentence_label": "unsafe", "sentence_sub_label": []any{"stereotype_implicit"}}, []int8{U, U, U, P, U, U, U, U, U}},
+		{"kosbi", map[string]any{"sentence_label": "unsafe", "sentence_sub_label": []any{"stereotype_explicit"}}, []int8{P, U, U, P, U, U, U, U, U}},
+		{"zizun", map[string]any{"malicious": 1.0}, []int8{P, U, U, U, U, U, U, U, U}},
+		{"sms_spam", map[string]any{"spam": 1.0}, []int8{U, U, U, U, U, U, U, U, P}},
+		{"sms_spam", map[string]any{"spam": 0.0}, []int8{N, N, N, N, N, N, N, N, N}},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%s-%d", tt.source, i), func(t *testing.T) {

@@ -8,10 +8,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textcnn"
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
 	"github.com/haechi-tns/haechi/engine"
@@ -23,7 +26,42 @@ const (
 	// ModelName is the text model's name in Signals.Models and in
 	// policies (data.models.text).
 	ModelName = "text"
+	// StrongModelName is the stronger, slower text model's name there
+	// (data.models.text_cnn).
+	StrongModelName = "text_cnn"
 )
+
+// StrongModel is a text model that reads normalised text in order;
+// *textcnn.Model implements it.
+type StrongModel interface {
+	Predict(texts []*textnorm.Text) ([][]float32, error)
+	Manifest() *textcnn.Manifest
+}
+
+// Cascade says which messages the strong model reads. The fast model reads
+// every message; the strong model reads those the fast model is not sure
+// are clean, and every message in the listed spaces. When it reads a
+// message, its probabilities replace the fast model's: it is the better
+// judge of exactly the messages the fast model found hard.
+type Cascade struct {
+	// Band routes a message when, for some head, the fast model's
+	// probability is at least Band times that head's threshold for the
+	// message's language. 0 routes every message.
+	Band float64
+	// Spaces are the space types whose every message is routed.
+	Spaces []engine.SpaceType
+}
+
+// DefaultCascade routes messages the fast model scores at a third of a
+// threshold or more, every message in which the lexicon finds a term,
+// and every message in youth spaces.
+var DefaultCascade = Cascade{Band: 1.0 / 3, Spaces: []engine.SpaceType{engine.SpaceYouth}}
+
+// CascadeStats counts the messages the fast model scored and how many of
+// them the strong model read.
+type CascadeStats struct {
+	Scored, Routed uint64
+}
 
 // Model is a text model that scores feature bags in batches;
 // *textmodel.ORTModel implements it.
@@ -42,14 +80,21 @@ type Classifier struct {
 	heads   []engine.Category
 	version string
 	work    sync.Pool // *work, reused between calls
+
+	strong      StrongModel
+	strongHeads []engine.Category
+	cascade     Cascade
+	scored      atomic.Uint64
+	routed      atomic.Uint64
 }
 
 // work is one call's scratch space.
 type work struct {
-	text textnorm.Text
-	bag  textmodel.Bag
-	ids  [1][]int32
-	wts  [1][]float32
+	text  textnorm.Text
+	bag   textmodel.Bag
+	ids   [1][]int32
+	wts   [1][]float32
+	texts [1]*textnorm.Text
 }
 
 // Option configures a Classifier.
@@ -75,6 +120,34 @@ func WithModel(m Model) Option {
 		c.version += "+model-" + man.Name + "-" + man.Version
 		return nil
 	}
+}
+
+// WithStrongModel adds a stronger text model behind the fast one, reading
+// the messages the cascade routes to it (see Cascade). Without a fast
+// model it reads every message.
+func WithStrongModel(m StrongModel, cascade Cascade) Option {
+	return func(c *Classifier) error {
+		man := m.Manifest()
+		c.strongHeads = make([]engine.Category, len(man.Heads))
+		for i, h := range man.Heads {
+			if !engine.Category(h).Valid() {
+				return fmt.Errorf("textsignals: strong model head %q is not a category", h)
+			}
+			c.strongHeads[i] = engine.Category(h)
+		}
+		if !(cascade.Band >= 0 && cascade.Band <= 1) {
+			return fmt.Errorf("textsignals: cascade band %v: want [0, 1]", cascade.Band)
+		}
+		c.strong, c.cascade = m, cascade
+		c.version += "+model-" + man.Name + "-" + man.Version
+		return nil
+	}
+}
+
+// Stats returns how many messages were scored and how many the strong
+// model read.
+func (c *Classifier) Stats() CascadeStats {
+	return CascadeStats{Scored: c.scored.Load(), Routed: c.routed.Load()}
 }
 
 // New builds a classifier from a lexicon, a PII detector and options.
@@ -104,6 +177,7 @@ func (c *Classifier) ClassifyText(_ context.Context, in engine.TextInput) (engin
 	w := c.work.Get().(*work)
 	defer c.work.Put(w)
 	res := c.rules(&w.text, in.Text)
+	var fast []float32
 	if c.model != nil {
 		c.feat.Featurize(&w.text, &w.bag)
 		boundLength(w.bag.Weights)
@@ -112,9 +186,45 @@ func (c *Classifier) ClassifyText(_ context.Context, in engine.TextInput) (engin
 		if err != nil {
 			return engine.TextResult{}, fmt.Errorf("textsignals: model: %w", err)
 		}
-		res.Models = c.modelScores(probs[0])
+		fast = probs[0]
+		res.Models = c.modelScores(fast)
+	}
+	if c.strong != nil && c.route(in, &res, fast) {
+		w.texts[0] = &w.text
+		probs, err := c.strong.Predict(w.texts[:])
+		if err != nil {
+			return engine.TextResult{}, fmt.Errorf("textsignals: strong model: %w", err)
+		}
+		res.Models = c.strongScores(probs[0])
 	}
 	return res, nil
+}
+
+// route tells whether the strong model reads a message, and counts.
+func (c *Classifier) route(in engine.TextInput, res *engine.TextResult, fast []float32) bool {
+	c.scored.Add(1)
+	r := c.routes(in, res, fast)
+	if r {
+		c.routed.Add(1)
+	}
+	return r
+}
+
+func (c *Classifier) routes(in engine.TextInput, res *engine.TextResult, fast []float32) bool {
+	if c.model == nil || c.cascade.Band == 0 || len(res.Terms) > 0 || slices.Contains(c.cascade.Spaces, in.Space) {
+		return true
+	}
+	lang := in.Lang
+	if lang == "" {
+		lang = res.Lang
+	}
+	th := c.model.Manifest().Thresholds
+	for i, p := range fast {
+		if float64(p) >= c.cascade.Band*textmodel.Threshold(th, string(c.heads[i]), lang) {
+			return true
+		}
+	}
+	return false
 }
 
 // ClassifyTexts scores several texts, running the model once on the whole
@@ -134,7 +244,25 @@ func (c *Classifier) ClassifyTexts(_ context.Context, ins []engine.TextInput) ([
 			boundLength(wts[i])
 		}
 	}
-	if c.model == nil || len(ins) == 0 {
+	if len(ins) == 0 {
+		return out, nil
+	}
+	if c.model == nil {
+		if c.strong == nil {
+			return out, nil
+		}
+		texts := make([]*textnorm.Text, len(ins))
+		for i, in := range ins {
+			texts[i] = textnorm.Normalize(in.Text)
+			c.route(in, &out[i], nil)
+		}
+		strong, err := c.strong.Predict(texts)
+		if err != nil {
+			return nil, fmt.Errorf("textsignals: strong model: %w", err)
+		}
+		for i := range out {
+			out[i].Models = c.strongScores(strong[i])
+		}
 		return out, nil
 	}
 	probs, err := c.model.Predict(ids, wts)
@@ -143,6 +271,27 @@ func (c *Classifier) ClassifyTexts(_ context.Context, ins []engine.TextInput) ([
 	}
 	for i := range out {
 		out[i].Models = c.modelScores(probs[i])
+	}
+	if c.strong == nil {
+		return out, nil
+	}
+	var routed []int
+	var texts []*textnorm.Text
+	for i, in := range ins {
+		if c.route(in, &out[i], probs[i]) {
+			routed = append(routed, i)
+			texts = append(texts, textnorm.Normalize(in.Text))
+		}
+	}
+	if len(texts) == 0 {
+		return out, nil
+	}
+	strong, err := c.strong.Predict(texts)
+	if err != nil {
+		return nil, fmt.Errorf("textsignals: strong model: %w", err)
+	}
+	for j, i := range routed {
+		out[i].Models = c.strongScores(strong[j])
 	}
 	return out, nil
 }
@@ -194,6 +343,14 @@ func boundLength(weights []float32) {
 	for i := range weights {
 		weights[i] *= k
 	}
+}
+
+func (c *Classifier) strongScores(probs []float32) map[string]engine.Scores {
+	scores := make(engine.Scores, len(c.strongHeads))
+	for i, h := range c.strongHeads {
+		scores[h] = float64(probs[i])
+	}
+	return map[string]engine.Scores{StrongModelName: scores}
 }
 
 func (c *Classifier) modelScores(probs []float32) map[string]engine.Scores {

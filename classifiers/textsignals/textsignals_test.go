@@ -57,7 +57,7 @@ func TestClassifyText(t *testing.T) {
 			}
 			lex := res.Sources[SourceLexicon]
 			model := res.Models[ModelName]
-			if len(model) != len(textmodel.Heads) {
+			if len(model) != len(c.heads) {
 				t.Errorf("model scores %v, want one per head", model)
 			}
 			switch {

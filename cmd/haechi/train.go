@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +13,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/classifiers/textcnn"
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
+	"github.com/haechi-tns/haechi/classifiers/textsignals"
 )
 
 func trainCommand() *cli.Command {
@@ -29,10 +34,15 @@ manifest.json and report.json. Training is deterministic.`,
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "data", Value: "../shared/datasets/text", Usage: "folder with the public datasets"},
 				&cli.StringSliceFlag{Name: "seeds", Value: cli.NewStringSlice("fixtures/seed/seed.jsonl"), Usage: "Haechi's labelled seed files"},
-				&cli.StringFlag{Name: "out", Value: "classifiers/models/text", Usage: "where to write the model"},
+				&cli.StringFlag{Name: "out", Usage: "where to write the model (default: classifiers/models/text-cnn, or classifiers/models/text for bag-mlp)"},
 				&cli.StringFlag{Name: "heldout", Usage: "also write the test split as labelled JSON lines here (keep it outside the repository)"},
 				&cli.StringFlag{Name: "policy-data", Value: "policies/models/data.json", Usage: "policy data file that receives the model's thresholds as defaults"},
-				&cli.IntFlag{Name: "epochs", Value: textmodel.DefaultTrain.Epochs},
+				&cli.IntFlag{Name: "epochs", Value: textmodel.DefaultTrain.Epochs, Usage: "training epochs of the bag-mlp model"},
+				&cli.StringFlag{Name: "arch", Value: textcnn.Architecture, Usage: "model to train: " + textcnn.Architecture + " (the default model, trained with PyTorch) or bag-mlp (the first model, trained in Go)"},
+				&cli.StringFlag{Name: "pretrain", Value: "../shared/datasets/unlabelled/nsmc_reviews.txt.gz", Usage: "unlabelled text, one per line, gzip-compressed, for " + textcnn.Architecture + " pretraining"},
+				&cli.StringFlag{Name: "work", Usage: "folder for the encoded corpus handed to the trainer (default: a temporary folder, removed afterwards)"},
+				&cli.StringSliceFlag{Name: "trainer-arg", Usage: "extra argument for scripts/train_text_cnn.py, e.g. --trainer-arg=--pretrain-steps=0 (repeatable)"},
+				onnxLibFlag,
 			},
 			Action: trainText,
 		}},
@@ -40,23 +50,24 @@ manifest.json and report.json. Training is deterministic.`,
 }
 
 func trainText(c *cli.Context) error {
-	examples, err := textmodel.LoadShared(c.String("data"))
+	switch c.String("arch") {
+	case textcnn.Architecture:
+		return trainTextCNN(c)
+	case "bag-mlp":
+	default:
+		return fmt.Errorf("train text: --arch %q: want %s or bag-mlp", c.String("arch"), textcnn.Architecture)
+	}
+	examples, err := loadTrainingExamples(c)
 	if err != nil {
 		return err
 	}
-	for _, path := range c.StringSlice("seeds") {
-		seeds, err := textmodel.LoadLabelled(path, "seed")
-		if err != nil {
-			return err
-		}
-		examples = append(examples, seeds...)
-	}
+	out := cmp.Or(c.String("out"), "classifiers/models/text")
 	cfg := textmodel.DefaultBuild
 	cfg.Train.Epochs = c.Int("epochs")
 	start := time.Now()
 	w := c.App.ErrWriter
 	fmt.Fprintf(w, "training on %d examples\n", len(examples))
-	rep, err := textmodel.Build(c.Context, examples, cfg, c.String("out"), func(p textmodel.Progress) {
+	rep, err := textmodel.Build(c.Context, examples, cfg, out, func(p textmodel.Progress) {
 		best := ""
 		if p.Best {
 			best = " *"
@@ -70,11 +81,15 @@ func trainText(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(c.String("out"), "report.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "report.json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	if path := c.String("policy-data"); path != "" {
-		if err := writePolicyData(path, filepath.Join(c.String("out"), "manifest.json")); err != nil {
+		man, err := textmodel.LoadManifest(filepath.Join(out, "manifest.json"))
+		if err != nil {
+			return err
+		}
+		if err := writePolicyData(path, textsignals.ModelName, man.Name, man.Version, man.SHA256, man.Thresholds); err != nil {
 			return err
 		}
 	}
@@ -88,17 +103,91 @@ func trainText(c *cli.Context) error {
 	return nil
 }
 
-// writePolicyData writes the model's identity and thresholds where the
-// policies read them (data.models.text), so a retrained model's thresholds
-// become the policy's defaults.
-func writePolicyData(path, manifestPath string) error {
-	man, err := textmodel.LoadManifest(manifestPath)
+// loadTrainingExamples reads the public datasets and the seed files.
+func loadTrainingExamples(c *cli.Context) ([]textmodel.Example, error) {
+	examples, err := textmodel.LoadShared(c.String("data"))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range c.StringSlice("seeds") {
+		seeds, err := textmodel.LoadLabelled(path, "seed")
+		if err != nil {
+			return nil, err
+		}
+		examples = append(examples, seeds...)
+	}
+	return examples, nil
+}
+
+// trainTextCNN encodes the data, runs the PyTorch trainer and tunes and
+// measures what it exports.
+func trainTextCNN(c *cli.Context) error {
+	examples, err := loadTrainingExamples(c)
 	if err != nil {
 		return err
 	}
-	doc := map[string]any{"text": map[string]any{
-		"name": man.Name, "version": man.Version, "sha256": man.SHA256, "thresholds": man.Thresholds,
-	}}
+	lib := c.String("onnxruntime-lib")
+	if lib == "" {
+		lib = onnxrt.DefaultLibPath()
+	}
+	if err := onnxrt.Init(lib); err != nil {
+		return err
+	}
+	work := c.String("work")
+	if work == "" {
+		if work, err = os.MkdirTemp("", "haechi-train-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	}
+	out := cmp.Or(c.String("out"), "classifiers/models/text-cnn")
+	cfg := textcnn.DefaultBuild
+	cfg.TrainerArgs = c.StringSlice("trainer-arg")
+	w := c.App.ErrWriter
+	fmt.Fprintf(w, "encoding %d labelled examples and %s\n", len(examples), c.String("pretrain"))
+	rep, err := textcnn.Build(c.Context, examples, c.String("pretrain"), cfg, out, work, w)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if path := c.String("policy-data"); path != "" {
+		man, err := textcnn.LoadManifest(filepath.Join(out, "manifest.json"))
+		if err != nil {
+			return err
+		}
+		if err := writePolicyData(path, textsignals.StrongModelName, man.Name, man.Version, man.SHA256, man.Thresholds); err != nil {
+			return err
+		}
+	}
+	if path := c.String("heldout"); path != "" {
+		if err := writeHeldout(path, examples); err != nil {
+			return err
+		}
+	}
+	textmodel.SortMetrics(rep.Test)
+	printMetrics(c.App.Writer, "test split (never trained or tuned on)", rep.Test)
+	return nil
+}
+
+// writePolicyData writes a model's identity and thresholds where the
+// policies read them (data.models.<name>), keeping the other models'
+// entries, so a retrained model's thresholds become the policy's defaults.
+func writePolicyData(path, name, modelName, version, sha256 string, thresholds map[string]map[string]float64) error {
+	doc := map[string]any{}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	doc[name] = map[string]any{"name": modelName, "version": version, "sha256": sha256, "thresholds": thresholds}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err

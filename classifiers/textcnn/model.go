@@ -1,0 +1,308 @@
+package textcnn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/classifiers/textnorm"
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// Architecture names this package's models in their manifests.
+const Architecture = "letter-cnn"
+
+// Input and output names of the exported graph.
+const (
+	InputUnits  = "units" // int64 [batch, length, UnitWidth]
+	OutputProbs = "probs" // float32 [batch, heads]
+)
+
+// Manifest describes one exported model. It is stored as manifest.json next
+// to the model file.
+type Manifest struct {
+	Name         string   `json:"name"`
+	Version      string   `json:"version"`
+	Architecture string   `json:"architecture"`
+	File         string   `json:"file"`
+	SHA256       string   `json:"sha256"`
+	Inputs       []string `json:"inputs"`
+	Outputs      []string `json:"outputs"`
+	Heads        []string `json:"heads"`
+	// Thresholds maps head → language → decision threshold.
+	Thresholds map[string]map[string]float64 `json:"thresholds,omitempty"`
+	// Letters is the vocabulary, in id order from FirstLetterID.
+	Letters string `json:"letters"`
+	// MaxUnits bounds how much of a long message the model reads.
+	MaxUnits  int       `json:"max_units"`
+	SelfCheck SelfCheck `json:"self_check"`
+}
+
+// SelfCheck is a few texts with the probabilities the trainer's own forward
+// pass gave for them. Open fails unless the whole serving path (normalise,
+// encode, ONNX Runtime) reproduces them within Tolerance.
+type SelfCheck struct {
+	Texts     []string    `json:"texts"`
+	Expected  [][]float32 `json:"expected"`
+	Tolerance float64     `json:"tolerance"`
+}
+
+// LoadManifest reads and validates a manifest without opening the model.
+func LoadManifest(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("textcnn: manifest: %w", err)
+	}
+	var m Manifest
+	if err := engine.DecodeJSON(data, &m); err != nil {
+		return nil, fmt.Errorf("textcnn: manifest %s: %w", path, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("textcnn: manifest %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// WriteFile validates m and writes it to path.
+func (m *Manifest) WriteFile(path string) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("textcnn: manifest: %w", err)
+	}
+	return writeJSON(path, m)
+}
+
+// Validate checks the manifest on its own.
+func (m *Manifest) Validate() error {
+	switch {
+	case m.Name == "" || m.Version == "":
+		return errors.New("name and version are required")
+	case m.Architecture != Architecture:
+		return fmt.Errorf("architecture %q: want %q", m.Architecture, Architecture)
+	case m.File == "" || filepath.IsAbs(m.File):
+		return fmt.Errorf("file %q: want a path relative to the manifest", m.File)
+	case !onnxrt.IsSHA256Hex(m.SHA256):
+		return fmt.Errorf("sha256 %q: want 64 lowercase hex digits", m.SHA256)
+	case !slices.Equal(m.Inputs, []string{InputUnits}):
+		return fmt.Errorf("inputs %q: want [%q]", m.Inputs, InputUnits)
+	case !slices.Equal(m.Outputs, []string{OutputProbs}):
+		return fmt.Errorf("outputs %q: want [%q]", m.Outputs, OutputProbs)
+	case len(m.Heads) == 0:
+		return errors.New("no heads")
+	case m.MaxUnits < 1 || m.MaxUnits > 1<<14:
+		return fmt.Errorf("max_units %d: want 1..16384", m.MaxUnits)
+	case len(m.SelfCheck.Texts) == 0 || len(m.SelfCheck.Texts) != len(m.SelfCheck.Expected):
+		return errors.New("self_check: want as many expected rows as texts, at least one")
+	case !(m.SelfCheck.Tolerance > 0 && m.SelfCheck.Tolerance < 0.01):
+		return fmt.Errorf("self_check tolerance %v: want (0, 0.01)", m.SelfCheck.Tolerance)
+	}
+	for i, h := range m.Heads {
+		if h == "" || slices.Index(m.Heads, h) != i {
+			return fmt.Errorf("heads %q: want distinct names", m.Heads)
+		}
+	}
+	for i, row := range m.SelfCheck.Expected {
+		if len(row) != len(m.Heads) {
+			return fmt.Errorf("self_check row %d has %d values for %d heads", i, len(row), len(m.Heads))
+		}
+	}
+	for h, byLang := range m.Thresholds {
+		if !slices.Contains(m.Heads, h) {
+			return fmt.Errorf("threshold for unknown head %q", h)
+		}
+		for l, v := range byLang {
+			if !(v >= 0 && v <= 1) {
+				return fmt.Errorf("threshold %s/%s = %v: want [0, 1]", h, l, v)
+			}
+		}
+	}
+	if _, err := NewVocab([]rune(m.Letters)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Model serves an exported model with ONNX Runtime. Predict is safe for
+// concurrent use; each call runs on the calling goroutine with the
+// session's threads.
+type Model struct {
+	manifest *Manifest
+	vocab    *Vocab
+	heads    int
+	session  *onnxrt.Session
+	bufs     sync.Pool // *predictBuf
+}
+
+type predictBuf struct {
+	rows  [][]int64
+	units []int64
+	probs []float32
+	text  textnorm.Text
+}
+
+// ErrClosed is returned by Predict after Close.
+var ErrClosed = onnxrt.ErrClosed
+
+// Open loads the model a manifest describes: it checks the file's SHA-256,
+// creates the session and runs the self-check, so a bad model stops
+// start-up rather than a request. onnxrt.Init must have succeeded.
+func Open(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
+	man, err := LoadManifest(manifestPath)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Model, error) {
+		return nil, fmt.Errorf("textcnn: open %s: %w", manifestPath, err)
+	}
+	data, err := onnxrt.ReadVerified(filepath.Join(filepath.Dir(manifestPath), man.File), man.SHA256)
+	if err != nil {
+		return fail(err)
+	}
+	vocab, err := NewVocab([]rune(man.Letters))
+	if err != nil {
+		return fail(err)
+	}
+	session, err := onnxrt.NewSession(data, man.Inputs, man.Outputs, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	m := &Model{manifest: man, vocab: vocab, heads: len(man.Heads), session: session}
+	m.bufs.New = func() any { return new(predictBuf) }
+	if err := m.selfCheck(); err != nil {
+		m.Close()
+		return fail(err)
+	}
+	return m, nil
+}
+
+func (m *Model) selfCheck() error {
+	sc := m.manifest.SelfCheck
+	got, err := m.PredictStrings(sc.Texts)
+	if err != nil {
+		return fmt.Errorf("self-check: %w", err)
+	}
+	worst, wr, wh := 0.0, 0, 0
+	for r := range got {
+		for h := range got[r] {
+			d := math.Abs(float64(got[r][h]) - float64(sc.Expected[r][h]))
+			if d > worst || math.IsNaN(d) {
+				worst, wr, wh = d, r, h
+			}
+		}
+	}
+	if !(worst <= sc.Tolerance) {
+		return fmt.Errorf("self-check failed: max difference %.3g (text %d, head %s: got %v, want %v) exceeds tolerance %.3g",
+			worst, wr, m.manifest.Heads[wh], got[wr][wh], sc.Expected[wr][wh], sc.Tolerance)
+	}
+	return nil
+}
+
+// Manifest returns the manifest the model was opened with; callers must
+// not modify it.
+func (m *Model) Manifest() *Manifest { return m.manifest }
+
+// Vocab returns the model's vocabulary.
+func (m *Model) Vocab() *Vocab { return m.vocab }
+
+// PredictStrings normalises and scores texts; see Predict.
+func (m *Model) PredictStrings(texts []string) ([][]float32, error) {
+	ts := make([]*textnorm.Text, len(texts))
+	for i, s := range texts {
+		ts[i] = textnorm.Normalize(s)
+	}
+	return m.Predict(ts)
+}
+
+// Predict returns the head probabilities for normalised texts, one row per
+// text with one column per head in Manifest().Heads order. A text with no
+// letters gets zeros without running the model: there is nothing to judge.
+func (m *Model) Predict(texts []*textnorm.Text) ([][]float32, error) {
+	b := m.bufs.Get().(*predictBuf)
+	defer m.bufs.Put(b)
+	b.rows = b.rows[:0]
+	width := 0
+	for _, t := range texts {
+		row := m.vocab.Encode(t, m.manifest.MaxUnits, nil)
+		b.rows = append(b.rows, row)
+		width = max(width, len(row)/UnitWidth)
+	}
+	return m.run(b, width)
+}
+
+// PredictUnits scores texts already encoded with Vocab().Encode.
+func (m *Model) PredictUnits(rows [][]int64) ([][]float32, error) {
+	b := m.bufs.Get().(*predictBuf)
+	defer m.bufs.Put(b)
+	width := 0
+	for i, r := range rows {
+		if len(r)%UnitWidth != 0 || len(r)/UnitWidth > m.manifest.MaxUnits {
+			return nil, fmt.Errorf("textcnn: predict: row %d has %d ids", i, len(r))
+		}
+		width = max(width, len(r)/UnitWidth)
+	}
+	b.rows = append(b.rows[:0], rows...)
+	return m.run(b, width)
+}
+
+func (m *Model) run(b *predictBuf, width int) ([][]float32, error) {
+	n := len(b.rows)
+	out := make([][]float32, n)
+	flat := make([]float32, n*m.heads)
+	for i := range out {
+		out[i] = flat[i*m.heads : (i+1)*m.heads : (i+1)*m.heads]
+	}
+	if width == 0 {
+		return out, nil
+	}
+	// Only texts with letters go to the model.
+	live := 0
+	b.units = grow(b.units, n*width*UnitWidth)
+	for _, r := range b.rows {
+		if len(r) == 0 {
+			continue
+		}
+		dst := b.units[live*width*UnitWidth : (live+1)*width*UnitWidth]
+		copy(dst, r)
+		clear(dst[len(r):])
+		live++
+	}
+	b.probs = grow(b.probs, live*m.heads)
+	in, err := ort.NewTensor(ort.Shape{int64(live), int64(width), UnitWidth}, b.units[:live*width*UnitWidth])
+	if err != nil {
+		return nil, fmt.Errorf("textcnn: predict: %w", err)
+	}
+	defer in.Destroy()
+	probs, err := ort.NewTensor(ort.Shape{int64(live), int64(m.heads)}, b.probs[:live*m.heads])
+	if err != nil {
+		return nil, fmt.Errorf("textcnn: predict: %w", err)
+	}
+	defer probs.Destroy()
+	if err := m.session.Run([]ort.Value{in}, []ort.Value{probs}); err != nil {
+		return nil, fmt.Errorf("textcnn: predict: %w", err)
+	}
+	j := 0
+	for i, r := range b.rows {
+		if len(r) == 0 {
+			continue
+		}
+		copy(out[i], b.probs[j*m.heads:(j+1)*m.heads])
+		j++
+	}
+	return out, nil
+}
+
+// Close releases the session.
+func (m *Model) Close() error { return m.session.Close() }
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}

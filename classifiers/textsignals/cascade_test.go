@@ -1,0 +1,107 @@
+package textsignals
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textcnn"
+	"github.com/haechi-tns/haechi/classifiers/textnorm"
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// fakeStrong is a strong model that records what it reads and scores every
+// text 0.9 on hate.
+type fakeStrong struct {
+	mu   sync.Mutex
+	read []string
+}
+
+func (f *fakeStrong) Manifest() *textcnn.Manifest {
+	return &textcnn.Manifest{Name: "fake", Version: "1", Heads: []string{"toxic", "hate"}}
+}
+
+func (f *fakeStrong) Predict(texts []*textnorm.Text) ([][]float32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		f.read = append(f.read, string(t.Compact()))
+		out[i] = []float32{0.2, 0.9}
+	}
+	return out, nil
+}
+
+func TestCascade(t *testing.T) {
+	base := newClassifier(t)
+	strong := &fakeStrong{}
+	c, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{Band: 0.5, Spaces: []engine.SpaceType{engine.SpaceYouth}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		in     engine.TextInput
+		routed bool
+	}{
+		{"clean plaza message", engine.TextInput{Text: "시청 민원실은 몇 층인가요?", Space: engine.SpacePlaza}, false},
+		{"clean greeting", engine.TextInput{Text: "좋은 아침입니다", Space: engine.SpaceLibrary}, false},
+		{"clean message in a youth space", engine.TextInput{Text: "시청 민원실은 몇 층인가요?", Space: engine.SpaceYouth}, true},
+		{"lexicon term", engine.TextInput{Text: "아 시1발 진짜", Space: engine.SpacePlaza}, true},
+		{"model suspicion", engine.TextInput{Text: "요즘 다 끝내고 싶어 그냥 사라지고 싶다", Space: engine.SpacePlaza}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			strong.read = nil
+			res, err := c.ClassifyText(context.Background(), tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(strong.read) == 1; got != tt.routed {
+				t.Fatalf("routed = %v, want %v", got, tt.routed)
+			}
+			if tt.routed {
+				// The strong model's scores replace the fast model's.
+				if _, fast := res.Models[ModelName]; fast || res.Models[StrongModelName][engine.Hate] < 0.89 {
+					t.Errorf("models %v, want the strong model's alone", res.Models)
+				}
+			} else if _, ok := res.Models[ModelName]; !ok || len(res.Models) != 1 {
+				t.Errorf("models %v, want the fast model's alone", res.Models)
+			}
+			// The batch path routes the same way.
+			strong.read = nil
+			batch, err := c.ClassifyTexts(context.Background(), []engine.TextInput{tt.in, {Text: "좋은 아침입니다", Space: engine.SpacePlaza}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(strong.read) == 1; got != tt.routed {
+				t.Errorf("batch: strong model read %q, want routed = %v", strong.read, tt.routed)
+			}
+			if _, ok := batch[0].Models[StrongModelName]; ok != tt.routed {
+				t.Errorf("batch: models %v", batch[0].Models)
+			}
+		})
+	}
+	if st := c.Stats(); st.Scored == 0 || st.Routed == 0 || st.Routed >= st.Scored {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Band 0 sends everything to the strong model.
+	all, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strong.read = nil
+	if _, err := all.ClassifyText(context.Background(), engine.TextInput{Text: "좋은 아침입니다"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(strong.read, []string{"좋은아침입니다"}) {
+		t.Errorf("band 0: strong model read %q", strong.read)
+	}
+	if _, err := New(base.lex, pii.New(), WithStrongModel(strong, Cascade{Band: 2})); err == nil {
+		t.Error("a band over 1 was accepted")
+	}
+}
+
