@@ -141,12 +141,14 @@ type Decision struct {
 	RedactedText string `json:"redacted_text,omitempty"`
 	// Scores, PII and Terms are the evidence, without content: categories,
 	// scores, types and offsets. Scores are the rule-based sources';
-	// Evidence adds the learned models as the policy weighed them.
+	// Evidence adds the learned models as the policy weighed them. Links
+	// are kept only when the decision restricts the content (see LinkSpan).
 	Scores         Scores            `json:"scores"`
 	Evidence       Scores            `json:"evidence,omitempty"`
 	PII            []PIISpan         `json:"pii,omitempty"`
 	Terms          []TermSpan        `json:"terms,omitempty"`
 	HashMatches    []HashMatch       `json:"hash_matches,omitempty"`
+	Links          []LinkSpan        `json:"links,omitempty"`
 	Fired          []FiredRule       `json:"fired"`
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
@@ -166,6 +168,22 @@ type TermSpan struct {
 	Category Category `json:"category"`
 	Start    int      `json:"start"`
 	End      int      `json:"end"`
+}
+
+// LinkSpan is where a link lies and the registrable domain it points to.
+//
+// A decision may name the domain although it never holds content: the
+// registrable domain (bit.ly, example.com) is a public name in the DNS,
+// not a person's data, and a moderator, an appeal or an operator tuning
+// the allow-list needs it to judge the decision. The host's other labels,
+// the path and the query are never kept: they can hold a user name, a
+// token or an e-mail address. Domains are kept only in decisions that
+// restrict the content, so the record of allowed messages does not become
+// a list of the sites each citizen shares.
+type LinkSpan struct {
+	Domain string `json:"domain"`
+	Start  int    `json:"start"`
+	End    int    `json:"end"`
 }
 
 // Validate checks a policy result before it becomes a decision: a policy

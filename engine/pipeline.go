@@ -223,6 +223,8 @@ func (sig *Signals) addText(res TextResult) {
 	}
 	sig.PII = append(sig.PII, res.PII...)
 	sig.Terms = append(sig.Terms, res.Terms...)
+	sig.Links = append(sig.Links, res.Links...)
+	sig.LinkShare = max(sig.LinkShare, res.LinkShare)
 }
 
 // AddImage merges one image classifier's result: its scores, hash matches
@@ -325,6 +327,12 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		d.Terms = make([]TermSpan, len(sig.Terms))
 		for i, t := range sig.Terms {
 			d.Terms[i] = TermSpan{Category: t.Category, Start: t.Start, End: t.End}
+		}
+	}
+	if res.Action.Restricts() && len(sig.Links) > 0 {
+		d.Links = make([]LinkSpan, len(sig.Links))
+		for i, l := range sig.Links {
+			d.Links[i] = LinkSpan{Domain: l.Domain, Start: l.Start, End: l.End}
 		}
 	}
 	if res.Action == ActionRedact {

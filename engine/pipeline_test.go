@@ -74,6 +74,41 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// TestDecisionKeepsLinkDomains: the policy sees the links, and a decision
+// keeps their registrable domains and offsets only when it restricts the
+// content; the host and the rest of the link are never kept.
+func TestDecisionKeepsLinkDomains(t *testing.T) {
+	link := Link{Host: "promo.free-gift.example", Domain: "free-gift.example", Obfuscated: true, Start: 3, End: 30}
+	text := fakeText{res: TextResult{Links: []Link{link}, LinkShare: 0.9}}
+	for _, action := range []Action{ActionAllow, ActionHold} {
+		t.Run(string(action), func(t *testing.T) {
+			var seen *PolicyInput
+			pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
+				seen = in
+				res := &PolicyResult{Action: action, Revision: "rev1"}
+				if action != ActionAllow {
+					res.RuleIDs, res.Principle = []string{"prosperity.link.mostly_link"}, "fairness"
+				}
+				return res, nil
+			})
+			d, err := NewPipeline(pol, WithTextClassifiers(text)).Decide(context.Background(), chat("보세요 hxxp://promo.free-gift[.]example"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seen.Signals.Links, []Link{link}) || seen.Signals.LinkShare != 0.9 {
+				t.Errorf("policy saw links %+v share %v", seen.Signals.Links, seen.Signals.LinkShare)
+			}
+			want := []LinkSpan{{Domain: "free-gift.example", Start: 3, End: 30}}
+			if action == ActionAllow {
+				want = nil
+			}
+			if !slices.Equal(d.Links, want) {
+				t.Errorf("decision links %+v, want %+v", d.Links, want)
+			}
+		})
+	}
+}
+
 func TestDecideNeverAllowsOnFailure(t *testing.T) {
 	allow := policyFunc(func(*PolicyInput) (*PolicyResult, error) {
 		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil

@@ -17,6 +17,43 @@ type TermMatch struct {
 	End    int     `json:"end"`
 }
 
+// Link is a web address found in a text: a URL with a scheme, a bare
+// domain name (example.com/promo), or either written to slip past filters
+// (hxxp://, example[.]com, naver 닷 com, full-width letters). Start and End
+// are code-point offsets into the original text, End exclusive; they cover
+// the whole link, path included.
+//
+// Host and Domain are names, never the path or query, which can carry
+// tokens, names or addresses. The policy input carries Host so that the
+// allow-list can name single hosts; a decision keeps only Domain (see
+// LinkSpan).
+type Link struct {
+	// Host is the host name in ASCII: lower-case, international labels in
+	// punycode (xn--…).
+	Host string `json:"host"`
+	// Domain is the registrable domain of Host (its public suffix and one
+	// label more, by the Public Suffix List: news.seoul.go.kr →
+	// seoul.go.kr), in the same form.
+	Domain string `json:"domain"`
+	// Skeleton is Host in Unicode with look-alike characters folded to the
+	// ASCII letters they imitate (Cyrillic а → a, 0 → o, rn → m). It is
+	// empty when it equals Host: only a host that looks like another name
+	// has one.
+	Skeleton string `json:"skeleton,omitempty"`
+	// Obfuscated is set when the link was written to dodge filters: hxxp,
+	// [.] or (.), a spelled-out dot (dot, 점, 닷), spaces around a dot,
+	// full-width or other compatibility letters.
+	Obfuscated bool `json:"obfuscated,omitempty"`
+	// IDN is set when Host has international (punycode) labels.
+	IDN bool `json:"idn,omitempty"`
+	// MixedScript is set when a label of Host mixes scripts in a way no
+	// language writes (Latin with Cyrillic or Greek, per Unicode TS #39's
+	// highly restrictive profile).
+	MixedScript bool `json:"mixed_script,omitempty"`
+	Start       int  `json:"start"`
+	End         int  `json:"end"`
+}
+
 // HashMatch is a match of an image's hash against a hash bank.
 type HashMatch struct {
 	Bank      string `json:"bank"`
@@ -62,6 +99,11 @@ type TextResult struct {
 	Models map[string]Scores
 	PII    []PIISpan
 	Terms  []TermMatch
+	// Links are the web addresses in the text, e-mail addresses (PII)
+	// excluded; LinkShare is the share of the text's non-space code points
+	// that they cover, in [0,1].
+	Links     []Link
+	LinkShare float64
 }
 
 // TextClassifier scores text. Implementations are safe for concurrent use;
@@ -119,6 +161,9 @@ type Signals struct {
 	PII         []PIISpan         `json:"pii,omitempty"`
 	Terms       []TermMatch       `json:"terms,omitempty"`
 	HashMatches []HashMatch       `json:"hash_matches,omitempty"`
+	// Links and LinkShare are the text's links; see TextResult.
+	Links     []Link  `json:"links,omitempty"`
+	LinkShare float64 `json:"link_share,omitempty"`
 	// Analysed lists what was examined: "text", "image". An image event
 	// whose image was not analysed must not be treated as harmless.
 	Analysed []string `json:"analysed"`

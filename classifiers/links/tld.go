@@ -5,9 +5,9 @@ package links
 // write in links, the country codes of Korea and its neighbours and of
 // common link services, and the gTLDs spam favours. Country codes that
 // are ordinary English or Spanish words or file extensions (it, is, in,
-// at, be, me-too-short ones like to, so, no, my, us, do, es, md, py, pl,
-// sh, rs) are left out: "done.it" and "README.md" are not links, though
-// "www.done.it" and "done.it/x" are.
+// at, be, to, so, no, my, us, do, es, md, py, pl, sh, rs) are left out:
+// "done.it" and "README.md" are not links, though "www.done.it" and
+// "done.it/x" are.
 var commonTLDs = set(
 	"com", "net", "org", "edu", "gov", "int", "info", "biz",
 	"kr", "xn--3e0b707e", // .한국

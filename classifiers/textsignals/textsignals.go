@@ -1,7 +1,7 @@
 // Package textsignals is Haechi's text classifier: it normalises a message
-// once, then runs the lexicon, the PII detector and, when one is loaded,
-// the learned text model over it, and reports scores per source so that
-// policy can weigh each on its own.
+// once, then runs the lexicon, the PII detector, the link extractor and,
+// when one is loaded, the learned text model over it, and reports scores
+// per source so that policy can weigh each on its own.
 package textsignals
 
 import (
@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/links"
 	"github.com/haechi-tns/haechi/classifiers/pii"
 	"github.com/haechi-tns/haechi/classifiers/textcnn"
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
@@ -155,7 +156,7 @@ func New(lex *lexicon.Lexicon, det *pii.Detector, opts ...Option) (*Classifier, 
 	c := &Classifier{
 		lex:     lex,
 		pii:     det,
-		version: "lexicon-" + lex.Version(),
+		version: "lexicon-" + lex.Version() + "+links-" + links.Version,
 		work:    sync.Pool{New: func() any { return new(work) }},
 	}
 	for _, o := range opts {
@@ -296,7 +297,8 @@ func (c *Classifier) ClassifyTexts(_ context.Context, ins []engine.TextInput) ([
 	return out, nil
 }
 
-// rules normalises text into t and runs the lexicon and PII detector.
+// rules normalises text into t and runs the lexicon, the PII detector and
+// the link extractor.
 func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
 	t.Reset(text)
 	terms := c.lex.Match(t, nil)
@@ -304,12 +306,36 @@ func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
 	for _, m := range terms {
 		lex.Raise(m.Category, m.Weight)
 	}
-	return engine.TextResult{
+	res := engine.TextResult{
 		Lang:    detectLang(t),
 		Sources: map[string]engine.Scores{SourceLexicon: lex},
 		Terms:   terms,
 		PII:     c.pii.Detect(text),
 	}
+	if ls := notInEmails(links.Extract(text), res.PII); len(ls) > 0 {
+		res.Links, res.LinkShare = ls, links.Share(text, ls)
+	}
+	return res
+}
+
+// notInEmails drops the links that overlap an e-mail address the PII
+// detector found ("kim 골뱅이 naver 닷 com"): an address is personal
+// information, redacted as such, not a link, and must not count twice.
+func notInEmails(ls []engine.Link, spans []engine.PIISpan) []engine.Link {
+	out := ls[:0]
+	for _, l := range ls {
+		inEmail := false
+		for _, p := range spans {
+			inEmail = inEmail || p.Type == engine.PIIEmail && p.Start < l.End && l.Start < p.End
+		}
+		if !inEmail {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // maxBagLength bounds the length (Euclidean norm) of the feature bag the

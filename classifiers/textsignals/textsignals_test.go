@@ -2,6 +2,8 @@ package textsignals
 
 import (
 	"context"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +79,45 @@ func TestClassifyText(t *testing.T) {
 				if len(res.PII) != 1 || res.PII[0].Type != tt.pii {
 					t.Errorf("pii %v, want %s", res.PII, tt.pii)
 				}
+			}
+		})
+	}
+}
+
+// TestLinks: links reach the result with their share of the message; an
+// e-mail address, plain or spelled out, is PII only, never a link too.
+func TestLinks(t *testing.T) {
+	c := newClassifier(t)
+	tests := []struct {
+		name    string
+		text    string
+		domains []string
+		share   float64
+		email   bool
+	}{
+		{name: "link", text: "bit.ly/3xYz 클릭", domains: []string{"bit.ly"}, share: 11.0 / 13},
+		{name: "obfuscated and plain", text: "naver 닷 com 또는 https://news.seoul.go.kr", domains: []string{"naver.com", "seoul.go.kr"}, share: 33.0 / 35},
+		{name: "e-mail", text: "메일 jisoo.kim@example.com 으로", email: true},
+		{name: "spelled-out e-mail", text: "kim 골뱅이 naver 닷 com 으로 보내", email: true},
+		{name: "e-mail and link", text: "hong@example.com 또는 example.org/form", domains: []string{"example.org"}, share: 16.0 / 34, email: true},
+		{name: "none", text: "평점 3.5점 드려요. 감사합니다."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.ClassifyText(context.Background(), engine.TextInput{Text: tt.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var domains []string
+			for _, l := range res.Links {
+				domains = append(domains, l.Domain)
+			}
+			if !slices.Equal(domains, tt.domains) || math.Abs(res.LinkShare-tt.share) > 1e-9 {
+				t.Errorf("links %v share %v, want %v share %v", domains, res.LinkShare, tt.domains, tt.share)
+			}
+			hasEmail := slices.ContainsFunc(res.PII, func(p engine.PIISpan) bool { return p.Type == engine.PIIEmail })
+			if hasEmail != tt.email {
+				t.Errorf("PII %v, want an e-mail: %v", res.PII, tt.email)
 			}
 		})
 	}

@@ -19,6 +19,10 @@ import (
 //
 // signals.reached holds the action levels the evidence reaches, as
 // lib.reached in the policy defines them (see levels.reached).
+//
+// signals.links and signals.link_share are there only when the text has
+// links, and a link's flags only when set, so a message without links
+// costs nothing more and rules test a flag by naming it.
 func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engine.Category][]string) ast.Value {
 	ev := in.Event
 	event := ast.NewObject(
@@ -81,6 +85,10 @@ func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engi
 			)
 		}
 		signals.Insert(ast.StringTerm("hash_matches"), ast.ArrayTerm(hm...))
+		if len(s.Links) > 0 {
+			signals.Insert(ast.StringTerm("links"), links(s.Links))
+			signals.Insert(ast.StringTerm("link_share"), ast.FloatNumberTerm(s.LinkShare))
+		}
 		analysed := make([]*ast.Term, len(s.Analysed))
 		for i, a := range s.Analysed {
 			analysed[i] = ast.StringTerm(a)
@@ -110,6 +118,27 @@ func party(p *engine.Party) ast.Object {
 		item("role", ast.String(p.Role)),
 		item("age_band", ast.String(p.AgeBand)),
 	)
+}
+
+// links is the text's links without their offsets, which no rule reads.
+func links(ls []engine.Link) *ast.Term {
+	out := make([]*ast.Term, len(ls))
+	for i, l := range ls {
+		o := ast.NewObject(item("host", ast.String(l.Host)), item("domain", ast.String(l.Domain)))
+		if l.Skeleton != "" {
+			o.Insert(ast.StringTerm("skeleton"), ast.StringTerm(l.Skeleton))
+		}
+		for _, flag := range []struct {
+			name string
+			set  bool
+		}{{"obfuscated", l.Obfuscated}, {"idn", l.IDN}, {"mixed_script", l.MixedScript}} {
+			if flag.set {
+				o.Insert(ast.StringTerm(flag.name), ast.BooleanTerm(true))
+			}
+		}
+		out[i] = ast.NewTerm(o)
+	}
+	return ast.ArrayTerm(out...)
 }
 
 func scores(s engine.Scores) ast.Object {
