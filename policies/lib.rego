@@ -108,3 +108,76 @@ pii_types contains p.type if {
 
 # analysed holds for what the classifiers examined ("text", "image").
 analysed(what) if what in input.signals.analysed
+
+# Links (classifiers/links): input.signals.links lists the text's web
+# addresses, each with its host and registrable domain in ASCII (punycode
+# for international names), a skeleton when the host looks like another
+# name, and the flags obfuscated, idn and mixed_script when set;
+# input.signals.link_share is the share of the message that is link text.
+# Both are absent when the text has no link.
+
+# has_links holds when the text has links; link rules test it first
+# because it is cheap and usually false. input.signals.links is named in
+# full: a rule that takes input.signals whole counts as reading the levels
+# the engine sends (engine/policy/reached.go).
+has_links if count(input.signals.links) > 0
+
+links := input.signals.links
+
+# city_account holds for the city's own verified staff and officials, who
+# share the city's forms and notices, shortened or not.
+city_account if sender_role in {"staff", "official"}
+
+# The allow-list, config.links.allow, names the city's own sites: "x.kr"
+# is that host alone, "*.x.kr" is x.kr and every host under it. Entries
+# are lower-case ASCII, international names in punycode.
+allow_hosts := {e | some e in config.links.allow; not startswith(e, "*.")}
+
+allow_domains := {substring(e, 2, -1) | some e in config.links.allow; startswith(e, "*.")}
+
+allowed_link(l) if l.host in allow_hosts
+
+allowed_link(l) if under(l.host, allow_domains[_])
+
+# under holds when host is name or a host under it.
+under(host, name) if host == name
+
+under(host, name) if endswith(host, concat("", [".", name]))
+
+# unknown_links are the links to sites the allow-list does not name. Only
+# they can make a message spam or a scam: a link to the city's own site
+# never does by itself.
+unknown_links contains l if {
+	some l in links
+	not allowed_link(l)
+}
+
+shortener(l) if l.domain in config.links.shorteners
+
+# city_names and brand_names are the names look-alike hosts are held
+# against: the city's own, and the well-known companies and institutions
+# of config.links.brands.
+city_names := allow_hosts | allow_domains
+
+brand_names := {b | some b in config.links.brands}
+
+# imitates holds when link l looks like one of names without being it or
+# a host under it: its skeleton (Cyrillic а read as a, 0 as o, rn as m) is
+# a name or under one. Names are compared as written, so a name with 0, 1,
+# rn or vv in it is protected only against other look-alikes. Looked up by
+# the skeleton's own names, which are few, rather than by every name.
+imitates(l, names) if {
+	some name in names_of(l.skeleton)
+	name in names
+	not under(l.host, name)
+}
+
+# names_of(host) is host and every name it is under: a.b.c, b.c and c.
+names_of(host) := {concat(".", array.slice(labels, i, count(labels))) |
+	labels := split(host, ".")
+	some i, _ in labels
+}
+
+# link_share_at_most is the share of link text above which a message is
+# "mostly a link" in this space.
+link_share_at_most := object.get(config.links.mostly_link.spaces, space_type, config.links.mostly_link.default)

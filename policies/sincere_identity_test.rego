@@ -92,3 +92,92 @@ test_impersonation_block_stricter_in_mayor_office if {
 test_impersonation_block_not_for_official if {
 	tl.decide(tl.input_for("plaza", "official", {"impersonation": 1})).action == "allow"
 }
+
+# Look-alike links. A Cyrillic о in seoul.go.kr, as the engine sends it.
+
+fake_city := tl.with_link_fields(
+	tl.link("xn--seul-65d.go.kr", "xn--seul-65d.go.kr"),
+	{"skeleton": "seoul.go.kr", "idn": true, "mixed_script": true},
+)
+
+fake_apple := tl.with_link_fields(
+	tl.link("xn--pple-43d.com", "xn--pple-43d.com"),
+	{"skeleton": "apple.com", "idn": true, "mixed_script": true},
+)
+
+# identity.link.city_lookalike
+
+test_link_city_lookalike_fires if {
+	d := tl.decide(tl.with_links(tl.chat({}), [fake_city], 0.3))
+	d.action == "block"
+	d.rule_ids == ["identity.link.city_lookalike"]
+	d.categories == ["impersonation"]
+	d.principle == "authenticity"
+	d.value == "sincere_identity"
+	d.severity == "high"
+	contains(d.reasons[0].en, "look like the city's own website")
+}
+
+test_link_city_lookalike_under_the_city if {
+	l := tl.with_link_fields(tl.link("news.xn--seul-65d.go.kr", "xn--seul-65d.go.kr"), {"skeleton": "news.seoul.go.kr", "idn": true})
+	tl.fires("identity.link.city_lookalike", tl.with_links(tl.chat({}), [l], 0.3))
+}
+
+test_link_city_lookalike_whoever_sends_it if {
+	tl.fires("identity.link.city_lookalike", tl.with_links(tl.input_for("mayor_office", "staff", {}), [fake_city], 0.3))
+}
+
+# identity.link.brand_lookalike
+
+test_link_brand_lookalike_fires if {
+	d := tl.decide(tl.with_links(tl.chat({}), [fake_apple], 0.3))
+	d.action == "block"
+	d.rule_ids == ["identity.link.brand_lookalike"]
+	d.categories == ["scam"]
+	d.principle == "authenticity"
+	contains(d.reasons[0].ko, "흉내 낸")
+}
+
+test_link_brand_lookalike_ascii if {
+	l := tl.with_link_fields(tl.link("paypa1.com", "paypa1.com"), {"skeleton": "paypal.com"})
+	tl.fires("identity.link.brand_lookalike", tl.with_links(tl.chat({}), [l], 0.3))
+}
+
+test_link_brand_lookalike_not_the_brand_itself if {
+	# A name of the brand whose skeleton differs (a1 reads al) is the brand's.
+	l := tl.with_link_fields(tl.link("a1.google.com", "google.com"), {"skeleton": "al.google.com"})
+	tl.decide(tl.with_links(tl.chat({}), [l], 0.3)).action == "allow"
+	tl.decide(tl.with_links(tl.chat({}), [tl.link("www.apple.com", "apple.com")], 0.3)).action == "allow"
+}
+
+test_link_brand_lookalike_other_skeletons_allowed if {
+	l := tl.with_link_fields(tl.link("deal10.example", "deal10.example"), {"skeleton": "dealio.example"})
+	tl.decide(tl.with_links(tl.chat({}), [l], 0.3)).action == "allow"
+}
+
+test_link_lookalike_held_on_uncertain_voice if {
+	d := tl.decide(tl.with_links(tl.as_voice(tl.chat({}), 0.4), [fake_apple], 0.3))
+	d.action == "hold"
+	d.fired[0].downgraded_from == "block"
+}
+
+# identity.link.mixed_script
+
+test_link_mixed_script_fires if {
+	l := tl.with_link_fields(tl.link("xn--pypl-53dc.com", "xn--pypl-53dc.com"), {"skeleton": "paypal.com", "idn": true, "mixed_script": true})
+	d := tl.decide(tl.with_links(tl.chat({}), [l], 0.3)) with data.haechi.config.links.brands as []
+	d.action == "hold"
+	d.rule_ids == ["identity.link.mixed_script"]
+	d.categories == ["scam"]
+	d.principle == "authenticity"
+}
+
+test_link_mixed_script_not_beside_a_lookalike if {
+	d := tl.decide(tl.with_links(tl.chat({}), [fake_apple], 0.3))
+	not "identity.link.mixed_script" in d.rule_ids
+}
+
+test_link_international_name_alone_allowed if {
+	l := tl.with_link_fields(tl.link("xn--e1afmkfd.xn--p1ai", "xn--e1afmkfd.xn--p1ai"), {"skeleton": "npиmep.pф", "idn": true})
+	tl.decide(tl.with_links(tl.chat({}), [l], 0.3)).action == "allow"
+}

@@ -39,6 +39,17 @@ with_pii(inp, types) := object.union(inp, {"signals": {"pii": [pii_span(t, 0.95)
 # with_spans sets the PII findings as given.
 with_spans(inp, spans) := object.union(inp, {"signals": {"pii": spans}})
 
+# link is a link to host, whose registrable domain is domain, as the engine
+# sends it: fields such as skeleton and the flags obfuscated, idn and
+# mixed_script are added only when set (see with_link_fields).
+link(host, domain) := {"host": host, "domain": domain}
+
+# with_link_fields adds fields to a link.
+with_link_fields(l, fields) := object.union(l, fields)
+
+# with_links adds links that cover share of the message's text.
+with_links(inp, ls, share) := object.union(inp, {"signals": {"links": ls, "link_share": share}})
+
 with_strikes(inp, n) := object.union(inp, {"user": {"strikes": n}})
 
 with_sender_age(inp, band) := object.union(inp, {"event": {"sender": {"age_band": band}}})

@@ -98,6 +98,11 @@ func TestEvaluate(t *testing.T) {
 		{"hate", chatInput(engine.SpacePlaza, engine.Scores{engine.Hate: 0.8}), engine.ActionBlock, []string{"respect.hate.block", "respect.hate.hold"}},
 		{"self harm", chatInput(engine.SpaceLibrary, engine.Scores{engine.SelfHarm: 0.9}), engine.ActionEscalate, []string{"safety.self_harm.escalate"}},
 		{"scam in business", chatInput(engine.SpaceBusiness, engine.Scores{engine.Scam: 0.65}), engine.ActionBlock, []string{"prosperity.scam.block", "prosperity.scam.hold"}},
+		{"city link", withLinks(chatInput(engine.SpaceYouth, nil), 0.9, cityLink), engine.ActionAllow, nil},
+		{"shortener", withLinks(chatInput(engine.SpacePlaza, nil), 0.3, engine.Link{Host: "bit.ly", Domain: "bit.ly"}), engine.ActionHold, []string{"prosperity.link.shortener"}},
+		{"obfuscated link and scam", withLinks(chatInput(engine.SpacePlaza, engine.Scores{engine.Scam: 0.5}), 0.3, engine.Link{Host: "x.example", Domain: "x.example", Obfuscated: true}),
+			engine.ActionBlock, []string{"prosperity.link.scam", "prosperity.link.obfuscated"}},
+		{"city look-alike", withLinks(chatInput(engine.SpacePlaza, nil), 0.3, fakeCityLink), engine.ActionBlock, []string{"identity.link.city_lookalike"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +123,20 @@ func TestEvaluate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cityLink is a link to the city's own site; fakeCityLink one to a
+// look-alike (seоul.go.kr with a Cyrillic о), as classifiers/links reports
+// them.
+var (
+	cityLink     = engine.Link{Host: "news.seoul.go.kr", Domain: "seoul.go.kr"}
+	fakeCityLink = engine.Link{Host: "xn--seul-65d.go.kr", Domain: "xn--seul-65d.go.kr", Skeleton: "seoul.go.kr", IDN: true, MixedScript: true}
+)
+
+// withLinks adds links covering share of the text to in.
+func withLinks(in *engine.PolicyInput, share float64, links ...engine.Link) *engine.PolicyInput {
+	in.Signals.Links, in.Signals.LinkShare = links, share
+	return in
 }
 
 // bundleWith returns the default bundle's files with some replaced.
@@ -324,6 +343,8 @@ func BenchmarkEvaluate(b *testing.B) {
 	}{
 		{"benign", chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0})},
 		{"profanity", chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95, engine.Toxic: 0.95})},
+		{"city_link", withLinks(chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0}), 0.8, cityLink)},
+		{"lookalike_link", withLinks(chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0}), 0.8, fakeCityLink)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
