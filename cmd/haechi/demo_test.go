@@ -54,10 +54,12 @@ func TestDemoTrafficIsJudgedAsWritten(t *testing.T) {
 // minCaught is, per harm, the share of demo lines the engine must restrict,
 // a little under what it restricted when the demo was written (seed 7:
 // profanity 91 %, PII 84 %, scam 60 %, self-harm 55 %, insult 51 %,
-// threats 50 %). Hate without slurs (1 %), link spam (0 %) and adults
-// moving minors off the platform (19 %) are known gaps, logged but not
-// held to a floor until the engine catches them.
+// threats 50 %) and when its link spam took obfuscated forms (spam 84 %:
+// every line with a link but one, not the flood of ㅋ without one). Hate
+// without slurs (1 %, 11 % since the draws changed) and adults moving
+// minors off the platform (19 %) are known gaps, logged but not held to a
+// floor until the engine catches them.
 var minCaught = map[string]float64{
 	"profanity": 0.85, "pii": 0.75, "scam": 0.5, "self_harm": 0.45, "insult": 0.4, "threat": 0.4,
-	"hate": 0, "spam": 0, "contact": 0,
+	"spam": 0.75, "hate": 0, "contact": 0,
 }

@@ -6,7 +6,8 @@
 // load source.
 //
 // Every text, name, phone number, address and picture is made up for the
-// demo. Pictures are abstract drawings; nothing generated is explicit.
+// demo; links point to the reserved example domains or to the city's own
+// site. Pictures are abstract drawings; nothing generated is explicit.
 package demo
 
 import (

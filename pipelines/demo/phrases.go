@@ -72,6 +72,7 @@ var benignBySpace = map[engine.SpaceType]lines{
 			"자전거 도로에 쓰레기가 쌓여 있어요",
 			"민원 답변 받았어요, 빠르게 처리해 주셔서 감사합니다",
 			"반려견 등록은 구청에서 해야 하나요 시청에서 해야 하나요?",
+			"{citylink} 에서도 민원 신청할 수 있어요",
 		},
 		en: []string{
 			"Where can I report a broken streetlight?",
@@ -83,6 +84,7 @@ var benignBySpace = map[engine.SpaceType]lines{
 			"When is bulky waste collection in my district?",
 			"Thanks for fixing the bus stop sign so quickly",
 			"Do foreign residents use the same complaint form?",
+			"You can also file it online at {citylink}",
 		},
 	},
 	engine.SpaceMayorOffice: {
@@ -102,6 +104,7 @@ var benignBySpace = map[engine.SpaceType]lines{
 			"{name}님 오늘 질의응답 사회 보시는 거 맞죠?",
 			"공공 와이파이 확대 계획도 있나요?",
 			"재개발 설명회 자료는 어디서 받을 수 있나요?",
+			"타운홀 미팅 공지 {citylink} 에 올라왔어요",
 		},
 		en: []string{
 			"When is the mayor's town hall Q&A?",
@@ -113,6 +116,7 @@ var benignBySpace = map[engine.SpaceType]lines{
 			"Any plans to add more public wifi in parks?",
 			"I support the free lunch program for seniors",
 			"Where can I find the budget briefing slides?",
+			"The town hall notice is up on {citylink}",
 		},
 	},
 	engine.SpaceYouth: {
@@ -448,6 +452,7 @@ var abuse = map[category]lines{
 			"핀테크 부스 공식 이벤트! 본인 인증하려면 OTP 번호 보내주세요",
 			"리딩방 VIP 회원 모집 중, 어제 수익률 {n}%, 가입비 {amount}",
 			"검찰청입니다 귀하 계좌가 범죄에 연루되었으니 안전계좌 {account} 계좌로 이체하세요",
+			"[서울시] 재난지원금 대상자입니다 {fakecitylink} 에서 본인 인증 후 신청하세요",
 		},
 		en: []string{
 			"Hi, I'm from city hall. To receive your relief payment, send a {amount} processing fee to account {account}",
@@ -457,6 +462,7 @@ var abuse = map[category]lines{
 			"Congratulations, you won the festival lottery! Pay {amount} shipping to {account} to claim",
 			"Official city investment program: deposit {amount} today, get double back next week",
 			"Your tax refund of {amount} is pending, reply with your bank password to receive it",
+			"[Seoul City] You qualify for relief money, verify your identity at {fakecitylink}",
 		},
 	},
 	catPII: {

@@ -106,7 +106,12 @@ func (g *Generator) value(key, lang string, typed bool) string {
 	case "account":
 		return g.account()
 	case "url":
-		return fmt.Sprintf("http://%s-%d.example/%s", g.any(spamHosts), g.rng.IntN(100), g.any(spamPaths))
+		return g.spamURL(typed, en)
+	case "citylink":
+		return g.any(cityLinks)
+	case "fakecitylink":
+		// A Cyrillic о in place of the Latin o of seoul.go.kr.
+		return "https://www.se\u043eul.go.kr/" + g.any(spamPaths)
 	}
 	if s, ok := swears[key]; ok {
 		if typed {
@@ -115,6 +120,26 @@ func (g *Generator) value(key, lang string, typed bool) string {
 		return g.any(s.spoken)
 	}
 	panic(fmt.Sprintf("demo: unknown placeholder {%s}", key))
+}
+
+// spamURL is a made-up link of a spammer, on the reserved example domains:
+// mostly plain, sometimes spelled to get past filters (hxxp, [.], a
+// spelled-out dot), as link spam is. Speech spells the dot out.
+func (g *Generator) spamURL(typed, en bool) string {
+	host, n, path := g.any(spamHosts), g.rng.IntN(100), g.any(spamPaths)
+	switch r := g.rng.IntN(10); {
+	case !typed && r < 5 && en:
+		return fmt.Sprintf("%s%d dot example dot com", host, n)
+	case !typed && r < 5:
+		return fmt.Sprintf("%s%d 점 example 점 com", host, n)
+	case r < 6:
+		return fmt.Sprintf("hxxp://%s-%d[.]example/%s", host, n, path)
+	case r < 7:
+		return fmt.Sprintf("%s-%d.example(.)com/%s", host, n, path)
+	case r < 8:
+		return fmt.Sprintf("%s%d 닷 example 닷 com", host, n)
+	}
+	return fmt.Sprintf("http://%s-%d.example/%s", host, n, path)
 }
 
 // account is a made-up bank account number in one of the shapes Korean
@@ -174,6 +199,8 @@ var (
 	months    = []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 	spamHosts = []string{"free-gift", "cheap-deal", "best-skins", "win-now", "easy-money", "promo-zone"}
 	spamPaths = []string{"go", "event", "claim", "join?ref=demo", "free"}
+	// The city's own site, which policy data allow-lists (*.seoul.go.kr).
+	cityLinks = []string{"https://www.seoul.go.kr", "www.seoul.go.kr", "seoul.go.kr"}
 	// Addresses are all on the reserved example domains.
 	emailLocals  = []string{"jisoo.kim", "minho", "sarah.lee", "parkhana", "dev.jun", "alex_cho", "yuna.song", "hyun.woo"}
 	emailDomains = []string{"example.com", "example.net", "example.org"}
