@@ -137,7 +137,15 @@ allow_domains := {substring(e, 2, -1) | some e in config.links.allow; startswith
 
 allowed_link(l) if l.host in allow_hosts
 
-allowed_link(l) if under(l.host, allow_domains[_])
+# The registrable domain is looked up first: it is the usual entry
+# (*.seoul.go.kr), and a lookup costs less than comparing suffixes.
+allowed_link(l) if l.domain in allow_domains
+
+allowed_link(l) if {
+	not l.domain in allow_domains
+	some name in allow_domains
+	under(l.host, name)
+}
 
 # under holds when host is name or a host under it.
 under(host, name) if host == name

@@ -83,6 +83,7 @@ link_violation contains {
 	},
 } if {
 	some l in lib.unknown_links
+	l.skeleton
 	lib.imitates(l, lib.city_names)
 }
 
@@ -101,6 +102,7 @@ link_violation contains {
 	},
 } if {
 	some l in lib.unknown_links
+	l.skeleton
 	lib.imitates(l, lib.brand_names)
 }
 
