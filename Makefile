@@ -21,3 +21,4 @@ bench: build ## the benchmarks recorded in BENCHMARKS.md
 fuzz:  ## a longer fuzzing session than the seeds the tests run
 	go test -fuzz FuzzNormalize -fuzztime 2m ./classifiers/textnorm
 	go test -fuzz FuzzDecodeEvent -fuzztime 2m ./engine
+	go test -fuzz FuzzExtract -fuzztime 2m ./classifiers/links

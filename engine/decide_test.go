@@ -199,6 +199,8 @@ func BenchmarkDecide(b *testing.B) {
 		{"english", "Does anyone know when the library opens tomorrow?"},
 		{"profanity", "아 시1발 대기줄 왜 이렇게 길어"},
 		{"pii", "제 번호는 010-2345-6789 이고 메일은 kim@example.com 입니다"},
+		{"city_link", "자세한 건 https://news.seoul.go.kr/welfare/123 참고하세요"},
+		{"spam_link", "🔥 초특가 90% 할인 지금 바로 bit점ly/3xYz9Qa"},
 	} {
 		ev := chatEvent("bench", bc.text, "", engine.SpacePlaza)
 		b.Run(bc.name, func(b *testing.B) {

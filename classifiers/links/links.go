@@ -93,6 +93,9 @@ func Share(text string, links []engine.Link) float64 {
 // bytes.
 func mayHoldLink(text string) bool {
 	for i := 0; i < len(text); i++ {
+		if !trigger[text[i]] {
+			continue
+		}
 		switch text[i] {
 		case '.', ':':
 			return true
@@ -123,3 +126,11 @@ func mayHoldLink(text string) bool {
 	}
 	return false
 }
+
+// trigger marks the bytes mayHoldLink looks at more closely.
+var trigger = func() (t [256]bool) {
+	for _, c := range []byte{'.', ':', 'd', 'D', 0xE3, 0xEF, 0xEC, 0xEB} {
+		t[c] = true
+	}
+	return t
+}()
