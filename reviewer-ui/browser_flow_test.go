@@ -244,8 +244,8 @@ func decideInBrowser(t *testing.T, p *browsertest.Page, outcome, reason string) 
 }
 
 // TestBrowserAppealTakesFourEyes: three reviewers, each in a browser of
-// their own. The one who removed the content may not decide its appeal;
-// the second proposes to overturn and may not approve the proposal; the
+// their own. The one who removed the content is not given its appeal,
+// by claiming or by a colleague's hand; the second proposes to overturn and may not approve the proposal; the
 // third approves, which restores the content and lifts the restriction:
 // both actions wait in the outbox.
 func TestBrowserAppealTakesFourEyes(t *testing.T) {
@@ -300,21 +300,27 @@ func TestBrowserAppealTakesFourEyes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The original decider may open the appeal but not decide it.
-	if id := claimAppeal(pk); id != a.ReviewCase {
-		t.Fatalf("kim claimed %s, want the appeal %s", id, a.ReviewCase)
+	// The original decider is not given the appeal.
+	pk.Navigate(u.url + "/ui/?lang=en")
+	if status := pk.ClickNavigate(`form[action="/ui/queues/appeals/claim"] button`); status != http.StatusOK ||
+		pk.Location() != u.url+"/ui/?notice=queue_empty" {
+		t.Fatalf("the original decider claiming the appeal: status %d at %s", status, pk.Location())
 	}
-	if status := decideInBrowser(t, pk, "overturn", "I was wrong"); status != http.StatusForbidden {
-		t.Errorf("the original decider overturning: status %d, want 403", status)
-	}
-	denied(pk, kim, "own_decision")
-	release(pk, a.ReviewCase)
 
-	// The second reviewer proposes; their own proposal is not theirs to
-	// approve.
+	// The second reviewer may not hand it to kim either; they propose,
+	// and their own proposal is not theirs to approve.
 	pl := browser.NewPage(t)
 	u.signIn(pl, "lee", browserPassword, "")
-	claimAppeal(pl)
+	if id := claimAppeal(pl); id != a.ReviewCase {
+		t.Fatalf("lee claimed %s, want the appeal %s", id, a.ReviewCase)
+	}
+	pl.Fill("#reassign-to", "kim")
+	pl.Fill("#reassign-note", "you know this user")
+	if status := pl.ClickNavigate(`form[action="/ui/cases/` + a.ReviewCase + `/reassign"] button`); status != http.StatusForbidden {
+		t.Errorf("handing the appeal to the original decider: status %d, want 403", status)
+	}
+	denied(pl, lee, "original_decider")
+	pl.Navigate(u.url + "/ui/cases/" + a.ReviewCase + "?lang=en")
 	if status := decideInBrowser(t, pl, "overturn", "a quotation, not an insult"); status != http.StatusOK ||
 		pl.Location() != u.url+"/ui/?notice=overturn_proposed" {
 		t.Fatalf("the proposal: status %d at %s", status, pl.Location())

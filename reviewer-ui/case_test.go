@@ -12,6 +12,25 @@ import (
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
+// TestAnAppealTakenBeforeItsCaseWasDecided: a reviewer who claimed an
+// appeal while the case it appeals was open, and then decided that case,
+// may not decide the appeal.
+func TestAnAppealTakenBeforeItsCaseWasDecided(t *testing.T) {
+	u := newTestUI(t)
+	d := decision("a", "", engine.Insult)
+	u.open(d)
+	a, err := u.store.FileAppeal(t.Context(), d.ID, d.SenderID, "I was quoting someone", u.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kim, id := claimed(t, u, "kim", store.RoleModerator, store.RoleAppeals)
+	if r := kim.post("/ui/queues/appeals/claim", nil); r.location != "/ui/cases/"+a.ReviewCase {
+		t.Fatalf("claim the appeal before the case is decided: %d to %q", r.status, r.location)
+	}
+	decideRemove(t, kim, id, nil)
+	u.wantDenied(kim.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"r"}}), "u-kim", "own_decision")
+}
+
 // claimed signs a moderator in and claims the general queue's top case.
 func claimed(t *testing.T, u *testUI, name string, roles ...string) (*client, string) {
 	t.Helper()
@@ -345,12 +364,22 @@ func TestAppealsAreDecidedByAnotherReviewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The reviewer who removed it may claim the appeal but not decide it.
-	r := kim.post("/ui/queues/appeals/claim", nil)
-	if r.location != "/ui/cases/"+a.ReviewCase {
-		t.Fatalf("claim appeal: %d to %q", r.status, r.location)
+	// The reviewer who removed it is not given the appeal.
+	if r := kim.post("/ui/queues/appeals/claim", nil); r.location != "/ui/?notice=queue_empty" {
+		t.Fatalf("the original decider's claim of the appeal: %d to %q", r.status, r.location)
 	}
-	body := kim.get(r.location + "?lang=en").body
+	if body := kim.get("/ui/cases/" + a.ReviewCase + "?lang=en").body; strings.Contains(body, `value="overturn"`) {
+		t.Error("the original decider is offered the appeal's decision")
+	}
+	// Someone without the appeals role cannot take it at all.
+	mod := u.signIn("mod", store.RoleModerator)
+	u.wantDenied(mod.post("/ui/queues/appeals/claim", nil), "u-mod", "queue_role")
+	lee := u.signIn("lee", store.RoleAppeals)
+	r := lee.post("/ui/queues/appeals/claim", nil)
+	if r.location != "/ui/cases/"+a.ReviewCase {
+		t.Fatalf("lee's claim: %q", r.location)
+	}
+	body := lee.get(r.location + "?lang=en").body
 	for _, want := range []string{`value="uphold"`, `value="overturn"`, "I was &lt;quoting&gt; someone", "Remove (<a href=\"/ui/cases/" + id + "\""} {
 		if !strings.Contains(body, want) {
 			t.Errorf("appeal page lacks %q", want)
@@ -360,17 +389,10 @@ func TestAppealsAreDecidedByAnotherReviewer(t *testing.T) {
 		t.Error("an appeal offers a case's outcomes")
 	}
 	noMissingMessages(t, "appeal page", body)
-	u.wantDenied(kim.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"r"}}), "u-kim", "own_decision")
-	if r := kim.post("/ui/cases/"+a.ReviewCase+"/release", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("release: %d", r.status)
-	}
-	// Someone without the appeals role cannot take it at all.
-	mod := u.signIn("mod", store.RoleModerator)
-	u.wantDenied(mod.post("/ui/queues/appeals/claim", nil), "u-mod", "queue_role")
-	lee := u.signIn("lee", store.RoleAppeals)
-	r = lee.post("/ui/queues/appeals/claim", nil)
-	if r.location != "/ui/cases/"+a.ReviewCase {
-		t.Fatalf("lee's claim: %q", r.location)
+	// Nor can the appeal be handed to kim.
+	u.wantDenied(lee.post("/ui/cases/"+a.ReviewCase+"/reassign", url.Values{"to": {"kim"}, "note": {"you know this user"}}), "u-lee", "original_decider")
+	if c, _ := u.store.Case(t.Context(), a.ReviewCase); c.ClaimedBy != "u-lee" {
+		t.Errorf("after the refused reassignment the appeal is held by %q", c.ClaimedBy)
 	}
 	r = lee.post("/ui/cases/"+a.ReviewCase+"/decide", url.Values{"outcome": {"overturn"}, "reason": {"quoting, not insulting"}})
 	if r.status != http.StatusSeeOther {

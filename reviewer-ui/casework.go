@@ -41,6 +41,8 @@ func workNote(r *http.Request) (string, string) {
 
 // reassign gives a case the reviewer holds to a named colleague who may
 // work its queue, with a new lease, without it going back to the queue.
+// An appeal is never handed to the reviewer who decided the case it
+// appeals: that is a 403, audited, like their claiming it would be.
 func (s *Server) reassign(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	d, ok := s.loadCase(w, r, rc)
 	if !ok {
@@ -77,6 +79,11 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, rc *reqContext
 	}
 	err := s.cfg.Store.Reassign(r.Context(), d.Case.ID, rc.Account.Moderator(), to.Moderator(), s.cfg.Lease, note, s.cfg.Now())
 	switch {
+	case errors.Is(err, store.ErrOriginalDecider):
+		// The colleague decided the case this appeal reviews: the
+		// appeal may not go to them (four eyes), however it is handed.
+		s.deny(w, r, rc, "original_decider", d.Case.ID)
+		return
 	case errors.Is(err, store.ErrForbidden):
 		s.conflict(w, r, rc, "conflict.lease_lost")
 		return

@@ -154,7 +154,7 @@ func (rc *reqContext) actor() string {
 // denyReasons are why deny refuses; each has the message
 // error.forbidden.<reason>.
 var denyReasons = []string{"cross_origin", "no_session", "csrf", "login_token", "queue_role", "ban_role", "own_decision",
-	"own_proposal", "password_change", "totp_enrolment", "reveal_role", "undo_not_yours", "wellbeing_cap"}
+	"own_proposal", "password_change", "totp_enrolment", "reveal_role", "undo_not_yours", "wellbeing_cap", "original_decider"}
 
 // deny refuses a request with a 403 page and writes the refusal to the
 // audit log: who, what was asked (method and path), and why. The path

@@ -331,10 +331,28 @@ func (m Moderator) CanWork(queue string) bool {
 	return ok && slices.Contains(m.Roles, role)
 }
 
+// ErrOriginalDecider is returned (wrapping ErrForbidden) when a case
+// about an appeal would go to the reviewer who decided the case it
+// appeals: they may not take it, by claiming it or being handed it.
+var ErrOriginalDecider = fmt.Errorf("%w: the reviewer who decided a case may not take its appeal", ErrForbidden)
+
+// originalDeciderSQL is the reviewer who decided the content an appeal's
+// case (the outer query's cases row) is about: the decider of the
+// content's case a person most recently closed, as DecideAppeal finds it;
+// empty when no person decided it.
+const originalDeciderSQL = `coalesce((SELECT o.decided_by FROM cases o
+	WHERE o.content_key = 'event:' || cases.event_id AND o.closed_at IS NOT NULL
+	ORDER BY o.closed_at DESC, o.case_id DESC LIMIT 1), '')`
+
+// closedContentIndex is migration 16: without it, finding the original
+// decider reads every closed case, for each appeal ClaimNext passes over.
+const closedContentIndex = `CREATE INDEX cases_content_closed ON cases (content_key, closed_at) WHERE closed_at IS NOT NULL`
+
 // ClaimNext gives m the highest-priority (then oldest) open case of queue
-// that nobody holds, with an exclusive lease until now+lease. Two
-// moderators never hold the same case: PostgreSQL skips rows another
-// claim has locked, and SQLite runs claims one at a time.
+// that nobody holds, with an exclusive lease until now+lease, skipping
+// the appeals of decisions m made (ErrOriginalDecider). Two moderators
+// never hold the same case: PostgreSQL skips rows another claim has
+// locked, and SQLite runs claims one at a time.
 func (s *Store) ClaimNext(ctx context.Context, queue string, m Moderator, lease time.Duration, now time.Time) (*Case, error) {
 	if !m.CanWork(queue) {
 		return nil, fmt.Errorf("%w: queue %s needs the %s role", ErrForbidden, queue, QueueRole[queue])
@@ -351,7 +369,8 @@ func (s *Store) ClaimNext(ctx context.Context, queue string, m Moderator, lease 
 		var id string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT case_id FROM cases
 			WHERE queue = ? AND closed_at IS NULL AND lease_until < ?
-			ORDER BY priority DESC, created_at, case_id LIMIT 1`+lock), queue, ms(now)).Scan(&id)
+			AND (source <> ? OR `+originalDeciderSQL+` <> ?)
+			ORDER BY priority DESC, created_at, case_id LIMIT 1`+lock), queue, ms(now), SourceAppeal, m.ID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNoCase
 		}

@@ -19,8 +19,9 @@ import (
 const MaxHelpHold = 4 * time.Hour
 
 // Reassign gives the case m holds to another reviewer, who must be able
-// to work its queue, with a lease of lease from now. The note says why;
-// it goes to the case's history, never to the user.
+// to work its queue and, for an appeal, must not have decided the case
+// it appeals (ErrOriginalDecider), with a lease of lease from now. The
+// note says why; it goes to the case's history, never to the user.
 func (s *Store) Reassign(ctx context.Context, caseID string, m, to Moderator, lease time.Duration, note string, now time.Time) error {
 	if to.ID == "" || to.ID == m.ID || lease <= 0 {
 		return errors.New("store: reassign needs another reviewer and a lease")
@@ -32,6 +33,15 @@ func (s *Store) Reassign(ctx context.Context, caseID string, m, to Moderator, le
 		}
 		if !to.CanWork(c.Queue) {
 			return fmt.Errorf("%w: %s may not work queue %s", ErrForbidden, to.ID, c.Queue)
+		}
+		if c.Source == SourceAppeal {
+			var decider string
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT `+originalDeciderSQL+` FROM cases WHERE case_id = ?`), caseID).Scan(&decider); err != nil {
+				return err
+			}
+			if decider == to.ID {
+				return fmt.Errorf("%w: %s decided it", ErrOriginalDecider, to.ID)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE cases SET claimed_by = ?, lease_until = ?, help_requested_at = 0, updated_at = ? WHERE case_id = ?`),
 			to.ID, ms(now.Add(lease)), ms(now), caseID); err != nil {

@@ -332,16 +332,14 @@ func TestAppeals(t *testing.T) {
 		if uc, _ := s.userContextAt(ctx, d.SenderID, now); !uc.Restricted {
 			t.Fatalf("the suspension is not in force")
 		}
-		ac, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, now)
+		// The moderator who decided the case is not given its appeal
+		// (TestTheOriginalDeciderCannotTakeTheAppeal).
+		if c, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, now); !errors.Is(err, ErrNoCase) {
+			t.Errorf("the moderator who decided the case claimed its appeal: %v %v", c, err)
+		}
+		ac, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now)
 		if err != nil || ac.ID != a.ReviewCase {
 			t.Fatalf("claim appeal: %v %v", ac, err)
-		}
-		if err := s.DecideAppeal(ctx, ac.ID, mod, true, "", now); !errors.Is(err, ErrForbidden) {
-			t.Errorf("the moderator who decided the case decided its appeal: %v", err)
-		}
-		s.Release(ctx, ac.ID, mod, now)
-		if _, err := s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now); err != nil {
-			t.Fatal(err)
 		}
 		// Four eyes: mod2 proposes the overturn, which changes nothing yet
 		// and gives the case back to the queue; mod2 cannot approve it;
@@ -516,6 +514,11 @@ func TestAppealWaitsForTheCaseAndRefusesItsModerator(t *testing.T) {
 			t.Errorf("an appeal was decided while the case it appeals is open: %v", err)
 		}
 		s.Release(ctx, ac.ID, mod2, t0)
+		// mod claims the appeal while nobody has decided the case, then
+		// claims the case and decides it.
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, t0); err != nil {
+			t.Fatal(err)
+		}
 		c, err := s.ClaimNext(ctx, QueueGeneral, mod, time.Minute, t0)
 		if err != nil {
 			t.Fatal(err)
@@ -523,11 +526,83 @@ func TestAppealWaitsForTheCaseAndRefusesItsModerator(t *testing.T) {
 		if err := s.Decide(ctx, c.ID, mod, Outcome{Kind: OutcomeSuspend, Duration: time.Hour}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, t0); err != nil {
-			t.Fatal(err)
-		}
 		if err := s.DecideAppeal(ctx, ac.ID, mod, true, "", t0); !errors.Is(err, ErrForbidden) {
 			t.Errorf("the moderator who decided the case after the appeal was filed decided the appeal: %v", err)
 		}
+		s.Release(ctx, ac.ID, mod, t0)
+		if c, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, t0); !errors.Is(err, ErrNoCase) {
+			t.Errorf("the moderator who decided the case claimed its appeal again: %v %v", c, err)
+		}
 	})
+}
+
+// TestTheOriginalDeciderCannotTakeTheAppeal: claiming skips the appeals
+// of the claimer's own decisions, whatever their priority, and nobody may
+// hand such an appeal to its original decider.
+func TestTheOriginalDeciderCannotTakeTheAppeal(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		// mod decides the first case (a ban: the appeal ranks high), mod2
+		// the second.
+		byMod, byMod2 := reviewDecision("mine", engine.ActionHold, "", engine.Hate), reviewDecision("theirs", engine.ActionHold, "", engine.Spam)
+		byMod.Severity, byMod2.Severity = "critical", "low"
+		openFor(t, s, byMod, byMod2)
+		for _, w := range []struct {
+			m Moderator
+			o Outcome
+		}{{mod, Outcome{Kind: OutcomeBan}}, {mod2, Outcome{Kind: OutcomeRemove}}} {
+			c, err := s.ClaimNext(ctx, QueueGeneral, w.m, time.Minute, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Decide(ctx, c.ID, w.m, w.o, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := t0.Add(time.Hour)
+		mine, err := s.FileAppeal(ctx, byMod.ID, byMod.SenderID, "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := s.FileAppeal(ctx, byMod2.ID, byMod2.SenderID, "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mc, _ := s.Case(ctx, mine.ReviewCase); mc.Priority <= mustCase(t, s, theirs.ReviewCase).Priority {
+			t.Fatalf("the appeal of mod's ban ranks %d, not above the other's %d", mc.Priority, mustCase(t, s, theirs.ReviewCase).Priority)
+		}
+		got, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, now)
+		if err != nil || got.ID != theirs.ReviewCase {
+			t.Fatalf("mod claimed %v, %v; want the appeal of mod2's decision %s", got, err, theirs.ReviewCase)
+		}
+		if _, err := s.ClaimNext(ctx, QueueAppeals, mod, time.Minute, now); !errors.Is(err, ErrNoCase) {
+			t.Errorf("mod claimed the appeal of their own ban: %v", err)
+		}
+		// mod2 takes the appeal of mod's ban and cannot hand it back to
+		// mod; a third reviewer may have it.
+		got, err = s.ClaimNext(ctx, QueueAppeals, mod2, time.Minute, now)
+		if err != nil || got.ID != mine.ReviewCase {
+			t.Fatalf("mod2 claimed %v, %v; want %s", got, err, mine.ReviewCase)
+		}
+		err = s.Reassign(ctx, got.ID, mod2, mod, time.Hour, "you know this user", now)
+		if !errors.Is(err, ErrOriginalDecider) || !errors.Is(err, ErrForbidden) {
+			t.Errorf("the appeal was handed to the reviewer who decided the case: %v", err)
+		}
+		if c := mustCase(t, s, got.ID); c.ClaimedBy != mod2.ID {
+			t.Errorf("after the refused reassignment the appeal is held by %q", c.ClaimedBy)
+		}
+		park := Moderator{ID: "mod-park", Roles: mod.Roles}
+		if err := s.Reassign(ctx, got.ID, mod2, park, time.Hour, "a second opinion", now); err != nil {
+			t.Errorf("reassigning the appeal to a third reviewer: %v", err)
+		}
+	})
+}
+
+func mustCase(t *testing.T, s *Store, id string) *Case {
+	t.Helper()
+	c, err := s.Case(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

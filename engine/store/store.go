@@ -235,6 +235,9 @@ var migrations = []migration{
 	// 15: a person's actions wait in the outbox for their undo window,
 	// named by their case; the ground of a case's actions (undo.go).
 	{sqlite: undoColumns, postgres: undoColumns},
+	// 16: the closed cases of a content item by when they closed, which
+	// name the original decider of an appeal (originalDeciderSQL).
+	{sqlite: closedContentIndex, postgres: closedContentIndex},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -372,8 +375,8 @@ const (
 	insertOutboxSQL = `INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`
 	// insertOutboxPostgresSQL numbers the message from outbox_seq.
 	insertOutboxPostgresSQL = `INSERT INTO outbox (kind, key, body, created_at) VALUES ($1,$2,$3,$4)`
-	lastAuditSQL    = `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
-	insertAuditSQL  = `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`
+	lastAuditSQL            = `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
+	insertAuditSQL          = `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`
 )
 
 // prepareHot prepares the decision path's queries, before any
