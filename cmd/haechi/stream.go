@@ -257,40 +257,62 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	return s, nil
 }
 
-// housekeeping samples the dashboards' figures and marks cases past their
-// queue's SLA every half minute, which raises them to the top of their
-// queue, and once an hour deletes
-// the content snapshots of cases closed longer than retention ago.
+// housekeeping runs the store's upkeep (housekeeper.round) every half
+// minute until ctx ends.
 func housekeeping(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
+	h := &housekeeper{st: st, retention: retention, log: log}
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
-	var purged time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		now := time.Now()
-		// Figures for the dashboards; once per 5 minutes however many
-		// processes call it.
-		if err := st.SampleStats(ctx, now); err != nil {
-			log.Error("dashboard figures not sampled", "err", err)
-		}
-		if n, err := st.MarkOverdue(ctx, now); err != nil {
-			log.Error("marking overdue cases", "err", err)
-		} else if n > 0 {
-			log.Warn("cases past their SLA", "cases", n)
-		}
-		if now.Sub(purged) < time.Hour {
-			continue
-		}
-		purged = now
-		if n, err := st.PurgeSnapshots(ctx, now, retention); err != nil {
-			log.Error("deleting old case snapshots", "err", err)
-		} else if n > 0 {
-			log.Info("case snapshots deleted after their retention", "snapshots", n, "retention", retention)
-		}
+		h.round(ctx, time.Now())
+	}
+}
+
+// housekeeper is the store's upkeep that no request does: it samples
+// the dashboards' figures and marks cases past their queue's SLA, which
+// raises them to the top of their queue, and once an hour deletes the
+// content snapshots of cases closed longer than retention ago and the
+// reviewer UI's expired sessions (refused whether or not they are
+// deleted, but kept forever otherwise).
+type housekeeper struct {
+	st        *store.Store
+	retention time.Duration
+	log       *slog.Logger
+	// hourly is when the hourly chores last ran.
+	hourly time.Time
+}
+
+// round does what is due at now; failures are logged, and the next round
+// tries again.
+func (h *housekeeper) round(ctx context.Context, now time.Time) {
+	// Figures for the dashboards; once per 5 minutes however many
+	// processes call it.
+	if err := h.st.SampleStats(ctx, now); err != nil {
+		h.log.Error("dashboard figures not sampled", "err", err)
+	}
+	if n, err := h.st.MarkOverdue(ctx, now); err != nil {
+		h.log.Error("marking overdue cases", "err", err)
+	} else if n > 0 {
+		h.log.Warn("cases past their SLA", "cases", n)
+	}
+	if now.Sub(h.hourly) < time.Hour {
+		return
+	}
+	h.hourly = now
+	if n, err := h.st.PurgeSnapshots(ctx, now, h.retention); err != nil {
+		h.log.Error("deleting old case snapshots", "err", err)
+	} else if n > 0 {
+		h.log.Info("case snapshots deleted after their retention", "snapshots", n, "retention", h.retention)
+	}
+	if n, err := h.st.PruneSessions(ctx, now); err != nil {
+		h.log.Error("deleting expired sessions", "err", err)
+	} else if n > 0 {
+		h.log.Info("expired reviewer sessions deleted", "sessions", n)
 	}
 }
 
