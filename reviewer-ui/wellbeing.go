@@ -1,6 +1,7 @@
 package reviewerui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -18,9 +19,9 @@ import (
 //   - A cap on the youth_safety queue: a reviewer who has claimed
 //     YouthSafetyCases of its cases today (in KST), or held its cases for
 //     YouthSafetyTime, may claim no more there until tomorrow. The day is
-//     counted from the audit log (the reviewer's claims, and what ended
-//     each hold), so there is no counter to keep in step with it; a case
-//     somebody reassigned to the reviewer is not counted.
+//     counted from the audit log (the reviewer's claims, the cases
+//     colleagues reassigned to them, and what ended each hold), so there
+//     is no counter to keep in step with it.
 //   - A break reminder: after BreakAfter of work in one session (a
 //     session ends after 30 idle minutes, so its age is how long the
 //     reviewer has worked without a real break) a banner suggests a
@@ -56,29 +57,39 @@ const maxDayEntries = 5000
 var endsHold = []string{"case.decided", "case.escalated", "case.released", "case.reassigned",
 	"appeal.decided", "appeal.overturn_proposed"}
 
-// workToday counts a's claims of queue's cases since the start of the
-// day in KST, and how long a held them: from each claim to the decision,
-// escalation, release or reassignment that ended it, or to now for a
-// case a still holds. A hold that ended without a word (the lease ran
-// out) counts one lease, as far as the log can tell.
+// holdStep is a step of a reviewer's day in one queue, from the audit
+// log: they took a case (claimed it, or a colleague reassigned it to
+// them), took it back (undid their decision), or let it go.
+type holdStep struct {
+	at   time.Time
+	seq  int64
+	id   string // the case
+	kind int    // stepTake, stepResume or stepEnd
+}
+
+const (
+	stepTake = iota
+	stepResume
+	stepEnd
+)
+
+// workToday counts the cases of queue a took since the start of the day
+// in KST, by claiming them or by a colleague reassigning them to a, and
+// how long a held them: from each claim or reassignment to the decision,
+// escalation, release or reassignment that ended it, or to now for a case
+// a still holds. A hold that ended without a word (the lease ran out)
+// counts one lease, as far as the log can tell.
 func (s *Server) workToday(ctx context.Context, a *Account, queue string, now time.Time) (dayWork, error) {
-	var entries []store.AuditEntry
-	q := store.AuditQuery{Actor: a.ID, From: kstDay(now), To: now.Add(time.Millisecond), Limit: 500}
-	for {
-		page, err := s.cfg.Store.SearchAudit(ctx, q)
-		if err != nil {
-			return dayWork{}, err
-		}
-		entries = append(entries, page.Entries...)
-		if page.Next == nil || len(entries) >= maxDayEntries {
-			break
-		}
-		q.Before = page.Next
+	day := store.AuditQuery{From: kstDay(now), To: now.Add(time.Millisecond)}
+	own := day
+	own.Actor = a.ID
+	entries, err := s.auditEntries(ctx, own)
+	if err != nil {
+		return dayWork{}, err
 	}
-	slices.Reverse(entries) // oldest first
-	var w dayWork
-	held, counted := map[string]time.Time{}, map[string]bool{}
+	var steps []holdStep
 	for _, e := range entries {
+		st := holdStep{at: e.At, seq: e.Seq, id: e.Subject, kind: stepEnd}
 		switch {
 		case e.Action == "case.claimed":
 			var d struct {
@@ -87,17 +98,54 @@ func (s *Server) workToday(ctx context.Context, a *Account, queue string, now ti
 			if json.Unmarshal([]byte(e.Details), &d) != nil || d.Queue != queue {
 				continue
 			}
-			if !counted[e.Subject] {
-				counted[e.Subject] = true
+			st.kind = stepTake
+		case e.Action == "case.undone":
+			st.kind = stepResume
+		case !slices.Contains(endsHold, e.Action):
+			continue
+		}
+		steps = append(steps, st)
+	}
+	// Reassignments are few: the day's, by anyone, are read, and those
+	// to a in queue kept.
+	given := day
+	given.Action = "case.reassigned"
+	if entries, err = s.auditEntries(ctx, given); err != nil {
+		return dayWork{}, err
+	}
+	for _, e := range entries {
+		var d struct {
+			To    string `json:"to"`
+			Queue string `json:"queue"`
+		}
+		// (Entries from before reassignments named their queue name
+		// none, and count in no queue.)
+		if json.Unmarshal([]byte(e.Details), &d) == nil && d.To == a.ID && d.Queue == queue {
+			steps = append(steps, holdStep{at: e.At, seq: e.Seq, id: e.Subject, kind: stepTake})
+		}
+	}
+	slices.SortFunc(steps, func(x, y holdStep) int {
+		if c := x.at.Compare(y.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	var w dayWork
+	held, counted := map[string]time.Time{}, map[string]bool{}
+	for _, st := range steps {
+		switch {
+		case st.kind == stepTake:
+			if !counted[st.id] {
+				counted[st.id] = true
 				w.Cases++
 			}
-			held[e.Subject] = e.At
-		case e.Action == "case.undone" && counted[e.Subject]:
-			held[e.Subject] = e.At // back in the reviewer's hands
-		case slices.Contains(endsHold, e.Action):
-			if start, ok := held[e.Subject]; ok {
-				w.Time += e.At.Sub(start)
-				delete(held, e.Subject)
+			held[st.id] = st.at
+		case st.kind == stepResume && counted[st.id]:
+			held[st.id] = st.at // back in the reviewer's hands
+		case st.kind == stepEnd:
+			if start, ok := held[st.id]; ok {
+				w.Time += st.at.Sub(start)
+				delete(held, st.id)
 			}
 		}
 	}
@@ -112,6 +160,24 @@ func (s *Server) workToday(ctx context.Context, a *Account, queue string, now ti
 		w.Time += max(0, end.Sub(start))
 	}
 	return w, nil
+}
+
+// auditEntries reads the entries q selects, newest first, up to
+// maxDayEntries.
+func (s *Server) auditEntries(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error) {
+	var entries []store.AuditEntry
+	q.Limit = 500
+	for {
+		page, err := s.cfg.Store.SearchAudit(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, page.Entries...)
+		if page.Next == nil || len(entries) >= maxDayEntries {
+			return entries, nil
+		}
+		q.Before = page.Next
+	}
 }
 
 // capReached reports whether a has done a day's work in queue: only the

@@ -102,6 +102,41 @@ func TestTheYouthSafetyQueueCapsTime(t *testing.T) {
 	u.wantDenied(claimYouth(park), "u-park", "wellbeing_cap")
 }
 
+// TestTheYouthSafetyCapCountsCasesReassignedToTheReviewer: a case a
+// colleague hands over counts in the day like one claimed, and so does
+// the time it is held.
+func TestTheYouthSafetyCapCountsCasesReassignedToTheReviewer(t *testing.T) {
+	u := newTestUI(t, func(c *Config) { c.YouthSafetyCases = 2 })
+	youthCases(u, 4)
+	u.accounts.add("park", store.RoleCounsellor)
+	kang := u.signIn("kang", store.RoleCounsellor)
+	given := strings.TrimPrefix(claimYouth(kang).location, "/ui/cases/")
+	if r := kang.post("/ui/cases/"+given+"/reassign", url.Values{"to": {"park"}, "note": {"park knows this space"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("reassign: %d\n%s", r.status, r.body)
+	}
+	park := u.newClient()
+	park.login("park", "pw-park", "")
+	u.clock.Advance(5 * time.Minute)
+	acct := u.accounts.users["park"].acct
+	w, err := u.ui.workToday(t.Context(), &acct, store.QueueYouthSafety, u.clock.Now())
+	if err != nil || w.Cases != 1 || w.Time != 5*time.Minute {
+		t.Errorf("park's day with the case reassigned to them: %+v, %v; want 1 case held for 5 min", w, err)
+	}
+	decideRemove(t, park, given, nil)
+	// The reassigned case and one claimed make the day's two.
+	mine := strings.TrimPrefix(claimYouth(park).location, "/ui/cases/")
+	if mine == "" || mine == given {
+		t.Fatalf("park's own claim: %q", mine)
+	}
+	decideRemove(t, park, mine, nil)
+	u.wantDenied(claimYouth(park), "u-park", "wellbeing_cap")
+	// kang's day holds the case they claimed, until they gave it away.
+	acct = u.accounts.users["kang"].acct
+	if w, err := u.ui.workToday(t.Context(), &acct, store.QueueYouthSafety, u.clock.Now()); err != nil || w.Cases != 1 || w.Time != 0 {
+		t.Errorf("kang's day: %+v, %v; want 1 case held for no time", w, err)
+	}
+}
+
 func TestABreakIsSuggestedAfterAnHour(t *testing.T) {
 	u := newTestUI(t)
 	kim := u.signIn("kim", store.RoleModerator)

@@ -50,7 +50,7 @@ func (s *Store) Reassign(ctx context.Context, caseID string, m, to Moderator, le
 		if err := s.caseAction(ctx, tx, caseID, m.ID, "reassign", note, now); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, now, m.ID, "case.reassigned", caseID, map[string]any{"to": to.ID, "lease_until": now.Add(lease).UTC()})
+		return s.appendAudit(ctx, tx, now, m.ID, "case.reassigned", caseID, map[string]any{"to": to.ID, "queue": c.Queue, "lease_until": now.Add(lease).UTC()})
 	})
 	if err != nil {
 		return fmt.Errorf("store: reassign case %s: %w", caseID, err)
