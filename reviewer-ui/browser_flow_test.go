@@ -165,7 +165,8 @@ func TestBrowserKeyboardOnlyFlow(t *testing.T) {
 	if status := pressNavigate(t, p, kb.Enter, chromedp.ModifierCtrl); status != http.StatusOK {
 		t.Fatalf("Ctrl+Enter: status %d", status)
 	}
-	if next := caseIDOf(t, p.Location()); next == first || !strings.Contains(p.Location(), "undo="+first) {
+	next := caseIDOf(t, p.Location())
+	if next == first || !strings.Contains(p.Location(), "undo="+first) {
 		t.Fatalf("after deciding, at %s", p.Location())
 	}
 	c, err := u.store.Case(t.Context(), first)
@@ -180,14 +181,17 @@ func TestBrowserKeyboardOnlyFlow(t *testing.T) {
 		t.Errorf("typing in the reason restricted the account: %+v", h.Restrictions)
 	}
 
-	// u takes it back; the case is the reviewer's again, decided anew
-	// with 1 (dismiss).
+	// u takes it back; the case is the reviewer's again, and the next
+	// one back in the queue; the first is decided anew with 1 (dismiss).
 	p.WaitVisible("[data-undo]")
-	if status := pressNavigate(t, p, "u"); status != http.StatusOK || p.Location() != u.url+"/ui/cases/"+first+"?notice=undone" {
+	if status := pressNavigate(t, p, "u"); status != http.StatusOK || p.Location() != u.url+"/ui/cases/"+first+"?notice=undone_released" {
 		t.Fatalf("u: status %d at %s", status, p.Location())
 	}
 	if c, _ := u.store.Case(t.Context(), first); !c.Open() || c.ClaimedBy != seo.ID {
 		t.Fatalf("after u: %+v", c)
+	}
+	if c, _ := u.store.Case(t.Context(), next); c.ClaimedBy != "" {
+		t.Errorf("after u the next case is still held by %q", c.ClaimedBy)
 	}
 	p.Press("1")
 	p.Press("r")

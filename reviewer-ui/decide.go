@@ -360,7 +360,8 @@ func (s *Server) conflict(w http.ResponseWriter, r *http.Request, rc *reqContext
 // next claims the queue's next case when the reviewer asked for it, and
 // otherwise (or when the queue is empty, or the reviewer's day in the
 // youth_safety queue is over) returns to the overview; q holds the
-// notice, and the undo offer of the decision just recorded.
+// notice, and the undo offer of the decision just recorded, to which
+// next adds the case it claimed.
 func (s *Server) next(w http.ResponseWriter, r *http.Request, rc *reqContext, queue string, claim bool, q url.Values) {
 	if claim && canWork(rc.Account, queue) {
 		capped, err := s.capReached(r.Context(), rc.Account, queue)
@@ -376,6 +377,11 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, rc *reqContext, qu
 		c, err := s.cfg.Store.ClaimNext(r.Context(), queue, rc.Account.Moderator(), s.cfg.Lease, s.cfg.Now())
 		switch {
 		case err == nil:
+			if q.Has("undo") {
+				// The offer names the case claimed with it, which an
+				// undo gives back to the queue (undo.go).
+				q.Set("undo_next", c.ID)
+			}
 			http.Redirect(w, r, casePath(c.ID)+"?"+q.Encode(), http.StatusSeeOther)
 			return
 		case errors.Is(err, store.ErrNoCase):

@@ -16,7 +16,7 @@ type overviewData struct {
 // notices are what a redirect to the overview may announce (?notice=),
 // each a message key notice.<name>; anything else is ignored.
 var notices = []string{"decided", "escalated", "released", "queue_empty", "lease_lost", "appeal_decided", "overturn_proposed", "reassigned", "help_requested",
-	"password_changed", "totp_enrolled", "undone", "wellbeing_cap"}
+	"password_changed", "totp_enrolled", "undone", "undone_released", "wellbeing_cap"}
 
 // overview lists the queues the reviewer may work with their open,
 // claimed and overdue cases and the oldest one's age, each with a

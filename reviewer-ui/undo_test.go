@@ -37,19 +37,22 @@ func TestADecisionCanBeUndoneForAWhile(t *testing.T) {
 	// The next case's page offers to undo the decision, with the time
 	// left.
 	page := kim.get(loc + "&lang=en")
-	for _, want := range []string{`action="/ui/cases/` + id + `/undo"`, `data-undo-seconds="50"`, "Decision recorded.", `aria-keyshortcuts="u"`} {
+	next := strings.TrimPrefix(strings.Split(loc, "?")[0], "/ui/cases/")
+	for _, want := range []string{`action="/ui/cases/` + id + `/undo"`, `data-undo-seconds="50"`, "Decision recorded.", `aria-keyshortcuts="u"`,
+		`name="release" value="` + next + `"`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the page after deciding lacks %q", want)
 		}
 	}
-	next := strings.TrimPrefix(strings.Split(loc, "?")[0], "/ui/cases/")
 	// Only the reviewer who decided may undo it.
 	lee := u.signIn("lee", store.RoleModerator)
 	u.wantDenied(lee.post("/ui/cases/"+id+"/undo", nil), "u-lee", "undo_not_yours")
 
 	u.clock.Advance(30 * time.Second)
-	r := kim.post("/ui/cases/"+id+"/undo", nil)
-	if r.status != http.StatusSeeOther || r.location != "/ui/cases/"+id+"?notice=undone" {
+	// The form names the case claimed after the decision, as the page
+	// had it.
+	r := kim.post("/ui/cases/"+id+"/undo", url.Values{"release": {next}})
+	if r.status != http.StatusSeeOther || r.location != "/ui/cases/"+id+"?notice=undone_released" {
 		t.Fatalf("undo: %d to %q\n%s", r.status, r.location, r.body)
 	}
 	got, _ := u.store.Case(t.Context(), id)
@@ -60,7 +63,7 @@ func TestADecisionCanBeUndoneForAWhile(t *testing.T) {
 		t.Errorf("still queued after the undo: %v", got)
 	}
 	body := kim.get(r.location + "&lang=en").body
-	if !strings.Contains(body, u.ui.msgs.text("en", "notice.undone")) || !strings.Contains(body, `action="/ui/cases/`+id+`/decide"`) {
+	if !strings.Contains(body, u.ui.msgs.text("en", "notice.undone_released")) || !strings.Contains(body, `action="/ui/cases/`+id+`/decide"`) {
 		t.Error("the case page after undoing does not say so or offer the form")
 	}
 	if !strings.Contains(body, "undone") {
@@ -69,9 +72,12 @@ func TestADecisionCanBeUndoneForAWhile(t *testing.T) {
 	if e := u.audits("case.undone"); len(e) != 1 || e[0].Actor != "u-kim" {
 		t.Errorf("audit of the undo: %+v", e)
 	}
-	// The next case is still the reviewer's too.
-	if c, _ := u.store.Case(t.Context(), next); c.ClaimedBy != "u-kim" {
-		t.Errorf("the next case: %+v", c)
+	// The case claimed after the decision went back to the queue.
+	if c, _ := u.store.Case(t.Context(), next); c.ClaimedBy != "" || !c.Open() {
+		t.Errorf("the next case after the undo: %+v", c)
+	}
+	if e := u.audits("case.released"); len(e) != 1 || e[0].Actor != "u-kim" || e[0].Subject != next {
+		t.Errorf("audit of giving the next case back: %+v", e)
 	}
 
 	// Decided again, the undo's time runs out.
@@ -86,6 +92,39 @@ func TestADecisionCanBeUndoneForAWhile(t *testing.T) {
 	}
 	if got, _ := u.store.Case(t.Context(), id); got.Open() {
 		t.Error("a late undo opened the case")
+	}
+}
+
+// TestUndoKeepsTheNextCaseTheReviewerNoLongerHolds: undoing releases
+// the case claimed after the decision only while the reviewer holds it;
+// without one, the undo says nothing of it.
+func TestUndoKeepsTheNextCaseTheReviewerNoLongerHolds(t *testing.T) {
+	u := newTestUI(t)
+	u.open(decision("a", "", engine.Insult), decision("b", "", engine.Insult), decision("c", "", engine.Insult))
+	kim, first := claimed(t, u, "kim", store.RoleModerator)
+	loc := decideRemove(t, kim, first, url.Values{"claim_next": {"yes"}})
+	second := strings.TrimPrefix(strings.Split(loc, "?")[0], "/ui/cases/")
+	// kim decides the second case too, and then undoes the first with
+	// the offer that named the second.
+	decideRemove(t, kim, second, nil)
+	r := kim.post("/ui/cases/"+first+"/undo", url.Values{"release": {second}})
+	if r.status != http.StatusSeeOther || r.location != "/ui/cases/"+first+"?notice=undone" {
+		t.Fatalf("undo: %d to %q\n%s", r.status, r.location, r.body)
+	}
+	if c, _ := u.store.Case(t.Context(), second); c.Open() || c.DecidedBy != "u-kim" {
+		t.Errorf("the second case, decided, after the undo of the first: %+v", c)
+	}
+	// A colleague's case is not released by naming it.
+	_, held := claimed(t, u, "lee", store.RoleModerator)
+	loc = decideRemove(t, kim, first, nil)
+	if strings.Contains(kim.get(loc).body, `name="release"`) {
+		t.Error("an undo offer on the overview names a case to release")
+	}
+	if r := kim.post("/ui/cases/"+first+"/undo", url.Values{"release": {held}}); r.location != "/ui/cases/"+first+"?notice=undone" {
+		t.Errorf("undo naming a colleague's case: %d to %q", r.status, r.location)
+	}
+	if c, _ := u.store.Case(t.Context(), held); c.ClaimedBy != "u-lee" {
+		t.Errorf("lee's case after kim's undo named it: %+v", c)
 	}
 }
 
