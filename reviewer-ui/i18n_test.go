@@ -1,8 +1,13 @@
 package reviewerui
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"text/template/parse"
@@ -147,6 +152,66 @@ func TestEveryValueHasAName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, k := range builtKeys() {
+		for _, lang := range languages {
+			if _, ok := c[lang][k]; !ok {
+				t.Errorf("messages/%s.json has no %q", lang, k)
+			}
+		}
+	}
+}
+
+// TestEveryMessageIsUsed: each key of the catalogues is named by a
+// template, by a string in the package's code, or built from a value
+// (builtKeys); a message nothing shows is dead weight that translators
+// would keep up for nobody.
+func TestEveryMessageIsUsed(t *testing.T) {
+	c, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	keys, _ := templateKeys(t, p)
+	for _, k := range slices.Concat(keys, builtKeys()) {
+		used[k] = true
+	}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil {
+					used[v] = true
+				}
+			}
+			return true
+		})
+	}
+	for _, lang := range languages {
+		for k := range c[lang] {
+			if !used[k] {
+				t.Errorf("messages/%s.json: %q is used nowhere", lang, k)
+			}
+		}
+	}
+}
+
+// builtKeys are the message keys the UI builds from values.
+func builtKeys() []string {
 	var want []string
 	add := func(prefix string, names ...string) {
 		for _, n := range names {
@@ -181,20 +246,16 @@ func TestEveryValueHasAName(t *testing.T) {
 	}
 	add("notice.", notices...)
 	add("error.forbidden.", denyReasons...)
-	add("outcome.", "overturn_proposed", "reassign", "help_requested")
+	add("error.forbidden.", opsDenyReasons...)
+	// The steps of a case's history besides its outcomes.
+	add("outcome.", "overturn_proposed", "reassign", "help_requested", "undone")
 	for _, d := range slices.Concat(muteDurations, suspendDurations, helpHolds) {
 		add("duration.choice.", d.Name)
 	}
 	for _, a := range ageFilters {
 		add("filter.age.", a.Name)
 	}
-	for _, k := range want {
-		for _, lang := range languages {
-			if _, ok := c[lang][k]; !ok {
-				t.Errorf("messages/%s.json has no %q", lang, k)
-			}
-		}
-	}
+	return want
 }
 
 func TestLanguageIsKoreanUnlessEnglishIsChosen(t *testing.T) {
