@@ -184,11 +184,12 @@ func (s *Server) newMasker(rc *reqContext, reveal bool) *masker {
 	}}
 }
 
-// caseSnapshots returns the snapshots a case page shows: the case's own,
-// or, for an appeal, those of the case that decided the content (an
-// appeal's case keeps none of its own), which fromAppealed says.
+// caseSnapshots returns the snapshots a case page shows, without their
+// images' bytes (store.SnapshotRefs): the case's own, or, for an appeal,
+// those of the case that decided the content (an appeal's case keeps none
+// of its own), which fromAppealed says.
 func (s *Server) caseSnapshots(ctx context.Context, c *store.Case, appeal *store.Appeal) (snaps []store.Snapshot, fromAppealed bool, err error) {
-	if snaps, err = s.cfg.Store.Snapshots(ctx, c.ID); err != nil || len(snaps) > 0 || c.AppealID == "" {
+	if snaps, err = s.cfg.Store.SnapshotRefs(ctx, c.ID); err != nil || len(snaps) > 0 || c.AppealID == "" {
 		return snaps, false, err
 	}
 	if appeal == nil {
@@ -199,7 +200,7 @@ func (s *Server) caseSnapshots(ctx context.Context, c *store.Case, appeal *store
 	if appeal.CaseID == "" {
 		return nil, false, nil
 	}
-	snaps, err = s.cfg.Store.Snapshots(ctx, appeal.CaseID)
+	snaps, err = s.cfg.Store.SnapshotRefs(ctx, appeal.CaseID)
 	return snaps, len(snaps) > 0, err
 }
 
@@ -231,8 +232,8 @@ func (s *Server) contentOf(rc *reqContext, d *caseData, snaps []store.Snapshot, 
 			if sn.Kind == engine.KindVoice {
 				msg.ASRConfidence = sn.ASRConfidence
 			}
-			if sn.Kind == engine.KindImage || len(sn.Image) > 0 || sn.ImageURI != "" {
-				msg.Image = &imageView{Kept: len(sn.Image) > 0, BlurredURL: casePath(c.ID) + "/image/blurred", OriginalURL: casePath(c.ID) + "/image/original"}
+			if sn.Kind == engine.KindImage || sn.ImageSize > 0 || sn.ImageURI != "" {
+				msg.Image = &imageView{Kept: sn.ImageSize > 0, BlurredURL: casePath(c.ID) + "/image/blurred", OriginalURL: casePath(c.ID) + "/image/original"}
 			}
 			v.Messages = append(v.Messages, msg)
 		}

@@ -2,6 +2,7 @@ package reviewerui
 
 import (
 	"container/list"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -50,7 +51,8 @@ func newContentTools(cfg Config) *contentTools {
 
 // blurredImage sends the blurred, greyscale preview of the case's image,
 // rendered from the snapshot (and kept in memory: rendering a large photo
-// costs tens of milliseconds) to reviewers who may work the case's queue.
+// costs tens of milliseconds, and reading it several) to reviewers who
+// may work the case's queue.
 func (s *Server) blurredImage(w http.ResponseWriter, r *http.Request, rc *reqContext) {
 	c, sn, ok := s.caseImage(w, r, rc)
 	if !ok {
@@ -59,8 +61,12 @@ func (s *Server) blurredImage(w http.ResponseWriter, r *http.Request, rc *reqCon
 	key := sn.CaseID + "\x00" + sn.Ref
 	b, ok := s.content.blurred.get(key)
 	if !ok {
+		data, ok := s.imageBytes(w, r, rc, sn)
+		if !ok {
+			return
+		}
 		var err error
-		if b, err = imagepreview.Blurred(sn.Image, blurredSide); err != nil {
+		if b, err = imagepreview.Blurred(data, blurredSide); err != nil {
 			s.undecodable(w, c, err)
 			return
 		}
@@ -79,7 +85,11 @@ func (s *Server) originalImage(w http.ResponseWriter, r *http.Request, rc *reqCo
 	if !ok {
 		return
 	}
-	b, err := imagepreview.Original(sn.Image, originalSide)
+	data, ok := s.imageBytes(w, r, rc, sn)
+	if !ok {
+		return
+	}
+	b, err := imagepreview.Original(data, originalSide)
 	if err != nil {
 		s.undecodable(w, c, err)
 		return
@@ -94,7 +104,8 @@ func (s *Server) originalImage(w http.ResponseWriter, r *http.Request, rc *reqCo
 	writeImage(w, b)
 }
 
-// caseImage finds the image of the request's case; it answers the request
+// caseImage finds the snapshot holding the image of the request's case
+// (without its bytes: imageBytes reads them); it answers the request
 // itself (and returns false) when the case is unknown, not the reviewer's
 // to see, or has no image kept.
 func (s *Server) caseImage(w http.ResponseWriter, r *http.Request, rc *reqContext) (*store.Case, *store.Snapshot, bool) {
@@ -108,12 +119,28 @@ func (s *Server) caseImage(w http.ResponseWriter, r *http.Request, rc *reqContex
 		return nil, nil, false
 	}
 	for i := range snaps {
-		if len(snaps[i].Image) > 0 {
+		if snaps[i].ImageSize > 0 {
 			return c, &snaps[i], true
 		}
 	}
 	s.fail(w, r, rc, http.StatusNotFound, "error.not_found")
 	return nil, nil, false
+}
+
+// imageBytes reads the image sn keeps; it answers the request itself
+// (and returns false) when it cannot.
+func (s *Server) imageBytes(w http.ResponseWriter, r *http.Request, rc *reqContext, sn *store.Snapshot) ([]byte, bool) {
+	b, err := s.cfg.Store.SnapshotImage(r.Context(), sn.CaseID, sn.Ref)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Purged between the two reads.
+		s.fail(w, r, rc, http.StatusNotFound, "error.not_found")
+		return nil, false
+	case err != nil:
+		s.internalError(w, r, rc, err)
+		return nil, false
+	}
+	return b, true
 }
 
 // undecodable answers for an image the preview cannot decode (a format or

@@ -2,6 +2,7 @@ package reviewerui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +123,71 @@ func TestImagesArriveBlurredAndTheOriginalIsAudited(t *testing.T) {
 	}
 	if !strings.Contains(kim.get("/ui/").body, "<strong data-reveal-count>2</strong>") {
 		t.Error("the header does not count the two looks at the original")
+	}
+}
+
+// imageReads is the store, counting the bytes of images read from it.
+type imageReads struct {
+	*store.Store
+	mu    sync.Mutex
+	bytes int
+}
+
+func (s *imageReads) add(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bytes += n
+}
+
+func (s *imageReads) read() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+func (s *imageReads) SnapshotRefs(ctx context.Context, caseID string) ([]store.Snapshot, error) {
+	sns, err := s.Store.SnapshotRefs(ctx, caseID)
+	for _, sn := range sns {
+		s.add(len(sn.Image))
+	}
+	return sns, err
+}
+
+func (s *imageReads) SnapshotImage(ctx context.Context, caseID, ref string) ([]byte, error) {
+	b, err := s.Store.SnapshotImage(ctx, caseID, ref)
+	s.add(len(b))
+	return b, err
+}
+
+// TestImagesAreReadOnlyToBeShown: the case page reads no image from the
+// store, nor does a blurred preview once cached; the preview's rendering
+// and each look at the original read it once.
+func TestImagesAreReadOnlyToBeShown(t *testing.T) {
+	var reads *imageReads
+	u := newTestUI(t, func(c *Config) {
+		reads = &imageReads{Store: c.Store.(*store.Store)}
+		c.Store = reads
+	})
+	data := testPNG(t, 800, 600)
+	u.open(imageDecision("img", data))
+	id := u.caseOf("e-img").ID
+	kim := u.signIn("kim", store.RoleModerator)
+	for _, step := range []struct {
+		what, path string
+		reads      int // images read by then
+	}{
+		{"the case page", "/ui/cases/" + id, 0},
+		{"the blurred preview", "/ui/cases/" + id + "/image/blurred", 1},
+		{"the blurred preview, cached", "/ui/cases/" + id + "/image/blurred", 1},
+		{"the case page again", "/ui/cases/" + id, 1},
+		{"the original", "/ui/cases/" + id + "/image/original", 2},
+	} {
+		if r := kim.get(step.path); r.status != http.StatusOK {
+			t.Fatalf("%s: status %d", step.what, r.status)
+		}
+		if got := reads.read(); got != step.reads*len(data) {
+			t.Errorf("after %s, %d bytes of image read, want %d", step.what, got, step.reads*len(data))
+		}
 	}
 }
 

@@ -21,7 +21,10 @@ type Store interface {
 	Decision(ctx context.Context, id string) (*engine.Decision, error)
 	DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error)
 	AppealByID(ctx context.Context, id string) (*store.Appeal, error)
-	Snapshots(ctx context.Context, caseID string) ([]store.Snapshot, error)
+	// SnapshotRefs reads a case's snapshots without their images' bytes,
+	// which only the image routes read (SnapshotImage).
+	SnapshotRefs(ctx context.Context, caseID string) ([]store.Snapshot, error)
+	SnapshotImage(ctx context.Context, caseID, ref string) ([]byte, error)
 	CountReveals(ctx context.Context, actor string, since, until time.Time) (int, error)
 	// SearchAudit reads the reviewer's own entries of the audit log, from
 	// which the wellbeing limits count their day (wellbeing.go).

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -28,13 +31,16 @@ func benchUICommand() *cli.Command {
 		Name:  "ui",
 		Usage: "server time of the reviewer UI's pages over a big queue, and reviewers working it at once",
 		Description: `Fills a fresh store (SQLite, or --database-url) with --cases open cases
-in the general queue, each with a content snapshot, then measures the
-server time (handler in process, no network) of the queue page, the queue
-page with a filter, and the case page, --requests times each; and then
+in the general queue, each with a content snapshot, and --photo-cases more
+whose snapshot holds a 12-megapixel photo, then measures the server time
+(handler in process, no network) of the queue page, the queue page with a
+filter, the case page, the case page of a photo, and a photo's blurred
+preview once rendered (from the cache), --requests times each; and then
 --reviewers reviewers at once each claiming, opening and deciding cases
 through the UI's own routes, counting errors.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "cases", Value: 100_000, Usage: "open cases to fill the queue with"},
+			&cli.IntFlag{Name: "photo-cases", Value: 20, Usage: "open cases more, each with a 12-megapixel photo"},
 			&cli.IntFlag{Name: "requests", Value: 300, Usage: "requests per page measured"},
 			&cli.IntFlag{Name: "reviewers", Value: 20, Usage: "reviewers claiming and deciding at once"},
 			&cli.IntFlag{Name: "decisions", Value: 20, Usage: "cases each reviewer decides"},
@@ -91,7 +97,11 @@ func benchUI(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "filled %d cases in %s\n", len(ids), time.Since(start).Round(time.Second))
+	photos, photoSize, err := fillPhotoCases(ctx, st, c.Int("photo-cases"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "filled %d cases and %d with a photo (%.1f MB) in %s\n", len(ids), len(photos), float64(photoSize)/1e6, time.Since(start).Round(time.Second))
 
 	ui, err := reviewerui.New(reviewerui.Config{Store: st, Accounts: st})
 	if err != nil {
@@ -124,6 +134,23 @@ func benchUI(c *cli.Context) error {
 		{"queue page", func() string { return "/ui/queues/general" }},
 		{"queue page, filtered", func() string { return "/ui/queues/general?category=harassment&space=youth" }},
 		{"case page", func() string { return "/ui/cases/" + ids[rng.IntN(len(ids))] }},
+	}
+	if len(photos) > 0 {
+		// The blurred previews are rendered once (tens of milliseconds
+		// each) before they are timed: what is timed is answering from
+		// the cache, as for every reviewer after the first.
+		for _, id := range photos {
+			if res, _ := viewer.do(http.MethodGet, "/ui/cases/"+id+"/image/blurred", nil); res.Code != http.StatusOK {
+				return fmt.Errorf("blurred preview: status %d", res.Code)
+			}
+		}
+		pages = append(pages, []struct {
+			name string
+			path func() string
+		}{
+			{"case page, photo", func() string { return "/ui/cases/" + photos[rng.IntN(len(photos))] }},
+			{"blurred preview, cached", func() string { return "/ui/cases/" + photos[rng.IntN(len(photos))] + "/image/blurred" }},
+		}...)
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "what\tdatabase\tcases\trequests\tp50\tp95\tmax\t\n")
@@ -247,6 +274,67 @@ func fillCases(ctx context.Context, st *store.Store, n int) ([]string, error) {
 			return nil, err
 		}
 	}
+	return openCaseIDs(ctx, st, n)
+}
+
+// fillPhotoCases stores n held decisions about images in the general
+// queue, each snapshot holding the same 12-megapixel photo (a noisy
+// gradient, JPEG at quality 90: about the size a phone's photo is), and
+// returns their cases' ids and the photo's size in bytes.
+func fillPhotoCases(ctx context.Context, st *store.Store, n int) ([]string, int, error) {
+	switch {
+	case n <= 0:
+		return nil, 0, nil
+	case n > 500:
+		return nil, 0, fmt.Errorf("--photo-cases %d: at most 500", n)
+	}
+	const w, h = 4032, 3024
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(3, 3))
+	for y := range h {
+		for x := range w {
+			o := m.PixOffset(x, y)
+			noise := uint8(rng.IntN(24))
+			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = uint8(x*200/w)+noise, uint8(y*200/h)+noise, uint8((x+y)*100/(w+h))+noise, 255
+		}
+	}
+	var photo bytes.Buffer
+	if err := jpeg.Encode(&photo, m, &jpeg.Options{Quality: 90}); err != nil {
+		return nil, 0, err
+	}
+	var ds []*engine.Decision
+	for i := range n {
+		ds = append(ds, &engine.Decision{
+			ID: uuid.NewString(), EventID: fmt.Sprintf("bench-ui-photo-%04d", i), EventKind: engine.KindImage, World: "seoul",
+			Space: engine.Space{ID: "space-plaza", Type: engine.SpacePlaza}, SenderID: fmt.Sprintf("citizen-photo-%d", i),
+			Action: engine.ActionHold, Queue: store.QueueGeneral, Categories: []engine.Category{engine.Nudity},
+			RuleIDs: []string{"bench.nudity"}, Severity: "low",
+			Reasons:        []engine.Reason{{RuleID: "bench.nudity", KO: "검토가 필요합니다.", EN: "Needs review."}},
+			PolicyRevision: "bench", DecidedAt: time.Now().Add(-time.Hour),
+			Content: &engine.Content{Kind: engine.KindImage, ContentType: "image/jpeg", Image: photo.Bytes()},
+		})
+		if len(ds) == 10 || i == n-1 {
+			if _, err := st.SaveDecisions(ctx, ds); err != nil {
+				return nil, 0, err
+			}
+			ds = nil
+		}
+	}
+	// Nudity is the photos' category alone (fillCases uses others).
+	page, err := st.ListCases(ctx, store.CaseFilter{Queue: store.QueueGeneral, Category: engine.Nudity, Limit: n})
+	if err != nil {
+		return nil, 0, err
+	}
+	ids := make([]string, 0, len(page.Cases))
+	for _, c := range page.Cases {
+		ids = append(ids, c.ID)
+	}
+	return ids, photo.Len(), nil
+}
+
+// openCaseIDs returns the ids of up to n open cases of the general
+// queue, in the order ClaimNext takes them.
+func openCaseIDs(ctx context.Context, st *store.Store, n int) ([]string, error) {
 	var ids []string
 	f := store.CaseFilter{Queue: store.QueueGeneral, Limit: 500}
 	for len(ids) < n {

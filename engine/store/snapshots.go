@@ -44,6 +44,10 @@ type Snapshot struct {
 	Ref    string `json:"ref"`
 	Source string `json:"source"` // SourceDecision or SourceReport
 	engine.Content
+	// ImageSize is how many bytes of image the snapshot keeps, 0 for
+	// none. Snapshots reads the bytes into Image; SnapshotRefs reads only
+	// their size, and SnapshotImage the bytes of one snapshot.
+	ImageSize int       `json:"image_size,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -64,12 +68,30 @@ func (s *Store) saveSnapshot(ctx context.Context, tx *sql.Tx, caseID, ref, sourc
 	return err
 }
 
-// Snapshots returns the snapshots of a case, oldest first. They hold
-// content and personal data: callers show them to reviewers who may see
-// the case, masked, and never log them.
+// Snapshots returns the snapshots of a case, oldest first, images
+// included. They hold content and personal data: callers show them to
+// reviewers who may see the case, masked, and never log them.
 func (s *Store) Snapshots(ctx context.Context, caseID string) ([]Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ref, source, kind, text, asr_confidence, content_type, image, image_uri, context, created_at
-		FROM case_snapshots WHERE case_id = ? ORDER BY created_at, ref`), caseID)
+	return s.snapshots(ctx, caseID, true)
+}
+
+// SnapshotRefs is Snapshots without the images' bytes (Image is nil;
+// ImageSize says whether there is one): what a page showing the case
+// needs, at the cost of its text alone, however large the images. An
+// image is read when it is shown, by SnapshotImage.
+func (s *Store) SnapshotRefs(ctx context.Context, caseID string) ([]Snapshot, error) {
+	return s.snapshots(ctx, caseID, false)
+}
+
+func (s *Store) snapshots(ctx context.Context, caseID string, images bool) ([]Snapshot, error) {
+	// length() reads a value's size without its bytes: from SQLite's
+	// record header, and from PostgreSQL's TOAST pointer.
+	image := "NULL"
+	if images {
+		image = "image"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT ref, source, kind, text, asr_confidence, content_type, `+image+`, coalesce(length(image), 0),
+		image_uri, context, created_at FROM case_snapshots WHERE case_id = ? ORDER BY created_at, ref`), caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: snapshots: %w", err)
 	}
@@ -79,7 +101,8 @@ func (s *Store) Snapshots(ctx context.Context, caseID string) ([]Snapshot, error
 		sn := Snapshot{CaseID: caseID}
 		var kind, contextJSON string
 		var created int64
-		if err := rows.Scan(&sn.Ref, &sn.Source, &kind, &sn.Text, &sn.ASRConfidence, &sn.ContentType, &sn.Image, &sn.ImageURI, &contextJSON, &created); err != nil {
+		if err := rows.Scan(&sn.Ref, &sn.Source, &kind, &sn.Text, &sn.ASRConfidence, &sn.ContentType, &sn.Image, &sn.ImageSize,
+			&sn.ImageURI, &contextJSON, &created); err != nil {
 			return nil, fmt.Errorf("store: snapshots: %w", err)
 		}
 		sn.Kind, sn.CreatedAt = engine.Kind(kind), fromMS(created)
@@ -89,6 +112,20 @@ func (s *Store) Snapshots(ctx context.Context, caseID string) ([]Snapshot, error
 		out = append(out, sn)
 	}
 	return out, rows.Err()
+}
+
+// SnapshotImage returns the image bytes the snapshot ref of a case
+// keeps; ErrNotFound when there is no such snapshot or it keeps no image.
+func (s *Store) SnapshotImage(ctx context.Context, caseID, ref string) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT image FROM case_snapshots WHERE case_id = ? AND ref = ?`), caseID, ref).Scan(&b)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && len(b) == 0):
+		return nil, fmt.Errorf("%w: image of snapshot %s of case %s", ErrNotFound, ref, caseID)
+	case err != nil:
+		return nil, fmt.Errorf("store: snapshot image: %w", err)
+	}
+	return b, nil
 }
 
 // DefaultSnapshotRetention is how long snapshots outlive their case.

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,6 +70,50 @@ func TestSnapshotsKeepTheContentOfCases(t *testing.T) {
 		}
 		if got, _ := s.Snapshots(ctx, rep.CaseID); len(got) != 1 {
 			t.Error("an open case lost its snapshot")
+		}
+	})
+}
+
+// TestSnapshotRefsLeaveTheImage: SnapshotRefs reads a case's snapshots
+// as Snapshots does but for the image's bytes, whose size it gives;
+// SnapshotImage reads those of one snapshot.
+func TestSnapshotRefsLeaveTheImage(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		img := reviewDecision("i", engine.ActionHold, QueueGeneral, engine.Nudity)
+		img.Content = &engine.Content{Kind: engine.KindImage, Text: "caption", ContentType: "image/png", Image: bytes.Repeat([]byte("\x89PNG"), 1000),
+			Context: []engine.ContextMessage{{SenderID: "u-2", Text: "봐봐"}}}
+		text := reviewDecision("t", engine.ActionHold, QueueGeneral, engine.Insult)
+		text.Content = &engine.Content{Kind: engine.KindChat, Text: "바보"}
+		cases := openFor(t, s, img, text)
+		full, err := s.Snapshots(ctx, cases[0].ID)
+		if err != nil || len(full) != 1 {
+			t.Fatalf("snapshots %d, %v", len(full), err)
+		}
+		refs, err := s.SnapshotRefs(ctx, cases[0].ID)
+		if err != nil || len(refs) != 1 {
+			t.Fatalf("refs %d, %v", len(refs), err)
+		}
+		if refs[0].Image != nil || refs[0].ImageSize != len(img.Content.Image) || full[0].ImageSize != len(img.Content.Image) {
+			t.Errorf("refs hold %d bytes of image, say %d; Snapshots says %d; want none, %d", len(refs[0].Image), refs[0].ImageSize, full[0].ImageSize, len(img.Content.Image))
+		}
+		full[0].Image = nil
+		if fmt.Sprint(refs[0]) != fmt.Sprint(full[0]) {
+			t.Errorf("refs %+v, want %+v without the image", refs[0], full[0])
+		}
+		if b, err := s.SnapshotImage(ctx, cases[0].ID, img.ID); err != nil || !bytes.Equal(b, img.Content.Image) {
+			t.Errorf("image: %d bytes, %v", len(b), err)
+		}
+		if refs, _ := s.SnapshotRefs(ctx, cases[1].ID); len(refs) != 1 || refs[0].ImageSize != 0 || refs[0].Text != "바보" {
+			t.Errorf("refs of a text: %+v", refs)
+		}
+		for _, tt := range []struct{ name, caseID, ref string }{
+			{"no image kept", cases[1].ID, text.ID},
+			{"no such snapshot", cases[0].ID, text.ID},
+		} {
+			if _, err := s.SnapshotImage(ctx, tt.caseID, tt.ref); !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s: %v, want ErrNotFound", tt.name, err)
+			}
 		}
 	})
 }
