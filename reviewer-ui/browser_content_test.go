@@ -263,10 +263,16 @@ func TestBrowserImagesAreBlurredUntilClicked(t *testing.T) {
 	u.openCase(d)
 	id := u.caseOf(store.QueueGeneral, d.EventID)
 	const img = "[data-preview-image]"
+	// attr reads an attribute from the page itself: chromedp's copy of
+	// the DOM (Page.Attr) learns of a script's change by an event that
+	// may arrive after the next read.
+	attr := func(p *browsertest.Page, sel, name string) string {
+		t.Helper()
+		return browsertest.Eval[string](p, `document.querySelector("`+sel+`").getAttribute("`+name+`") || ""`)
+	}
 	src := func(p *browsertest.Page) string {
 		t.Helper()
-		s, _ := p.Attr(img, "src")
-		return s
+		return attr(p, img, "src")
 	}
 	// loaded waits for the image to finish loading and returns its
 	// natural width.
@@ -308,7 +314,7 @@ func TestBrowserImagesAreBlurredUntilClicked(t *testing.T) {
 		if rs := p.RequestsTo("/image/original"); len(rs) != look || rs[look-1].Status != http.StatusOK {
 			t.Errorf("look %d: requests for the original: %+v", look, rs)
 		}
-		if pressed, _ := p.Attr("[data-show-original]", "aria-pressed"); pressed != "true" {
+		if pressed := attr(p, "[data-show-original]", "aria-pressed"); pressed != "true" {
 			t.Errorf("look %d: the button is not pressed: %q", look, pressed)
 		}
 		if look == 1 {
@@ -338,7 +344,7 @@ func TestBrowserImagesAreBlurredUntilClicked(t *testing.T) {
 			t.Errorf("look %d: the header counts %s", look, got)
 		}
 	}
-	if pressed, _ := p.Attr("[data-show-original]", "aria-pressed"); pressed != "false" {
+	if pressed := attr(p, "[data-show-original]", "aria-pressed"); pressed != "false" {
 		t.Errorf("after re-blurring the button is still pressed")
 	}
 	checkPage(t, p, u.url, "an image case page after re-blurring")
