@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers for development.
-.PHONY: run test setup build bench fuzz
+.PHONY: run test setup build bench fuzz train-text
 
 run:   ## run Haechi on its embedded defaults
 	scripts/run.sh
@@ -9,6 +9,9 @@ test:  ## run the whole test suite
 
 setup: ## install what building and testing need
 	scripts/setup.sh
+
+train-text: ## retrain the text models from ../shared/datasets (installs PyTorch)
+	scripts/train-text.sh
 
 build:
 	go build -o bin/haechi ./cmd/haechi

@@ -35,17 +35,17 @@ import torch.nn.functional as F
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--work", required=True, help="folder with meta.json and the corpus files")
-    p.add_argument("--out", required=True, help="folder to write model.onnx and selfcheck.json")
+    p.add_argument("--out", required=True, help="folder to write model.onnx in (selfcheck.json and trainer.json go to --work)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--dilations", default="1,2,4", help="one residual convolution per dilation")
+    p.add_argument("--dilations", default="1:2:4:8", help="one residual convolution per dilation, separated by colons")
     p.add_argument("--kernel", type=int, default=3)
     p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--pretrain-steps", type=int, default=6000, help="0 skips pretraining")
+    p.add_argument("--pretrain-steps", type=int, default=3000, help="0 skips pretraining")
     p.add_argument("--pretrain-batch", type=int, default=128)
     p.add_argument("--pretrain-lr", type=float, default=2e-3)
     p.add_argument("--mask-rate", type=float, default=0.15)
-    p.add_argument("--epochs", type=float, default=4)
+    p.add_argument("--epochs", type=float, default=6)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--dropout", type=float, default=0.2)
@@ -342,7 +342,7 @@ def main():
     train = Corpus(args.work, "train", meta, True)
     valid = Corpus(args.work, "valid", meta, True)
     pre = [Corpus(args.work, name, meta, False) for name in ("pretrain", "train")]
-    dilations = [int(d) for d in args.dilations.split(",")]
+    dilations = [int(d) for d in args.dilations.replace(",", ":").split(":")]
     net = Net(meta, args.dim, dilations, args.kernel, args.hidden, len(meta["heads"]), args.dropout)
     report = {"args": vars(args), "parameters": sum(p.numel() for p in net.parameters() if p is not net.mlm.weight)}
     t0 = time.time()
@@ -353,22 +353,25 @@ def main():
     report["finetune"] = finetune(net, meta, train, valid, args, rng)
     report["finetune_seconds"] = round(time.time() - t1)
 
-    net.eval()
     os.makedirs(args.out, exist_ok=True)
     exported = Exported(net)
+    exported.eval()
     example = pad_batch([train.text(0)[:8]])
     torch.onnx.export(exported, (example,), os.path.join(args.out, "model.onnx"),
                       input_names=["units"], output_names=["probs"],
                       dynamic_axes={"units": {0: "batch", 1: "length"}, "probs": {0: "batch"}},
                       opset_version=17, do_constant_folding=True)
+    # torch.onnx.export puts the module back in the mode it found it in;
+    # the self-check must see the exported (evaluation-mode) network.
+    exported.eval()
     sc = Corpus(args.work, "selfcheck", meta, False)
     with torch.no_grad():
         # A text with no letters is not run: the server gives it zeros.
         expected = [exported(pad_batch([sc.text(i)]))[0].tolist() if sc.length(i) else [0.0] * len(meta["heads"])
                     for i in range(sc.n)]
-    with open(os.path.join(args.out, "selfcheck.json"), "w") as f:
+    with open(os.path.join(args.work, "selfcheck.json"), "w") as f:
         json.dump({"expected": expected}, f)
-    with open(os.path.join(args.out, "trainer.json"), "w") as f:
+    with open(os.path.join(args.work, "trainer.json"), "w") as f:
         json.dump(report, f, indent=1)
 
 

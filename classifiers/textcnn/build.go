@@ -39,6 +39,15 @@ type BuildConfig struct {
 	// Thresholds: see textmodel.BuildConfig.
 	TargetPrecision float64
 	MinPositives    int
+	// Companion, when set, is the model the new one is blended with by
+	// BlendWeight: thresholds and the reported figures are for the blend,
+	// which the manifest records (Manifest.Blend).
+	Companion   *Companion `json:"-"`
+	BlendWeight float64
+	// SkipTrainer reuses the model.onnx in the output folder and the
+	// trainer's self-check and report in the work folder from an earlier
+	// run, to tune and measure again without training.
+	SkipTrainer bool
 }
 
 // DefaultBuild is how the committed model is built.
@@ -50,18 +59,29 @@ var DefaultBuild = BuildConfig{
 	TargetPrecision: 0.7, MinPositives: 20,
 }
 
+// Companion is a model a new model is blended with: its identity, its
+// heads and a way to score examples.
+type Companion struct {
+	Name, SHA256 string
+	Heads        []string
+	Score        func(es []textmodel.Example) ([]textmodel.Scored, error)
+}
+
 // Report is what a build measured on the test split, which training and
 // tuning never saw.
 type Report struct {
-	Config     BuildConfig                    `json:"config"`
-	Counts     map[string]map[string]int      `json:"counts"` // source → split → examples
-	Pretrain   int                            `json:"pretrain_texts"`
-	Vocab      int                            `json:"vocab"`
-	Thresholds map[string]map[string]float64  `json:"thresholds"`
-	Test       []textmodel.Metrics            `json:"test"`
-	TestBySrc  map[string][]textmodel.Metrics `json:"test_by_source"`
-	Trainer    json.RawMessage                `json:"trainer"`
-	Seconds    map[string]float64             `json:"seconds"`
+	Config     BuildConfig                   `json:"config"`
+	Counts     map[string]map[string]int     `json:"counts"` // source → split → examples
+	Pretrain   int                           `json:"pretrain_texts"`
+	Vocab      int                           `json:"vocab"`
+	Thresholds map[string]map[string]float64 `json:"thresholds"`
+	Test       []textmodel.Metrics           `json:"test"`
+	// Alone holds the test metrics of the new model by itself, at
+	// thresholds chosen for it alone, when it is blended.
+	Alone     []textmodel.Metrics            `json:"test_alone,omitempty"`
+	TestBySrc map[string][]textmodel.Metrics `json:"test_by_source"`
+	Trainer   json.RawMessage                `json:"trainer"`
+	Seconds   map[string]float64             `json:"seconds"`
 }
 
 // selfCheckTexts are stored in the manifest with the trainer's outputs.
@@ -117,49 +137,31 @@ func Build(ctx context.Context, examples []textmodel.Example, pretrainPath strin
 		Letters: vocab.Size(), Initials: NumInitials, Medials: NumMedials, Finals: NumFinals,
 		MaxUnits: cfg.TrainUnits, Heads: textmodel.Heads, Sources: sources, Sets: map[string]int{}, Seed: cfg.Seed,
 	}
-	texts := make([]string, len(pre))
-	copy(texts, pre)
-	if err := writeCorpus(work, "pretrain", vocab, cfg.TrainUnits, texts, nil, nil, &meta); err != nil {
-		return nil, err
-	}
-	for name, es := range map[string][]textmodel.Example{"train": train, "valid": valid} {
-		if err := writeCorpus(work, name, vocab, cfg.TrainUnits, nil, es, sources, &meta); err != nil {
+	if !cfg.SkipTrainer {
+		if err := writeCorpora(work, vocab, cfg, pre, train, valid, sources, &meta); err != nil {
 			return nil, err
 		}
+		rep.Seconds["encode"] = time.Since(start).Seconds()
+		trainStart := time.Now()
+		args := append([]string{cfg.Script, "--work", work, "--out", dir}, cfg.TrainerArgs...)
+		cmd := exec.CommandContext(ctx, cfg.Python, args...)
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("textcnn: trainer %s: %w", cfg.Script, err)
+		}
+		rep.Seconds["train"] = time.Since(trainStart).Seconds()
 	}
-	if err := writeCorpus(work, "selfcheck", vocab, cfg.MaxUnits, selfCheckTexts, nil, nil, &meta); err != nil {
-		return nil, err
-	}
-	if err := writeJSON(filepath.Join(work, "meta.json"), meta); err != nil {
-		return nil, fmt.Errorf("textcnn: %w", err)
-	}
-	rep.Seconds["encode"] = time.Since(start).Seconds()
-
-	trainStart := time.Now()
-	args := append([]string{cfg.Script, "--work", work, "--out", dir}, cfg.TrainerArgs...)
-	cmd := exec.CommandContext(ctx, cfg.Python, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("textcnn: trainer %s: %w", cfg.Script, err)
-	}
-	rep.Seconds["train"] = time.Since(trainStart).Seconds()
-	if rep.Trainer, err = os.ReadFile(filepath.Join(dir, "trainer.json")); err != nil {
-		return nil, fmt.Errorf("textcnn: %w", err)
-	}
-	if err := os.Remove(filepath.Join(dir, "trainer.json")); err != nil {
+	if rep.Trainer, err = os.ReadFile(filepath.Join(work, "trainer.json")); err != nil {
 		return nil, fmt.Errorf("textcnn: %w", err)
 	}
 	var sc struct {
 		Expected [][]float32 `json:"expected"`
 	}
-	scPath := filepath.Join(dir, "selfcheck.json")
+	scPath := filepath.Join(work, "selfcheck.json")
 	if b, err := os.ReadFile(scPath); err != nil {
 		return nil, fmt.Errorf("textcnn: %w", err)
 	} else if err := json.Unmarshal(b, &sc); err != nil {
 		return nil, fmt.Errorf("textcnn: %s: %w", scPath, err)
-	}
-	if err := os.Remove(scPath); err != nil {
-		return nil, fmt.Errorf("textcnn: %w", err)
 	}
 	sum, err := onnxrt.FileSHA256(filepath.Join(dir, "model.onnx"))
 	if err != nil {
@@ -186,12 +188,23 @@ func Build(ctx context.Context, examples []textmodel.Example, pretrainPath strin
 	if err != nil {
 		return nil, err
 	}
-	rep.Thresholds = textmodel.ChooseThresholds(vs, cfg.TargetPrecision, cfg.MinPositives)
-	thr := func(h, l string) float64 { return textmodel.Threshold(rep.Thresholds, h, l) }
 	ts, err := Score(m, test, 2)
 	if err != nil {
 		return nil, err
 	}
+	if c := cfg.Companion; c != nil {
+		alone := textmodel.ChooseThresholdsAcrossSources(vs, cfg.TargetPrecision, cfg.MinPositives)
+		rep.Alone = textmodel.Evaluate(ts, func(h, l string) float64 { return textmodel.Threshold(alone, h, l) })
+		man.Blend = &Blend{Name: c.Name, SHA256: c.SHA256, Weight: cfg.BlendWeight}
+		if vs, err = blendScored(man, vs, valid, c); err != nil {
+			return nil, err
+		}
+		if ts, err = blendScored(man, ts, test, c); err != nil {
+			return nil, err
+		}
+	}
+	rep.Thresholds = textmodel.ChooseThresholdsAcrossSources(vs, cfg.TargetPrecision, cfg.MinPositives)
+	thr := func(h, l string) float64 { return textmodel.Threshold(rep.Thresholds, h, l) }
 	rep.Test = textmodel.Evaluate(ts, thr)
 	bySrc := map[string][]textmodel.Scored{}
 	for i, e := range test {
@@ -206,6 +219,44 @@ func Build(ctx context.Context, examples []textmodel.Example, pretrainPath strin
 		return nil, err
 	}
 	return rep, nil
+}
+
+// blendScored blends a model's scores with its companion's, as serving
+// will.
+func blendScored(man *Manifest, own []textmodel.Scored, es []textmodel.Example, c *Companion) ([]textmodel.Scored, error) {
+	other, err := c.Score(es)
+	if err != nil {
+		return nil, err
+	}
+	if len(other) != len(own) {
+		return nil, fmt.Errorf("textcnn: companion scored %d of %d examples", len(other), len(own))
+	}
+	out := make([]textmodel.Scored, len(own))
+	for i := range own {
+		out[i] = own[i]
+		out[i].Probs = man.Blend.BlendProbs(nil, own[i].Probs, man.Heads, other[i].Probs, c.Heads)
+	}
+	return out, nil
+}
+
+// writeCorpora writes everything the trainer reads into work.
+func writeCorpora(work string, vocab *Vocab, cfg BuildConfig, pre []string, train, valid []textmodel.Example, sources []string, meta *Meta) error {
+	if err := writeCorpus(work, "pretrain", vocab, cfg.TrainUnits, pre, nil, nil, meta); err != nil {
+		return err
+	}
+	if err := writeCorpus(work, "train", vocab, cfg.TrainUnits, nil, train, sources, meta); err != nil {
+		return err
+	}
+	if err := writeCorpus(work, "valid", vocab, cfg.TrainUnits, nil, valid, sources, meta); err != nil {
+		return err
+	}
+	if err := writeCorpus(work, "selfcheck", vocab, cfg.MaxUnits, selfCheckTexts, nil, nil, meta); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(work, "meta.json"), meta); err != nil {
+		return fmt.Errorf("textcnn: %w", err)
+	}
+	return nil
 }
 
 // Score runs the model over examples in batches on the given number of
@@ -239,7 +290,7 @@ func Score(m *Model, es []textmodel.Example, workers int) ([]textmodel.Scored, e
 					continue
 				}
 				for i := s; i < e; i++ {
-					out[i] = textmodel.Scored{Lang: es[i].Lang, Labels: es[i].Labels, Probs: probs[i-s]}
+					out[i] = textmodel.Scored{Source: es[i].Source, Lang: es[i].Lang, Labels: es[i].Labels, Probs: probs[i-s]}
 				}
 			}
 			errs <- failed

@@ -41,7 +41,10 @@ type Manifest struct {
 	// Letters is the vocabulary, in id order from FirstLetterID.
 	Letters string `json:"letters"`
 	// MaxUnits bounds how much of a long message the model reads.
-	MaxUnits  int       `json:"max_units"`
+	MaxUnits int `json:"max_units"`
+	// Blend, when set, says the thresholds hold for this model's
+	// probabilities blended with another model's; see Blend.
+	Blend     *Blend    `json:"blend,omitempty"`
 	SelfCheck SelfCheck `json:"self_check"`
 }
 
@@ -120,6 +123,14 @@ func (m *Manifest) Validate() error {
 			if !(v >= 0 && v <= 1) {
 				return fmt.Errorf("threshold %s/%s = %v: want [0, 1]", h, l, v)
 			}
+		}
+	}
+	if m.Blend != nil {
+		if err := m.Blend.Validate(); err != nil {
+			return err
+		}
+		if !onnxrt.IsSHA256Hex(m.Blend.SHA256) {
+			return fmt.Errorf("blend: sha256 %q: want 64 lowercase hex digits", m.Blend.SHA256)
 		}
 	}
 	if _, err := NewVocab([]rune(m.Letters)); err != nil {

@@ -136,7 +136,21 @@ func ScoreGo(m *MLP, feat FeatureConfig, es []Example) []Scored {
 	ps := feat.FeaturizeAll(es)
 	out := make([]Scored, len(es))
 	for i, p := range ps {
-		out[i] = Scored{Lang: es[i].Lang, Labels: es[i].Labels, Probs: m.Forward(p.ids, p.weights)}
+		out[i] = Scored{Source: es[i].Source, Lang: es[i].Lang, Labels: es[i].Labels, Probs: m.Forward(p.ids, p.weights)}
+	}
+	return out
+}
+
+// ChooseThresholdsAcrossSources is ChooseThresholds with each threshold
+// chosen to hold on average across sources (ChooseThresholdAcrossSources).
+func ChooseThresholdsAcrossSources(scored []Scored, target float64, minPositives int) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, h := range Heads {
+		pooled := ChooseThresholdAcrossSources(scored, h, "all", target, minPositives, 0.5)
+		out[h] = map[string]float64{"all": round3(pooled)}
+		for _, l := range []string{"ko", "en"} {
+			out[h][l] = round3(ChooseThresholdAcrossSources(scored, h, l, target, minPositives, pooled))
+		}
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 
 // Scored is one example's gold labels and a classifier's probabilities.
 type Scored struct {
+	Source string
 	Lang   string
 	Labels []int8
 	Probs  []float32
@@ -163,6 +164,105 @@ func ChooseThreshold(s []float64, y []bool, target float64, minPositives int, fa
 			chosen = thr
 		}
 		i = j
+	}
+	if chosen >= 0 {
+		return chosen
+	}
+	return bestF1Thr
+}
+
+// ChooseThresholdAcrossSources picks a threshold that holds on several
+// domains: the lowest at which the precision averaged over the sources
+// (each with at least minPositives positives and as many negatives) is at
+// least target, so that a large source cannot set the threshold for all;
+// if none reaches it, the one with the best average F1. With fewer than two
+// such sources it falls back to ChooseThreshold on the pooled scores.
+func ChooseThresholdAcrossSources(scored []Scored, head, lang string, target float64, minPositives int, fallback float64) float64 {
+	k := headIndex(head)
+	type src struct {
+		s   []float64 // sorted descending
+		y   []bool
+		pos int
+	}
+	bySrc := map[string]*src{}
+	var names []string
+	for _, e := range scored {
+		if (lang != "all" && e.Lang != lang) || k >= len(e.Probs) || e.Labels[k] == Unknown {
+			continue
+		}
+		g := bySrc[e.Source]
+		if g == nil {
+			g = &src{}
+			bySrc[e.Source] = g
+			names = append(names, e.Source)
+		}
+		g.s = append(g.s, float64(e.Probs[k]))
+		g.y = append(g.y, e.Labels[k] == Positive)
+	}
+	var groups []*src
+	var cands []float64
+	slices.Sort(names)
+	for _, n := range names {
+		g := bySrc[n]
+		for _, b := range g.y {
+			if b {
+				g.pos++
+			}
+		}
+		if g.pos < minPositives || len(g.y)-g.pos < minPositives {
+			continue
+		}
+		idx := make([]int, len(g.s))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(g.s[b], g.s[a]) })
+		s2, y2 := make([]float64, len(idx)), make([]bool, len(idx))
+		for i, j := range idx {
+			s2[i], y2[i] = g.s[j], g.y[j]
+		}
+		g.s, g.y = s2, y2
+		groups = append(groups, g)
+		cands = append(cands, g.s...)
+	}
+	if len(groups) < 2 {
+		s, y := column(scored, k, lang)
+		return ChooseThreshold(s, y, target, minPositives, fallback)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	chosen, bestF1, bestF1Thr := -1.0, -1.0, fallback
+	// From the highest candidate down; each source's counts at t are
+	// found by walking its sorted scores alongside.
+	at := make([]int, len(groups)) // scores ≥ t seen so far, per source
+	tp := make([]int, len(groups))
+	for c := len(cands) - 1; c >= 0; c-- {
+		t := cands[c]
+		var sumP, sumF float64
+		for i, g := range groups {
+			for at[i] < len(g.s) && g.s[at[i]] >= t {
+				if g.y[at[i]] {
+					tp[i]++
+				}
+				at[i]++
+			}
+			p := 1.0 // nothing flagged, nothing wrong
+			if at[i] > 0 {
+				p = float64(tp[i]) / float64(at[i])
+			}
+			r := float64(tp[i]) / float64(g.pos)
+			sumP += p
+			if p+r > 0 {
+				sumF += 2 * p * r / (p + r)
+			}
+		}
+		n := float64(len(groups))
+		if sumP/n >= target {
+			chosen = t
+		}
+		if sumF/n > bestF1 {
+			bestF1, bestF1Thr = sumF/n, t
+		}
 	}
 	if chosen >= 0 {
 		return chosen

@@ -3,6 +3,7 @@ package textsignals
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,12 +16,13 @@ import (
 // fakeStrong is a strong model that records what it reads and scores every
 // text 0.9 on hate.
 type fakeStrong struct {
-	mu   sync.Mutex
-	read []string
+	mu    sync.Mutex
+	read  []string
+	blend *textcnn.Blend
 }
 
 func (f *fakeStrong) Manifest() *textcnn.Manifest {
-	return &textcnn.Manifest{Name: "fake", Version: "1", Heads: []string{"toxic", "hate"}}
+	return &textcnn.Manifest{Name: "fake", Version: "1", Heads: []string{"toxic", "hate", "spam"}, Blend: f.blend}
 }
 
 func (f *fakeStrong) Predict(texts []*textnorm.Text) ([][]float32, error) {
@@ -29,7 +31,7 @@ func (f *fakeStrong) Predict(texts []*textnorm.Text) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
 		f.read = append(f.read, string(t.Compact()))
-		out[i] = []float32{0.2, 0.9}
+		out[i] = []float32{0.2, 0.9, 0.6}
 	}
 	return out, nil
 }
@@ -105,3 +107,40 @@ func TestCascade(t *testing.T) {
 	}
 }
 
+// TestCascadeBlend: a strong model tuned blended with the fast model is
+// served blended, head by head, and refused beside another fast model.
+func TestCascadeBlend(t *testing.T) {
+	base := newClassifier(t)
+	fastMan := base.model.Manifest()
+	strong := &fakeStrong{blend: &textcnn.Blend{Name: fastMan.Name, SHA256: fastMan.SHA256, Weight: 0.25}}
+	c, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "좋은 아침입니다"
+	alone, err := base.ClassifyText(context.Background(), engine.TextInput{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ClassifyText(context.Background(), engine.TextInput{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, got := alone.Models[ModelName], res.Models[StrongModelName]
+	for cat, want := range map[engine.Category]float64{
+		engine.Toxic: 0.25*0.2 + 0.75*fast[engine.Toxic],
+		engine.Hate:  0.25*0.9 + 0.75*fast[engine.Hate],
+		engine.Spam:  0.6, // the fast model has no spam head
+	} {
+		if d := got[cat] - want; d > 1e-6 || d < -1e-6 {
+			t.Errorf("%s = %.6f, want %.6f", cat, got[cat], want)
+		}
+	}
+	strong.blend = &textcnn.Blend{Name: fastMan.Name, SHA256: strings.Repeat("a", 64), Weight: 0.5}
+	if _, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{})); err == nil {
+		t.Error("a strong model tuned with another fast model was accepted")
+	}
+	if _, err := New(base.lex, pii.New(), WithStrongModel(strong, Cascade{})); err == nil {
+		t.Error("a blended strong model without its fast model was accepted")
+	}
+}

@@ -30,7 +30,8 @@ func benchCommand() *cli.Command {
 			Usage: "decisions per second and latency of Decide on fixture chat messages",
 			Description: `Runs the whole decision (normalise, lexicon, PII, policy) on the chat
 messages in fixtures/text, for a fixed time at each goroutine count, and
-prints throughput and latency percentiles. Use --cpus 1 to hold the process
+prints throughput, latency percentiles and the share of messages the
+cascade sent to the strong text model. Use --cpus 1 to hold the process
 to one core.`,
 			Flags: engineFlags(
 				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
@@ -74,8 +75,9 @@ func benchDecide(c *cli.Context) error {
 		}
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\t\n")
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tstrong model\t\n")
 	for _, g := range counts {
+		before := k.text.Stats()
 		var done atomic.Int64
 		lat := make([][]time.Duration, g)
 		deadline := time.Now().Add(c.Duration("duration"))
@@ -102,8 +104,13 @@ func benchDecide(c *cli.Context) error {
 		elapsed := time.Since(start)
 		all := slices.Concat(lat...)
 		slices.Sort(all)
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
-			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99))
+		after := k.text.Stats()
+		routed := "-"
+		if n := after.Scored - before.Scored; n > 0 {
+			routed = fmt.Sprintf("%.1f %%", 100*float64(after.Routed-before.Routed)/float64(n))
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), routed)
 	}
 	return w.Flush()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/textcnn"
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
@@ -36,12 +37,16 @@ manifest.json and report.json. Training is deterministic.`,
 				&cli.StringSliceFlag{Name: "seeds", Value: cli.NewStringSlice("fixtures/seed/seed.jsonl"), Usage: "Haechi's labelled seed files"},
 				&cli.StringFlag{Name: "out", Usage: "where to write the model (default: classifiers/models/text-cnn, or classifiers/models/text for bag-mlp)"},
 				&cli.StringFlag{Name: "heldout", Usage: "also write the test split as labelled JSON lines here (keep it outside the repository)"},
+				&cli.StringFlag{Name: "heldout-split", Value: "test", Usage: "the split --heldout writes: test, or valid (to tune policy levels without touching the test split)"},
 				&cli.StringFlag{Name: "policy-data", Value: "policies/models/data.json", Usage: "policy data file that receives the model's thresholds as defaults"},
 				&cli.IntFlag{Name: "epochs", Value: textmodel.DefaultTrain.Epochs, Usage: "training epochs of the bag-mlp model"},
 				&cli.StringFlag{Name: "arch", Value: textcnn.Architecture, Usage: "model to train: " + textcnn.Architecture + " (the default model, trained with PyTorch) or bag-mlp (the first model, trained in Go)"},
 				&cli.StringFlag{Name: "pretrain", Value: "../shared/datasets/unlabelled/nsmc_reviews.txt.gz", Usage: "unlabelled text, one per line, gzip-compressed, for " + textcnn.Architecture + " pretraining"},
 				&cli.StringFlag{Name: "work", Usage: "folder for the encoded corpus handed to the trainer (default: a temporary folder, removed afterwards)"},
-				&cli.StringSliceFlag{Name: "trainer-arg", Usage: "extra argument for scripts/train_text_cnn.py, e.g. --trainer-arg=--pretrain-steps=0 (repeatable)"},
+				&cli.Float64Flag{Name: "blend-weight", Value: 0.5, Usage: "the " + textcnn.Architecture + " model's share when its probabilities are averaged with the bag-mlp model's (--text-model) in the cascade's strong stage; 1 serves it alone"},
+				textModelFlag,
+				&cli.BoolFlag{Name: "skip-trainer", Usage: "tune and measure the " + textcnn.Architecture + " model already in --out again, with the trainer's outputs left in --work by an earlier run"},
+				&cli.StringSliceFlag{Name: "trainer-arg", Usage: "extra argument for scripts/train_text_cnn.py, e.g. --trainer-arg=--pretrain-steps=0 (repeatable; values cannot hold commas, so --dilations takes 1:2:4)"},
 				onnxLibFlag,
 			},
 			Action: trainText,
@@ -94,7 +99,7 @@ func trainText(c *cli.Context) error {
 		}
 	}
 	if path := c.String("heldout"); path != "" {
-		if err := writeHeldout(path, examples); err != nil {
+		if err := writeHeldout(path, c.String("heldout-split"), examples); err != nil {
 			return err
 		}
 	}
@@ -134,6 +139,9 @@ func trainTextCNN(c *cli.Context) error {
 		return err
 	}
 	work := c.String("work")
+	if work == "" && c.Bool("skip-trainer") {
+		return errors.New("train text: --skip-trainer needs the --work folder of an earlier run")
+	}
 	if work == "" {
 		if work, err = os.MkdirTemp("", "haechi-train-"); err != nil {
 			return err
@@ -143,6 +151,29 @@ func trainTextCNN(c *cli.Context) error {
 	out := cmp.Or(c.String("out"), "classifiers/models/text-cnn")
 	cfg := textcnn.DefaultBuild
 	cfg.TrainerArgs = c.StringSlice("trainer-arg")
+	cfg.SkipTrainer = c.Bool("skip-trainer")
+	if w := c.Float64("blend-weight"); w < 1 {
+		fast, err := openTextModel(Config{TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib")})
+		if err != nil {
+			return err
+		}
+		defer fast.Close()
+		feat, err := fast.Manifest().FeatureConfig()
+		if err != nil {
+			return err
+		}
+		lex, err := lexicon.Default()
+		if err != nil {
+			return err
+		}
+		man := fast.Manifest()
+		cfg.BlendWeight = w
+		cfg.Companion = &textcnn.Companion{Name: man.Name, SHA256: man.SHA256, Heads: man.Heads,
+			Score: func(es []textmodel.Example) ([]textmodel.Scored, error) {
+				s, _, err := scoreExamples(c.Context, es, fast, feat, lex)
+				return s, err
+			}}
+	}
 	w := c.App.ErrWriter
 	fmt.Fprintf(w, "encoding %d labelled examples and %s\n", len(examples), c.String("pretrain"))
 	rep, err := textcnn.Build(c.Context, examples, c.String("pretrain"), cfg, out, work, w)
@@ -166,7 +197,7 @@ func trainTextCNN(c *cli.Context) error {
 		}
 	}
 	if path := c.String("heldout"); path != "" {
-		if err := writeHeldout(path, examples); err != nil {
+		if err := writeHeldout(path, c.String("heldout-split"), examples); err != nil {
 			return err
 		}
 	}
@@ -196,7 +227,15 @@ func writePolicyData(path, name, modelName, version, sha256 string, thresholds m
 }
 
 // writeHeldout writes the test split in the format eval text reads.
-func writeHeldout(path string, examples []textmodel.Example) error {
+func writeHeldout(path, split string, examples []textmodel.Example) error {
+	want := textmodel.SplitTest
+	switch split {
+	case "test":
+	case "valid":
+		want = textmodel.SplitValid
+	default:
+		return fmt.Errorf("--heldout-split %q: want test or valid", split)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -204,7 +243,7 @@ func writeHeldout(path string, examples []textmodel.Example) error {
 	enc := json.NewEncoder(f)
 	enc.SetEscapeHTML(false)
 	for _, e := range examples {
-		if e.Split != textmodel.SplitTest {
+		if e.Split != want {
 			continue
 		}
 		labels := map[string]int8{}

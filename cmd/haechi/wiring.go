@@ -15,6 +15,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
+	"github.com/haechi-tns/haechi/classifiers/textcnn"
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textsignals"
 	"github.com/haechi-tns/haechi/engine"
@@ -28,8 +29,14 @@ type Config struct {
 	// PolicyDir is a policy bundle folder; empty means the bundle compiled
 	// into the binary.
 	PolicyDir string
-	// TextModel is the text model's manifest.
+	// TextModel is the fast text model's manifest.
 	TextModel string
+	// StrongTextModel is the strong text model's manifest; "none" runs
+	// the fast model alone.
+	StrongTextModel string
+	// Cascade says which messages the strong model reads; nil means
+	// textsignals.DefaultCascade.
+	Cascade *textsignals.Cascade
 	// ONNXLib is the ONNX Runtime library; empty means the default place.
 	ONNXLib string
 	// DataDir is where Haechi keeps state; hash banks are under banks/.
@@ -38,6 +45,14 @@ type Config struct {
 	ImageModel string
 	// Users gives the policy each sender's history; nil means none.
 	Users engine.UserContextSource
+}
+
+// cascade is the configured cascade, or the default.
+func (c Config) cascade() textsignals.Cascade {
+	if c.Cascade == nil {
+		return textsignals.DefaultCascade
+	}
+	return *c.Cascade
 }
 
 // Validate checks the configuration before anything starts.
@@ -54,8 +69,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// repoTextModel is where the committed text model lives in the repository.
-const repoTextModel = "classifiers/models/text/manifest.json"
+// repoTextModel and repoStrongTextModel are where the committed text
+// models live in the repository.
+const (
+	repoTextModel       = "classifiers/models/text/manifest.json"
+	repoStrongTextModel = "classifiers/models/text-cnn/manifest.json"
+)
+
+var strongTextModelFlag = &cli.StringFlag{
+	Name:    "strong-text-model",
+	Usage:   "manifest of the strong text model the cascade routes uncertain messages to, or none (default: " + repoStrongTextModel + " in the checkout haechi runs from)",
+	EnvVars: []string{"HAECHI_STRONG_TEXT_MODEL"},
+}
+
+var cascadeBandFlag = &cli.Float64Flag{
+	Name:  "cascade-band",
+	Value: textsignals.DefaultCascade.Band,
+	Usage: "the strong text model reads a message when the fast model scores some head at this fraction of its threshold or more; 0 sends every message to it",
+}
 
 var textModelFlag = &cli.StringFlag{
 	Name:    "text-model",
@@ -65,7 +96,7 @@ var textModelFlag = &cli.StringFlag{
 
 // engineFlags are the flags of every command that builds the engine.
 func engineFlags(extra ...cli.Flag) []cli.Flag {
-	return append([]cli.Flag{policiesFlag, textModelFlag, imageModelFlag, onnxLibFlag, dataDirFlag}, extra...)
+	return append([]cli.Flag{policiesFlag, textModelFlag, strongTextModelFlag, cascadeBandFlag, imageModelFlag, onnxLibFlag, dataDirFlag}, extra...)
 }
 
 // findInCheckout looks for rel in the working directory and its parents,
@@ -127,18 +158,36 @@ func openTextModel(cfg Config) (*textmodel.ORTModel, error) {
 	return m, nil
 }
 
-// checkModelThresholds refuses a policy bundle whose model thresholds
-// (data.models.text) were written for another model than the one loaded:
-// its thresholds would mean nothing for this model's probabilities.
-func checkModelThresholds(b *policy.Bundle, man *textmodel.Manifest) error {
+// openStrongTextModel opens the strong text model named by the
+// configuration, or returns nil when it is "none". ONNX Runtime must be
+// initialised.
+func openStrongTextModel(cfg Config) (*textcnn.Model, error) {
+	path := cfg.StrongTextModel
+	switch path {
+	case "none":
+		return nil, nil
+	case "":
+		path = findInCheckout(repoStrongTextModel)
+	}
+	m, err := textcnn.Open(path, onnxrt.SessionConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("%w (the model is committed under classifiers/models/text-cnn; --strong-text-model names another, or none)", err)
+	}
+	return m, nil
+}
+
+// checkModelThresholds refuses a policy bundle whose thresholds for a
+// loaded model (data.models.<name>) were written for another model file:
+// they would mean nothing for this model's probabilities.
+func checkModelThresholds(b *policy.Bundle, name, modelName, sha256 string) error {
 	models, _ := b.Data["models"].(map[string]any)
-	text, _ := models["text"].(map[string]any)
+	text, _ := models[name].(map[string]any)
 	sum, _ := text["sha256"].(string)
 	switch {
 	case text == nil:
-		return fmt.Errorf("policy bundle %s has no data.models.text for the text model's thresholds (haechi train text writes policies/models/data.json)", b.Revision)
-	case sum != man.SHA256:
-		return fmt.Errorf("policy bundle %s holds thresholds for text model %.12s, but model %.12s is loaded: copy the thresholds of %s into the bundle's models/data.json (haechi train text --policy-data does it)", b.Revision, sum, man.SHA256, man.Name)
+		return fmt.Errorf("policy bundle %s has no data.models.%s for the thresholds of text model %s (haechi train text writes policies/models/data.json)", b.Revision, name, modelName)
+	case sum != sha256:
+		return fmt.Errorf("policy bundle %s holds thresholds for text model %.12s in data.models.%s, but model %.12s is loaded: copy the thresholds of %s into the bundle's models/data.json (haechi train text --policy-data does it)", b.Revision, sum, name, sha256, modelName)
 	}
 	return nil
 }
@@ -150,7 +199,10 @@ var policiesFlag = &cli.StringFlag{
 }
 
 func configFrom(c *cli.Context) Config {
-	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model")}
+	cascade := textsignals.DefaultCascade
+	cascade.Band = c.Float64("cascade-band")
+	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), StrongTextModel: c.String("strong-text-model"), Cascade: &cascade,
+		ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model")}
 }
 
 // core is the decision engine and its parts. moderation and wake are set
@@ -158,6 +210,7 @@ func configFrom(c *cli.Context) Config {
 type core struct {
 	pipeline *engine.Pipeline
 	policy   *policy.Engine
+	text     *textsignals.Classifier
 	images   *imagesignals.Classifier
 	// moderation is the one path from an event to a stored decision,
 	// shared by the API and the worker.
@@ -197,10 +250,23 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkModelThresholds(b, model.Manifest()); err != nil {
+	man := model.Manifest()
+	if err := checkModelThresholds(b, textsignals.ModelName, man.Name, man.SHA256); err != nil {
 		return nil, err
 	}
-	text, err := textsignals.New(lex, pii.New(), textsignals.WithModel(model))
+	textOpts := []textsignals.Option{textsignals.WithModel(model)}
+	strong, err := openStrongTextModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if strong != nil {
+		sm := strong.Manifest()
+		if err := checkModelThresholds(b, textsignals.StrongModelName, sm.Name, sm.SHA256); err != nil {
+			return nil, err
+		}
+		textOpts = append(textOpts, textsignals.WithStrongModel(strong, cfg.cascade()))
+	}
+	text, err := textsignals.New(lex, pii.New(), textOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +296,7 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	return &core{
 		pipeline: engine.NewPipeline(pe, opts...),
 		policy:   pe,
+		text:     text,
 		images:   images,
 	}, nil
 }
