@@ -144,3 +144,42 @@ func TestCascadeBlend(t *testing.T) {
 		t.Error("a blended strong model without its fast model was accepted")
 	}
 }
+
+// TestCascadeWithheldAndKept: a withheld head never reaches the policy, and
+// a kept head reports the fast model's probability beside the strong
+// stage's, so the policy can take the higher.
+func TestCascadeWithheldAndKept(t *testing.T) {
+	base := newClassifier(t)
+	strong := &fakeStrong{}
+	c, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{
+		Withheld: []engine.Category{engine.Spam},
+		KeepFast: []engine.Category{engine.SelfHarm},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "요즘 다 끝내고 싶어 그냥 사라지고 싶다"
+	alone, err := base.ClassifyText(context.Background(), engine.TextInput{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []bool{false, true} {
+		var res engine.TextResult
+		if batch {
+			rs, err := c.ClassifyTexts(context.Background(), []engine.TextInput{{Text: text}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res = rs[0]
+		} else if res, err = c.ClassifyText(context.Background(), engine.TextInput{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := res.Models[StrongModelName][engine.Spam]; ok {
+			t.Errorf("batch %v: the withheld spam head was served: %v", batch, res.Models)
+		}
+		kept := res.Models[ModelName]
+		if len(kept) != 1 || kept[engine.SelfHarm] != alone.Models[ModelName][engine.SelfHarm] {
+			t.Errorf("batch %v: fast scores served %v, want self_harm alone = %v", batch, kept, alone.Models[ModelName][engine.SelfHarm])
+		}
+	}
+}

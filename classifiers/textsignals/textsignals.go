@@ -264,6 +264,12 @@ func (c *Classifier) routes(in engine.TextInput, res *engine.TextResult, fast []
 	}
 	th := c.model.Manifest().Thresholds
 	for i, p := range fast {
+		// The overall toxic probability is not a category the policy acts
+		// on, and the fast model gives ordinary English chat a third of
+		// its English toxic threshold: it would route most of it.
+		if c.heads[i] == engine.Toxic {
+			continue
+		}
 		if float64(p) >= c.cascade.Band*textmodel.Threshold(th, string(c.heads[i]), lang) {
 			return true
 		}
