@@ -41,7 +41,7 @@ def parse_args():
     p.add_argument("--dilations", default="1:2:4:8", help="one residual convolution per dilation, separated by colons")
     p.add_argument("--kernel", type=int, default=3)
     p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--pretrain-steps", type=int, default=3000, help="0 skips pretraining")
+    p.add_argument("--pretrain-steps", type=int, default=1000, help="0 skips pretraining")
     p.add_argument("--pretrain-batch", type=int, default=128)
     p.add_argument("--pretrain-lr", type=float, default=2e-3)
     p.add_argument("--mask-rate", type=float, default=0.15)

@@ -291,18 +291,21 @@ func mapLabels(source string, raw map[string]any) ([]int8, error) {
 		}
 	case "kosbi":
 		// Sentences about social groups, written to be safe or unsafe.
-		// Unsafe ones are stereotypes, prejudice or discrimination, often
-		// polite: hate on a protected identity, and toxic only when
-		// explicit. Implicit ones say nothing about toxicity.
+		// Explicit stereotypes, prejudice and discrimination are hate on a
+		// protected identity and toxic. Implicit or unexplained "unsafe"
+		// ones ("this generation talks by smartphone") read like neutral
+		// mentions of a group: taught as hate they made the model flag
+		// neutral sentences about groups (8.6 % of KoSBi's safe test
+		// sentences), so they count on no head.
 		switch str("sentence_label") {
 		case "safe":
 			return allNegative(), nil
 		case "unsafe":
-			l[HeadHate] = Positive
 			subs, _ := raw["sentence_sub_label"].([]any)
 			for _, sub := range subs {
 				if s, _ := sub.(string); strings.HasSuffix(s, "_explicit") {
 					l[HeadToxic] = Positive
+					l[HeadHate] = Positive
 				}
 			}
 		default:

@@ -85,7 +85,7 @@ func TestMapLabels(t *testing.T) {
 		{"olid", map[string]any{"a": "OFF", "b": "UNT", "c": "NULL"}, []int8{P, N, P, U, N, U, U, U, U}},
 		{"hatexplain", map[string]any{"class": "normal"}, []int8{N, N, N, N, N, N, N, N, N}},
 		{"kosbi", map[string]any{"sentence_label": "safe"}, []int8{N, N, N, N, N, N, N, N, N}},
-		{"kosbi", map[string]any{"sentence_label": "unsafe", "sentence_sub_label": []any{"stereotype_implicit"}}, []int8{U, U, U, P, U, U, U, U, U}},
+		{"kosbi", map[string]any{"sentence_label": "unsafe", "sentence_sub_label": []any{"stereotype_implicit"}}, []int8{U, U, U, U, U, U, U, U, U}},
 		{"kosbi", map[string]any{"sentence_label": "unsafe", "sentence_sub_label": []any{"stereotype_explicit"}}, []int8{P, U, U, P, U, U, U, U, U}},
 		{"zizun", map[string]any{"malicious": 1.0}, []int8{P, U, U, U, U, U, U, U, U}},
 		{"sms_spam", map[string]any{"spam": 1.0}, []int8{U, U, U, U, U, U, U, U, P}},
