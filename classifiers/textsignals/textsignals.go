@@ -61,7 +61,7 @@ type Cascade struct {
 	KeepFast []engine.Category
 }
 
-// DefaultCascade routes messages the fast model scores at a third of a
+// DefaultCascade routes messages the fast model scores at half a
 // threshold or more, every message in which the lexicon finds a term,
 // and every message in youth spaces. It withholds the spam head: trained
 // on text messages whose spam is full of phone numbers, it scores 0.98
@@ -74,7 +74,7 @@ type Cascade struct {
 // the demo traffic the strong stage alone found 37 % of the self-harm lines
 // where the fast model found more than 45 %.
 var DefaultCascade = Cascade{
-	Band:     1.0 / 3,
+	Band:     0.5,
 	Spaces:   []engine.SpaceType{engine.SpaceYouth},
 	Withheld: []engine.Category{engine.Spam},
 	KeepFast: []engine.Category{engine.SelfHarm},
