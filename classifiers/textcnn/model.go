@@ -152,6 +152,7 @@ type Model struct {
 
 type predictBuf struct {
 	rows  [][]int64
+	order []int
 	units []int64
 	probs []float32
 	text  textnorm.Text
@@ -261,6 +262,11 @@ func (m *Model) PredictUnits(rows [][]int64) ([][]float32, error) {
 	return m.run(b, width)
 }
 
+// chunk is how many texts of similar length run together: a batch is
+// padded to its longest text, so one long message would otherwise make
+// every short one in its batch as costly as itself.
+const chunk = 16
+
 func (m *Model) run(b *predictBuf, width int) ([][]float32, error) {
 	n := len(b.rows)
 	out := make([][]float32, n)
@@ -271,41 +277,52 @@ func (m *Model) run(b *predictBuf, width int) ([][]float32, error) {
 	if width == 0 {
 		return out, nil
 	}
-	// Only texts with letters go to the model.
-	live := 0
-	b.units = grow(b.units, n*width*UnitWidth)
-	for _, r := range b.rows {
-		if len(r) == 0 {
-			continue
+	// Only texts with letters go to the model, shortest first, in chunks.
+	b.order = b.order[:0]
+	for i, r := range b.rows {
+		if len(r) > 0 {
+			b.order = append(b.order, i)
 		}
-		dst := b.units[live*width*UnitWidth : (live+1)*width*UnitWidth]
-		copy(dst, r)
-		clear(dst[len(r):])
-		live++
+	}
+	slices.SortStableFunc(b.order, func(x, y int) int { return len(b.rows[x]) - len(b.rows[y]) })
+	for s := 0; s < len(b.order); s += chunk {
+		idx := b.order[s:min(s+chunk, len(b.order))]
+		if err := m.runChunk(b, idx, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// runChunk runs the texts b.rows[idx...], sorted by length, as one batch
+// padded to the last (longest), writing their probabilities into out.
+func (m *Model) runChunk(b *predictBuf, idx []int, out [][]float32) error {
+	live := len(idx)
+	width := len(b.rows[idx[live-1]]) / UnitWidth
+	b.units = grow(b.units, live*width*UnitWidth)
+	for j, i := range idx {
+		dst := b.units[j*width*UnitWidth : (j+1)*width*UnitWidth]
+		copy(dst, b.rows[i])
+		clear(dst[len(b.rows[i]):])
 	}
 	b.probs = grow(b.probs, live*m.heads)
 	in, err := ort.NewTensor(ort.Shape{int64(live), int64(width), UnitWidth}, b.units[:live*width*UnitWidth])
 	if err != nil {
-		return nil, fmt.Errorf("textcnn: predict: %w", err)
+		return fmt.Errorf("textcnn: predict: %w", err)
 	}
 	defer in.Destroy()
 	probs, err := ort.NewTensor(ort.Shape{int64(live), int64(m.heads)}, b.probs[:live*m.heads])
 	if err != nil {
-		return nil, fmt.Errorf("textcnn: predict: %w", err)
+		return fmt.Errorf("textcnn: predict: %w", err)
 	}
 	defer probs.Destroy()
 	if err := m.session.Run([]ort.Value{in}, []ort.Value{probs}); err != nil {
-		return nil, fmt.Errorf("textcnn: predict: %w", err)
+		return fmt.Errorf("textcnn: predict: %w", err)
 	}
-	j := 0
-	for i, r := range b.rows {
-		if len(r) == 0 {
-			continue
-		}
+	for j, i := range idx {
 		copy(out[i], b.probs[j*m.heads:(j+1)*m.heads])
-		j++
 	}
-	return out, nil
+	return nil
 }
 
 // Close releases the session.

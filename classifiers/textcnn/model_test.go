@@ -142,6 +142,11 @@ func TestAbuseSurvivesNoise(t *testing.T) {
 func TestPredictBatchMatchesSingle(t *testing.T) {
 	m := openCommitted(t)
 	texts := []string{"좋은 아침", "you are a worthless idiot and everyone knows it", "", "ㅋㅋ", "시청 민원실은 평일 오전 9시부터 오후 6시까지 운영합니다"}
+	// More than one chunk, lengths mixed, so texts run sorted by length
+	// and must come back in their own places.
+	for i := range 40 {
+		texts = append(texts, strings.Repeat("이 씨발놈아 ", i%7)+strings.Repeat("광장에서 만나요 ", (i*5)%11))
+	}
 	batch, err := m.PredictStrings(texts)
 	if err != nil {
 		t.Fatal(err)
