@@ -82,30 +82,11 @@ func trainText(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
+	man, err := textmodel.LoadManifest(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "report.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	if path := c.String("policy-data"); path != "" {
-		man, err := textmodel.LoadManifest(filepath.Join(out, "manifest.json"))
-		if err != nil {
-			return err
-		}
-		if err := writePolicyData(path, textsignals.ModelName, man.Name, man.Version, man.SHA256, man.Thresholds); err != nil {
-			return err
-		}
-	}
-	if path := c.String("heldout"); path != "" {
-		if err := writeHeldout(path, c.String("heldout-split"), examples); err != nil {
-			return err
-		}
-	}
-	textmodel.SortMetrics(rep.Test)
-	printMetrics(c.App.Writer, "test split (never trained or tuned on)", rep.Test)
-	return nil
+	return finishTraining(c, out, rep, rep.Test, examples, textsignals.ModelName, policyModel{man.Name, man.Version, man.SHA256, man.Thresholds})
 }
 
 // loadTrainingExamples reads the public datasets and the seed files.
@@ -180,6 +161,23 @@ func trainTextCNN(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	man, err := textcnn.LoadManifest(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		return err
+	}
+	return finishTraining(c, out, rep, rep.Test, examples, textsignals.StrongModelName, policyModel{man.Name, man.Version, man.SHA256, man.Thresholds})
+}
+
+// policyModel is what the policy data keeps of a model.
+type policyModel struct {
+	name, version, sha256 string
+	thresholds            map[string]map[string]float64
+}
+
+// finishTraining writes a trained model's report, copies its thresholds
+// into the policy data under the policy's name for it, writes the
+// held-out split when asked, and prints the test metrics.
+func finishTraining(c *cli.Context, out string, rep any, test []textmodel.Metrics, examples []textmodel.Example, name string, m policyModel) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -188,11 +186,7 @@ func trainTextCNN(c *cli.Context) error {
 		return err
 	}
 	if path := c.String("policy-data"); path != "" {
-		man, err := textcnn.LoadManifest(filepath.Join(out, "manifest.json"))
-		if err != nil {
-			return err
-		}
-		if err := writePolicyData(path, textsignals.StrongModelName, man.Name, man.Version, man.SHA256, man.Thresholds); err != nil {
+		if err := writePolicyData(path, name, m.name, m.version, m.sha256, m.thresholds); err != nil {
 			return err
 		}
 	}
@@ -201,8 +195,8 @@ func trainTextCNN(c *cli.Context) error {
 			return err
 		}
 	}
-	textmodel.SortMetrics(rep.Test)
-	printMetrics(c.App.Writer, "test split (never trained or tuned on)", rep.Test)
+	textmodel.SortMetrics(test)
+	printMetrics(c.App.Writer, "test split (never trained or tuned on)", test)
 	return nil
 }
 
