@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -287,4 +288,30 @@ func (s *Session) Close() error {
 	err := s.s.Destroy()
 	s.s = nil
 	return err
+}
+
+// CompareOutputs checks a model's outputs against the outputs its maker
+// recorded (a self-check): every value within tolerance, NaN never. The
+// error names the worst row and head.
+func CompareOutputs(got, want [][]float32, heads []string, tolerance float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("self-check failed: %d rows, want %d", len(got), len(want))
+	}
+	worst, wr, wc := 0.0, 0, 0
+	for r := range got {
+		if len(got[r]) != len(want[r]) || len(got[r]) > len(heads) {
+			return fmt.Errorf("self-check failed: row %d has %d values, want %d", r, len(got[r]), len(want[r]))
+		}
+		for c := range got[r] {
+			d := math.Abs(float64(got[r][c]) - float64(want[r][c]))
+			if d > worst || math.IsNaN(d) {
+				worst, wr, wc = d, r, c
+			}
+		}
+	}
+	if !(worst <= tolerance) {
+		return fmt.Errorf("self-check failed: max difference %.3g (row %d, head %s: got %v, want %v) exceeds tolerance %.3g",
+			worst, wr, heads[wc], got[wr][wc], want[wr][wc], tolerance)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package onnxrt
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,24 @@ func TestSessionConfig(t *testing.T) {
 		}
 		if err := o.Destroy(); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestCompareOutputs(t *testing.T) {
+	heads := []string{"a", "b"}
+	want := [][]float32{{0.1, 0.2}, {0.3, 0.4}}
+	if err := CompareOutputs([][]float32{{0.1, 0.2}, {0.3, 0.40001}}, want, heads, 1e-4); err != nil {
+		t.Errorf("within tolerance: %v", err)
+	}
+	for name, got := range map[string][][]float32{
+		"off":       {{0.1, 0.2}, {0.3, 0.5}},
+		"NaN":       {{0.1, float32(math.NaN())}, {0.3, 0.4}},
+		"short row": {{0.1}, {0.3, 0.4}},
+		"one row":   {{0.1, 0.2}},
+	} {
+		if err := CompareOutputs(got, want, heads, 1e-4); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }

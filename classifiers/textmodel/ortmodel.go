@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -237,20 +236,7 @@ func (m *ORTModel) selfCheck() error {
 	if err != nil {
 		return fmt.Errorf("self-check: %w", err)
 	}
-	worst, wr, wh := 0.0, 0, 0
-	for r := range got {
-		for h := range got[r] {
-			d := math.Abs(float64(got[r][h]) - float64(sc.Expected[r][h]))
-			if d > worst || math.IsNaN(d) {
-				worst, wr, wh = d, r, h
-			}
-		}
-	}
-	if !(worst <= sc.Tolerance) {
-		return fmt.Errorf("self-check failed: max difference %.3g (row %d, head %s: got %v, want %v) exceeds tolerance %.3g",
-			worst, wr, m.manifest.Heads[wh], got[wr][wh], sc.Expected[wr][wh], sc.Tolerance)
-	}
-	return nil
+	return onnxrt.CompareOutputs(got, sc.Expected, m.manifest.Heads, sc.Tolerance)
 }
 
 // Manifest returns the manifest the model was opened with. Callers must not
