@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/haechi-tns/haechi/engine"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -312,6 +313,26 @@ func CompareOutputs(got, want [][]float32, heads []string, tolerance float64) er
 	if !(worst <= tolerance) {
 		return fmt.Errorf("self-check failed: max difference %.3g (row %d, head %s: got %v, want %v) exceeds tolerance %.3g",
 			worst, wr, heads[wc], got[wr][wc], want[wr][wc], tolerance)
+	}
+	return nil
+}
+
+// Manifest is a model manifest that can check itself.
+type Manifest interface{ Validate() error }
+
+// ReadManifest reads the JSON manifest at path into m, strictly (exact
+// keys, no duplicates, nothing unknown), and validates it. Errors name the
+// file.
+func ReadManifest(path string, m Manifest) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	if err := engine.DecodeJSON(data, m); err != nil {
+		return fmt.Errorf("manifest %s: %w", path, err)
+	}
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("manifest %s: %w", path, err)
 	}
 	return nil
 }

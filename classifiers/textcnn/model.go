@@ -3,7 +3,6 @@ package textcnn
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
-	"github.com/haechi-tns/haechi/engine"
 )
 
 // Architecture names this package's models in their manifests.
@@ -58,16 +56,9 @@ type SelfCheck struct {
 
 // LoadManifest reads and validates a manifest without opening the model.
 func LoadManifest(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("textcnn: manifest: %w", err)
-	}
 	var m Manifest
-	if err := engine.DecodeJSON(data, &m); err != nil {
-		return nil, fmt.Errorf("textcnn: manifest %s: %w", path, err)
-	}
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("textcnn: manifest %s: %w", path, err)
+	if err := onnxrt.ReadManifest(path, &m); err != nil {
+		return nil, fmt.Errorf("textcnn: %w", err)
 	}
 	return &m, nil
 }

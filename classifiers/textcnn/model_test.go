@@ -215,3 +215,29 @@ func BenchmarkPredictBatch64(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// TestLoadManifestIsStrict: a manifest with a repeated key, a key in
+// another case or an unknown key is refused, not read leniently.
+func TestLoadManifestIsStrict(t *testing.T) {
+	good, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimPrefix(strings.TrimSpace(string(good)), "{")
+	for name, doc := range map[string]string{
+		"repeated key": `{"name": "other",` + body,
+		"case":         `{"Name": "other",` + body,
+		"unknown key":  `{"extra": 1,` + body,
+	} {
+		path := t.TempDir() + "/manifest.json"
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadManifest(path); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := LoadManifest(committed); err != nil {
+		t.Errorf("the committed manifest: %v", err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
-	"github.com/haechi-tns/haechi/engine"
 )
 
 // Manifest describes one exported model: which file holds it, its checksum,
@@ -70,16 +69,9 @@ func NewSelfCheck(m *MLP, ids [][]int32, weights [][]float32, tolerance float64)
 
 // LoadManifest reads and validates a manifest. It does not open the model.
 func LoadManifest(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("textmodel: manifest: %w", err)
-	}
 	var m Manifest
-	if err := engine.DecodeJSON(data, &m); err != nil {
-		return nil, fmt.Errorf("textmodel: manifest %s: %w", path, err)
-	}
-	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("textmodel: manifest %s: %w", path, err)
+	if err := onnxrt.ReadManifest(path, &m); err != nil {
+		return nil, fmt.Errorf("textmodel: %w", err)
 	}
 	return &m, nil
 }
