@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -47,17 +46,7 @@ func TestTransparencyPageDrawsTheMonth(t *testing.T) {
 		t.Fatalf("status %d:\n%s", r.status, r.body)
 	}
 	noMissingMessages(t, "transparency", r.body)
-	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(r.body, -1)
-	ids := []string{"notices-category", "notices-space", "decisions-category-action", "automated-human", "complaints", "account-restrictions"}
-	if len(svgs) != len(ids) {
-		t.Fatalf("%d charts, want %d", len(svgs), len(ids))
-	}
-	for i, svg := range svgs {
-		counts, _, root := svgElements(t, svg)
-		if attr(root, "aria-labelledby") != ids[i]+"-title "+ids[i]+"-desc" || counts["title"] != 1 {
-			t.Errorf("chart %d: %v", i, counts)
-		}
-	}
+	wantCharts(t, r.body, "notices-category", "notices-space", "decisions-category-action", "automated-human", "complaints", "account-restrictions")
 	// The month is running (t0 is 2026-11-22): provisional. The seed
 	// blocked one message and held two, which reviewers removed; an
 	// appeal was overturned.

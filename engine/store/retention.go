@@ -226,13 +226,25 @@ func (s *Store) purgeBatch(ctx context.Context, now time.Time, p purge, cutoff t
 
 // forget lists ids of kind in retention_forgotten.
 func (s *Store) forget(ctx context.Context, tx *sql.Tx, now time.Time, kind string, ids []any) error {
-	ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO retention_forgotten (kind, id, at) VALUES (?,?,?) ON CONFLICT (kind, id) DO NOTHING`))
+	args := make([][]any, len(ids))
+	for i, id := range ids {
+		args[i] = []any{kind, id, ms(now)}
+	}
+	return s.execEach(ctx, tx, `INSERT INTO retention_forgotten (kind, id, at) VALUES (?,?,?) ON CONFLICT (kind, id) DO NOTHING`, args)
+}
+
+// execEach runs query in tx once with each of args, prepared once.
+func (s *Store) execEach(ctx context.Context, tx *sql.Tx, query string, args [][]any) error {
+	if len(args) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, s.q(query))
 	if err != nil {
 		return err
 	}
-	defer ins.Close()
-	for _, id := range ids {
-		if _, err := ins.ExecContext(ctx, kind, id, ms(now)); err != nil {
+	defer st.Close()
+	for _, a := range args {
+		if _, err := st.ExecContext(ctx, a...); err != nil {
 			return err
 		}
 	}
@@ -420,18 +432,12 @@ func (s *Store) Forgotten(ctx context.Context, limit int) ([]Forgotten, error) {
 // AckForgotten removes items from the list Forgotten reads, once the
 // search index has forgotten them.
 func (s *Store) AckForgotten(ctx context.Context, items []Forgotten) error {
+	args := make([][]any, len(items))
+	for i, f := range items {
+		args[i] = []any{f.Kind, f.ID}
+	}
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
-		del, err := tx.PrepareContext(ctx, s.q(`DELETE FROM retention_forgotten WHERE kind = ? AND id = ?`))
-		if err != nil {
-			return err
-		}
-		defer del.Close()
-		for _, f := range items {
-			if _, err := del.ExecContext(ctx, f.Kind, f.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.execEach(ctx, tx, `DELETE FROM retention_forgotten WHERE kind = ? AND id = ?`, args)
 	})
 	if err != nil {
 		return fmt.Errorf("store: ack forgotten: %w", err)
