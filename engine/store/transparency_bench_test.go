@@ -96,6 +96,14 @@ func BenchmarkRetentionRound(b *testing.B) {
 	seedMonth(b, s, 100_000)
 	ctx := context.Background()
 	now := november.End().Add(DefaultDecisionEvidenceRetention + 24*time.Hour)
+	avgBody := func() float64 {
+		var n float64
+		if err := s.db.QueryRowContext(ctx, `SELECT avg(length(body)) FROM decisions`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	before := avgBody()
 	b.ResetTimer()
 	start := time.Now()
 	c, err := s.ApplyRetention(ctx, now, DefaultRetention())
@@ -114,4 +122,7 @@ func BenchmarkRetentionRound(b *testing.B) {
 	b.ReportMetric(first.Seconds(), "first-round-s")
 	b.ReportMetric(float64(c.Decisions), "decisions-stripped")
 	b.ReportMetric(float64(idle.Microseconds())/1000, "idle-round-ms")
+	b.StopTimer()
+	b.ReportMetric(before, "body-bytes-before")
+	b.ReportMetric(avgBody(), "body-bytes-after")
 }
