@@ -247,6 +247,7 @@ func builtKeys() []string {
 	add("notice.", notices...)
 	add("error.forbidden.", denyReasons...)
 	add("error.forbidden.", opsDenyReasons...)
+	add("error.forbidden.", transparencyDenyReasons...)
 	// The steps of a case's history besides its outcomes.
 	add("outcome.", "overturn_proposed", "reassign", "help_requested", "undone")
 	for _, d := range slices.Concat(muteDurations, suspendDurations, helpHolds) {

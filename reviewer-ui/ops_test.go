@@ -86,6 +86,26 @@ func TestOperatorPagesAreForOperatorsAndAdmins(t *testing.T) {
 	}
 }
 
+// wantCharts checks a page draws exactly the charts ids, in order, each
+// an image named and described by its title and desc, with something
+// drawn.
+func wantCharts(t *testing.T, body string, ids ...string) {
+	t.Helper()
+	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(body, -1)
+	if len(svgs) != len(ids) {
+		t.Fatalf("%d charts, want %d", len(svgs), len(ids))
+	}
+	for i, svg := range svgs {
+		counts, _, root := svgElements(t, svg)
+		if want := ids[i] + "-title " + ids[i] + "-desc"; attr(root, "aria-labelledby") != want || attr(root, "role") != "img" {
+			t.Errorf("chart %d: role %q, labelled by %q, want %q", i, attr(root, "role"), attr(root, "aria-labelledby"), want)
+		}
+		if counts["title"] != 1 || counts["desc"] != 1 || counts["path"]+counts["rect"] == 0 {
+			t.Errorf("chart %s: elements %v", ids[i], counts)
+		}
+	}
+}
+
 // dashboardFigures seeds a store with a day of work: decisions in two
 // space types, cases decided in time and late, and an appeal overturned.
 func dashboardFigures(t *testing.T, u *testUI) {
@@ -156,21 +176,8 @@ func TestDashboardDrawsTheFigures(t *testing.T) {
 	}
 	noMissingMessages(t, "dashboard", r.body)
 
-	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(r.body, -1)
-	ids := []string{"queue-depth", "queue-age", "sla-breaches", "decisions-action", "decisions-category", "automated-human",
-		"overturn-rate", "flag-rate", "reviewer-throughput"}
-	if len(svgs) != len(ids) {
-		t.Fatalf("%d charts, want %d", len(svgs), len(ids))
-	}
-	for i, svg := range svgs {
-		counts, _, root := svgElements(t, svg)
-		if want := ids[i] + "-title " + ids[i] + "-desc"; attr(root, "aria-labelledby") != want || attr(root, "role") != "img" {
-			t.Errorf("chart %d: role %q, labelled by %q, want %q", i, attr(root, "role"), attr(root, "aria-labelledby"), want)
-		}
-		if counts["title"] != 1 || counts["desc"] != 1 || counts["path"]+counts["rect"] == 0 {
-			t.Errorf("chart %s: elements %v", ids[i], counts)
-		}
-	}
+	wantCharts(t, r.body, "queue-depth", "queue-age", "sla-breaches", "decisions-action", "decisions-category", "automated-human",
+		"overturn-rate", "flag-rate", "reviewer-throughput")
 
 	// The figures, in the tables: t0 is 18:00 in Seoul, so the work of
 	// the last hours is on the last day of the window.

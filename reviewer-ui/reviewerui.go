@@ -180,6 +180,8 @@ func (s *Server) routes() []route {
 		{"POST /ui/totp", s.action(s.confirmTOTP)},
 		{"GET /ui/{$}", s.signedIn(s.overview)},
 		{"GET /ui/dashboard", s.signedIn(s.dashboard)},
+		{"GET /ui/transparency", s.signedIn(s.transparencyPage)},
+		{"GET /ui/transparency/export", s.signedIn(s.transparencyExport)},
 		{"GET /ui/audit", s.signedIn(s.auditPage)},
 		{"GET /ui/audit/status", s.signedIn(s.auditStatusPart)},
 		{"POST /ui/queues/{queue}/claim", s.action(s.claim)},

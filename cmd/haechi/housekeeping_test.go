@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haechi-tns/haechi/engine/retention"
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
@@ -42,7 +43,8 @@ func TestHousekeepingDeletesExpiredSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &housekeeper{st: st, retention: store.DefaultSnapshotRetention, log: slog.New(slog.DiscardHandler)}
+	h := &housekeeper{st: st, retention: &retention.Job{Store: st, Retention: store.DefaultRetention(), Log: slog.New(slog.DiscardHandler)},
+		log: slog.New(slog.DiscardHandler)}
 	h.round(ctx, now)
 
 	db, err := sql.Open("sqlite", path)

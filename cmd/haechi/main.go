@@ -48,6 +48,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			apikeysCommand(),
 			usersCommand(),
 			reportersCommand(),
+			transparencyCommand(),
 			moderateCommand(),
 			classifyCommand(),
 			policyCommand(),

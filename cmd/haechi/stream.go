@@ -17,6 +17,7 @@ import (
 	"github.com/haechi-tns/haechi/engine/blob"
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
+	"github.com/haechi-tns/haechi/engine/retention"
 	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 	"github.com/haechi-tns/haechi/pipelines"
@@ -26,7 +27,7 @@ import (
 // kafkaFlags are the flags of every command that talks to Kafka.
 func kafkaFlags() []cli.Flag {
 	d := pipelines.DefaultTopics
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "kafka-brokers", Usage: "Kafka bootstrap brokers, host:port (serve: none starts the embedded broker)", EnvVars: []string{"HAECHI_KAFKA_BROKERS"}},
 		&cli.StringFlag{Name: "kafka-group", Value: "haechi", Usage: "consumer group of the workers", EnvVars: []string{"HAECHI_KAFKA_GROUP"}},
 		&cli.StringFlag{Name: "topic-chat", Value: d.Chat, Usage: "input topic of chat messages"},
@@ -39,7 +40,7 @@ func kafkaFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "blob-url-prefix", Usage: "URL prefix images sent by reference may be fetched from (repeatable); none: such images are held", EnvVars: []string{"HAECHI_BLOB_URL_PREFIX"}},
 		&cli.DurationFlag{Name: "snapshot-retention", Value: store.DefaultSnapshotRetention, Usage: "how long the content snapshots of a closed case are kept"},
 		&cli.DurationFlag{Name: "blob-budget", Value: moderation.DefaultBlobBudget, Usage: "most time spent fetching one batch's images by reference, retries included; an image not fetched in time is held"},
-	}
+	}, retentionFlags...)
 }
 
 func topicsFrom(c *cli.Context) pipelines.Topics {
@@ -219,9 +220,10 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		s.broker, s.brokers = b, []string{b.Addr()}
 	}
 	topics := topicsFrom(c)
-	if c.Duration("snapshot-retention") <= 0 {
+	ret, err := retentionFrom(c)
+	if err != nil {
 		s.close()
-		return nil, errors.New("--snapshot-retention must be positive")
+		return nil, err
 	}
 	if c.Bool("create-topics") {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -245,7 +247,8 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)
-		go housekeeping(ctx, st, c.Duration("snapshot-retention"), log)
+		// The search index's Forget is wired as the job's Index.
+		go housekeeping(ctx, st, &retention.Job{Store: st, Retention: ret, Log: log.With("component", "retention")}, log)
 		relay.Run(ctx)
 	}()
 	go func() {
@@ -259,8 +262,8 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 
 // housekeeping runs the store's upkeep (housekeeper.round) every half
 // minute until ctx ends.
-func housekeeping(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
-	h := &housekeeper{st: st, retention: retention, log: log}
+func housekeeping(ctx context.Context, st *store.Store, job *retention.Job, log *slog.Logger) {
+	h := &housekeeper{st: st, retention: job, log: log}
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
@@ -275,13 +278,13 @@ func housekeeping(ctx context.Context, st *store.Store, retention time.Duration,
 
 // housekeeper is the store's upkeep that no request does: it samples
 // the dashboards' figures and marks cases past their queue's SLA, which
-// raises them to the top of their queue, and once an hour deletes the
-// content snapshots of cases closed longer than retention ago and the
-// reviewer UI's expired sessions (refused whether or not they are
-// deleted, but kept forever otherwise).
+// raises them to the top of their queue, and once an hour runs the
+// retention job (personal data past its period: engine/retention) and
+// deletes the reviewer UI's expired sessions (refused whether or not they
+// are deleted, but kept forever otherwise).
 type housekeeper struct {
 	st        *store.Store
-	retention time.Duration
+	retention *retention.Job
 	log       *slog.Logger
 	// hourly is when the hourly chores last ran.
 	hourly time.Time
@@ -304,10 +307,8 @@ func (h *housekeeper) round(ctx context.Context, now time.Time) {
 		return
 	}
 	h.hourly = now
-	if n, err := h.st.PurgeSnapshots(ctx, now, h.retention); err != nil {
-		h.log.Error("deleting old case snapshots", "err", err)
-	} else if n > 0 {
-		h.log.Info("case snapshots deleted after their retention", "snapshots", n, "retention", h.retention)
+	if err := h.retention.Run(ctx, now); err != nil {
+		h.log.Error("retention round failed", "err", err)
 	}
 	if n, err := h.st.PruneSessions(ctx, now); err != nil {
 		h.log.Error("deleting expired sessions", "err", err)

@@ -15,7 +15,7 @@ import (
 // case opened or a report added to it: what a reviewer must see even after
 // the world platform has deleted or edited the message. Decisions never
 // hold content; snapshots do, only for cases, and are deleted a while
-// after their case closes (PurgeSnapshots).
+// after their case closes (ApplyRetention).
 
 // snapshotsTable is migration 8; blob is the dialect's binary type.
 func snapshotsTable(blob string) string {
@@ -128,22 +128,6 @@ func (s *Store) SnapshotImage(ctx context.Context, caseID, ref string) ([]byte, 
 	return b, nil
 }
 
-// DefaultSnapshotRetention is how long snapshots outlive their case.
+// DefaultSnapshotRetention is how long snapshots outlive their case
+// (ApplyRetention deletes them).
 const DefaultSnapshotRetention = 90 * 24 * time.Hour
-
-// PurgeSnapshots deletes the snapshots of cases closed more than
-// retention before now and returns how many it deleted. An open case
-// keeps its snapshots however old; a case reopened by an appeal is another
-// case with snapshots of its own.
-func (s *Store) PurgeSnapshots(ctx context.Context, now time.Time, retention time.Duration) (int, error) {
-	if retention <= 0 {
-		return 0, errors.New("store: purge snapshots: retention must be positive")
-	}
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM case_snapshots WHERE case_id IN
-		(SELECT case_id FROM cases WHERE closed_at IS NOT NULL AND closed_at < ?)`), ms(now.Add(-retention)))
-	if err != nil {
-		return 0, fmt.Errorf("store: purge snapshots: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}

@@ -62,11 +62,11 @@ func TestSnapshotsKeepTheContentOfCases(t *testing.T) {
 		if err := s.Decide(ctx, c.ID, m, Outcome{Kind: OutcomeDismiss}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := s.PurgeSnapshots(ctx, t0.Add(DefaultSnapshotRetention-time.Hour), DefaultSnapshotRetention); err != nil || n != 0 {
-			t.Errorf("purged %d (%v) before the retention ended", n, err)
+		if n, err := s.ApplyRetention(ctx, t0.Add(DefaultSnapshotRetention-time.Hour), DefaultRetention()); err != nil || n.Snapshots != 0 {
+			t.Errorf("purged %d (%v) before the retention ended", n.Snapshots, err)
 		}
-		if n, err := s.PurgeSnapshots(ctx, t0.Add(DefaultSnapshotRetention+time.Hour), DefaultSnapshotRetention); err != nil || n != 1 {
-			t.Errorf("purged %d (%v), want the closed case's one", n, err)
+		if n, err := s.ApplyRetention(ctx, t0.Add(DefaultSnapshotRetention+time.Hour), DefaultRetention()); err != nil || n.Snapshots != 1 {
+			t.Errorf("purged %d (%v), want the closed case's one", n.Snapshots, err)
 		}
 		if got, _ := s.Snapshots(ctx, rep.CaseID); len(got) != 1 {
 			t.Error("an open case lost its snapshot")

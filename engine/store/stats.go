@@ -259,16 +259,7 @@ func (s *Store) countDecisions(ctx context.Context, tx *sql.Tx, hour, from, to i
 		return err
 	}
 	flagged := actionArgs(restricting)
-	query := `SELECT d.action, j.value, count(*) FROM decisions d, json_each(d.body, '$.categories') j
-		WHERE d.action IN (` + placeholders(len(flagged)) + `) AND d.decided_at >= ? AND d.decided_at < ? AND j.type = 'text'
-		GROUP BY d.action, j.value`
-	if s.postgres {
-		// A decision without categories holds "categories": null.
-		query = `SELECT action, c, count(*) FROM decisions CROSS JOIN LATERAL jsonb_array_elements_text(
-			CASE WHEN jsonb_typeof(body::jsonb -> 'categories') = 'array' THEN body::jsonb -> 'categories' ELSE '[]'::jsonb END) AS c
-		WHERE action IN (` + placeholders(len(flagged)) + `) AND decided_at >= ? AND decided_at < ? GROUP BY action, c`
-	}
-	err = s.eachIn(ctx, tx, query, append(flagged, lo, hi), func(r *sql.Rows) error {
+	err = s.eachIn(ctx, tx, s.categoryCountsSQL(len(flagged)), append(flagged, lo, hi), func(r *sql.Rows) error {
 		var x row
 		err := r.Scan(&x.action, &x.category, &x.n)
 		rows = append(rows, x)
@@ -285,6 +276,21 @@ func (s *Store) countDecisions(ctx context.Context, tx *sql.Tx, hour, from, to i
 		}
 	}
 	return nil
+}
+
+// categoryCountsSQL counts decisions by action and category: n actions
+// (placeholders), then the decided_at range [lo, hi). A decision counts
+// once per category.
+func (s *Store) categoryCountsSQL(n int) string {
+	if s.postgres {
+		// A decision without categories holds "categories": null.
+		return `SELECT action, c, count(*) FROM decisions CROSS JOIN LATERAL jsonb_array_elements_text(
+			CASE WHEN jsonb_typeof(body::jsonb -> 'categories') = 'array' THEN body::jsonb -> 'categories' ELSE '[]'::jsonb END) AS c
+		WHERE action IN (` + placeholders(n) + `) AND decided_at >= ? AND decided_at < ? GROUP BY action, c`
+	}
+	return `SELECT d.action, j.value, count(*) FROM decisions d, json_each(d.body, '$.categories') j
+		WHERE d.action IN (` + placeholders(n) + `) AND d.decided_at >= ? AND d.decided_at < ? AND j.type = 'text'
+		GROUP BY d.action, j.value`
 }
 
 // countCases adds to case_counts the cases people closed from from to to

@@ -238,6 +238,10 @@ var migrations = []migration{
 	// 16: the closed cases of a content item by when they closed, which
 	// name the original decider of an appeal (originalDeciderSQL).
 	{sqlite: closedContentIndex, postgres: closedContentIndex},
+	// 17: frozen transparency reports, what retention deleted for the
+	// search index to forget, and the indexes both read by
+	// (transparency.go, retention.go).
+	{sqlite: transparencyTables, postgres: transparencyTables},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
