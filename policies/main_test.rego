@@ -53,9 +53,9 @@ test_escalate_beats_block if {
 }
 
 test_hold_beats_redact if {
-	d := tl.decide(tl.chat({"spam": 0.7, "profanity": 0.5}))
+	d := tl.decide(tl.chat({"harassment": 0.6, "profanity": 0.5}))
 	d.action == "hold"
-	d.rule_ids == ["prosperity.spam.hold", "respect.profanity.redact"]
+	d.rule_ids == ["safety.harassment.hold", "respect.profanity.redact"]
 	d.queue == "general"
 }
 
@@ -159,7 +159,7 @@ test_redact_omits_allowed_pii if {
 test_default_queue_per_action if {
 	tl.decide(tl.chat({})).queue == ""
 	tl.decide(tl.chat({"profanity": 0.6})).queue == ""
-	tl.decide(tl.chat({"spam": 0.8})).queue == "general"
+	tl.decide(tl.chat({"harassment": 0.7})).queue == "general"
 	tl.decide(tl.chat({"hate": 0.8})).queue == ""
 	tl.decide(tl.chat({"threat": 0.99})).queue == "senior"
 }
@@ -167,7 +167,7 @@ test_default_queue_per_action if {
 test_rule_queue_wins_over_default if {
 	d := tl.decide(tl.with_pii(tl.in_space("youth", {"spam": 0.8}), ["phone"]))
 	d.action == "hold"
-	d.rule_ids == ["minors.contact_exchange", "prosperity.spam.hold", "pii.redact"]
+	d.rule_ids == ["minors.contact_exchange", "prosperity.spam.contact", "pii.redact"]
 	d.queue == "youth_safety"
 }
 
@@ -280,9 +280,9 @@ test_voice_low_confidence_escalate_kept if {
 }
 
 test_voice_low_confidence_hold_and_redact_untouched if {
-	d := tl.decide(tl.as_voice(tl.chat({"spam": 0.8, "profanity": 0.6}), 0.2))
+	d := tl.decide(tl.as_voice(tl.chat({"harassment": 0.7, "profanity": 0.6}), 0.2))
 	d.action == "hold"
-	d.rule_ids == ["prosperity.spam.hold", "respect.profanity.redact"]
+	d.rule_ids == ["safety.harassment.hold", "respect.profanity.redact"]
 }
 
 test_chat_not_downgraded if {

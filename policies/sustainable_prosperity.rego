@@ -70,6 +70,30 @@ violation contains {
 	lib.reached.scam.account
 }
 
+# Advertising wording alone is how a booth talks, and the spam score (the
+# lexicon's advertising terms and the strong text model's spam head, which
+# learnt from text-message spam) is no more than that: no level of
+# data.json holds a message on it alone. Next to a way to reach the
+# sender, a phone number or an e-mail address, it is how spam reads (the
+# "contact" level); next to a link to an unknown site, see the link rules.
+violation contains {
+	"rule_id": "prosperity.spam.contact",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "광고성 문구와 함께 연락처가 있어 검토를 기다립니다.",
+		"en": "The message pairs advertising language with contact details and awaits review.",
+	},
+} if {
+	lib.has_pii
+	lib.reached.spam.contact
+	some t in {"phone", "email"}
+	t in lib.pii_types
+}
+
 # Links. data.haechi.config.links holds the allow-list of the city's own
 # sites, the link shorteners and, per space type, the share of link text
 # that makes a message "mostly a link"; the "link" levels of spam and scam

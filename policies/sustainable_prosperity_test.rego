@@ -87,24 +87,30 @@ test_scam_account_exact_scaled_threshold if {
 	not tl.fires("prosperity.scam.account", tl.with_pii(tl.chat({"scam": 0.44}), ["bank_account"]))
 }
 
-# prosperity.spam.hold
+# prosperity.spam.contact: advertising wording next to a phone number or
+# an e-mail address; the wording alone is never held.
 
-test_spam_hold_fires if {
-	d := tl.decide(tl.chat({"spam": 0.7}))
+test_spam_contact_fires if {
+	d := tl.decide(tl.with_pii(tl.chat({"spam": 0.5}), ["phone"]))
 	d.action == "hold"
-	d.rule_ids == ["prosperity.spam.hold"]
-	d.categories == ["spam"]
+	d.rule_ids == ["prosperity.spam.contact", "pii.redact"]
+	{c | some c in d.categories} == {"spam", "pii"}
 	d.queue == "general"
-	d.severity == "low"
+	tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.5}), ["email"]))
 }
 
-test_spam_hold_below_threshold if {
-	tl.decide(tl.chat({"spam": 0.69})).action == "allow"
+test_spam_contact_below_threshold if {
+	not tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.49}), ["phone"]))
 }
 
-test_spam_hold_lower_in_business if {
-	tl.decide(tl.in_space("business", {"spam": 0.6})).action == "hold"
-	tl.decide(tl.chat({"spam": 0.6})).action == "allow"
+test_spam_contact_needs_a_contact if {
+	not tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.9}), ["bank_account"]))
+}
+
+test_spam_wording_alone_is_never_held if {
+	tl.decide(tl.chat({"spam": 1})).action == "allow"
+	tl.decide(tl.in_space("business", {"spam": 1})).action == "allow"
+	tl.decide(tl.in_space("youth", {"spam": 1})).action == "allow"
 }
 
 # Links. A short message with one link covers about a third of it.

@@ -25,14 +25,16 @@ const (
 // Manifest describes one exported model. It is stored as manifest.json next
 // to the model file.
 type Manifest struct {
-	Name         string   `json:"name"`
-	Version      string   `json:"version"`
-	Architecture string   `json:"architecture"`
-	File         string   `json:"file"`
-	SHA256       string   `json:"sha256"`
-	Inputs       []string `json:"inputs"`
-	Outputs      []string `json:"outputs"`
-	Heads        []string `json:"heads"`
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Architecture string `json:"architecture"`
+	// Encoding is the version of Encode the model was trained on.
+	Encoding int      `json:"encoding"`
+	File     string   `json:"file"`
+	SHA256   string   `json:"sha256"`
+	Inputs   []string `json:"inputs"`
+	Outputs  []string `json:"outputs"`
+	Heads    []string `json:"heads"`
 	// Thresholds maps head → language → decision threshold.
 	Thresholds map[string]map[string]float64 `json:"thresholds,omitempty"`
 	// Letters is the vocabulary, in id order from FirstLetterID.
@@ -78,6 +80,8 @@ func (m *Manifest) Validate() error {
 		return errors.New("name and version are required")
 	case m.Architecture != Architecture:
 		return fmt.Errorf("architecture %q: want %q", m.Architecture, Architecture)
+	case m.Encoding != Encoding:
+		return fmt.Errorf("encoding %d: this build encodes text as %d; retrain the model", m.Encoding, Encoding)
 	case m.File == "" || filepath.IsAbs(m.File):
 		return fmt.Errorf("file %q: want a path relative to the manifest", m.File)
 	case !onnxrt.IsSHA256Hex(m.SHA256):

@@ -2,6 +2,7 @@ package textcnn
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,6 +134,44 @@ func TestAbuseSurvivesNoise(t *testing.T) {
 	for i, p := range probs {
 		if thr := textmodel.Threshold(th, "toxic", "ko"); float64(p[toxic]) < thr {
 			t.Errorf("text %d: toxic %.3f under its threshold %.3f", i, p[toxic], thr)
+		}
+	}
+}
+
+// TestNumbersAreNotSpam: the spam head learnt from text messages whose
+// spam is full of phone numbers; a citizen who gives a number is not
+// spam, while the wording of spam still is, whatever number it carries.
+func TestNumbersAreNotSpam(t *testing.T) {
+	m := openCommitted(t)
+	spam := slices.Index(m.Manifest().Heads, "spam")
+	if spam < 0 {
+		t.Fatal("the committed model has no spam head")
+	}
+	th := m.Manifest().Thresholds
+	tests := []struct {
+		text, lang string
+		spam       bool
+	}{
+		{"제 번호는 010-1234-5678이에요", "ko", false},
+		{"계좌번호 110-123-456789 로 보내주시면 됩니다", "ko", false},
+		{"민원 접수 번호 2026-11-00423 확인 부탁드립니다", "ko", false},
+		{"my number is 07700 900123, call me after the meeting", "en", false},
+		{"The legal desk is open until six, phone 02-2133-1234", "en", false},
+		{"Call 09061701461 now to claim your £900 prize! Txt STOP to end", "en", true},
+		{"URGENT! You have won a 2 week FREE holiday. To claim call 08712300220", "en", true},
+	}
+	texts := make([]string, len(tests))
+	for i, tt := range tests {
+		texts[i] = tt.text
+	}
+	probs, err := m.PredictStrings(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range tests {
+		thr := textmodel.Threshold(th, "spam", tt.lang)
+		if got := float64(probs[i][spam]) >= thr; got != tt.spam {
+			t.Errorf("%q: spam %.3f (threshold %.3f), want spam = %v", tt.text, probs[i][spam], thr, tt.spam)
 		}
 	}
 }

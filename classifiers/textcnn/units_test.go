@@ -54,6 +54,23 @@ func TestEncode(t *testing.T) {
 	if got := v.Encode(textnorm.Normalize("시발 시발 시발"), 4, nil); len(got) != 4*UnitWidth {
 		t.Errorf("Encode with maxUnits 4 gave %d units", len(got)/UnitWidth)
 	}
+	// Long numbers are left out, with the token boundaries around them;
+	// short ones stay.
+	enc := func(s string) []int64 { return v.Encode(textnorm.Normalize(s), 100, nil) }
+	sep := []int64{SepID, 0, 0, 0}
+	a := []int64{FirstLetterID + 2, 0, 0, 0}
+	if got, want := enc("a 010-1234-5678 a"), slices.Concat(a, sep, a); !slices.Equal(got, want) {
+		t.Errorf("phone number: Encode = %v, want %v", got, want)
+	}
+	if got, want := enc("０１０１２３４５６７８ a"), a; !slices.Equal(got, want) {
+		t.Errorf("full-width number first: Encode = %v, want %v", got, want)
+	}
+	if got, want := enc("a 18"), slices.Concat(a, sep, []int64{unkDigit, 0, 0, 0, unkDigit, 0, 0, 0}); !slices.Equal(got, want) {
+		t.Errorf("short number: Encode = %v, want %v", got, want)
+	}
+	if got := enc("123 4567 89012"); len(got) != 0 {
+		t.Errorf("only long numbers gave units %v", got)
+	}
 	if got := v.Encode(textnorm.Normalize("!!! ..."), 10, nil); len(got) != 0 {
 		t.Errorf("text without letters gave units %v", got)
 	}

@@ -143,9 +143,14 @@ func ScoreGo(m *MLP, feat FeatureConfig, es []Example) []Scored {
 
 // ChooseThresholdsAcrossSources is ChooseThresholds with each threshold
 // chosen to hold on average across sources (ChooseThresholdAcrossSources).
-func ChooseThresholdsAcrossSources(scored []Scored, target float64, minPositives int) map[string]map[string]float64 {
+// headTarget gives some heads a precision target of their own.
+func ChooseThresholdsAcrossSources(scored []Scored, target float64, minPositives int, headTarget map[string]float64) map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	for _, h := range Heads {
+		target := target
+		if t, ok := headTarget[h]; ok {
+			target = t
+		}
 		pooled := ChooseThresholdAcrossSources(scored, h, "all", target, minPositives, 0.5)
 		out[h] = map[string]float64{"all": round3(pooled)}
 		for _, l := range []string{"ko", "en"} {

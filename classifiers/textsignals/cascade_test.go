@@ -53,6 +53,11 @@ func TestCascade(t *testing.T) {
 		{"clean message in a youth space", engine.TextInput{Text: "시청 민원실은 몇 층인가요?", Space: engine.SpaceYouth}, true},
 		{"lexicon term", engine.TextInput{Text: "아 시1발 진짜", Space: engine.SpacePlaza}, true},
 		{"model suspicion", engine.TextInput{Text: "요즘 다 끝내고 싶어 그냥 사라지고 싶다", Space: engine.SpacePlaza}, true},
+		// Only the strong model has a spam head: what spam carries routes.
+		{"link", engine.TextInput{Text: "행사 안내는 example.org/fest 에 있어요", Space: engine.SpacePlaza}, true},
+		{"phone number", engine.TextInput{Text: "제 번호는 010-2345-6789 입니다", Space: engine.SpacePlaza}, true},
+		{"short code", engine.TextInput{Text: "Text WIN to 87121 now", Space: engine.SpacePlaza}, true},
+		{"short number", engine.TextInput{Text: "회의는 3층 301호에서 해요", Space: engine.SpacePlaza}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +93,19 @@ func TestCascade(t *testing.T) {
 	}
 	if st := c.Stats(); st.Scored == 0 || st.Routed == 0 || st.Routed >= st.Scored {
 		t.Errorf("stats %+v", st)
+	}
+
+	// With the spam head withheld, what spam carries does not route.
+	withheld, err := New(base.lex, pii.New(), WithModel(base.model), WithStrongModel(strong, Cascade{Band: 0.5, Withheld: []engine.Category{engine.Spam}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strong.read = nil
+	if _, err := withheld.ClassifyText(context.Background(), engine.TextInput{Text: "제 번호는 010-2345-6789 입니다"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(strong.read) != 0 {
+		t.Errorf("spam withheld: strong model read %q", strong.read)
 	}
 
 	// Band 0 sends everything to the strong model.

@@ -62,12 +62,10 @@ type Cascade struct {
 }
 
 // DefaultCascade routes messages the fast model scores at half a
-// threshold or more, every message in which the lexicon finds a term,
-// and every message in youth spaces. It withholds the spam head: trained
-// on text messages whose spam is full of phone numbers, it scores 0.98
-// for "my number is 010-…", which would hold every citizen who gives the
-// legal desk a number (see classifiers/MODEL_CARD.md). Link and flood
-// rules catch spam meanwhile.
+// threshold or more, every message in which the lexicon finds a term or a
+// link, and every message in youth spaces. It serves every strong head,
+// spam included: the strong model reads no long number (textcnn.Encode),
+// so a citizen who gives the legal desk a phone number is not spam.
 //
 // It keeps the fast model's self-harm probability beside the strong
 // stage's: a message about self-harm escalates to the counsellors, and on
@@ -76,7 +74,6 @@ type Cascade struct {
 var DefaultCascade = Cascade{
 	Band:     0.5,
 	Spaces:   []engine.SpaceType{engine.SpaceYouth},
-	Withheld: []engine.Category{engine.Spam},
 	KeepFast: []engine.Category{engine.SelfHarm},
 }
 
@@ -258,6 +255,12 @@ func (c *Classifier) routes(in engine.TextInput, res *engine.TextResult, fast []
 	if c.model == nil || c.cascade.Band == 0 || len(res.Terms) > 0 || slices.Contains(c.cascade.Spaces, in.Space) {
 		return true
 	}
+	// Only the strong model has a spam head, and spam carries a link, a
+	// phone number or a short code to text more often than not.
+	if (len(res.Links) > 0 || len(res.PII) > 0 || hasLongNumber(in.Text)) &&
+		slices.Contains(c.strongHeads, engine.Spam) && !slices.Contains(c.cascade.Withheld, engine.Spam) {
+		return true
+	}
 	lang := in.Lang
 	if lang == "" {
 		lang = res.Lang
@@ -272,6 +275,22 @@ func (c *Classifier) routes(in engine.TextInput, res *engine.TextResult, fast []
 		}
 		if float64(p) >= c.cascade.Band*textmodel.Threshold(th, string(c.heads[i]), lang) {
 			return true
+		}
+	}
+	return false
+}
+
+// hasLongNumber tells whether s has five ASCII digits in a row: a short
+// code, an order or a phone number.
+func hasLongNumber(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if run++; run == 5 {
+				return true
+			}
+		} else {
+			run = 0
 		}
 	}
 	return false

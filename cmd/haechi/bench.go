@@ -38,6 +38,7 @@ to one core.`,
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
+				&cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the timed runs to this file (read it with go tool pprof)"},
 			),
 			Action: benchDecide,
 		}, benchPipelineCommand(), benchAPICommand(), benchUICommand()},
@@ -73,6 +74,17 @@ func benchDecide(c *cli.Context) error {
 		if _, err := k.pipeline.Decide(c.Context, ev); err != nil {
 			return err
 		}
+	}
+	if path := c.Path("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tstrong model\t\n")

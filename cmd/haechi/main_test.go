@@ -31,7 +31,7 @@ func run(t *testing.T, stdin string, args ...string) (string, string, error) {
 
 func TestClassifyContract(t *testing.T) {
 	in := strings.Join([]string{
-		`{"id":"a","text":"시1발 뭐야","lang":"ko"}`,
+		`{"id":"a","text":"아 시1발 대기줄 왜 이렇게 길어","lang":"ko"}`,
 		`{"id":"b","text":"광장에서 만나요"}`,
 		`{"id":"c","text":"call me at 010-2345-6789"}`,
 		``,
