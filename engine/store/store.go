@@ -238,6 +238,10 @@ var migrations = []migration{
 	// 16: the closed cases of a content item by when they closed, which
 	// name the original decider of an appeal (originalDeciderSQL).
 	{sqlite: closedContentIndex, postgres: closedContentIndex},
+	// 17: search (issue 13): the change feed of searchable records,
+	// written by triggers, its consumers, and the store's own full-text
+	// index (searchfeed.go, searchindex.go).
+	{sqlite: searchMigration(false), postgres: searchMigration(true)},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -339,7 +343,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if s.postgres {
 				stmts = m.postgres
 			}
-			for _, stmt := range strings.Split(stmts, ";") {
+			for _, stmt := range splitStatements(stmts) {
 				if strings.TrimSpace(stmt) == "" {
 					continue
 				}
