@@ -49,6 +49,7 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 		{"dashboard", op, "/ui/dashboard", http.StatusOK},
 		{"audit", op, "/ui/audit", http.StatusOK},
 		{"bulk", kim, "/ui/queues/general/bulk", http.StatusOK},
+		{"search", kim, "/ui/search?text=%EC%82%AC%EA%B8%B0", http.StatusOK},
 	}
 	for _, lang := range languages {
 		for _, v := range visits {
