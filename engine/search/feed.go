@@ -35,6 +35,9 @@ type Position struct {
 type Batch struct {
 	Refs []Ref // the records changed, each once
 	End  Position
+	// Claimed is set when reading claimed the consumer's lease, which
+	// Ack releases; a read that found nothing new claims nothing.
+	Claimed bool
 }
 
 // ErrNoPosition is returned by Feed.Changes for a consumer without a
@@ -136,6 +139,9 @@ func (ix *Indexer) Sync(ctx context.Context) (int, error) {
 			continue
 		case err != nil:
 			return n, fmt.Errorf("search: read changes: %w", err)
+		}
+		if !b.Claimed {
+			return n, nil
 		}
 		if len(b.Refs) > 0 {
 			if err := Apply(ctx, ix.Feed, ix.Index, ix.Masker, b.Refs); err != nil {

@@ -149,7 +149,28 @@ var _ search.Feed = (*Store)(nil)
 // can later appear before the position it returns.
 func (s *Store) Changes(ctx context.Context, consumer, owner string, lease time.Duration, limit int) (*search.Batch, error) {
 	b := &search.Batch{}
-	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+	visible := `1 = 1`
+	if s.postgres {
+		visible = `txn < txid_snapshot_xmin(txid_current_snapshot())`
+	}
+	// Most calls find nothing new: they read, and write nothing.
+	var any int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM search_consumers p WHERE p.consumer = ? AND EXISTS (SELECT 1 FROM search_changes
+		WHERE (txn > p.txn OR (txn = p.txn AND seq > p.seq)) AND `+visible+`)`), consumer).Scan(&any)
+	if err != nil {
+		return nil, fmt.Errorf("store: search changes: %w", err)
+	}
+	if any == 0 {
+		var one int
+		switch err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM search_consumers WHERE consumer = ?`), consumer).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil, search.ErrNoPosition
+		case err != nil:
+			return nil, fmt.Errorf("store: search changes: %w", err)
+		}
+		return b, nil
+	}
+	err = s.retryTx(ctx, func(tx *sql.Tx) error {
 		b.Refs = b.Refs[:0]
 		now := ms(time.Now())
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE search_consumers SET owner = ?, lease_until = ?
@@ -170,10 +191,7 @@ func (s *Store) Changes(ctx context.Context, consumer, owner string, lease time.
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT txn, seq FROM search_consumers WHERE consumer = ?`), consumer).Scan(&b.End.Txn, &b.End.Seq); err != nil {
 			return err
 		}
-		visible := `1 = 1`
-		if s.postgres {
-			visible = `txn < txid_snapshot_xmin(txid_current_snapshot())`
-		}
+		b.Claimed = true
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT txn, seq, kind, ref FROM search_changes
 			WHERE (txn > ? OR (txn = ? AND seq > ?)) AND `+visible+` ORDER BY txn, seq LIMIT ?`), b.End.Txn, b.End.Txn, b.End.Seq, limit)
 		if err != nil {

@@ -182,6 +182,9 @@ func TestSearchFeedWaitsForOpenTransactions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !b.Claimed {
+				return nil
+			}
 			if err := s.Ack(ctx, "test", "me", b); err != nil {
 				t.Fatal(err)
 			}
@@ -200,16 +203,23 @@ func TestSearchFeedWaitsForOpenTransactions(t *testing.T) {
 	})
 }
 
-// TestSearchIndexerLease: two indexers of one
-// consumer do not index at once; the second waits for the lease.
+// TestSearchIndexerLease: two indexers of one consumer do not index at
+// once, the second waits for the lease; a read that finds nothing new
+// claims nothing.
 func TestSearchIndexerLease(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
 	if err := s.SetPosition(ctx, "x", search.Position{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Changes(ctx, "x", "a", time.Minute, 10); err != nil {
+	if b, err := s.Changes(ctx, "x", "a", time.Minute, 10); err != nil || b.Claimed {
+		t.Fatalf("nothing new: %+v, %v; want nothing claimed", b, err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO search_changes (kind, ref) VALUES ('decision', 'd')`); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := s.Changes(ctx, "x", "a", time.Minute, 10); err != nil || !b.Claimed || len(b.Refs) != 1 {
+		t.Fatalf("a change: %+v, %v", b, err)
 	}
 	if _, err := s.Changes(ctx, "x", "b", time.Minute, 10); err != search.ErrBusy {
 		t.Errorf("second owner: %v, want ErrBusy", err)
