@@ -119,10 +119,26 @@ func docKeys(d *search.Doc) []searchKey {
 	return out
 }
 
-// Put implements search.Index, in one transaction.
+// Put implements search.Index, in one transaction, its statements
+// prepared once for all the documents.
 func (x *SearchIndex) Put(ctx context.Context, docs []search.Doc) error {
 	s := x.s
+	upsert := `INSERT INTO search_docs (doc_key, kind, at, queue, case_id, body) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (doc_key) DO UPDATE SET kind = excluded.kind, at = excluded.at, queue = excluded.queue,
+		case_id = excluded.case_id, body = excluded.body RETURNING doc_id`
+	if s.postgres {
+		upsert = `INSERT INTO search_docs (doc_key, kind, at, queue, case_id, body, terms)
+			VALUES ($1, $2, $3, $4, $5, $6, array_to_tsvector(string_to_array($7, ' ')))
+			ON CONFLICT (doc_key) DO UPDATE SET kind = excluded.kind, at = excluded.at, queue = excluded.queue,
+			case_id = excluded.case_id, body = excluded.body, terms = excluded.terms`
+	}
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		st, err := x.prepare(ctx, tx, upsert, `INSERT INTO search_text (rowid, terms) VALUES (?, ?)`,
+			`INSERT INTO search_keys (field, value, at, doc_key) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.close()
 		for i := range docs {
 			d := &docs[i]
 			d.At = search.Truncate(d.At)
@@ -132,30 +148,23 @@ func (x *SearchIndex) Put(ctx context.Context, docs []search.Doc) error {
 			}
 			key, at := d.Key(), ms(d.At)
 			terms := strings.Join(search.DocTerms(d.Text), " ")
-			if err := x.deleteKey(ctx, tx, key, false); err != nil {
+			if err := x.deleteKey(ctx, st, key, false); err != nil {
 				return err
 			}
 			if s.postgres {
-				_, err = tx.ExecContext(ctx, `INSERT INTO search_docs (doc_key, kind, at, queue, case_id, body, terms)
-					VALUES ($1, $2, $3, $4, $5, $6, array_to_tsvector(string_to_array($7, ' ')))
-					ON CONFLICT (doc_key) DO UPDATE SET kind = excluded.kind, at = excluded.at, queue = excluded.queue,
-					case_id = excluded.case_id, body = excluded.body, terms = excluded.terms`,
-					key, d.Kind, at, d.Queue, d.CaseID, string(body), terms)
+				_, err = st.stmts[3].ExecContext(ctx, key, d.Kind, at, d.Queue, d.CaseID, string(body), terms)
 			} else {
 				var id int64
-				err = tx.QueryRowContext(ctx, `INSERT INTO search_docs (doc_key, kind, at, queue, case_id, body) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT (doc_key) DO UPDATE SET kind = excluded.kind, at = excluded.at, queue = excluded.queue,
-					case_id = excluded.case_id, body = excluded.body RETURNING doc_id`,
-					key, d.Kind, at, d.Queue, d.CaseID, string(body)).Scan(&id)
+				err = st.stmts[3].QueryRowContext(ctx, key, d.Kind, at, d.Queue, d.CaseID, string(body)).Scan(&id)
 				if err == nil {
-					_, err = tx.ExecContext(ctx, `INSERT INTO search_text (rowid, terms) VALUES (?, ?)`, id, terms)
+					_, err = st.stmts[4].ExecContext(ctx, id, terms)
 				}
 			}
 			if err != nil {
 				return err
 			}
 			for _, k := range docKeys(d) {
-				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO search_keys (field, value, at, doc_key) VALUES (?, ?, ?, ?)`), k.field, k.value, at, key); err != nil {
+				if _, err := st.stmts[5].ExecContext(ctx, k.field, k.value, at, key); err != nil {
 					return err
 				}
 			}
@@ -168,21 +177,51 @@ func (x *SearchIndex) Put(ctx context.Context, docs []search.Doc) error {
 	return nil
 }
 
-// deleteKey deletes a document's keys and text and, when all is set,
-// the document.
-func (x *SearchIndex) deleteKey(ctx context.Context, tx *sql.Tx, key string, all bool) error {
-	s := x.s
-	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM search_keys WHERE doc_key = ?`), key); err != nil {
-		return err
-	}
-	if !s.postgres {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM search_text WHERE rowid IN (SELECT doc_id FROM search_docs WHERE doc_key = ?)`, key); err != nil {
-			return err
+// indexStmts are statements prepared in a transaction: deleteKey's
+// three, then the caller's.
+type indexStmts struct{ stmts []*sql.Stmt }
+
+func (st *indexStmts) close() {
+	for _, s := range st.stmts {
+		if s != nil {
+			s.Close()
 		}
 	}
-	if all {
-		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM search_docs WHERE doc_key = ?`), key)
-		return err
+}
+
+// prepare prepares deleteKey's statements and extra in tx (extra
+// statements the dialect does not use are left nil).
+func (x *SearchIndex) prepare(ctx context.Context, tx *sql.Tx, extra ...string) (*indexStmts, error) {
+	s := x.s
+	queries := append([]string{`DELETE FROM search_keys WHERE doc_key = ?`,
+		`DELETE FROM search_text WHERE rowid IN (SELECT doc_id FROM search_docs WHERE doc_key = ?)`,
+		`DELETE FROM search_docs WHERE doc_key = ?`}, extra...)
+	st := &indexStmts{}
+	for _, q := range queries {
+		if s.postgres && strings.Contains(q, "search_text") {
+			st.stmts = append(st.stmts, nil)
+			continue
+		}
+		p, err := tx.PrepareContext(ctx, s.q(q))
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		st.stmts = append(st.stmts, p)
+	}
+	return st, nil
+}
+
+// deleteKey deletes a document's keys and text and, when all is set,
+// the document.
+func (x *SearchIndex) deleteKey(ctx context.Context, st *indexStmts, key string, all bool) error {
+	for i, s := range st.stmts[:3] {
+		if s == nil || (i == 2 && !all) {
+			continue
+		}
+		if _, err := s.ExecContext(ctx, key); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -190,8 +229,13 @@ func (x *SearchIndex) deleteKey(ctx context.Context, tx *sql.Tx, key string, all
 // Delete implements search.Index.
 func (x *SearchIndex) Delete(ctx context.Context, refs []search.Ref) error {
 	err := x.s.retryTx(ctx, func(tx *sql.Tx) error {
+		st, err := x.prepare(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
 		for _, r := range refs {
-			if err := x.deleteKey(ctx, tx, r.Key(), true); err != nil {
+			if err := x.deleteKey(ctx, st, r.Key(), true); err != nil {
 				return err
 			}
 		}
@@ -224,8 +268,13 @@ func (x *SearchIndex) DeleteCase(ctx context.Context, caseID string) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		st, err := x.prepare(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
 		for _, k := range keys {
-			if err := x.deleteKey(ctx, tx, k, true); err != nil {
+			if err := x.deleteKey(ctx, st, k, true); err != nil {
 				return err
 			}
 		}
