@@ -376,7 +376,15 @@ func (x *SearchIndex) Search(ctx context.Context, q search.Query) (*search.Page,
 			where = append(where, `d.terms @@ CAST(? AS tsquery)`)
 			args = append(args, tsQuery(terms))
 		} else {
-			where = append(where, `d.doc_id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)`)
+			// Driven by a key, a page reads few documents: each is looked
+			// up in the text index by its rowid. Otherwise the matches are
+			// read once, and the documents in page order checked against
+			// them.
+			if len(keys) > 0 {
+				where = append(where, `EXISTS (SELECT 1 FROM search_text WHERE search_text MATCH ? AND rowid = d.doc_id)`)
+			} else {
+				where = append(where, `d.doc_id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)`)
+			}
 			args = append(args, ftsQuery(terms))
 		}
 	}
