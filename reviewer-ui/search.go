@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/haechi-tns/haechi/engine/search"
@@ -91,18 +90,8 @@ func parseSearchFilter(raw string) (searchFilter, search.Query, bool) {
 	if f.Queue != "" {
 		q.Queues = []string{f.Queue}
 	}
-	for _, t := range []struct {
-		in  string
-		out *time.Time
-	}{{f.From, &q.From}, {f.To, &q.To}} {
-		if t.in == "" {
-			continue
-		}
-		at, err := time.ParseInLocation(auditTimeLayout, t.in, kst)
-		if err != nil {
-			return f, q, false
-		}
-		*t.out = at
+	if !parseTimeFilters(f.From, f.To, &q.From, &q.To) {
+		return f, q, false
 	}
 	if f.After != "" {
 		c, err := search.ParseCursor(f.After)

@@ -73,6 +73,24 @@ func (b *searchBackend) run(ctx context.Context, brokers []string, topic string,
 	return wg.Wait
 }
 
+// openStoreAndSearch opens the store and the index of a search command.
+func openStoreAndSearch(c *cli.Context) (*store.Store, *searchBackend, error) {
+	log, err := logger(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := openSearch(c, st, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, b, nil
+}
+
 func searchCommand() *cli.Command {
 	flags := append([]cli.Flag{dataDirFlag, databaseFlag}, searchFlags()...)
 	return &cli.Command{
@@ -167,19 +185,11 @@ func searchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	log, err := logger(c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
+	st, b, err := openStoreAndSearch(c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	b, err := openSearch(c, st, log)
-	if err != nil {
-		return err
-	}
 	if !b.es {
 		if _, err := b.indexer.Sync(c.Context); err != nil {
 			return err
@@ -248,19 +258,11 @@ func reindexAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", c.Args().First())
 	}
-	log, err := logger(c)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(c)
+	st, b, err := openStoreAndSearch(c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	b, err := openSearch(c, st, log)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	bar := newProgress(c.App.Writer, "indexed")
 	var total int

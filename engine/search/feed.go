@@ -263,7 +263,7 @@ func DecisionDoc(d *engine.Decision, m *Masker) Doc {
 	doc := Doc{
 		Ref:    Ref{Kind: KindDecision, ID: d.ID},
 		At:     Truncate(d.DecidedAt),
-		Users:  nonEmpty(d.SenderID),
+		Users:  NonEmpty(d.SenderID),
 		Space:  d.Space.ID,
 		Action: string(d.Action),
 		Rules:  d.RuleIDs,
@@ -278,8 +278,9 @@ func DecisionDoc(d *engine.Decision, m *Masker) Doc {
 	return doc
 }
 
-// nonEmpty is the non-empty strings of ss.
-func nonEmpty(ss ...string) []string {
+// NonEmpty is the non-empty strings of ss, nil when none is: a
+// document's users and categories.
+func NonEmpty(ss ...string) []string {
 	var out []string
 	for _, s := range ss {
 		if s != "" {

@@ -393,7 +393,7 @@ func (s *Store) caseDoc(ctx context.Context, m *search.Masker, id string) (*sear
 		return nil, err
 	}
 	doc := &search.Doc{Ref: search.Ref{Kind: search.KindCase, ID: c.ID}, At: search.Truncate(c.CreatedAt),
-		Users: nonEmpty(c.SubjectUserID), Action: c.Outcome, Queue: c.Queue, CaseID: c.ID}
+		Users: search.NonEmpty(c.SubjectUserID), Action: c.Outcome, Queue: c.Queue, CaseID: c.ID}
 	for _, cat := range c.Categories {
 		doc.Categories = append(doc.Categories, string(cat))
 	}
@@ -439,7 +439,7 @@ func (s *Store) reportDoc(ctx context.Context, m *search.Masker, id string) (*se
 		return nil, err
 	}
 	return &search.Doc{Ref: search.Ref{Kind: search.KindReport, ID: id}, At: search.Truncate(fromMS(created)),
-		Users: nonEmpty(subject, reporter), Space: space, Categories: nonEmpty(category), Queue: queue, CaseID: caseID,
+		Users: search.NonEmpty(subject, reporter), Space: space, Categories: search.NonEmpty(category), Queue: queue, CaseID: caseID,
 		Text: search.Join(append([]string{m.Mask(details, nil)}, texts...)...)}, nil
 }
 
@@ -453,7 +453,7 @@ func (s *Store) appealDoc(ctx context.Context, m *search.Masker, id string) (*se
 		action = a.Status
 	}
 	doc := &search.Doc{Ref: search.Ref{Kind: search.KindAppeal, ID: a.ID}, At: search.Truncate(a.CreatedAt),
-		Users: nonEmpty(a.AppellantID), Action: action, Queue: QueueAppeals, CaseID: a.ReviewCase,
+		Users: search.NonEmpty(a.AppellantID), Action: action, Queue: QueueAppeals, CaseID: a.ReviewCase,
 		Text: search.Join(m.Mask(a.Reason, nil))}
 	d, err := s.Decision(ctx, a.DecisionID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -501,7 +501,7 @@ func (s *Store) auditDoc(ctx context.Context, m *search.Masker, id string) (*sea
 	}
 	doc := &search.Doc{Ref: search.Ref{Kind: search.KindAudit, ID: id}, At: search.Truncate(e.At), Action: e.Action,
 		Text: search.Join(m.Mask(e.Subject+" "+auditText(e.Details), nil))}
-	doc.Users = nonEmpty(auditUser(e.Actor))
+	doc.Users = search.NonEmpty(auditUser(e.Actor))
 	if u := auditUser(e.Subject); u != "" && !strings.HasPrefix(e.Subject, "case") && u != auditUser(e.Actor) {
 		var isCase int
 		if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM cases WHERE case_id = ?`), e.Subject).Scan(&isCase); err != nil {
@@ -545,15 +545,4 @@ func auditText(details string) string {
 	}
 	walk(v)
 	return strings.Join(parts, " ")
-}
-
-// nonEmpty is the non-empty strings of ss, nil when none is.
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -222,20 +222,8 @@ func readError(res *esapi.Response) error {
 // failures, and returns the body of a 2xx answer.
 func do[O any](x *Index, ctx context.Context, what string, withContext func(context.Context) O, call func(...O) (*esapi.Response, error)) ([]byte, error) {
 	var out []byte
-	err := x.cfg.Retry.Do(ctx, func(ctx context.Context) error {
-		res, err := call(withContext(ctx))
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		if res.IsError() {
-			err := readError(res)
-			if retryable(res.StatusCode) {
-				return err
-			}
-			return backoff.Permanent(err)
-		}
-		out, err = io.ReadAll(res.Body)
+	err := x.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		out, err = body(call(withContext(ctx)))
 		return err
 	}, func(attempt int, err error, wait time.Duration) {
 		x.cfg.Log.Warn("elasticsearch busy or failing; retrying", "call", what, "attempt", attempt, "wait", wait, "err", err)
@@ -244,6 +232,23 @@ func do[O any](x *Index, ctx context.Context, what string, withContext func(cont
 		return nil, fmt.Errorf("elastic: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// body reads a 2xx answer; any other is an *Error, permanent (not to be
+// retried) unless it is a 429 or 5xx.
+func body(res *esapi.Response, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		err := readError(res)
+		if retryable(res.StatusCode) {
+			return nil, err
+		}
+		return nil, backoff.Permanent(err)
+	}
+	return io.ReadAll(res.Body)
 }
 
 // jsonBody encodes v as a request body.
@@ -356,13 +361,24 @@ func (x *Index) item(op, key string, src []byte) bulkItem {
 type bulkResponse struct {
 	Errors bool `json:"errors"`
 	Items  []map[string]struct {
-		ID     string `json:"_id"`
-		Status int    `json:"status"`
-		Error  *struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"error"`
+		ID     string     `json:"_id"`
+		Status int        `json:"status"`
+		Error  *itemError `json:"error"`
 	} `json:"items"`
+}
+
+// itemError is why a bulk item was refused.
+type itemError struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// asError is e with the item's status, for a missing e an empty reason.
+func (e *itemError) asError(status int) *Error {
+	if e == nil {
+		return &Error{Status: status}
+	}
+	return &Error{Status: status, Type: e.Type, Reason: e.Reason}
 }
 
 // BulkError names the items Elasticsearch refused for good.
@@ -406,33 +422,25 @@ func (x *Index) bulk(ctx context.Context, items []bulkItem) error {
 func (x *Index) bulkChunk(ctx context.Context, chunk []bulkItem, failed map[string]*Error) error {
 	pending := chunk
 	err := x.cfg.Retry.Do(ctx, func(ctx context.Context) error {
-		var body bytes.Buffer
+		var req bytes.Buffer
 		for _, it := range pending {
-			body.Write(it.action)
-			body.WriteByte('\n')
+			req.Write(it.action)
+			req.WriteByte('\n')
 			if it.source != nil {
-				body.Write(it.source)
-				body.WriteByte('\n')
+				req.Write(it.source)
+				req.WriteByte('\n')
 			}
 		}
 		opts := []func(*esapi.BulkRequest){x.es.Bulk.WithContext(ctx)}
 		if x.cfg.Refresh {
 			opts = append(opts, x.es.Bulk.WithRefresh("wait_for"))
 		}
-		res, err := x.es.Bulk(&body, opts...)
+		answer, err := body(x.es.Bulk(&req, opts...))
 		if err != nil {
 			return err
 		}
-		defer res.Body.Close()
-		if res.IsError() {
-			err := readError(res)
-			if retryable(res.StatusCode) {
-				return err
-			}
-			return backoff.Permanent(err)
-		}
 		var br bulkResponse
-		if err := json.NewDecoder(res.Body).Decode(&br); err != nil {
+		if err := json.Unmarshal(answer, &br); err != nil {
 			return backoff.Permanent(fmt.Errorf("bulk answer: %w", err))
 		}
 		if len(br.Items) != len(pending) {
@@ -446,9 +454,9 @@ func (x *Index) bulkChunk(ctx context.Context, chunk []bulkItem, failed map[stri
 				case it.Status < 300, op == "delete" && it.Status == http.StatusNotFound:
 				case retryable(it.Status):
 					again = append(again, pending[i])
-					last = &Error{Status: it.Status, Type: errType(it.Error), Reason: errReason(it.Error)}
+					last = it.Error.asError(it.Status)
 				default:
-					failed[pending[i].key] = &Error{Status: it.Status, Type: errType(it.Error), Reason: errReason(it.Error)}
+					failed[pending[i].key] = it.Error.asError(it.Status)
 				}
 			}
 		}
@@ -464,26 +472,6 @@ func (x *Index) bulkChunk(ctx context.Context, chunk []bulkItem, failed map[stri
 		return fmt.Errorf("elastic: bulk: %w", err)
 	}
 	return nil
-}
-
-func errType(e *struct {
-	Type   string `json:"type"`
-	Reason string `json:"reason"`
-}) string {
-	if e == nil {
-		return ""
-	}
-	return e.Type
-}
-
-func errReason(e *struct {
-	Type   string `json:"type"`
-	Reason string `json:"reason"`
-}) string {
-	if e == nil {
-		return ""
-	}
-	return e.Reason
 }
 
 // DeleteCase implements search.Index, by _delete_by_query on case_id.
