@@ -41,7 +41,8 @@ func searchChangesTables(serial, txn string) string {
 		txn         BIGINT NOT NULL,
 		seq         BIGINT NOT NULL,
 		owner       TEXT NOT NULL DEFAULT '',
-		lease_until BIGINT NOT NULL DEFAULT 0
+		lease_until BIGINT NOT NULL DEFAULT 0,
+		seen_at     BIGINT NOT NULL DEFAULT 0
 	)`
 }
 
@@ -153,28 +154,31 @@ func (s *Store) Changes(ctx context.Context, consumer, owner string, lease time.
 	if s.postgres {
 		visible = `txn < txid_snapshot_xmin(txid_current_snapshot())`
 	}
-	// Most calls find nothing new: they read, and write nothing.
-	var any int
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM search_consumers p WHERE p.consumer = ? AND EXISTS (SELECT 1 FROM search_changes
-		WHERE (txn > p.txn OR (txn = p.txn AND seq > p.seq)) AND `+visible+`)`), consumer).Scan(&any)
-	if err != nil {
+	// Most calls find nothing new: they read, and write nothing but,
+	// once an hour, that the consumer is still there.
+	var seen int64
+	var pending bool
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT p.seen_at, EXISTS (SELECT 1 FROM search_changes
+		WHERE (txn > p.txn OR (txn = p.txn AND seq > p.seq)) AND `+visible+`) FROM search_consumers p WHERE p.consumer = ?`), consumer).Scan(&seen, &pending)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, search.ErrNoPosition
+	case err != nil:
 		return nil, fmt.Errorf("store: search changes: %w", err)
 	}
-	if any == 0 {
-		var one int
-		switch err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM search_consumers WHERE consumer = ?`), consumer).Scan(&one); {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil, search.ErrNoPosition
-		case err != nil:
-			return nil, fmt.Errorf("store: search changes: %w", err)
+	if !pending {
+		if now := ms(time.Now()); seen < now-time.Hour.Milliseconds() {
+			if _, err := s.db.ExecContext(ctx, s.q(`UPDATE search_consumers SET seen_at = ? WHERE consumer = ?`), now, consumer); err != nil {
+				return nil, fmt.Errorf("store: search changes: %w", err)
+			}
 		}
 		return b, nil
 	}
 	err = s.retryTx(ctx, func(tx *sql.Tx) error {
 		b.Refs = b.Refs[:0]
 		now := ms(time.Now())
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE search_consumers SET owner = ?, lease_until = ?
-			WHERE consumer = ? AND (owner = ? OR owner = '' OR lease_until < ?)`), owner, now+lease.Milliseconds(), consumer, owner, now)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE search_consumers SET owner = ?, lease_until = ?, seen_at = ?
+			WHERE consumer = ? AND (owner = ? OR owner = '' OR lease_until < ?)`), owner, now+lease.Milliseconds(), now, consumer, owner, now)
 		if err != nil {
 			return err
 		}
@@ -220,6 +224,13 @@ func (s *Store) Changes(ctx context.Context, consumer, owner string, lease time.
 	return b, nil
 }
 
+// SearchConsumerExpiry is how long a consumer of the change feed may go
+// unseen (no process syncing its index) before the changes it has not
+// read are deleted all the same: an index left behind, such as the
+// store's own after a move to Elasticsearch, must not make the feed
+// grow for ever.
+const SearchConsumerExpiry = 7 * 24 * time.Hour
+
 // ErrLeaseLost is returned by Ack when another process took the
 // consumer over: its work is done again there, which is harmless.
 var ErrLeaseLost = errors.New("store: search consumer's lease lost")
@@ -235,6 +246,13 @@ func (s *Store) Ack(ctx context.Context, consumer, owner string, b *search.Batch
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrLeaseLost
+		}
+		// A consumer not seen for SearchConsumerExpiry no longer holds
+		// changes back: it is forgotten, and rebuilds its index if it
+		// comes back (search.ErrNoPosition).
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM search_consumers WHERE seen_at < ? AND consumer <> ?`),
+			ms(time.Now().Add(-SearchConsumerExpiry)), consumer); err != nil {
+			return err
 		}
 		var txn, seq sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT txn, seq FROM search_consumers ORDER BY txn, seq LIMIT 1`).Scan(&txn, &seq); err != nil {
@@ -268,8 +286,9 @@ func (s *Store) Head(ctx context.Context) (search.Position, error) {
 
 // SetPosition implements search.Feed.
 func (s *Store) SetPosition(ctx context.Context, consumer string, p search.Position) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO search_consumers (consumer, txn, seq) VALUES (?, ?, ?)
-		ON CONFLICT (consumer) DO UPDATE SET txn = excluded.txn, seq = excluded.seq, owner = '', lease_until = 0`), consumer, p.Txn, p.Seq)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO search_consumers (consumer, txn, seq, seen_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (consumer) DO UPDATE SET txn = excluded.txn, seq = excluded.seq, owner = '', lease_until = 0, seen_at = excluded.seen_at`),
+		consumer, p.Txn, p.Seq, ms(time.Now()))
 	if err != nil {
 		return fmt.Errorf("store: search position: %w", err)
 	}

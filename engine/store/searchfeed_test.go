@@ -205,7 +205,7 @@ func TestSearchFeedWaitsForOpenTransactions(t *testing.T) {
 
 // TestSearchIndexerLease: two indexers of one consumer do not index at
 // once, the second waits for the lease; a read that finds nothing new
-// claims nothing.
+// claims nothing; a consumer gone for a week is forgotten.
 func TestSearchIndexerLease(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
@@ -226,5 +226,27 @@ func TestSearchIndexerLease(t *testing.T) {
 	}
 	if _, err := s.Changes(ctx, "y", "b", time.Minute, 10); err != search.ErrNoPosition {
 		t.Errorf("unknown consumer: %v, want ErrNoPosition", err)
+	}
+
+	// A consumer unseen for a week no longer holds changes back.
+	if err := s.SetPosition(ctx, "gone", search.Position{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE search_consumers SET seen_at = ? WHERE consumer = 'gone'`, ms(time.Now().Add(-SearchConsumerExpiry-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Changes(ctx, "x", "a", time.Minute, 10)
+	if err != nil || !b.Claimed {
+		t.Fatalf("%+v %v", b, err)
+	}
+	if err := s.Ack(ctx, "x", "a", b); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM search_changes`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d changes kept for a consumer gone (%v)", left, err)
+	}
+	if _, err := s.Changes(ctx, "gone", "c", time.Minute, 10); err != search.ErrNoPosition {
+		t.Errorf("the consumer that came back: %v, want ErrNoPosition (rebuild)", err)
 	}
 }
