@@ -14,6 +14,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/pii"
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/search"
+	"github.com/haechi-tns/haechi/internal/backoff"
 	"github.com/haechi-tns/haechi/pipelines"
 )
 
@@ -72,7 +73,7 @@ func TestDecisionIndexerIndexesPublishedDecisions(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- (&pipelines.DecisionIndexer{Brokers: e.brokers, Topic: e.topics.Decisions, Group: "search-test", Index: idx,
-			Masker: search.NewMasker(pii.New())}).Run(ctx)
+			Masker: search.NewMasker(pii.New()), Retry: backoff.Policy{Initial: 10 * time.Millisecond}}).Run(ctx)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for idx.len() < 5 && time.Now().Before(deadline) {
