@@ -112,8 +112,11 @@ The store's own index (SQLite FTS5, or PostgreSQL text search) is brought
 up to date before searching; with --elasticsearch-url the cluster is
 searched as haechi serve and worker keep it.`,
 		Flags: append(flags,
-			&cli.StringFlag{Name: "user"}, &cli.StringFlag{Name: "space"}, &cli.StringFlag{Name: "category"},
-			&cli.StringFlag{Name: "action"}, &cli.StringFlag{Name: "rule"},
+			&cli.StringFlag{Name: "user", Usage: "a user id: sender, subject, reporter, appellant or audit actor"},
+			&cli.StringFlag{Name: "space", Usage: "a space id"},
+			&cli.StringFlag{Name: "category", Usage: "a category (scam, insult, …)"},
+			&cli.StringFlag{Name: "action", Usage: "a decision's action, a case's or appeal's outcome, an audit action"},
+			&cli.StringFlag{Name: "rule", Usage: "a policy rule id"},
 			&cli.StringSliceFlag{Name: "queue", Usage: "a review queue (repeatable)"},
 			&cli.StringSliceFlag{Name: "kind", Usage: "decision, case, report, appeal or audit (repeatable)"},
 			&cli.StringFlag{Name: "from", Usage: "from this time on (RFC 3339 or YYYY-MM-DD)"},
