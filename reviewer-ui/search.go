@@ -20,7 +20,9 @@ import (
 // they may work (store.QueueRole) and of no queue. Asking for more is a
 // 403, audited. Text is masked before it is indexed: snippets show what
 // was masked by its type, never its text, and a reveal stays on the case
-// page with its reason and audit entry.
+// page with its reason and audit entry. Who reported is for operators
+// only, as on the case page: others neither see reporters among a
+// report's users nor may search by one (search.Reporter).
 
 // searchKeys are the URL's keys; any other, or one given twice, is a
 // 400 rather than silently ignored.
@@ -173,7 +175,8 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, rc *reqConte
 		return
 	}
 	switch {
-	case kinds != nil && len(q.Kinds) == 1 && !slices.Contains(kinds, q.Kinds[0]):
+	case kinds != nil && len(q.Kinds) == 1 && !slices.Contains(kinds, q.Kinds[0]),
+		kinds != nil && strings.HasPrefix(q.User, search.ReporterPrefix):
 		s.deny(w, r, rc, "ops_role", "page:search")
 		return
 	case queues != nil && len(q.Queues) == 1 && !slices.Contains(queues, q.Queues[0]):
@@ -197,6 +200,10 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, rc *reqConte
 		return
 	}
 	for _, h := range page.Hits {
+		if kinds != nil {
+			// Reviewers other than operators never see who reported.
+			h.Users = slices.DeleteFunc(h.Users, func(u string) bool { return strings.HasPrefix(u, search.ReporterPrefix) })
+		}
 		v := searchHit{Hit: h, KindLabel: s.msgs.text(rc.Lang, searchKindLabels[h.Kind]), Snippet: s.snippetParts(rc, h.Snippet)}
 		switch {
 		case h.Kind == search.KindCase:

@@ -94,6 +94,7 @@ func TestSearchPage(t *testing.T) {
 	// Beyond the role: refused, audited.
 	u.wantDenied(kim.get("/ui/search?kind=audit"), "u-kim", "ops_role")
 	u.wantDenied(kim.get("/ui/search?queue=youth_safety"), "u-kim", "queue_role")
+	u.wantDenied(kim.get("/ui/search?user=reporter:r-1"), "u-kim", "ops_role")
 
 	// Counsellors find the youth-safety case; operators the audit log.
 	lee := u.signIn("lee", store.RoleCounsellor)

@@ -62,6 +62,22 @@ func ParseKey(key string) (Ref, error) {
 	return Ref{Kind: Kind(k), ID: id}, nil
 }
 
+// ReporterPrefix marks a reporter among a document's users. Whom a report
+// is about is found by their id; who reported is found only as
+// Reporter(id), so that a search for a user does not tell who reported
+// them, which reviewers other than operators never learn (the case page
+// shows reports without their reporters).
+const ReporterPrefix = "reporter:"
+
+// Reporter is how a reporter stands among a document's users; "" for
+// none.
+func Reporter(id string) string {
+	if id == "" {
+		return ""
+	}
+	return ReporterPrefix + id
+}
+
 // Doc is what an index keeps of one record. Text is already masked
 // (Masker): no backend ever sees the personal information it held.
 type Doc struct {
@@ -71,8 +87,9 @@ type Doc struct {
 	// the millisecond, as every backend keeps it.
 	At time.Time `json:"at"`
 	// Users are the people the record is about or by: a decision's
-	// sender, a case's subject, a report's subject and reporter, an
-	// appellant, an audit entry's actor and the user it names.
+	// sender, a case's subject, a report's subject and reporter (as
+	// Reporter has it), an appellant, an audit entry's actor and the
+	// user it names.
 	Users      []string `json:"users,omitempty"`
 	Space      string   `json:"space,omitempty"`
 	Categories []string `json:"categories,omitempty"`

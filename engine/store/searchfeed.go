@@ -458,7 +458,7 @@ func (s *Store) reportDoc(ctx context.Context, m *search.Masker, id string) (*se
 		return nil, err
 	}
 	return &search.Doc{Ref: search.Ref{Kind: search.KindReport, ID: id}, At: search.Truncate(fromMS(created)),
-		Users: search.NonEmpty(subject, reporter), Space: space, Categories: search.NonEmpty(category), Queue: queue, CaseID: caseID,
+		Users: search.NonEmpty(subject, search.Reporter(reporter)), Space: space, Categories: search.NonEmpty(category), Queue: queue, CaseID: caseID,
 		Text: search.Join(append([]string{m.Mask(details, nil)}, texts...)...)}, nil
 }
 
@@ -488,13 +488,14 @@ func (s *Store) appealDoc(ctx context.Context, m *search.Masker, id string) (*se
 }
 
 // auditUser is the user an audit entry's actor or subject names:
-// reviewers by id, citizens as user: or reporter:, nothing for haechi,
-// operator or a case.
+// reviewers by id, citizens named user: by id, reporters as
+// search.Reporter has them, nothing for haechi, operator or a case.
 func auditUser(v string) string {
-	for _, p := range []string{"user:", "reporter:"} {
-		if rest, ok := strings.CutPrefix(v, p); ok {
-			return rest
-		}
+	if rest, ok := strings.CutPrefix(v, "user:"); ok {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(v, "reporter:"); ok {
+		return search.Reporter(rest)
 	}
 	switch v {
 	case "haechi", "operator", "anonymous":

@@ -12,6 +12,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/pii"
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/search"
+	"github.com/haechi-tns/haechi/engine/store/pgtest"
 )
 
 // benchPhrases make the text of the benchmark's case documents: Korean
@@ -69,19 +70,38 @@ func BenchmarkSearchIndexPut(b *testing.B) {
 }
 
 // BenchmarkSearch100k searches 100,000 documents in the store's own
-// index on SQLite, a first page of 50.
+// index, SQLite and PostgreSQL, a first page of 50.
 func BenchmarkSearch100k(b *testing.B) {
-	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchSearch(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := OpenPostgres(context.Background(), pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchSearch(b, s)
+	})
+}
+
+func benchSearch(b *testing.B, s *Store) {
 	ctx := context.Background()
 	idx := s.SearchIndex()
 	docs := benchDocs(100_000)
 	start := time.Now()
 	for i := 0; i < len(docs); i += 1000 {
 		if err := idx.Put(ctx, docs[i:min(i+1000, len(docs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if s.postgres {
+		if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -33,7 +33,7 @@ func Docs() []search.Doc {
 		{Ref: search.Ref{Kind: search.KindCase, ID: "c-1"}, At: T0.Add(3 * time.Minute), Users: []string{"alice"}, Space: "booth-3", Categories: []string{"scam"},
 			Rules: []string{"prosperity.scam.link"}, Queue: "general", CaseID: "c-1",
 			Text: "이 사람 사기꾼이에요 ⟦phone⟧ 로 돈을 보내래요\n입금하면 두 배로 돌려준대요"},
-		{Ref: search.Ref{Kind: search.KindReport, ID: "r-1"}, At: T0.Add(4 * time.Minute), Users: []string{"alice", "carol"}, Space: "booth-3", Categories: []string{"scam"},
+		{Ref: search.Ref{Kind: search.KindReport, ID: "r-1"}, At: T0.Add(4 * time.Minute), Users: []string{"alice", search.Reporter("carol")}, Space: "booth-3", Categories: []string{"scam"},
 			Queue: "general", CaseID: "c-1", Text: "The scammer asked for my card ⟦card⟧ and an e-mail ⟦email⟧"},
 		{Ref: search.Ref{Kind: search.KindAppeal, ID: "a-1"}, At: T0.Add(5 * time.Minute), Users: []string{"bob"}, Space: "youth-1", Categories: []string{"insult"},
 			Action: "upheld", Rules: []string{"respect.insult"}, Queue: "appeals", CaseID: "c-2", Text: "저는 욕을 하지 않았습니다. It was a joke."},
@@ -109,7 +109,8 @@ func Queries() []struct {
 	}{
 		{"everything", search.Query{}, nil},
 		{"every decision against one user", search.Query{User: "alice", Kinds: []search.Kind{search.KindDecision}}, []string{"decision:d-3", "decision:d-1"}},
-		{"user in any role", search.Query{User: "carol"}, []string{"report:r-1"}},
+		{"reporter", search.Query{User: search.Reporter("carol")}, []string{"report:r-1"}},
+		{"a reporter is not found as a user", search.Query{User: "carol"}, []string{}},
 		{"space", search.Query{Space: "youth-1"}, []string{"appeal:a-1", "decision:d-2"}},
 		{"category", search.Query{Category: "harassment"}, []string{"decision:d-2"}},
 		{"action", search.Query{Action: "upheld"}, []string{"appeal:a-1"}},
@@ -200,7 +201,7 @@ func Run(t *testing.T, idx search.Index) {
 		if got := All(t, idx, search.Query{Text: "사기"}, 10); !slices.Equal(got, []string{"audit:7"}) {
 			t.Errorf("after deleting case c-1, found %v", got)
 		}
-		if got := All(t, idx, search.Query{User: "carol"}, 10); len(got) != 0 {
+		if got := All(t, idx, search.Query{User: search.Reporter("carol")}, 10); len(got) != 0 {
 			t.Errorf("the case's report is still found: %v", got)
 		}
 	})
