@@ -71,14 +71,18 @@ func BenchmarkSearchIndexPut(b *testing.B) {
 
 // BenchmarkSearch100k searches 100,000 documents in the store's own
 // index, SQLite and PostgreSQL, a first page of 50.
-func BenchmarkSearch100k(b *testing.B) {
+func BenchmarkSearch100k(b *testing.B) { benchBackends(b, benchSearch) }
+
+// benchBackends runs a benchmark on a fresh SQLite store and a fresh
+// PostgreSQL database.
+func benchBackends(b *testing.B, run func(*testing.B, *Store)) {
 	b.Run("sqlite", func(b *testing.B) {
 		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		benchSearch(b, s)
+		run(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
 		s, err := OpenPostgres(context.Background(), pgtest.URL(b))
@@ -86,7 +90,7 @@ func BenchmarkSearch100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		benchSearch(b, s)
+		run(b, s)
 	})
 }
 
