@@ -62,18 +62,8 @@ func parseAuditFilter(q url.Values) (auditFilter, store.AuditQuery, bool) {
 			return f, sq, false
 		}
 	}
-	for _, t := range []struct {
-		in  string
-		out *time.Time
-	}{{f.From, &sq.From}, {f.To, &sq.To}} {
-		if t.in == "" {
-			continue
-		}
-		at, err := time.ParseInLocation(auditTimeLayout, t.in, kst)
-		if err != nil {
-			return f, sq, false
-		}
-		*t.out = at
+	if !parseTimeFilters(f.From, f.To, &sq.From, &sq.To) {
+		return f, sq, false
 	}
 	if f.Before != "" {
 		c, err := store.ParseAuditCursor(f.Before)
@@ -83,6 +73,26 @@ func parseAuditFilter(q url.Values) (auditFilter, store.AuditQuery, bool) {
 		sq.Before = &c
 	}
 	return f, sq, true
+}
+
+// parseTimeFilters reads a page's from and to filters (auditTimeLayout,
+// KST) into fromAt and toAt, leaving an empty one zero; false when one
+// cannot be read.
+func parseTimeFilters(from, to string, fromAt, toAt *time.Time) bool {
+	for _, t := range []struct {
+		in  string
+		out *time.Time
+	}{{from, fromAt}, {to, toAt}} {
+		if t.in == "" {
+			continue
+		}
+		at, err := time.ParseInLocation(auditTimeLayout, t.in, kst)
+		if err != nil {
+			return false
+		}
+		*t.out = at
+	}
+	return true
 }
 
 // auditStatus is what the last verification of the audit chain found.

@@ -210,7 +210,7 @@ func newTestUI(t *testing.T, tweak ...func(*Config)) *testUI {
 	}
 	t.Cleanup(func() { st.Close() })
 	u := &testUI{t: t, store: st, accounts: newFakeAccounts(), clock: &clock{now: t0}}
-	cfg := Config{Store: st, Accounts: u.accounts, Now: u.clock.Now, AppealURL: "https://haechi.example/v1/appeals"}
+	cfg := Config{Store: st, Accounts: u.accounts, Now: u.clock.Now, AppealURL: "https://haechi.example/v1/appeals", Search: st.SearchIndex()}
 	for _, f := range tweak {
 		f(&cfg)
 	}

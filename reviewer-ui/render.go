@@ -80,6 +80,8 @@ type view struct {
 
 	reveals   func() int            // counts the reviewer's reveals today (reveal.go)
 	wellbeing func() *wellbeingView // the break reminder and the day's cap (wellbeing.go)
+	// Searchable is set when the UI has a search index (search.go).
+	Searchable bool
 }
 
 // T returns the message key in the page's language.
@@ -189,7 +191,8 @@ func (v *view) Score(f float64) string { return fmt.Sprintf("%.2f", f) }
 
 // newView starts the view of a page for rc.
 func (s *Server) newView(r *http.Request, rc *reqContext, title string, data any) *view {
-	v := &view{Lang: rc.Lang, Account: rc.Account, Path: r.URL.RequestURI(), Title: title, Data: data, msgs: s.msgs, now: s.cfg.Now()}
+	v := &view{Lang: rc.Lang, Account: rc.Account, Path: r.URL.RequestURI(), Title: title, Data: data, msgs: s.msgs, now: s.cfg.Now(),
+		Searchable: s.cfg.Search != nil}
 	v.reveals = func() int { return s.revealsToday(r.Context(), rc) }
 	v.wellbeing = s.wellbeingFor(r, rc)
 	if rc.Session != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/haechi-tns/haechi/engine/search"
 	"github.com/haechi-tns/haechi/engine/store"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	// BreakAfter is how long a reviewer works in one session before the
 	// page suggests a break, which they may snooze; default 60 minutes.
 	BreakAfter time.Duration
+	// Search is the search index of the search page (search.go); nil
+	// leaves the page out.
+	Search search.Index
 }
 
 // DefaultLease is the lease of a claimed case without heartbeats.
@@ -184,6 +188,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/transparency/export", s.signedIn(s.transparencyExport)},
 		{"GET /ui/audit", s.signedIn(s.auditPage)},
 		{"GET /ui/audit/status", s.signedIn(s.auditStatusPart)},
+		{"GET /ui/search", s.signedIn(s.searchPage)},
 		{"POST /ui/queues/{queue}/claim", s.action(s.claim)},
 		{"GET /ui/queues/{queue}", s.signedIn(s.queuePage)},
 		{"GET /ui/queues/{queue}/rows", s.signedIn(s.queueRows)},

@@ -50,6 +50,7 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 		{"audit", op, "/ui/audit", http.StatusOK},
 		{"bulk", kim, "/ui/queues/general/bulk", http.StatusOK},
 		{"transparency", op, "/ui/transparency?month=2026-11", http.StatusOK},
+		{"search", kim, "/ui/search?text=%EC%82%AC%EA%B8%B0", http.StatusOK},
 	}
 	for _, lang := range languages {
 		for _, v := range visits {

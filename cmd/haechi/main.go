@@ -57,6 +57,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			evalCommand(),
 			hashesCommand(),
 			modelsCommand(),
+			searchCommand(),
 		},
 		// Errors are printed once, by main; urfave/cli must not exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},

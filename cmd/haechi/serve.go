@@ -46,6 +46,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 			&cli.BoolFlag{Name: "require-keys", Usage: "require an API key (haechi apikeys create) on every /v1 route", EnvVars: []string{"HAECHI_REQUIRE_KEYS"}},
 			&cli.StringFlag{Name: "public-url", Usage: "the API's address as the world platform reaches it, for the appeal links in statements of reasons", EnvVars: []string{"HAECHI_PUBLIC_URL"}},
 			&cli.BoolFlag{Name: "ui-behind-tls", Usage: "reviewers reach /ui/ over HTTPS through a proxy: mark its cookies Secure", EnvVars: []string{"HAECHI_UI_BEHIND_TLS"}},
+			elasticsearchFlag, elasticsearchIndexFlag,
 		)...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -78,9 +79,13 @@ Hash banks under --data-dir are reloaded when they change.`,
 			if err := acfg.Validate(); err != nil {
 				return err
 			}
+			searching, err := openSearch(c, st, log)
+			if err != nil {
+				return err
+			}
 			// The reviewer UI shares the listener under /ui/.
 			ui, err := reviewerui.New(reviewerui.Config{Store: st, Accounts: st, Log: log, SecureCookies: c.Bool("ui-behind-tls"), AppealURL: acfg.AppealURL,
-				AuditPublicKey: signing.Public, AuditJournal: signing.Journal})
+				AuditPublicKey: signing.Public, AuditJournal: signing.Journal, Search: searching.index})
 			if err != nil {
 				return err
 			}
@@ -130,6 +135,11 @@ Hash banks under --data-dir are reloaded when they change.`,
 					})
 				}
 			}
+			var brokers []string
+			if stream != nil {
+				brokers = stream.brokers
+			}
+			indexed := searching.run(ctx, brokers, c.String("topic-decisions"), log)
 			serveErr := make(chan error, 1)
 			wg.Go(func() { serveErr <- srv.Serve(ln) })
 			log.Info("haechi serving", "addr", ln.Addr().String(), "policy_revision", k.policy.Revision(),
@@ -149,6 +159,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 			}
 			cancel()
 			wg.Wait()
+			indexed()
 			if stream != nil {
 				stream.wait()
 			}

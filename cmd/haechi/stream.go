@@ -350,7 +350,7 @@ Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
 		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag,
-			auditKeyFlag,
+			auditKeyFlag, elasticsearchFlag, elasticsearchIndexFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -386,7 +386,18 @@ batch in hand, commits it and leaves the group.`,
 			if err != nil {
 				return err
 			}
+			// With Elasticsearch, workers index the decisions they publish
+			// and follow the store's change feed (one process at a time).
+			indexed := func() {}
+			if c.String("elasticsearch-url") != "" {
+				searching, err := openSearch(c, st, log)
+				if err != nil {
+					return err
+				}
+				indexed = searching.run(c.Context, s.brokers, c.String("topic-decisions"), log)
+			}
 			s.wait()
+			indexed()
 			log.Info("worker stopped")
 			return nil
 		},

@@ -5,12 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/haechi-tns/haechi/engine/store/pgtest"
 )
 
 func TestSearchAuditFiltersAndPagesNewestFirst(t *testing.T) {
@@ -164,20 +161,5 @@ func BenchmarkAuditView(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(verify.Milliseconds()), "verify-ms")
 	}
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		s, err := OpenPostgres(context.Background(), pgtest.URL(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
+	benchBackends(b, run)
 }

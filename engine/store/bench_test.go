@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
-	"github.com/haechi-tns/haechi/engine/store/pgtest"
 )
 
 // fillQueue inserts n open cases into the general queue directly, in
@@ -62,22 +61,7 @@ func BenchmarkClaimNext(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), FileName))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		s, err := OpenPostgres(context.Background(), pgtest.URL(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
+	benchBackends(b, run)
 }
 
 // BenchmarkSaveDecision stores one decision per transaction, as a lone

@@ -224,11 +224,19 @@ func (s *Store) purgeBatch(ctx context.Context, now time.Time, p purge, cutoff t
 	return done, err
 }
 
-// forget lists ids of kind in retention_forgotten.
+// forget lists ids of kind in retention_forgotten, and in the search
+// change feed (searchfeed.go), whose kinds are the same: every search
+// index reads the records again, as retention left them, at its next
+// sync, so what retention deleted leaves the indexes too.
 func (s *Store) forget(ctx context.Context, tx *sql.Tx, now time.Time, kind string, ids []any) error {
 	args := make([][]any, len(ids))
+	changes := make([][]any, len(ids))
 	for i, id := range ids {
 		args[i] = []any{kind, id, ms(now)}
+		changes[i] = []any{kind, id}
+	}
+	if err := s.execEach(ctx, tx, `INSERT INTO search_changes (kind, ref) VALUES (?,?)`, changes); err != nil {
+		return err
 	}
 	return s.execEach(ctx, tx, `INSERT INTO retention_forgotten (kind, id, at) VALUES (?,?,?) ON CONFLICT (kind, id) DO NOTHING`, args)
 }

@@ -242,6 +242,10 @@ var migrations = []migration{
 	// search index to forget, and the indexes both read by
 	// (transparency.go, retention.go).
 	{sqlite: transparencyTables, postgres: transparencyTables},
+	// 18: search (issue 13): the change feed of searchable records,
+	// written by triggers, its consumers, and the store's own full-text
+	// index (searchfeed.go, searchindex.go).
+	{sqlite: searchMigration(false), postgres: searchMigration(true)},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -343,7 +347,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if s.postgres {
 				stmts = m.postgres
 			}
-			for _, stmt := range strings.Split(stmts, ";") {
+			for _, stmt := range splitStatements(stmts) {
 				if strings.TrimSpace(stmt) == "" {
 					continue
 				}
