@@ -199,7 +199,9 @@ func (t *Tally) DifferingBySpace() []Row {
 			out = append(out, Row{Key: k.key, Candidate: n})
 		}
 	}
-	slices.SortFunc(out, func(a, b Row) int { return cmp.Or(cmp.Compare(b.Candidate, a.Candidate), strings.Compare(a.Key, b.Key)) })
+	slices.SortFunc(out, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(b.Candidate, a.Candidate), strings.Compare(a.Key, b.Key))
+	})
 	return out
 }
 

@@ -238,6 +238,10 @@ var migrations = []migration{
 	// 16: the closed cases of a content item by when they closed, which
 	// name the original decider of an appeal (originalDeciderSQL).
 	{sqlite: closedContentIndex, postgres: closedContentIndex},
+	// 18: policy revisions kept for every instance, the control row
+	// naming the live and candidate (shadow) revisions, the instances'
+	// reports, and shadow counts and samples (policycontrol.go).
+	{sqlite: policyControlTables, postgres: policyControlTables},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
