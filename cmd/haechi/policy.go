@@ -16,7 +16,7 @@ func policyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "policy",
 		Usage: "test, evaluate and inspect code-of-ethics policy bundles",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			{
 				Name:  "test",
 				Usage: "run the bundle's Rego tests",
@@ -73,7 +73,7 @@ which is classified first.`,
 					return nil
 				},
 			},
-		},
+		}, policyControlCommands()...),
 	}
 }
 
