@@ -73,7 +73,7 @@ which is classified first.`,
 					return nil
 				},
 			},
-		}, policyControlCommands()...),
+		}, append(policyControlCommands(), policyReplayCommand())...),
 	}
 }
 

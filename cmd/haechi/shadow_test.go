@@ -19,7 +19,7 @@ import (
 
 // candidateBundle copies the repository's bundle to a new folder and lets
 // edit change its data.json; it returns the folder.
-func candidateBundle(t *testing.T, edit func(config map[string]any)) string {
+func candidateBundle(t testing.TB, edit func(config map[string]any)) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
