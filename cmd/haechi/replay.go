@@ -138,22 +138,28 @@ type candidate struct {
 }
 
 // replayEngines builds the live engine (without sender histories) and the
-// candidate's, which passes the same gates as a shadow candidate.
+// candidate's, which passes the same gates as a shadow candidate. The
+// candidate's files and thresholds are read first, so that a mistake in
+// them is reported before the models load.
 func replayEngines(c *cli.Context, log *slog.Logger) (*core, *candidate, error) {
+	b, err := candidateBundleFrom(c.String("candidate"), c.String("thresholds"))
+	if err != nil {
+		return nil, nil, err
+	}
 	k, err := newCore(c.Context, configFrom(c), log)
 	if err != nil {
 		return nil, nil, err
 	}
-	cand, err := loadCandidate(c.Context, k, c.String("candidate"), c.String("thresholds"))
+	cand, err := k.candidateOf(c.Context, b)
 	if err != nil {
 		return nil, nil, err
 	}
 	return k, cand, nil
 }
 
-// loadCandidate reads a candidate bundle folder, lays a thresholds file
-// over its data, and builds its pipeline over k's classifiers.
-func loadCandidate(ctx context.Context, k *core, dir, thresholds string) (*candidate, error) {
+// candidateBundleFrom reads a candidate bundle folder and lays a
+// thresholds file (if any) over its data.
+func candidateBundleFrom(dir, thresholds string) (*policy.Bundle, error) {
 	b, err := policy.LoadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("candidate refused: %w", err)
@@ -167,6 +173,21 @@ func loadCandidate(ctx context.Context, k *core, dir, thresholds string) (*candi
 			return nil, fmt.Errorf("--thresholds %s: %w", thresholds, err)
 		}
 	}
+	return b, nil
+}
+
+// loadCandidate reads a candidate bundle folder, lays a thresholds file
+// over its data, and builds its pipeline over k's classifiers.
+func loadCandidate(ctx context.Context, k *core, dir, thresholds string) (*candidate, error) {
+	b, err := candidateBundleFrom(dir, thresholds)
+	if err != nil {
+		return nil, err
+	}
+	return k.candidateOf(ctx, b)
+}
+
+// candidateOf builds b's engine, through the gates of a shadow candidate.
+func (k *core) candidateOf(ctx context.Context, b *policy.Bundle) (*candidate, error) {
 	e, err := k.candidateEngine(ctx, b)
 	if err != nil {
 		return nil, fmt.Errorf("candidate refused: %w", err)
