@@ -309,39 +309,50 @@ func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*
 // decide classifies evs once and decides each with both engines. An event
 // either cannot decide is counted bad; it returns how many were compared.
 func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Tally, bad func(string)) (int, error) {
-	sigs, err := r.k.pipeline.SignalsBatch(ctx, evs)
+	n := 0
+	err := decideBoth(ctx, r.k, r.cand, evs, func(ev *engine.Event, live, cand *engine.Decision) {
+		t.Add(engine.ShadowSample{At: ev.SentAt, EventID: ev.ID, EventKind: ev.Kind, SpaceType: ev.Space.Type, Live: shadow.Verdict(live), Candidate: shadow.Verdict(cand)})
+		n++
+	}, bad)
+	return n, err
+}
+
+// decideBoth classifies evs once (in one batch where it can) and decides
+// each event with k's live policy and, when cand is not nil, the
+// candidate's, as for a sender without history; it calls fn with both
+// decisions (cand's nil without a candidate). An event that cannot be
+// decided is reported to bad.
+func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Event, fn func(ev *engine.Event, live, cand *engine.Decision), bad func(string)) error {
+	sigs, err := k.pipeline.SignalsBatch(ctx, evs)
 	if err != nil {
 		// One event (an image that does not decode) fails the batch:
 		// classify them one at a time to find it.
 		sigs = make([]*engine.Signals, len(evs))
 		for i, ev := range evs {
-			if sigs[i], err = r.k.pipeline.Signals(ctx, ev); err != nil {
+			if sigs[i], err = k.pipeline.Signals(ctx, ev); err != nil {
 				bad(fmt.Sprintf("event %s: %v", ev.ID, err))
 			}
 		}
 	}
-	n := 0
 	for i, ev := range evs {
 		if sigs[i] == nil {
 			continue
 		}
-		live, err := r.k.pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{})
+		live, err := k.pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{})
 		if err != nil {
 			bad(fmt.Sprintf("event %s: live: %v", ev.ID, err))
 			continue
 		}
-		cand, err := r.cand.Pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{})
-		if err != nil {
-			bad(fmt.Sprintf("event %s: candidate: %v", ev.ID, err))
-			continue
+		var cd *engine.Decision
+		if cand != nil {
+			if cd, err = cand.Pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{}); err != nil {
+				bad(fmt.Sprintf("event %s: candidate: %v", ev.ID, err))
+				continue
+			}
 		}
-		t.Add(engine.ShadowSample{At: ev.SentAt, EventID: ev.ID, EventKind: ev.Kind, SpaceType: ev.Space.Type, Live: shadow.Verdict(live), Candidate: shadow.Verdict(cand)})
-		n++
+		fn(ev, live, cd)
 	}
-	if err := ctx.Err(); err != nil {
-		return n, err
-	}
-	return n, nil
+	return ctx.Err()
 }
 
 // fileSource reads a JSON-lines file of events.
