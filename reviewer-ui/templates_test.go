@@ -48,6 +48,7 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 		{"totp", kim, "/ui/totp", http.StatusOK},
 		{"dashboard", op, "/ui/dashboard", http.StatusOK},
 		{"audit", op, "/ui/audit", http.StatusOK},
+		{"policy", op, "/ui/policy", http.StatusOK},
 		{"bulk", kim, "/ui/queues/general/bulk", http.StatusOK},
 	}
 	for _, lang := range languages {
