@@ -54,19 +54,20 @@ func TestReplayFile(t *testing.T) {
 			t.Errorf("action %s: %d → %d, want %v", row.Key, row.Live, row.Candidate, w)
 		}
 	}
-	// --from/--to select by sent_at; the table names the change.
-	out, _, err := run(t, "", "policy", "replay", "--candidate", cand, "--events", "testdata/replay/events.jsonl", "--from", "2026-11-21T00:00:00Z", "--to", "2026-11-23T00:00:00Z")
+	// --from/--to select by sent_at; thresholds are laid over the
+	// candidate (a new revision); the table names the change.
+	th := filepath.Join(t.TempDir(), "th.json")
+	os.WriteFile(th, []byte(`{"haechi":{"config":{"thresholds":{"spaces":{"youth":{"insult":{"redact":0.3}}}}}}}`), 0o644)
+	out, _, err := run(t, "", "policy", "replay", "--candidate", cand, "--events", "testdata/replay/events.jsonl", "--thresholds", th, "--from", "2026-11-21T00:00:00Z", "--to", "2026-11-23T00:00:00Z")
 	for _, want := range []string{"replayed 3 events", "3 events outside --from/--to", "1 differ", "redact → allow", "replay-2"} {
 		if err != nil || !strings.Contains(out, want) {
 			t.Errorf("replay between the 21st and the 23rd lacks %q: %v\n%s", want, err, out)
 		}
 	}
-	// Thresholds are laid over the candidate; a misspelt one is refused.
-	th := filepath.Join(t.TempDir(), "th.json")
-	os.WriteFile(th, []byte(`{"haechi":{"config":{"thresholds":{"spaces":{"youth":{"insult":{"redact":0.3}}}}}}}`), 0o644)
-	if with := replayJSON(t, "--candidate", cand, "--events", "testdata/replay/events.jsonl", "--thresholds", th); with.Candidate == rep.Candidate || with.Diff.Differing != 3 {
-		t.Error("the thresholds did not change the candidate's revision")
+	if strings.Contains(out, "candidate "+rep.Candidate) {
+		t.Errorf("the thresholds did not change the candidate's revision %s", rep.Candidate)
 	}
+	// A misspelt threshold is refused.
 	os.WriteFile(th, []byte(`{"haechi":{"config":{"thresholds":{"spaces":{"youth":{"insult":{"redcat":0.3}}}}}}}`), 0o644)
 	if _, _, err := run(t, "", "policy", "replay", "--candidate", cand, "--events", "testdata/replay/events.jsonl", "--thresholds", th); err == nil || !strings.Contains(err.Error(), "redcat is not in the bundle's data") {
 		t.Errorf("misspelt threshold: %v", err)

@@ -99,17 +99,8 @@ func TestShadowPromoteRollbackAcrossInstances(t *testing.T) {
 			defer st.Close()
 			live := moderatePII(t, addrs[0], "evt-before").PolicyRevision
 
-			// Refused candidates change nothing and say why.
-			bad := candidateBundle(t, nil)
-			os.WriteFile(filepath.Join(bad, "zz.rego"), []byte("package zz\nx := \n"), 0o644)
-			if _, _, err := run(t, "", append([]string{"policy", "shadow", "start"}, append(dbArgs, bad)...)...); err == nil || !strings.Contains(err.Error(), "candidate refused") {
-				t.Errorf("a bundle that does not parse: %v", err)
-			}
-			disagree := candidateBundle(t, nil)
-			lib, _ := os.ReadFile(filepath.Join(disagree, "lib.rego"))
-			os.WriteFile(filepath.Join(disagree, "lib.rego"), bytes.Replace(lib, []byte("tolerance := 0.000001"), []byte("tolerance := 0.001"), 1), 0o644)
-			if _, _, err := run(t, "", append([]string{"policy", "shadow", "start"}, append(dbArgs, disagree)...)...); err == nil || !strings.Contains(err.Error(), "computed_reached disagree") {
-				t.Errorf("a bundle whose levels disagree with the engine's: %v", err)
+			if backend == "sqlite" {
+				checkRefusedCandidates(t, dbArgs)
 			}
 
 			cand := candidateBundle(t, allowContactsAtLegalDesks)
@@ -224,5 +215,89 @@ func waitInstances(t *testing.T, st *store.Store, ok func(store.PolicyInstance) 
 			t.Fatalf("instances did not apply the change: %+v", ins)
 		}
 		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestPromotedRevisionRefusesOtherBundles: once a revision is promoted,
+// an instance's --policies folder is not silently served over it, nor
+// silently overridden: an edit the watcher sees is refused while the
+// promoted revision serves, and an instance started with another bundle
+// in --policies refuses to start, saying why.
+func TestPromotedRevisionRefusesOtherBundles(t *testing.T) {
+	dataDir := t.TempDir()
+	own := candidateBundle(t, nil)
+	addr := startServing(t, "serve", "--data-dir", dataDir, "--pipeline=false", "--policy-poll", "50ms", "--policies", own)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cand := candidateBundle(t, allowContactsAtLegalDesks)
+	out, _, err := run(t, "", "policy", "shadow", "start", "--data-dir", dataDir, cand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	candRev := strings.Fields(out)[1]
+	if _, _, err := run(t, "", "policy", "promote", "--data-dir", dataDir); err != nil {
+		t.Fatal(err)
+	}
+	waitInstance := func(ok func(store.PolicyInstance) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(25 * time.Millisecond) {
+			ins, err := st.PolicyInstances(context.Background(), time.Now().Add(-time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ins) == 1 && ok(ins[0]) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("instance: %+v", ins)
+			}
+		}
+	}
+	waitInstance(func(in store.PolicyInstance) bool { return in.LiveRevision == candRev })
+	// An edit of the instance's own folder is refused by the watcher.
+	rego, _ := os.ReadFile(filepath.Join(own, "main.rego"))
+	os.WriteFile(filepath.Join(own, "main.rego"), append(rego, []byte("\n# edited\n")...), 0o644)
+	time.Sleep(time.Second) // the watcher waits 300 ms for quiet
+	if d := moderatePII(t, addr, "evt-after-edit"); d.PolicyRevision != candRev || d.Action != engine.ActionAllow {
+		t.Errorf("after an edit of --policies, decided %s by %s, want allow by the promoted %s", d.Action, d.PolicyRevision, candRev)
+	}
+	// Another instance with that folder refuses to start.
+	_, _, err = run(t, "", "serve", "--data-dir", dataDir, "--pipeline=false", "--addr", "127.0.0.1:0", "--policies", own)
+	if err == nil || !strings.Contains(err.Error(), "was promoted by") || !strings.Contains(err.Error(), "is live on every instance") {
+		t.Errorf("start-up with another bundle: %v", err)
+	}
+	// Rolled back past the first promotion, the instance serves its own
+	// folder again, as it is now.
+	if _, _, err := run(t, "", "policy", "rollback", "--data-dir", dataDir); err != nil {
+		t.Fatal(err)
+	}
+	waitInstance(func(in store.PolicyInstance) bool { return in.LiveRevision != candRev && in.Problem == "" })
+	if d := moderatePII(t, addr, "evt-rolled-back"); d.Action != engine.ActionRedact {
+		t.Errorf("after the rollback, decided %s by %s", d.Action, d.PolicyRevision)
+	}
+}
+
+// checkRefusedCandidates checks that candidates that do not parse, or
+// whose levels disagree with the engine's (lib.computed_reached), are
+// refused with the reason and change nothing.
+func checkRefusedCandidates(t *testing.T, dbArgs []string) {
+	t.Helper()
+	bad := candidateBundle(t, nil)
+	os.WriteFile(filepath.Join(bad, "zz.rego"), []byte("package zz\nx := \n"), 0o644)
+	if _, _, err := run(t, "", append([]string{"policy", "shadow", "start"}, append(dbArgs, bad)...)...); err == nil || !strings.Contains(err.Error(), "candidate refused") {
+		t.Errorf("a bundle that does not parse: %v", err)
+	}
+	disagree := candidateBundle(t, nil)
+	lib, _ := os.ReadFile(filepath.Join(disagree, "lib.rego"))
+	os.WriteFile(filepath.Join(disagree, "lib.rego"), bytes.Replace(lib, []byte("tolerance := 0.000001"), []byte("tolerance := 0.001"), 1), 0o644)
+	if _, _, err := run(t, "", append([]string{"policy", "shadow", "start"}, append(dbArgs, disagree)...)...); err == nil || !strings.Contains(err.Error(), "computed_reached disagree") {
+		t.Errorf("a bundle whose levels disagree with the engine's: %v", err)
+	}
+	out, _, err := run(t, "", append([]string{"policy", "shadow", "status"}, dbArgs...)...)
+	if err != nil || !strings.Contains(out, "candidate (shadow): none") {
+		t.Errorf("refused candidates changed the control: %v\n%s", err, out)
 	}
 }
