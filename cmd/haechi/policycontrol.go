@@ -158,9 +158,12 @@ func (pc *policyControl) apply(ctx context.Context) error {
 			return err
 		}
 		pc.want.Store(&rev)
+		before := pc.k.policy.Revision()
 		if err := pc.k.policy.Load(ctx, b); err != nil {
 			problems = append(problems, fmt.Sprintf("live revision %s refused: %v", rev, err))
-			pc.log.Error("promoted policy revision refused on this instance; it serves its previous revision", "revision", rev, "serving", pc.k.policy.Revision(), "err", err)
+			pc.log.Error("promoted policy revision refused on this instance; it serves its previous revision", "revision", rev, "serving", before, "err", err)
+		} else if before != rev {
+			pc.log.Info("promoted policy revision serving instead of this instance's own bundle or the previous promotion", "revision", rev, "instead_of", before, "changed_by", c.UpdatedBy)
 		}
 	}
 	if c.CandidateRevision != pc.candidate {

@@ -119,7 +119,7 @@ func TestShadowPromoteRollbackAcrossInstances(t *testing.T) {
 				}
 			}
 			var status shadowStatus
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 				out, _, err := run(t, "", append([]string{"policy", "shadow", "status", "--json"}, dbArgs...)...)
 				if err != nil {
 					t.Fatal(err)
@@ -198,7 +198,7 @@ type shadowTransition = struct {
 // ok.
 func waitInstances(t *testing.T, st *store.Store, ok func(store.PolicyInstance) bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ins, err := st.PolicyInstances(context.Background(), time.Now().Add(-time.Minute))
 		if err != nil {
@@ -243,7 +243,7 @@ func TestPromotedRevisionRefusesOtherBundles(t *testing.T) {
 	}
 	waitInstance := func(ok func(store.PolicyInstance) bool) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(25 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(25 * time.Millisecond) {
 			ins, err := st.PolicyInstances(context.Background(), time.Now().Add(-time.Minute))
 			if err != nil {
 				t.Fatal(err)
