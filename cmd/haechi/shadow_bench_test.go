@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"syscall"
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
@@ -20,8 +21,9 @@ import (
 //	               as haechi policy replay does.
 //
 // Shadow evaluation may cost at most the policy's share again:
-// decide+shadow - decide <= policy. Run with -cpu 1 for CPU time per
-// message (BENCHMARKS.md).
+// decide+shadow - decide <= policy. Each also reports cpu-ns/op, the
+// process's CPU time (user and system, every thread) per message, which a
+// busy machine disturbs far less than the elapsed time (BENCHMARKS.md).
 func BenchmarkShadowAndReplay(b *testing.B) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -48,31 +50,40 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 		inputs[i] = &engine.PolicyInput{Event: engine.PolicyEvent{ID: ev.ID, Kind: ev.Kind, World: ev.World, Space: ev.Space, Sender: ev.Sender, Lang: ev.Lang}, Signals: sig}
 	}
 	decide := func(b *testing.B) {
+		cpu := cpuTime()
+		n := 0
 		for i := 0; b.Loop(); i++ {
 			if _, err := k.pipeline.Decide(ctx, evs[i%len(evs)]); err != nil {
 				b.Fatal(err)
 			}
+			n++
 		}
 		if err := sh.Wait(ctx); err != nil {
 			b.Fatal(err)
 		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 	}
 	b.Run("decide", decide)
 	sh.SetCandidate(&shadow.Candidate{Policy: cand.Policy, Revision: cand.Revision})
 	b.Run("decide+shadow", decide)
 	sh.SetCandidate(nil)
 	b.Run("policy", func(b *testing.B) {
+		cpu := cpuTime()
+		n := 0
 		for i := 0; b.Loop(); i++ {
 			if _, err := k.policy.Evaluate(ctx, inputs[i%len(inputs)]); err != nil {
 				b.Fatal(err)
 			}
+			n++
 		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 	})
 	b.Run("replay", func(b *testing.B) {
 		r := newReplayer(k, cand, 0, 1)
 		t := shadow.NewTally(0)
 		bad := func(reason string) { b.Fatal(reason) }
 		n := 0
+		cpu := cpuTime()
 		for b.Loop() {
 			start := n % len(evs)
 			batch := evs[start:min(start+replayBatch, len(evs))]
@@ -82,5 +93,15 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 			n += len(batch)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
 	})
+}
+
+// cpuTime is the CPU time the process has used, in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -47,9 +47,9 @@ func NewTally(maxExamples int) *Tally {
 // differs and there is room.
 func (t *Tally) Add(s engine.ShadowSample) {
 	t.Compared++
-	t.side("live.", s.SpaceType, s.Live)
-	t.side("candidate.", s.SpaceType, s.Candidate)
-	t.counts[countKey{"transition", string(s.Live.Action) + ">" + string(s.Candidate.Action)}]++
+	t.side(&liveDims, s.SpaceType, s.Live)
+	t.side(&candidateDims, s.SpaceType, s.Candidate)
+	t.counts[countKey{"transition", transitionKey(s.Live.Action, s.Candidate.Action)}]++
 	if s.Live.Same(s.Candidate) {
 		return
 	}
@@ -60,16 +60,43 @@ func (t *Tally) Add(s engine.ShadowSample) {
 	}
 }
 
-func (t *Tally) side(prefix string, space engine.SpaceType, v engine.ShadowVerdict) {
-	t.counts[countKey{prefix + DimAction, string(v.Action)}]++
+// sideDims are the count dimensions of one side, spelled once: the
+// shadow adds a tally entry for every live decision.
+type sideDims struct{ action, category, rule, space string }
+
+var (
+	liveDims      = sideDims{"live." + DimAction, "live." + DimCategory, "live." + DimRule, "live." + DimSpace}
+	candidateDims = sideDims{"candidate." + DimAction, "candidate." + DimCategory, "candidate." + DimRule, "candidate." + DimSpace}
+)
+
+// transitionKeys are the keys of every change of action, made once.
+var transitionKeys = func() map[[2]engine.Action]string {
+	m := map[[2]engine.Action]string{}
+	for _, a := range engine.Actions {
+		for _, b := range engine.Actions {
+			m[[2]engine.Action{a, b}] = string(a) + ">" + string(b)
+		}
+	}
+	return m
+}()
+
+func transitionKey(live, cand engine.Action) string {
+	if k, ok := transitionKeys[[2]engine.Action{live, cand}]; ok {
+		return k
+	}
+	return string(live) + ">" + string(cand)
+}
+
+func (t *Tally) side(d *sideDims, space engine.SpaceType, v engine.ShadowVerdict) {
+	t.counts[countKey{d.action, string(v.Action)}]++
 	for _, c := range v.Categories {
-		t.counts[countKey{prefix + DimCategory, string(c)}]++
+		t.counts[countKey{d.category, string(c)}]++
 	}
 	for _, r := range v.RuleIDs {
-		t.counts[countKey{prefix + DimRule, r}]++
+		t.counts[countKey{d.rule, r}]++
 	}
 	if v.Action.Restricts() {
-		t.counts[countKey{prefix + DimSpace, string(space)}]++
+		t.counts[countKey{d.space, string(space)}]++
 	}
 }
 
@@ -220,10 +247,8 @@ func Verdict(d *engine.Decision) engine.ShadowVerdict {
 	}
 }
 
-// ResultVerdict is what a policy result shows of itself for comparison.
+// ResultVerdict is what a policy result shows of itself for comparison;
+// it shares r's slices and map, so r must not change afterwards.
 func ResultVerdict(r *engine.PolicyResult) engine.ShadowVerdict {
-	return engine.ShadowVerdict{
-		Revision: r.Revision, Action: r.Action,
-		Categories: slices.Clone(r.Categories), RuleIDs: slices.Clone(r.RuleIDs), Evidence: maps.Clone(r.Evidence),
-	}
+	return engine.ShadowVerdict{Revision: r.Revision, Action: r.Action, Categories: r.Categories, RuleIDs: r.RuleIDs, Evidence: r.Evidence}
 }
