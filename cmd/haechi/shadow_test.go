@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,8 +14,11 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/shadow"
 	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/engine/store/pgtest"
+	"github.com/haechi-tns/haechi/pipelines"
+	"github.com/segmentio/kafka-go"
 )
 
 // candidateBundle copies the repository's bundle to a new folder and lets
@@ -109,7 +113,7 @@ func TestShadowPromoteRollbackAcrossInstances(t *testing.T) {
 				t.Fatalf("shadow start: %v", err)
 			}
 			candRev := strings.Fields(out)[1]
-			waitInstances(t, st, func(in store.PolicyInstance) bool { return in.CandidateRevision == candRev && in.LiveRevision == live })
+			waitInstances(t, st, 2, func(in store.PolicyInstance) bool { return in.CandidateRevision == candRev && in.LiveRevision == live })
 
 			// Live decides and is enforced; the shadow only counts.
 			for i, addr := range addrs {
@@ -157,7 +161,7 @@ func TestShadowPromoteRollbackAcrossInstances(t *testing.T) {
 			if _, _, err := run(t, "", append([]string{"policy", "promote"}, dbArgs...)...); err != nil {
 				t.Fatal(err)
 			}
-			waitInstances(t, st, func(in store.PolicyInstance) bool { return in.LiveRevision == candRev && in.CandidateRevision == "" })
+			waitInstances(t, st, 2, func(in store.PolicyInstance) bool { return in.LiveRevision == candRev && in.CandidateRevision == "" })
 			for i, addr := range addrs {
 				if d := moderatePII(t, addr, "evt-promoted-"+string(rune('a'+i))); d.Action != engine.ActionAllow || d.PolicyRevision != candRev {
 					t.Errorf("instance %d after promotion decided %s by %s", i, d.Action, d.PolicyRevision)
@@ -166,7 +170,7 @@ func TestShadowPromoteRollbackAcrossInstances(t *testing.T) {
 			if _, _, err := run(t, "", append([]string{"policy", "rollback"}, dbArgs...)...); err != nil {
 				t.Fatal(err)
 			}
-			waitInstances(t, st, func(in store.PolicyInstance) bool { return in.LiveRevision == live })
+			waitInstances(t, st, 2, func(in store.PolicyInstance) bool { return in.LiveRevision == live })
 			for i, addr := range addrs {
 				if d := moderatePII(t, addr, "evt-rolled-back-"+string(rune('a'+i))); d.Action != engine.ActionRedact || d.PolicyRevision != live {
 					t.Errorf("instance %d after rollback decided %s by %s", i, d.Action, d.PolicyRevision)
@@ -194,9 +198,9 @@ type shadowTransition = struct {
 	N         int64         `json:"n"`
 }
 
-// waitInstances waits until at least two instances report and all satisfy
+// waitInstances waits until at least n instances report and all satisfy
 // ok.
-func waitInstances(t *testing.T, st *store.Store, ok func(store.PolicyInstance) bool) {
+func waitInstances(t *testing.T, st *store.Store, n int, ok func(store.PolicyInstance) bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -204,7 +208,7 @@ func waitInstances(t *testing.T, st *store.Store, ok func(store.PolicyInstance) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		all := len(ins) >= 2
+		all := len(ins) >= n
 		for _, in := range ins {
 			all = all && ok(in) && in.Problem == ""
 		}
@@ -218,26 +222,74 @@ func waitInstances(t *testing.T, st *store.Store, ok func(store.PolicyInstance) 
 	}
 }
 
-// TestPromotedRevisionRefusesOtherBundles: once a revision is promoted,
-// an instance's --policies folder is not silently served over it, nor
-// silently overridden: an edit the watcher sees is refused while the
-// promoted revision serves, and an instance started with another bundle
-// in --policies refuses to start, saying why.
+// TestPromotedRevisionRefusesOtherBundles runs haechi serve with its
+// stream worker on the embedded broker and --policies. A candidate in the
+// shadow is counted on the stream and never enforced there. Once it is
+// promoted, the instance's --policies folder is not silently served over
+// it, nor silently overridden: an edit the watcher sees is refused while
+// the promoted revision serves, and an instance started with another
+// bundle in --policies refuses to start, saying why.
 func TestPromotedRevisionRefusesOtherBundles(t *testing.T) {
 	dataDir := t.TempDir()
 	own := candidateBundle(t, nil)
-	addr := startServing(t, "serve", "--data-dir", dataDir, "--pipeline=false", "--policy-poll", "50ms", "--policies", own)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokerAddr := ln.Addr().String()
+	ln.Close()
+	addr := startServing(t, "serve", "--data-dir", dataDir, "--broker-addr", brokerAddr, "--policy-poll", "50ms", "--policies", own)
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, store.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	live := moderatePII(t, addr, "evt-live").PolicyRevision
 	cand := candidateBundle(t, allowContactsAtLegalDesks)
 	out, _, err := run(t, "", "policy", "shadow", "start", "--data-dir", dataDir, cand)
 	if err != nil {
 		t.Fatal(err)
 	}
 	candRev := strings.Fields(out)[1]
+	waitInstances(t, st, 1, func(in store.PolicyInstance) bool { return in.CandidateRevision == candRev })
+
+	// The stream worker decides with the live bundle and only counts the
+	// candidate's different verdict.
+	raw, err := os.ReadFile("../../fixtures/events/chat_en_pii.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: pipelines.DefaultTopics.Chat, RequiredAcks: kafka.RequireAll}
+	value := []byte(`{"schema_version":1,"event":` + strings.Replace(string(raw), `"evt-chat-0003"`, `"evt-stream"`, 1) + `}`)
+	if err := w.WriteMessages(context.Background(), kafka.Message{Key: []byte("citizen-4096"), Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ds, err := st.DecisionsForEvents(context.Background(), []string{"evt-stream"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts, err := st.ShadowCounts(context.Background(), candRev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tally := shadow.NewTally(0)
+		tally.Merge(counts)
+		if d := ds["evt-stream"]; d != nil && tally.Compared > 0 {
+			if d.Action != engine.ActionRedact || d.PolicyRevision != live {
+				t.Errorf("the stream decided %s by %s beside the shadow, want redact by %s", d.Action, d.PolicyRevision, live)
+			}
+			if tr := tally.Transitions(); tally.Compared != 1 || len(tr) != 1 || tr[0].Live != engine.ActionRedact || tr[0].Candidate != engine.ActionAllow {
+				t.Errorf("shadow of the stream: %d compared, %+v", tally.Compared, tr)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream's decision %v and its shadow count %d did not arrive", ds, tally.Compared)
+		}
+	}
+
 	if _, _, err := run(t, "", "policy", "promote", "--data-dir", dataDir); err != nil {
 		t.Fatal(err)
 	}
