@@ -40,12 +40,17 @@ func isTerminal(w io.Writer) bool {
 }
 
 func newProgress(w io.Writer, label string) *progress {
-	p := &progress{w: w, label: label, terminal: isTerminal(w), start: time.Now(), stop: make(chan struct{})}
-	p.unit.Store("")
 	every := 5 * time.Second
-	if p.terminal {
+	if isTerminal(w) {
 		every = 200 * time.Millisecond
 	}
+	return newProgressEvery(w, label, isTerminal(w), every)
+}
+
+// newProgressEvery reports every so often, as a bar on a terminal.
+func newProgressEvery(w io.Writer, label string, terminal bool, every time.Duration) *progress {
+	p := &progress{w: w, label: label, terminal: terminal, start: time.Now(), stop: make(chan struct{})}
+	p.unit.Store("")
 	p.done.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
