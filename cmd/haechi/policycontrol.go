@@ -108,10 +108,11 @@ func (pc *policyControl) run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
+		// Counts are stored before a change of candidate drops them.
+		pc.flush(ctx)
 		if err := pc.apply(ctx); err != nil && ctx.Err() == nil {
 			pc.log.Error("policy control not read; trying again", "err", err)
 		}
-		pc.flush(ctx)
 	}
 }
 

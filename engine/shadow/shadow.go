@@ -38,7 +38,9 @@ type Candidate struct {
 // Config tunes a Shadow; zero values take the defaults.
 type Config struct {
 	// Workers is how many goroutines evaluate the candidate (default
-	// GOMAXPROCS).
+	// half of GOMAXPROCS, at least one): under full load the shadow
+	// takes at most that many cores from live decisions, and skips the
+	// comparisons it has no time for.
 	Workers int
 	// Queue is how many decisions may wait for the candidate (default
 	// 4096); beyond it comparisons are skipped, and counted.
@@ -78,7 +80,7 @@ type job struct {
 // New starts a Shadow with no candidate.
 func New(cfg Config) *Shadow {
 	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
+		cfg.Workers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = 4096
