@@ -49,35 +49,35 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 		}
 		inputs[i] = &engine.PolicyInput{Event: engine.PolicyEvent{ID: ev.ID, Kind: ev.Kind, World: ev.World, Space: ev.Space, Sender: ev.Sender, Lang: ev.Lang}, Signals: sig}
 	}
-	decide := func(b *testing.B) {
-		cpu := cpuTime()
-		n := 0
-		for i := 0; b.Loop(); i++ {
-			if _, err := k.pipeline.Decide(ctx, evs[i%len(evs)]); err != nil {
+	// each runs op on the i-th message until the benchmark has enough,
+	// then waits for the shadow and reports the CPU time per message.
+	each := func(op func(i int) error) func(b *testing.B) {
+		return func(b *testing.B) {
+			cpu := cpuTime()
+			n := 0
+			for ; b.Loop(); n++ {
+				if err := op(n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := sh.Wait(ctx); err != nil {
 				b.Fatal(err)
 			}
-			n++
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 		}
-		if err := sh.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 	}
+	decide := each(func(i int) error {
+		_, err := k.pipeline.Decide(ctx, evs[i%len(evs)])
+		return err
+	})
 	b.Run("decide", decide)
 	sh.SetCandidate(&shadow.Candidate{Policy: cand.Policy, Revision: cand.Revision})
 	b.Run("decide+shadow", decide)
 	sh.SetCandidate(nil)
-	b.Run("policy", func(b *testing.B) {
-		cpu := cpuTime()
-		n := 0
-		for i := 0; b.Loop(); i++ {
-			if _, err := k.policy.Evaluate(ctx, inputs[i%len(inputs)]); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
-	})
+	b.Run("policy", each(func(i int) error {
+		_, err := k.policy.Evaluate(ctx, inputs[i%len(inputs)])
+		return err
+	}))
 	b.Run("replay", func(b *testing.B) {
 		r := newReplayer(k, cand, 0, 1)
 		t := shadow.NewTally(0)
