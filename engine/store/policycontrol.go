@@ -315,8 +315,16 @@ func (s *Store) RollbackPolicy(ctx context.Context, actor string, now time.Time)
 	})
 }
 
-// ReportPolicyInstance records what an instance applies.
+// instanceForgotten is how long an instance that stopped reporting is
+// kept in policy_instances: every start is a new instance.
+const instanceForgotten = 24 * time.Hour
+
+// ReportPolicyInstance records what an instance applies, and forgets the
+// instances silent for a day.
 func (s *Store) ReportPolicyInstance(ctx context.Context, in PolicyInstance) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM policy_instances WHERE seen_at < ?`), ms(in.SeenAt.Add(-instanceForgotten))); err != nil {
+		return fmt.Errorf("store: report policy instance: %w", err)
+	}
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO policy_instances (instance_id, generation, live_revision, candidate_revision, problem, seen_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (instance_id) DO UPDATE SET generation = excluded.generation, live_revision = excluded.live_revision,
 		candidate_revision = excluded.candidate_revision, problem = excluded.problem, seen_at = excluded.seen_at`),

@@ -79,6 +79,16 @@ func TestPolicyControl(t *testing.T) {
 		if _, err := s.VerifyAudit(ctx); err != nil {
 			t.Error(err)
 		}
+		// Instances report; one silent for a day is forgotten.
+		for i, at := range []time.Time{now.Add(-25 * time.Hour), now.Add(-time.Hour), now} {
+			if err := s.ReportPolicyInstance(ctx, PolicyInstance{ID: fmt.Sprint("i", i), Generation: 8, LiveRevision: "rev-b", SeenAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ins, err := s.PolicyInstances(ctx, now.Add(-48*time.Hour))
+		if err != nil || len(ins) != 2 || ins[0].ID != "i1" || ins[1].LiveRevision != "rev-b" {
+			t.Errorf("instances %+v, %v", ins, err)
+		}
 	})
 }
 
