@@ -370,25 +370,24 @@ func (s *fileSource) run(ctx context.Context, prog *progress, fn func([]*engine.
 	if st, err := f.Stat(); err == nil {
 		prog.setTotal(st.Size(), "bytes")
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), engine.MaxEventBytes+1)
 	batch := make([]*engine.Event, 0, replayBatch)
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := sc.Bytes()
+	err = eachLine(f, engine.MaxEventBytes, func(line int, raw []byte, tooLong bool) error {
 		prog.add(0, int64(len(raw)+1))
-		if len(raw) == 0 {
-			continue
+		switch {
+		case tooLong:
+			bad(fmt.Sprintf("line %d: over the limit of %d bytes", line, engine.MaxEventBytes))
+			return nil
+		case len(raw) == 0:
+			return nil
 		}
 		ev, err := engine.DecodeEvent(raw)
 		if err != nil {
 			bad(fmt.Sprintf("line %d: %v", line, err))
-			continue
+			return nil
 		}
 		if (s.from != nil || s.to != nil) && (ev.SentAt.IsZero() || s.from != nil && ev.SentAt.Before(*s.from) || s.to != nil && !ev.SentAt.Before(*s.to)) {
 			skip()
-			continue
+			return nil
 		}
 		if batch = append(batch, ev); len(batch) == replayBatch {
 			if err := fn(batch); err != nil {
@@ -396,14 +395,56 @@ func (s *fileSource) run(ctx context.Context, prog *progress, fn func([]*engine.
 			}
 			batch = make([]*engine.Event, 0, replayBatch)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("--events: line %d: %w", line+1, err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("--events: %w", err)
 	}
 	if len(batch) > 0 {
 		return fn(batch)
 	}
 	return ctx.Err()
+}
+
+// eachLine calls fn with each line of r (without its newline), numbered
+// from 1. A line longer than limit is not kept in memory: fn gets it
+// with tooLong set and only its first bytes.
+func eachLine(r io.Reader, limit int, fn func(line int, raw []byte, tooLong bool) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for line := 1; ; line++ {
+		buf = buf[:0]
+		tooLong := false
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if !tooLong {
+				if len(buf)+len(chunk) > limit+1 {
+					tooLong = true
+				} else {
+					buf = append(buf, chunk...)
+				}
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if len(buf) > 0 && buf[len(buf)-1] == '\n' {
+				buf = buf[:len(buf)-1]
+			}
+			if errors.Is(err, io.EOF) && len(buf) == 0 && !tooLong {
+				return nil
+			}
+			if ferr := fn(line, buf, tooLong); ferr != nil {
+				return ferr
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			break
+		}
+	}
 }
 
 // kafkaSource reads the input topics' partitions between two times.

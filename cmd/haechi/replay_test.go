@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +124,23 @@ func TestReplayTopicsByTime(t *testing.T) {
 	}
 	if len(groups.Groups) != 0 {
 		t.Errorf("replay left consumer groups: %+v", groups.Groups)
+	}
+}
+
+func TestEachLine(t *testing.T) {
+	in := "ab\n" + strings.Repeat("x", 200) + "\n\nlast"
+	var got []string
+	err := eachLine(strings.NewReader(in), 10, func(line int, raw []byte, tooLong bool) error {
+		got = append(got, fmt.Sprintf("%d:%s:%v", line, raw, tooLong))
+		return nil
+	})
+	want := []string{"1:ab:false", "2:" + strings.Repeat("x", 11) + ":true", "3::false", "4:last:false"}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("eachLine: %v %q", err, got)
+	}
+	for i := range want {
+		if i != 1 && got[i] != want[i] || i == 1 && !strings.HasSuffix(got[i], ":true") {
+			t.Errorf("line %d: %q, want %q", i+1, got[i], want[i])
+		}
 	}
 }
