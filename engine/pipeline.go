@@ -25,6 +25,8 @@ type Pipeline struct {
 	now    func() time.Time
 	newID  func() string
 	models map[string]string
+	// observer, if set, sees every decision and its policy input.
+	observer DecisionObserver
 }
 
 // PipelineOption configures a Pipeline.
@@ -54,6 +56,12 @@ func WithClock(now func() time.Time) PipelineOption {
 // WithIDs sets how decision ids are made; tests use a counter.
 func WithIDs(newID func() string) PipelineOption {
 	return func(p *Pipeline) { p.newID = newID }
+}
+
+// WithObserver has o told of every decision, with its policy input
+// (shadow policies).
+func WithObserver(o DecisionObserver) PipelineOption {
+	return func(p *Pipeline) { p.observer = o }
 }
 
 // NewPipeline builds a pipeline around a policy.
@@ -337,6 +345,9 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 	}
 	if res.Action == ActionRedact {
 		d.RedactedText = Redact(ev.Text(), sig, res.Redact)
+	}
+	if p.observer != nil {
+		p.observer.ObserveDecision(in, d)
 	}
 	return d, nil
 }

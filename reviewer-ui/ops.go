@@ -32,7 +32,7 @@ var _ OpsStore = (*store.Store)(nil)
 
 // opsDenyReasons are the refusals of this file's pages; each has the
 // message error.forbidden.<reason>.
-var opsDenyReasons = []string{"ops_role", "bulk_queue"}
+var opsDenyReasons = []string{"ops_role", "bulk_queue", "policy_role"}
 
 // opsStore returns the store's operator methods, or answers 404 (and
 // false) when the store has none.

@@ -189,6 +189,8 @@ func (s *Server) routes() []route {
 		{"GET /ui/audit", s.signedIn(s.auditPage)},
 		{"GET /ui/audit/status", s.signedIn(s.auditStatusPart)},
 		{"GET /ui/search", s.signedIn(s.searchPage)},
+		{"GET /ui/policy", s.signedIn(s.policyPage)},
+		{"POST /ui/policy/{change}", s.action(s.changePolicy)},
 		{"POST /ui/queues/{queue}/claim", s.action(s.claim)},
 		{"GET /ui/queues/{queue}", s.signedIn(s.queuePage)},
 		{"GET /ui/queues/{queue}/rows", s.signedIn(s.queueRows)},

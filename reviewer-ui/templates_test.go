@@ -48,6 +48,7 @@ func TestEveryTemplateRendersInBothLanguages(t *testing.T) {
 		{"totp", kim, "/ui/totp", http.StatusOK},
 		{"dashboard", op, "/ui/dashboard", http.StatusOK},
 		{"audit", op, "/ui/audit", http.StatusOK},
+		{"policy", op, "/ui/policy", http.StatusOK},
 		{"bulk", kim, "/ui/queues/general/bulk", http.StatusOK},
 		{"transparency", op, "/ui/transparency?month=2026-11", http.StatusOK},
 		{"search", kim, "/ui/search?text=%EC%82%AC%EA%B8%B0", http.StatusOK},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -16,7 +17,7 @@ func policyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "policy",
 		Usage: "test, evaluate and inspect code-of-ethics policy bundles",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			{
 				Name:  "test",
 				Usage: "run the bundle's Rego tests",
@@ -56,9 +57,25 @@ func policyCommand() *cli.Command {
 				ArgsUsage: "input.json",
 				Description: `The input is either a policy input document ({"event", "signals", "user"}),
 as the engine gives the policy, or an event as the world platform sends it,
-which is classified first.`,
-				Flags:  engineFlags(&cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"}),
-				Action: policyEval,
+which is classified first.
+
+With --labelled FILE it scores the live bundle (and --candidate, with
+--thresholds laid over its data) on labelled events instead: a JSON-lines
+file of {"event": {…}, "expected": {"action": A, "categories": [C…]}}, and
+prints precision and recall per category and the confusion of actions.`,
+				Flags: engineFlags(&cli.BoolFlag{Name: "json", Usage: "print only the decision as JSON"},
+					&cli.StringFlag{Name: "labelled", Usage: "JSON-lines file of labelled events to score the bundles on"},
+					&cli.StringFlag{Name: "candidate", Usage: "with --labelled: a candidate bundle folder scored beside the live one"},
+					&cli.StringFlag{Name: "thresholds", Usage: "with --candidate: JSON file whose leaves replace the candidate's data"}),
+				Action: func(c *cli.Context) error {
+					if c.String("labelled") != "" {
+						return policyEvalLabelled(c)
+					}
+					if c.String("candidate") != "" || c.String("thresholds") != "" {
+						return errors.New("--candidate and --thresholds go with --labelled")
+					}
+					return policyEval(c)
+				},
 			},
 			{
 				Name:  "revision",
@@ -73,7 +90,7 @@ which is classified first.`,
 					return nil
 				},
 			},
-		},
+		}, append(policyControlCommands(), policyReplayCommand())...),
 	}
 }
 

@@ -41,7 +41,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
 			&cli.BoolFlag{Name: "pipeline", Value: true, Usage: "run a pipeline worker (and the embedded broker without --kafka-brokers)"},
 			&cli.Float64Flag{Name: "demo-rate", Usage: "produce this many demo events a second to the input topics"},
-			brokerAddrFlag, batchSizeFlag, logDecisionsFlag, databaseFlag,
+			brokerAddrFlag, batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag,
 			auditKeyFlag,
 			&cli.BoolFlag{Name: "require-keys", Usage: "require an API key (haechi apikeys create) on every /v1 route", EnvVars: []string{"HAECHI_REQUIRE_KEYS"}},
 			&cli.StringFlag{Name: "public-url", Usage: "the API's address as the world platform reaches it, for the appeal links in statements of reasons", EnvVars: []string{"HAECHI_PUBLIC_URL"}},
@@ -59,6 +59,7 @@ Hash banks under --data-dir are reloaded when they change.`,
 				return err
 			}
 			defer st.Close()
+			defer k.close()
 			signing, err := startAuditCheckpoints(c, st, log)
 			if err != nil {
 				return err

@@ -18,6 +18,7 @@ import (
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/retention"
+	"github.com/haechi-tns/haechi/engine/shadow"
 	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/engine/telemetry"
 	"github.com/haechi-tns/haechi/pipelines"
@@ -75,14 +76,25 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 	}
 	cfg := configFrom(c)
 	cfg.Users = st.UserContexts(userContextTTL, 100_000)
+	sh := shadow.New(shadow.Config{Log: log.With("component", "shadow")})
+	cfg.Shadow = sh
 	k, err := newCore(c.Context, cfg, log)
 	if err == nil {
 		err = k.followPolicy(st, metrics, log)
 	}
 	if err == nil {
+		err = sh.Register(metrics.Registry)
+	}
+	if err == nil {
+		k.shadow = sh
+		k.control, err = startPolicyControl(c.Context, st, k, sh, cfg.PolicyDir, c.Duration("policy-poll"), log)
+	}
+	if err == nil {
 		err = k.startModeration(c, st, log, metrics)
 	}
 	if err != nil {
+		k.close()
+		sh.Close(context.Background())
 		st.Close()
 		return nil, nil, err
 	}
@@ -103,10 +115,7 @@ func (k *core) followPolicy(st *store.Store, metrics *telemetry.Metrics, log *sl
 		return fmt.Errorf("policy bundle %s: %w", b.Revision, err)
 	}
 	metrics.SetRevision(b.Revision)
-	k.policy.Check = func(b *policy.Bundle) error {
-		_, err := store.ReviewConfigFromData(b.Data)
-		return err
-	}
+	k.policy.Check = k.checkBundle
 	k.policy.OnSwap = func(b *policy.Bundle) {
 		metrics.SetRevision(b.Revision)
 		rc, err := store.ReviewConfigFromData(b.Data)
@@ -118,6 +127,18 @@ func (k *core) followPolicy(st *store.Store, metrics *telemetry.Metrics, log *sl
 		}
 	}
 	return nil
+}
+
+// checkBundle is what every bundle must pass before it serves or runs in
+// the shadow, beyond compiling, passing its tests and agreeing with
+// lib.computed_reached (policy.Engine.Load): thresholds for the loaded
+// text models and review settings the store accepts.
+func (k *core) checkBundle(b *policy.Bundle) error {
+	if err := k.checkModels(b); err != nil {
+		return err
+	}
+	_, err := store.ReviewConfigFromData(b.Data)
+	return err
 }
 
 // startModeration builds k's moderation service over st, fetching
@@ -349,7 +370,7 @@ topic (and an action for restricting ones), and only then commits offsets.
 Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
-		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag,
+		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag,
 			auditKeyFlag, elasticsearchFlag, elasticsearchIndexFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {
@@ -363,6 +384,7 @@ batch in hand, commits it and leaves the group.`,
 				return err
 			}
 			defer st.Close()
+			defer k.close()
 			signing, err := startAuditCheckpoints(c, st, log)
 			if err != nil {
 				return err

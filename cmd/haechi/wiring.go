@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
+	"github.com/haechi-tns/haechi/engine/shadow"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -45,6 +47,8 @@ type Config struct {
 	ImageModel string
 	// Users gives the policy each sender's history; nil means none.
 	Users engine.UserContextSource
+	// Shadow, if set, sees every decision (shadow policies).
+	Shadow engine.DecisionObserver
 }
 
 // cascade is the configured cascade, or the default.
@@ -218,6 +222,27 @@ type core struct {
 	// wake is signalled when moderation queued platform actions, for the
 	// outbox relay in this process.
 	wake chan struct{}
+	// checkModels refuses a bundle without thresholds for the loaded
+	// text models (checkModelThresholds); candidates and reloads pass it.
+	checkModels func(*policy.Bundle) error
+	// shadow and control are set by openStoreAndCore: shadow policies,
+	// and the store's policy control that this instance follows.
+	shadow  *shadow.Shadow
+	control *policyControl
+}
+
+// close stops what openStoreAndCore started for k: following the policy
+// control (storing the shadow's last counts) and the shadow.
+func (k *core) close() {
+	if k == nil {
+		return
+	}
+	k.control.close()
+	if k.shadow != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		k.shadow.Close(ctx)
+	}
 }
 
 // loadBundle reads the configured policy bundle.
@@ -251,9 +276,9 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		return nil, err
 	}
 	man := model.Manifest()
-	if err := checkModelThresholds(b, textsignals.ModelName, man.Name, man.SHA256); err != nil {
-		return nil, err
-	}
+	checks := []func(*policy.Bundle) error{func(b *policy.Bundle) error {
+		return checkModelThresholds(b, textsignals.ModelName, man.Name, man.SHA256)
+	}}
 	textOpts := []textsignals.Option{textsignals.WithModel(model)}
 	strong, err := openStrongTextModel(cfg)
 	if err != nil {
@@ -261,10 +286,21 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	}
 	if strong != nil {
 		sm := strong.Manifest()
-		if err := checkModelThresholds(b, textsignals.StrongModelName, sm.Name, sm.SHA256); err != nil {
-			return nil, err
-		}
+		checks = append(checks, func(b *policy.Bundle) error {
+			return checkModelThresholds(b, textsignals.StrongModelName, sm.Name, sm.SHA256)
+		})
 		textOpts = append(textOpts, textsignals.WithStrongModel(strong, cfg.cascade()))
+	}
+	checkModels := func(b *policy.Bundle) error {
+		for _, check := range checks {
+			if err := check(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := checkModels(b); err != nil {
+		return nil, err
 	}
 	text, err := textsignals.New(lex, pii.New(), textOpts...)
 	if err != nil {
@@ -293,10 +329,14 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if cfg.Users != nil {
 		opts = append(opts, engine.WithUserContext(cfg.Users))
 	}
+	if cfg.Shadow != nil {
+		opts = append(opts, engine.WithObserver(cfg.Shadow))
+	}
 	return &core{
-		pipeline: engine.NewPipeline(pe, opts...),
-		policy:   pe,
-		text:     text,
-		images:   images,
+		pipeline:    engine.NewPipeline(pe, opts...),
+		policy:      pe,
+		text:        text,
+		images:      images,
+		checkModels: checkModels,
 	}, nil
 }

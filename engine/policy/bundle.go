@@ -47,26 +47,10 @@ func LoadDir(dir string) (*Bundle, error) {
 // folder a/b is mounted at data.a.b, as in OPA bundles.
 func LoadFS(fsys fs.FS) (*Bundle, error) {
 	b := &Bundle{Modules: map[string]*ast.Module{}, Tests: map[string]*ast.Module{}, Data: map[string]any{}}
-	var files []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(p, ".rego") || d.Name() == "data.json" {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := bundleFileNames(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("policy: read bundle: %w", err)
+		return nil, err
 	}
-	slices.Sort(files)
 	h := sha256.New()
 	for _, p := range files {
 		src, err := fs.ReadFile(fsys, p)
@@ -96,6 +80,32 @@ func LoadFS(fsys fs.FS) (*Bundle, error) {
 	}
 	b.Revision = hex.EncodeToString(h.Sum(nil))[:16]
 	return b, nil
+}
+
+// bundleFileNames lists the files of fsys that make a bundle, in order:
+// every .rego file and every data.json outside folders named with a dot.
+func bundleFileNames(fsys fs.FS) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".rego") || d.Name() == "data.json" {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy: read bundle: %w", err)
+	}
+	slices.Sort(files)
+	return files, nil
 }
 
 func (b *Bundle) mountData(p string, src []byte) error {

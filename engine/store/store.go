@@ -246,6 +246,10 @@ var migrations = []migration{
 	// written by triggers, its consumers, and the store's own full-text
 	// index (searchfeed.go, searchindex.go).
 	{sqlite: searchMigration(false), postgres: searchMigration(true)},
+	// 19: policy revisions kept for every instance, the control row
+	// naming the live and candidate (shadow) revisions, the instances'
+	// reports, and shadow counts and samples (policycontrol.go).
+	{sqlite: policyControlTables, postgres: policyControlTables},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions

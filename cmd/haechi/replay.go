@@ -1,0 +1,559 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/policy"
+	"github.com/haechi-tns/haechi/engine/shadow"
+	"github.com/haechi-tns/haechi/pipelines"
+)
+
+func policyReplayCommand() *cli.Command {
+	d := pipelines.DefaultTopics
+	return &cli.Command{
+		Name:  "replay",
+		Usage: "re-decide past events with a candidate bundle and print how its decisions differ from the live bundle's",
+		Description: `Reads past events from a JSON-lines file (--events, one event a line as
+the API takes it; lines that do not parse or validate are counted and
+reported, not fatal) or from the input topics between --from and --to
+(--kafka-brokers; each partition is read from the offset of --from to the
+offset of --to, without a consumer group and committing nothing). Each
+event is classified once and decided by the live bundle (--policies, or the
+built-in one) and by --candidate, with --thresholds (a JSON object shaped
+like the bundle's data whose leaves replace the candidate's) laid over the
+candidate's data. Senders' histories are not replayed: both sides decide as
+for a sender without strikes. Images sent by reference are not fetched.
+Prints counts by action, category, rule and space type before and after,
+the changes of action and examples of differing decisions (ids only).`,
+		Flags: engineFlags(
+			&cli.StringFlag{Name: "candidate", Required: true, Usage: "the candidate bundle folder"},
+			&cli.StringFlag{Name: "thresholds", Usage: "JSON file whose leaves replace the candidate's data (thresholds)"},
+			&cli.StringFlag{Name: "events", Usage: "JSON-lines file of events (instead of Kafka)"},
+			&cli.TimestampFlag{Name: "from", Layout: time.RFC3339, Usage: "replay events from this time (RFC 3339); with --events, by sent_at"},
+			&cli.TimestampFlag{Name: "to", Layout: time.RFC3339, Usage: "replay events before this time (RFC 3339)"},
+			&cli.StringSliceFlag{Name: "kafka-brokers", Usage: "Kafka bootstrap brokers, host:port", EnvVars: []string{"HAECHI_KAFKA_BROKERS"}},
+			&cli.StringFlag{Name: "topic-chat", Value: d.Chat, Usage: "input topic of chat messages"},
+			&cli.StringFlag{Name: "topic-voice", Value: d.Voice, Usage: "input topic of voice transcripts"},
+			&cli.StringFlag{Name: "topic-images", Value: d.Images, Usage: "input topic of image uploads"},
+			&cli.IntFlag{Name: "examples", Value: 20, Usage: "differing decisions to print"},
+			&cli.IntFlag{Name: "parallel", Usage: "goroutines deciding (default GOMAXPROCS)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the diff as JSON"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the replay to this file"},
+		),
+		Action: policyReplay,
+	}
+}
+
+func policyReplay(c *cli.Context) error {
+	log, err := logger(c)
+	if err != nil {
+		return err
+	}
+	from, to := c.Timestamp("from"), c.Timestamp("to")
+	if from != nil && to != nil && !from.Before(*to) {
+		return errors.New("--from must be before --to")
+	}
+	useKafka := c.String("events") == ""
+	if useKafka && (from == nil || to == nil || len(c.StringSlice("kafka-brokers")) == 0) {
+		return errors.New("give --events FILE, or --kafka-brokers with --from and --to")
+	}
+	k, cand, err := replayEngines(c, log)
+	if err != nil {
+		return err
+	}
+	r := newReplayer(k, cand, c.Int("examples"), c.Int("parallel"))
+	prog := newProgress(c.App.ErrWriter, "replay")
+	var src replaySource
+	if useKafka {
+		src = &kafkaSource{brokers: c.StringSlice("kafka-brokers"), topics: pipelines.Topics{Chat: c.String("topic-chat"), Voice: c.String("topic-voice"), Images: c.String("topic-images")}, from: *from, to: *to}
+	} else {
+		src = &fileSource{path: c.String("events"), from: from, to: to}
+	}
+	stop, err := startCPUProfile(c.String("cpuprofile"))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := r.run(c.Context, src, prog)
+	prog.finish()
+	stop()
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	rep := replayReport{
+		Live: k.policy.Revision(), Candidate: cand.Revision, Events: res.decided, Bad: res.bad, BadExamples: res.badExamples, Skipped: res.skipped,
+		Seconds: took.Seconds(), PerSecond: float64(res.decided) / took.Seconds(), Diff: newDiffReport(res.tally),
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, rep)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "replayed %d events in %.1f s (%.0f/s): live %s, candidate %s\n", rep.Events, rep.Seconds, rep.PerSecond, rep.Live, rep.Candidate)
+	if rep.Bad > 0 {
+		fmt.Fprintf(w, "%d events could not be read or decided, for example:\n", rep.Bad)
+		for _, b := range rep.BadExamples {
+			fmt.Fprintf(w, "  %s\n", b)
+		}
+	}
+	if rep.Skipped > 0 {
+		fmt.Fprintf(w, "%d events outside --from/--to or without sent_at skipped\n", rep.Skipped)
+	}
+	fmt.Fprintln(w)
+	printDiff(w, rep.Diff)
+	return nil
+}
+
+type replayReport struct {
+	Live        string      `json:"live_revision"`
+	Candidate   string      `json:"candidate_revision"`
+	Events      int64       `json:"events"`
+	Bad         int64       `json:"bad"`
+	BadExamples []string    `json:"bad_examples,omitempty"`
+	Skipped     int64       `json:"skipped"`
+	Seconds     float64     `json:"seconds"`
+	PerSecond   float64     `json:"per_second"`
+	Diff        *diffReport `json:"diff"`
+}
+
+// candidate is a candidate bundle's engine with its revision.
+type candidate struct {
+	Revision string
+	Policy   *policy.Engine
+	Pipeline *engine.Pipeline
+}
+
+// replayEngines builds the live engine (without sender histories) and the
+// candidate's, which passes the same gates as a shadow candidate. The
+// candidate's files and thresholds are read first, so that a mistake in
+// them is reported before the models load.
+func replayEngines(c *cli.Context, log *slog.Logger) (*core, *candidate, error) {
+	b, err := candidateBundleFrom(c.String("candidate"), c.String("thresholds"))
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := newCore(c.Context, configFrom(c), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cand, err := k.candidateOf(c.Context, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, cand, nil
+}
+
+// candidateBundleFrom reads a candidate bundle folder and lays a
+// thresholds file (if any) over its data.
+func candidateBundleFrom(dir, thresholds string) (*policy.Bundle, error) {
+	b, err := policy.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("candidate refused: %w", err)
+	}
+	if thresholds != "" {
+		raw, err := readLimited(thresholds, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("--thresholds: %w", err)
+		}
+		if b, err = b.WithOverlay(raw); err != nil {
+			return nil, fmt.Errorf("--thresholds %s: %w", thresholds, err)
+		}
+	}
+	return b, nil
+}
+
+// loadCandidate reads a candidate bundle folder, lays a thresholds file
+// over its data, and builds its pipeline over k's classifiers.
+func loadCandidate(ctx context.Context, k *core, dir, thresholds string) (*candidate, error) {
+	b, err := candidateBundleFrom(dir, thresholds)
+	if err != nil {
+		return nil, err
+	}
+	return k.candidateOf(ctx, b)
+}
+
+// candidateOf builds b's engine, through the gates of a shadow candidate.
+func (k *core) candidateOf(ctx context.Context, b *policy.Bundle) (*candidate, error) {
+	e, err := k.candidateEngine(ctx, b)
+	if err != nil {
+		return nil, fmt.Errorf("candidate refused: %w", err)
+	}
+	return &candidate{Revision: b.Revision, Policy: e, Pipeline: engine.NewPipeline(e)}, nil
+}
+
+// readLimited reads a file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("%s is over %d bytes", path, limit)
+	}
+	return raw, nil
+}
+
+// replayer decides events with the live engine and a candidate, the
+// classifiers running once per event, and tallies the differences.
+type replayer struct {
+	k        *core
+	cand     *candidate
+	examples int
+	parallel int
+}
+
+func newReplayer(k *core, cand *candidate, examples, parallel int) *replayer {
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	return &replayer{k: k, cand: cand, examples: examples, parallel: parallel}
+}
+
+// replayBatch is how many events are classified together.
+const replayBatch = 64
+
+type replayResult struct {
+	tally                 *shadow.Tally
+	decided, bad, skipped int64
+	badExamples           []string
+}
+
+// replaySource yields events in batches to fn, reporting progress; a
+// source counts what it cannot read with bad (with a reason).
+type replaySource interface {
+	run(ctx context.Context, prog *progress, fn func([]*engine.Event) error, bad func(reason string), skip func()) error
+}
+
+func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*replayResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*engine.Event, r.parallel)
+	res := &replayResult{tally: shadow.NewTally(r.examples)}
+	var mu sync.Mutex
+	var decided, skipped atomic.Int64
+	bad := func(reason string) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.bad++
+		if len(res.badExamples) < 10 {
+			res.badExamples = append(res.badExamples, reason)
+		}
+	}
+	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	for range r.parallel {
+		wg.Go(func() {
+			t := shadow.NewTally(r.examples)
+			for evs := range batches {
+				n, err := r.decide(ctx, evs, t, bad)
+				if err != nil {
+					fail(err)
+					return
+				}
+				decided.Add(int64(n))
+				prog.add(int64(len(evs)), 0)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.tally.Merge(t.Counts())
+			for _, ex := range t.Examples {
+				if len(res.tally.Examples) < r.examples {
+					res.tally.Examples = append(res.tally.Examples, ex)
+				}
+			}
+		})
+	}
+	err := src.run(ctx, prog, func(evs []*engine.Event) error {
+		select {
+		case batches <- evs:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, bad, func() { skipped.Add(1) })
+	close(batches)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.decided, res.skipped = decided.Load(), skipped.Load()
+	return res, nil
+}
+
+// decide classifies evs once and decides each with both engines. An event
+// either cannot decide is counted bad; it returns how many were compared.
+func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Tally, bad func(string)) (int, error) {
+	n := 0
+	err := decideBoth(ctx, r.k, r.cand, evs, func(ev *engine.Event, live, cand *engine.Decision) {
+		t.Add(engine.ShadowSample{At: ev.SentAt, EventID: ev.ID, EventKind: ev.Kind, SpaceType: ev.Space.Type, Live: shadow.Verdict(live), Candidate: shadow.Verdict(cand)})
+		n++
+	}, bad)
+	return n, err
+}
+
+// decideBoth classifies evs once (in one batch where it can) and decides
+// each event with k's live policy and, when cand is not nil, the
+// candidate's, as for a sender without history; it calls fn with both
+// decisions (cand's nil without a candidate). An event that cannot be
+// decided is reported to bad.
+func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Event, fn func(ev *engine.Event, live, cand *engine.Decision), bad func(string)) error {
+	sigs, err := k.pipeline.SignalsBatch(ctx, evs)
+	if err != nil {
+		// One event (an image that does not decode) fails the batch:
+		// classify them one at a time to find it.
+		sigs = make([]*engine.Signals, len(evs))
+		for i, ev := range evs {
+			if sigs[i], err = k.pipeline.Signals(ctx, ev); err != nil {
+				bad(fmt.Sprintf("event %s: %v", ev.ID, err))
+			}
+		}
+	}
+	for i, ev := range evs {
+		if sigs[i] == nil {
+			continue
+		}
+		live, err := k.pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{})
+		if err != nil {
+			bad(fmt.Sprintf("event %s: live: %v", ev.ID, err))
+			continue
+		}
+		var cd *engine.Decision
+		if cand != nil {
+			if cd, err = cand.Pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{}); err != nil {
+				bad(fmt.Sprintf("event %s: candidate: %v", ev.ID, err))
+				continue
+			}
+		}
+		fn(ev, live, cd)
+	}
+	return ctx.Err()
+}
+
+// fileSource reads a JSON-lines file of events.
+type fileSource struct {
+	path     string
+	from, to *time.Time
+}
+
+func (s *fileSource) run(ctx context.Context, prog *progress, fn func([]*engine.Event) error, bad func(string), skip func()) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("--events: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		prog.setTotal(st.Size(), "bytes")
+	}
+	batch := make([]*engine.Event, 0, replayBatch)
+	err = eachLine(f, engine.MaxEventBytes, func(line int, raw []byte, tooLong bool) error {
+		prog.add(0, int64(len(raw)+1))
+		switch {
+		case tooLong:
+			bad(fmt.Sprintf("line %d: over the limit of %d bytes", line, engine.MaxEventBytes))
+			return nil
+		case len(raw) == 0:
+			return nil
+		}
+		ev, err := engine.DecodeEvent(raw)
+		if err != nil {
+			bad(fmt.Sprintf("line %d: %v", line, err))
+			return nil
+		}
+		if (s.from != nil || s.to != nil) && (ev.SentAt.IsZero() || s.from != nil && ev.SentAt.Before(*s.from) || s.to != nil && !ev.SentAt.Before(*s.to)) {
+			skip()
+			return nil
+		}
+		if batch = append(batch, ev); len(batch) == replayBatch {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = make([]*engine.Event, 0, replayBatch)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("--events: %w", err)
+	}
+	if len(batch) > 0 {
+		return fn(batch)
+	}
+	return ctx.Err()
+}
+
+// eachLine calls fn with each line of r (without its newline), numbered
+// from 1. A line longer than limit is not kept in memory: fn gets it
+// with tooLong set and only its first bytes.
+func eachLine(r io.Reader, limit int, fn func(line int, raw []byte, tooLong bool) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for line := 1; ; line++ {
+		buf = buf[:0]
+		tooLong := false
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if !tooLong {
+				if len(buf)+len(chunk) > limit+1 {
+					tooLong = true
+				} else {
+					buf = append(buf, chunk...)
+				}
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if len(buf) > 0 && buf[len(buf)-1] == '\n' {
+				buf = buf[:len(buf)-1]
+			}
+			if errors.Is(err, io.EOF) && len(buf) == 0 && !tooLong {
+				return nil
+			}
+			if ferr := fn(line, buf, tooLong); ferr != nil {
+				return ferr
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			break
+		}
+	}
+}
+
+// kafkaSource reads the input topics' partitions between two times.
+type kafkaSource struct {
+	brokers  []string
+	topics   pipelines.Topics
+	from, to time.Time
+}
+
+// partitionRange is the offsets of one partition to read: [start, end).
+type partitionRange struct {
+	topic      string
+	partition  int
+	start, end int64
+}
+
+func (s *kafkaSource) ranges(ctx context.Context) ([]partitionRange, error) {
+	conn, err := kafka.DialContext(ctx, "tcp", s.brokers[0])
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	parts, err := conn.ReadPartitions(s.topics.Inputs()...)
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("kafka: partitions: %w", err)
+	}
+	var out []partitionRange
+	for _, p := range parts {
+		lc, err := kafka.DialLeader(ctx, "tcp", s.brokers[0], p.Topic, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: %s/%d: %w", p.Topic, p.ID, err)
+		}
+		start, err1 := offsetAt(lc, s.from)
+		end, err2 := offsetAt(lc, s.to)
+		lc.Close()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("kafka: offsets of %s/%d: %w", p.Topic, p.ID, err)
+		}
+		if end > start {
+			out = append(out, partitionRange{p.Topic, p.ID, start, end})
+		}
+	}
+	return out, nil
+}
+
+// offsetAt is the offset of the first message at or after t, or the end
+// of the partition when there is none.
+func offsetAt(c *kafka.Conn, t time.Time) (int64, error) {
+	off, err := c.ReadOffset(t)
+	if err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return c.ReadLastOffset()
+	}
+	return off, nil
+}
+
+func (s *kafkaSource) run(ctx context.Context, prog *progress, fn func([]*engine.Event) error, bad func(string), _ func()) error {
+	ranges, err := s.ranges(ctx)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, r := range ranges {
+		total += r.end - r.start
+	}
+	prog.setTotal(total, "messages")
+	for _, pr := range ranges {
+		if err := s.read(ctx, pr, prog, fn, bad); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read reads one partition's range, without a consumer group: nothing is
+// committed, and the workers' offsets are untouched.
+func (s *kafkaSource) read(ctx context.Context, pr partitionRange, prog *progress, fn func([]*engine.Event) error, bad func(string)) error {
+	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: s.brokers, Topic: pr.topic, Partition: pr.partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 500 * time.Millisecond})
+	defer rd.Close()
+	if err := rd.SetOffset(pr.start); err != nil {
+		return err
+	}
+	batch := make([]*engine.Event, 0, replayBatch)
+	for off := pr.start; off < pr.end; {
+		m, err := rd.ReadMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("kafka: read %s/%d at %d: %w", pr.topic, pr.partition, off, err)
+		}
+		off = m.Offset + 1
+		if m.Offset >= pr.end {
+			break
+		}
+		prog.add(0, 1)
+		ev, err := pipelines.DecodeEventMessage(m.Topic, m.Value, s.topics, pipelines.MaxMessageBytes)
+		if err != nil {
+			bad(fmt.Sprintf("%s/%d at %d: %v", m.Topic, m.Partition, m.Offset, err))
+			continue
+		}
+		if batch = append(batch, ev); len(batch) == replayBatch {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = make([]*engine.Event, 0, replayBatch)
+		}
+	}
+	if len(batch) > 0 {
+		return fn(batch)
+	}
+	return nil
+}
