@@ -87,7 +87,7 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 		for b.Loop() {
 			start := n % len(evs)
 			batch := evs[start:min(start+replayBatch, len(evs))]
-			if _, err := r.decide(ctx, batch, t, bad); err != nil {
+			if _, err := r.decide(ctx, batch, t, &beforeCount{}, bad); err != nil {
 				b.Fatal(err)
 			}
 			n += len(batch)
