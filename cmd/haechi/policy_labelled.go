@@ -222,7 +222,7 @@ func policyEvalLabelled(c *cli.Context) error {
 	var bad []string
 	for start := 0; start < len(evs); start += replayBatch {
 		batch := evs[start:min(start+replayBatch, len(evs))]
-		err := decideBoth(c.Context, k, cand, batch, func(ev *engine.Event, live, cd *engine.Decision) {
+		err := decideBoth(c.Context, k, cand, batch, nil, func(ev *engine.Event, live, cd *engine.Decision, _ bool) {
 			rep.Live.add(want[index[ev]], live)
 			if cd != nil {
 				rep.Candidate.add(want[index[ev]], cd)

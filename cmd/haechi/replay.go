@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/shadow"
+	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/pipelines"
 )
 
@@ -32,13 +35,32 @@ the API takes it; lines that do not parse or validate are counted and
 reported, not fatal) or from the input topics between --from and --to
 (--kafka-brokers; each partition is read from the offset of --from to the
 offset of --to, without a consumer group and committing nothing). Each
-event is classified once and decided by the live bundle (--policies, or the
-built-in one) and by --candidate, with --thresholds (a JSON object shaped
-like the bundle's data whose leaves replace the candidate's) laid over the
-candidate's data. Senders' histories are not replayed: both sides decide as
-for a sender without strikes. Images sent by reference are not fetched.
-Prints counts by action, category, rule and space type before and after,
-the changes of action and examples of differing decisions (ids only).`,
+event is classified once and decided by --candidate, with --thresholds (a
+JSON object shaped like the bundle's data whose leaves replace the
+candidate's) laid over the candidate's data. Images sent by reference are
+not fetched. Prints counts by action, category, rule and space type before
+and after, the changes of action and examples of differing decisions (ids
+only).
+
+The "before" side is, with --before stored (the default), the decision
+the engine made and stored for the event, read from the database
+(--database-url, or SQLite under --data-dir) with one query a batch: what
+really happened, at the cost of one policy evaluation an event, as in a
+decision. Events without a stored decision (or whose stored decision is
+for other content under the same id) are decided by the live bundle
+instead and counted as "before from live". With --before live, every
+event is decided by the live bundle (--policies, or the built-in one) as
+well as the candidate: two evaluations an event, but both sides decided
+alike.
+
+Senders' histories are not replayed: the candidate, and the live bundle,
+decide as for a sender without strikes. A stored decision was made with
+the sender's history at the time (strikes make thresholds stricter) and
+perhaps by another bundle revision or other models; decisions do not
+record the history, so with --before stored some differences may come
+from it rather than from the candidate. The report counts the stored
+decisions made by another policy revision or other model versions than
+the live ones.`,
 		Flags: engineFlags(
 			&cli.StringFlag{Name: "candidate", Required: true, Usage: "the candidate bundle folder"},
 			&cli.StringFlag{Name: "thresholds", Usage: "JSON file whose leaves replace the candidate's data (thresholds)"},
@@ -53,6 +75,8 @@ the changes of action and examples of differing decisions (ids only).`,
 			&cli.IntFlag{Name: "parallel", Usage: "goroutines deciding (default GOMAXPROCS)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the diff as JSON"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the replay to this file"},
+			&cli.StringFlag{Name: "before", Value: beforeStored, Usage: "the before side: stored (the stored decisions, the live bundle's where there is none) or live (the live bundle's for every event)"},
+			databaseFlag,
 		),
 		Action: policyReplay,
 	}
@@ -71,11 +95,25 @@ func policyReplay(c *cli.Context) error {
 	if useKafka && (from == nil || to == nil || len(c.StringSlice("kafka-brokers")) == 0) {
 		return errors.New("give --events FILE, or --kafka-brokers with --from and --to")
 	}
+	before := c.String("before")
+	if before != beforeStored && before != beforeLive {
+		return fmt.Errorf("--before: want %s or %s, got %q", beforeStored, beforeLive, before)
+	}
+	var stored storedDecisions
+	if before == beforeStored {
+		st, err := openReplayStore(c)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		stored = st
+	}
 	k, cand, err := replayEngines(c, log)
 	if err != nil {
 		return err
 	}
 	r := newReplayer(k, cand, c.Int("examples"), c.Int("parallel"))
+	r.stored = stored
 	prog := newProgress(c.App.ErrWriter, "replay")
 	var src replaySource
 	if useKafka {
@@ -97,7 +135,7 @@ func policyReplay(c *cli.Context) error {
 	took := time.Since(start)
 	rep := replayReport{
 		Live: k.policy.Revision(), Candidate: cand.Revision, Events: res.decided, Bad: res.bad, BadExamples: res.badExamples, Skipped: res.skipped,
-		Seconds: took.Seconds(), PerSecond: float64(res.decided) / took.Seconds(), Diff: newDiffReport(res.tally),
+		Seconds: took.Seconds(), PerSecond: float64(res.decided) / took.Seconds(), Before: res.before, Diff: newDiffReport(res.tally),
 	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, rep)
@@ -113,6 +151,7 @@ func policyReplay(c *cli.Context) error {
 	if rep.Skipped > 0 {
 		fmt.Fprintf(w, "%d events outside --from/--to or without sent_at skipped\n", rep.Skipped)
 	}
+	printBefore(w, rep.Before, rep.Live)
 	fmt.Fprintln(w)
 	printDiff(w, rep.Diff)
 	return nil
@@ -127,7 +166,85 @@ type replayReport struct {
 	Skipped     int64       `json:"skipped"`
 	Seconds     float64     `json:"seconds"`
 	PerSecond   float64     `json:"per_second"`
+	Before      beforeCount `json:"before"`
 	Diff        *diffReport `json:"diff"`
+}
+
+// The sources of replay's before side (--before).
+const (
+	beforeStored = "stored"
+	beforeLive   = "live"
+)
+
+// beforeCount says where the before side of the compared decisions came
+// from, and how far the stored ones may be from what the live bundle
+// would decide today.
+type beforeCount struct {
+	// Source is --before.
+	Source string `json:"source"`
+	// Stored and Live count the compared events whose before side is
+	// their stored decision, and the live bundle's decision.
+	Stored int64 `json:"stored"`
+	Live   int64 `json:"live"`
+	// OtherContent counts events whose id has a stored decision for
+	// other content (another fingerprint): decided by the live bundle,
+	// counted in Live too.
+	OtherContent int64 `json:"stored_for_other_content,omitempty"`
+	// OtherRevision and OtherModels count the stored decisions made by
+	// another policy revision, and with other model versions, than the
+	// live ones.
+	OtherRevision int64 `json:"stored_other_revision"`
+	OtherModels   int64 `json:"stored_other_models"`
+}
+
+func (b *beforeCount) add(o beforeCount) {
+	b.Stored += o.Stored
+	b.Live += o.Live
+	b.OtherContent += o.OtherContent
+	b.OtherRevision += o.OtherRevision
+	b.OtherModels += o.OtherModels
+}
+
+// printBefore prints where the before side came from and the skew of
+// the stored decisions.
+func printBefore(w io.Writer, b beforeCount, live string) {
+	if b.Source == beforeLive {
+		fmt.Fprintf(w, "before: the live bundle %s for every event\n", live)
+		return
+	}
+	fmt.Fprintf(w, "before from stored decisions: %d; before from live: %d (no stored decision", b.Stored, b.Live)
+	if b.OtherContent > 0 {
+		fmt.Fprintf(w, ", or %d stored for other content under the same id", b.OtherContent)
+	}
+	fmt.Fprintln(w, ")")
+	if b.Stored > 0 {
+		fmt.Fprintf(w, "stored decisions made by another policy revision than %s: %d; with other model versions: %d\n", live, b.OtherRevision, b.OtherModels)
+		fmt.Fprintln(w, "stored decisions weighed the sender's strikes at the time; replay decides as for a sender without history")
+	}
+}
+
+// storedDecisions reads the decisions the engine stored; *store.Store
+// implements it.
+type storedDecisions interface {
+	DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error)
+}
+
+// openReplayStore opens the database of --before stored. Unlike the
+// commands that write, it does not create a SQLite file that is not
+// there: a replay against an empty new database would silently take
+// every before from the live bundle.
+func openReplayStore(c *cli.Context) (*store.Store, error) {
+	if c.String("database-url") == "" {
+		path := filepath.Join(c.String("data-dir"), store.FileName)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("--before stored: no database at %s (give --data-dir or --database-url, or --before live): %w", path, err)
+		}
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return nil, fmt.Errorf("--before stored: %w", err)
+	}
+	return st, nil
 }
 
 // candidate is a candidate bundle's engine with its revision.
@@ -219,6 +336,9 @@ type replayer struct {
 	cand     *candidate
 	examples int
 	parallel int
+	// stored, when set, gives the before side (--before stored);
+	// otherwise the live bundle decides every event.
+	stored storedDecisions
 }
 
 func newReplayer(k *core, cand *candidate, examples, parallel int) *replayer {
@@ -235,6 +355,7 @@ type replayResult struct {
 	tally                 *shadow.Tally
 	decided, bad, skipped int64
 	badExamples           []string
+	before                beforeCount
 }
 
 // replaySource yields events in batches to fn, reporting progress; a
@@ -247,7 +368,10 @@ func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []*engine.Event, r.parallel)
-	res := &replayResult{tally: shadow.NewTally(r.examples)}
+	res := &replayResult{tally: shadow.NewTally(r.examples), before: beforeCount{Source: beforeLive}}
+	if r.stored != nil {
+		res.before.Source = beforeStored
+	}
 	var mu sync.Mutex
 	var decided, skipped atomic.Int64
 	bad := func(reason string) {
@@ -267,8 +391,9 @@ func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*
 	for range r.parallel {
 		wg.Go(func() {
 			t := shadow.NewTally(r.examples)
+			var bc beforeCount
 			for evs := range batches {
-				n, err := r.decide(ctx, evs, t, bad)
+				n, err := r.decide(ctx, evs, t, &bc, bad)
 				if err != nil {
 					fail(err)
 					return
@@ -278,6 +403,7 @@ func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			res.before.add(bc)
 			res.tally.Merge(t.Counts())
 			for _, ex := range t.Examples {
 				if len(res.tally.Examples) < r.examples {
@@ -306,11 +432,45 @@ func (r *replayer) run(ctx context.Context, src replaySource, prog *progress) (*
 	return res, nil
 }
 
-// decide classifies evs once and decides each with both engines. An event
-// either cannot decide is counted bad; it returns how many were compared.
-func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Tally, bad func(string)) (int, error) {
+// decide classifies evs once and decides each with the candidate; the
+// before side is the event's stored decision when r.stored is set and
+// has one, else the live bundle's. An event either side cannot decide is
+// counted bad; it returns how many were compared, counting their before
+// sides in bc.
+func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Tally, bc *beforeCount, bad func(string)) (int, error) {
+	var before func(*engine.Event) *engine.Decision
+	if r.stored != nil {
+		ids := make([]string, len(evs))
+		for i, ev := range evs {
+			ids[i] = ev.ID
+		}
+		got, err := r.stored.DecisionsForEvents(ctx, ids)
+		if err != nil {
+			return 0, fmt.Errorf("replay: stored decisions: %w", err)
+		}
+		before = func(ev *engine.Event) *engine.Decision {
+			d := got[ev.ID]
+			if d != nil && d.Fingerprint != "" && d.Fingerprint != ev.Fingerprint() {
+				bc.OtherContent++
+				return nil
+			}
+			return d
+		}
+	}
+	liveRev, models := r.k.policy.Revision(), r.k.pipeline.ModelVersions()
 	n := 0
-	err := decideBoth(ctx, r.k, r.cand, evs, func(ev *engine.Event, live, cand *engine.Decision) {
+	err := decideBoth(ctx, r.k, r.cand, evs, before, func(ev *engine.Event, live, cand *engine.Decision, stored bool) {
+		if stored {
+			bc.Stored++
+			if live.PolicyRevision != liveRev {
+				bc.OtherRevision++
+			}
+			if !maps.Equal(live.ModelVersions, models) {
+				bc.OtherModels++
+			}
+		} else {
+			bc.Live++
+		}
 		t.Add(engine.ShadowSample{At: ev.SentAt, EventID: ev.ID, EventKind: ev.Kind, SpaceType: ev.Space.Type, Live: shadow.Verdict(live), Candidate: shadow.Verdict(cand)})
 		n++
 	}, bad)
@@ -320,9 +480,11 @@ func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Ta
 // decideBoth classifies evs once (in one batch where it can) and decides
 // each event with k's live policy and, when cand is not nil, the
 // candidate's, as for a sender without history; it calls fn with both
-// decisions (cand's nil without a candidate). An event that cannot be
-// decided is reported to bad.
-func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Event, fn func(ev *engine.Event, live, cand *engine.Decision), bad func(string)) error {
+// decisions (cand's nil without a candidate). When before is not nil and
+// returns a decision for an event, that decision stands for the live one
+// and the live policy is not evaluated (fn is told so with stored). An
+// event that cannot be decided is reported to bad.
+func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Event, before func(*engine.Event) *engine.Decision, fn func(ev *engine.Event, live, cand *engine.Decision, stored bool), bad func(string)) error {
 	sigs, err := k.pipeline.SignalsBatch(ctx, evs)
 	if err != nil {
 		// One event (an image that does not decode) fails the batch:
@@ -338,10 +500,16 @@ func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Eve
 		if sigs[i] == nil {
 			continue
 		}
-		live, err := k.pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{})
-		if err != nil {
-			bad(fmt.Sprintf("event %s: live: %v", ev.ID, err))
-			continue
+		var live *engine.Decision
+		if before != nil {
+			live = before(ev)
+		}
+		stored := live != nil
+		if !stored {
+			if live, err = k.pipeline.DecideWith(ctx, ev, sigs[i], engine.UserContext{}); err != nil {
+				bad(fmt.Sprintf("event %s: live: %v", ev.ID, err))
+				continue
+			}
 		}
 		var cd *engine.Decision
 		if cand != nil {
@@ -350,7 +518,7 @@ func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Eve
 				continue
 			}
 		}
-		fn(ev, live, cd)
+		fn(ev, live, cd, stored)
 	}
 	return ctx.Err()
 }

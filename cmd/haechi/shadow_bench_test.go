@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"syscall"
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/shadow"
+	"github.com/haechi-tns/haechi/engine/store"
 )
 
 // BenchmarkShadowAndReplay measures, per fixture chat message (the
@@ -18,7 +21,10 @@ import (
 //	               evaluations waited for, so the cost is all counted;
 //	policy         the live policy's evaluation alone (its share);
 //	replay         classifying once and deciding with live and candidate,
-//	               as haechi policy replay does.
+//	               as haechi policy replay --before live does;
+//	replay-stored  classifying once, reading the stored decisions of the
+//	               batch and deciding with the candidate only, as
+//	               haechi policy replay --before stored does.
 //
 // Shadow evaluation may cost at most the policy's share again:
 // decide+shadow - decide <= policy. Each also reports cpu-ns/op, the
@@ -33,9 +39,29 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 	}
 	sh := shadow.New(shadow.Config{Queue: 1 << 16})
 	defer sh.Close(ctx)
-	k, err := newCore(ctx, Config{DataDir: b.TempDir(), Shadow: sh}, log)
+	dir := b.TempDir()
+	k, err := newCore(ctx, Config{DataDir: dir, Shadow: sh}, log)
 	if err != nil {
 		b.Fatal(err)
+	}
+	// The messages' decisions are stored, for replay-stored.
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, store.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := moderation.New(moderation.Config{Decider: k.pipeline, Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < len(evs); start += replayBatch {
+		batch, err := svc.Decide(ctx, evs[start:min(start+replayBatch, len(evs))])
+		if err == nil {
+			err = svc.Save(ctx, batch)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 	cand, err := loadCandidate(ctx, k, candidateBundle(b, allowContactsAtLegalDesks), "")
 	if err != nil {
@@ -78,23 +104,32 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 		_, err := k.policy.Evaluate(ctx, inputs[i%len(inputs)])
 		return err
 	}))
-	b.Run("replay", func(b *testing.B) {
-		r := newReplayer(k, cand, 0, 1)
-		t := shadow.NewTally(0)
-		bad := func(reason string) { b.Fatal(reason) }
-		n := 0
-		cpu := cpuTime()
-		for b.Loop() {
-			start := n % len(evs)
-			batch := evs[start:min(start+replayBatch, len(evs))]
-			if _, err := r.decide(ctx, batch, t, bad); err != nil {
-				b.Fatal(err)
+	replay := func(stored storedDecisions) func(b *testing.B) {
+		return func(b *testing.B) {
+			r := newReplayer(k, cand, 0, 1)
+			r.stored = stored
+			t := shadow.NewTally(0)
+			var bc beforeCount
+			bad := func(reason string) { b.Fatal(reason) }
+			n := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				start := n % len(evs)
+				batch := evs[start:min(start+replayBatch, len(evs))]
+				if _, err := r.decide(ctx, batch, t, &bc, bad); err != nil {
+					b.Fatal(err)
+				}
+				n += len(batch)
 			}
-			n += len(batch)
+			if stored != nil && bc.Live != 0 {
+				b.Fatalf("%d events without a stored decision", bc.Live)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
-	})
+	}
+	b.Run("replay", replay(nil))
+	b.Run("replay-stored", replay(st))
 }
 
 // cpuTime is the CPU time the process has used, in nanoseconds.
