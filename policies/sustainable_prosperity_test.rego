@@ -91,16 +91,16 @@ test_scam_account_exact_scaled_threshold if {
 # an e-mail address; the wording alone is never held.
 
 test_spam_contact_fires if {
-	d := tl.decide(tl.with_pii(tl.chat({"spam": 0.5}), ["phone"]))
+	d := tl.decide(tl.with_pii(tl.chat({"spam": 0.7}), ["phone"]))
 	d.action == "hold"
 	d.rule_ids == ["prosperity.spam.contact", "pii.redact"]
 	{c | some c in d.categories} == {"spam", "pii"}
 	d.queue == "general"
-	tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.5}), ["email"]))
+	tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.7}), ["email"]))
 }
 
 test_spam_contact_below_threshold if {
-	not tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.49}), ["phone"]))
+	not tl.fires("prosperity.spam.contact", tl.with_pii(tl.chat({"spam": 0.69}), ["phone"]))
 }
 
 test_spam_contact_needs_a_contact if {
