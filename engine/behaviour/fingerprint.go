@@ -54,28 +54,25 @@ func NewFingerprint(letters []rune) Fingerprint {
 	var counts [64]int32
 	var lanes [8]uint64
 	n, pending := 0, 0
-	flush := func() {
-		for j := range 8 {
-			for k := range 8 {
-				counts[8*k+j] += int32(lanes[j] >> (8 * k) & 0xff)
-			}
-			lanes[j] = 0
-		}
-		pending = 0
-	}
 	for i := 0; i+3 <= len(letters); i++ {
 		// Three code points (21 bits each) packed into one word, then mixed.
 		g := uint64(letters[i])<<42 | uint64(letters[i+1])<<21 | uint64(letters[i+2])
 		h := mix64(g)
-		for j := range 8 {
-			lanes[j] += h >> j & 0x0101010101010101
-		}
+		lanes[0] += h & 0x0101010101010101
+		lanes[1] += h >> 1 & 0x0101010101010101
+		lanes[2] += h >> 2 & 0x0101010101010101
+		lanes[3] += h >> 3 & 0x0101010101010101
+		lanes[4] += h >> 4 & 0x0101010101010101
+		lanes[5] += h >> 5 & 0x0101010101010101
+		lanes[6] += h >> 6 & 0x0101010101010101
+		lanes[7] += h >> 7 & 0x0101010101010101
 		n++
 		if pending++; pending == 255 {
-			flush()
+			flushLanes(&counts, &lanes)
+			pending = 0
 		}
 	}
-	flush()
+	flushLanes(&counts, &lanes)
 	var sim uint64
 	for b := range 64 {
 		if 2*int(counts[b]) > n {
@@ -84,6 +81,17 @@ func NewFingerprint(letters []rune) Fingerprint {
 	}
 	fp.Sim, fp.HasSim = sim, true
 	return fp
+}
+
+// flushLanes adds the byte lanes into counts (lane k of lanes[j] counts
+// bit 8k+j) and zeroes them.
+func flushLanes(counts *[64]int32, lanes *[8]uint64) {
+	for j := range lanes {
+		for k := range 8 {
+			counts[8*k+j] += int32(lanes[j] >> (8 * k) & 0xff)
+		}
+		lanes[j] = 0
+	}
 }
 
 // mix64 is the SplitMix64 finaliser: every input bit affects every output

@@ -205,6 +205,30 @@ func BenchmarkObserve(b *testing.B) {
 	}
 }
 
+// BenchmarkObserveStrings is BenchmarkObserve through Observe, hashing the
+// sender and space ids on each call.
+func BenchmarkObserveStrings(b *testing.B) {
+	const senders = 100_000
+	s := newSenders(b, Config{})
+	ids := make([]string, senders)
+	for i := range ids {
+		ids[i] = fmt.Sprint("user-", i)
+	}
+	f := fp("free robux at this site click now before it is gone")
+	at := t0
+	for _, id := range ids {
+		at = at.Add(time.Microsecond)
+		s.Observe(id, "plaza-1", at, f)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		at = at.Add(time.Millisecond)
+		s.Observe(ids[i%senders], "plaza-1", at, f)
+		i++
+	}
+}
+
 // TestMemoryMillionSenders fills a Senders with one million active
 // (sender, space) pairs and reports the heap it holds.
 func TestMemoryMillionSenders(t *testing.T) {
