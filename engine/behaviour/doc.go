@@ -10,10 +10,12 @@
 // classifiers, so dependencies keep pointing inward to engine. A Fingerprint
 // carries an exact 64-bit hash of the letters (FNV-1a) and a 64-bit SimHash
 // over overlapping letter 3-grams. Because the shingles are taken from the
-// letters alone, spacing, punctuation, emoji and the obfuscations textnorm
+// letters alone, spacing, most punctuation, emoji and the obfuscations textnorm
 // undoes (jamo typed out, digits between syllables, look-alike letters) give
-// the same SimHash; changing one word of a fifteen-word message moves it by
-// a few bits, unrelated texts differ in about half of the 64 bits. Texts with
+// the same SimHash (textnorm reads a run of "!!!" after a word as the leet
+// letters "ii", which moves it a few bits); changing one word of a ten- to
+// fifteen-word message moves it by 8-12 bits, unrelated texts differ in
+// about half of the 64 bits (28-34 in the tests). Texts with
 // fewer than MinSimLetters letters get no SimHash (there are too few shingles
 // for the distance to mean anything) but still get the exact hash, so "ㅋㅋ"
 // sent twenty times still counts as repetition.
@@ -40,7 +42,7 @@
 // Memory is bounded twice: records not touched for IdleTTL (measured in
 // event time, against the latest event seen) expire a few at a time as new
 // events arrive, or all at once with Sweep; and at MaxSenders the least
-// recently touched record is evicted. Snapshot and Restore turn the state
+// recently touched record is evicted. AppendSnapshot and Restore turn the state
 // into bytes so the owner of a partition can persist it and a worker that
 // takes the partition over after a restart or rebalance can carry on.
 //
@@ -51,8 +53,11 @@
 // is compared only with earlier messages that agree exactly on at least one
 // band. Identical and normalisation-equivalent texts always share every
 // band; a pair at Hamming distance d ≤ 3 (with 16-bit bands) is guaranteed
-// to share one; pairs further apart are found with falling probability
-// (measured in the tests). The index is a fixed ring of entries with bucket
+// to share one; pairs further apart are found with falling probability.
+// For one word changed in a fifteen-word message (distance about 8-12) the
+// tests measure about half of pairs found with 4×16-bit bands and nearly
+// all with 8×8-bit bands, which compare more candidates per lookup. A real
+// wave has many members, and a message needs to meet only some of them. The index is a fixed ring of entries with bucket
 // chains threaded through it, so memory is fixed at construction and old
 // entries disappear as they are overwritten or fall out of the window.
 // WaveCounter is the interface the pipeline consumes, so a shared-store
