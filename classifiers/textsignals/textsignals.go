@@ -104,8 +104,11 @@ type Classifier struct {
 	strong      StrongModel
 	strongHeads []engine.Category
 	cascade     Cascade
-	scored      atomic.Uint64
-	routed      atomic.Uint64
+	// strongSpam says the strong model's spam head is served: it has
+	// one and the cascade does not withhold it.
+	strongSpam bool
+	scored     atomic.Uint64
+	routed     atomic.Uint64
 }
 
 // work is one call's scratch space.
@@ -159,6 +162,7 @@ func WithStrongModel(m StrongModel, cascade Cascade) Option {
 			return fmt.Errorf("textsignals: cascade band %v: want [0, 1]", cascade.Band)
 		}
 		c.strong, c.cascade = m, cascade
+		c.strongSpam = slices.Contains(c.strongHeads, engine.Spam) && !slices.Contains(cascade.Withheld, engine.Spam)
 		c.version += "+model-" + man.Name + "-" + man.Version
 		return nil
 	}
@@ -257,8 +261,7 @@ func (c *Classifier) routes(in engine.TextInput, res *engine.TextResult, fast []
 	}
 	// Only the strong model has a spam head, and spam carries a link, a
 	// phone number or a short code to text more often than not.
-	if (len(res.Links) > 0 || len(res.PII) > 0 || hasLongNumber(in.Text)) &&
-		slices.Contains(c.strongHeads, engine.Spam) && !slices.Contains(c.cascade.Withheld, engine.Spam) {
+	if c.strongSpam && (len(res.Links) > 0 || len(res.PII) > 0 || hasLongNumber(in.Text)) {
 		return true
 	}
 	lang := in.Lang
