@@ -78,6 +78,10 @@ type Party struct {
 	ID      string  `json:"id"`
 	Role    Role    `json:"role,omitempty"`
 	AgeBand AgeBand `json:"age_band,omitempty"`
+	// JoinedAt is when the account was created, by the world platform's
+	// clock; zero when the platform does not say. Behavioural rules treat
+	// links from new accounts with more suspicion.
+	JoinedAt time.Time `json:"joined_at,omitzero"`
 }
 
 // Event is one piece of user content to moderate: a chat message, a
@@ -156,7 +160,14 @@ type ChatMessage struct {
 	// Recipient is set for direct messages; its age band lets policy protect
 	// minors from adults contacting them privately.
 	Recipient *Party `json:"recipient,omitempty"`
+	// Mentions are the ids of the users the message mentions or replies
+	// to, at most MaxMentions, none twice. With Recipient they are the
+	// message's targets, which pile-on detection counts senders against.
+	Mentions []string `json:"mentions,omitempty"`
 }
+
+// MaxMentions bounds ChatMessage.Mentions.
+const MaxMentions = 20
 
 // VoiceSegment is one speaker turn of a voice conversation, transcribed by
 // the world platform's speech recogniser.
@@ -236,6 +247,7 @@ func (e *Event) Fingerprint() string {
 		f.str(im.SHA256)
 		f.str(im.Caption)
 	}
+	f.extensions(e)
 	return hex.EncodeToString(f.h.Sum(nil))
 }
 
@@ -268,6 +280,35 @@ func (f *fingerprinter) present(ok bool) bool {
 		f.num(0)
 	}
 	return ok
+}
+
+// extensions writes the fields added after the first version of the
+// fingerprint (joined_at, mentions), after everything else and only when
+// one is set, so that events without them keep the fingerprints their
+// stored decisions carry. The fields before are self-delimiting, so the
+// extension cannot make two events write the same bytes.
+func (f *fingerprinter) extensions(e *Event) {
+	var recipient *Party
+	var mentions []string
+	if e.Chat != nil {
+		recipient, mentions = e.Chat.Recipient, e.Chat.Mentions
+	}
+	joined := func(p *Party) uint64 {
+		if p == nil || p.JoinedAt.IsZero() {
+			return 0
+		}
+		return uint64(p.JoinedAt.UnixNano())
+	}
+	if joined(&e.Sender) == 0 && joined(recipient) == 0 && len(mentions) == 0 {
+		return
+	}
+	f.str("haechi-event-v2")
+	f.num(joined(&e.Sender))
+	f.num(joined(recipient))
+	f.num(uint64(len(mentions)))
+	for _, m := range mentions {
+		f.str(m)
+	}
 }
 
 func (f *fingerprinter) party(p *Party) {

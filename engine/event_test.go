@@ -12,9 +12,9 @@ import (
 func TestFingerprintCoversEveryField(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[Event]():        12, // Context is left out on purpose
-		reflect.TypeFor[Party]():        3,
+		reflect.TypeFor[Party]():        4,
 		reflect.TypeFor[Space]():        2,
-		reflect.TypeFor[ChatMessage]():  3,
+		reflect.TypeFor[ChatMessage]():  4,
 		reflect.TypeFor[VoiceSegment](): 6,
 		reflect.TypeFor[ImageUpload]():  5,
 	} {
@@ -50,6 +50,9 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		"image":                func(e *Event) { e.Image = nil }, "image.content_type": func(e *Event) { e.Image.ContentType = "image/jpeg" },
 		"image.data": func(e *Event) { e.Image.Data = []byte{2} }, "image.uri": func(e *Event) { e.Image.URI = "https://b/y" },
 		"image.sha256": func(e *Event) { e.Image.SHA256 = "cd" }, "image.caption": func(e *Event) { e.Image.Caption = "d" },
+		"sender.joined_at":      func(e *Event) { e.Sender.JoinedAt = e.SentAt.Add(-time.Hour) },
+		"chat.recipient.joined": func(e *Event) { e.Chat.Recipient.JoinedAt = e.SentAt.Add(-time.Hour) },
+		"chat.mentions":         func(e *Event) { e.Chat.Mentions = []string{"m1"} },
 		// Moving a character from one field to the next must not collide.
 		"boundary": func(e *Event) { e.World, e.Space.ID = "ws", "" },
 	}
@@ -64,6 +67,11 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 			t.Errorf("changing %s leaves the fingerprint unchanged", name)
 		}
 	}
+	// An event without the fields added later keeps the fingerprint its
+	// stored decision carries (this digest was computed before they were).
+	if want != pinnedFingerprint {
+		t.Errorf("the fingerprint of an event without joined_at or mentions changed: %s, was %s", want, pinnedFingerprint)
+	}
 	ev := base()
 	ev.ReceivedAt = time.Now()
 	ev.Context = []ContextMessage{{SenderID: "u9", Text: "earlier"}}
@@ -72,3 +80,7 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		t.Error("received_at, context or the sent_at time zone changed the fingerprint")
 	}
 }
+
+// pinnedFingerprint is the fingerprint of TestFingerprintCoversEveryField's
+// base event as computed before joined_at and mentions were added.
+const pinnedFingerprint = "9a6b502b7187fd325b352574dd43c12d3ca50e16993fe46cd27ca7bdaa308279"

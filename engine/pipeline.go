@@ -233,6 +233,14 @@ func (sig *Signals) addText(res TextResult) {
 	sig.Terms = append(sig.Terms, res.Terms...)
 	sig.Links = append(sig.Links, res.Links...)
 	sig.LinkShare = max(sig.LinkShare, res.LinkShare)
+	for _, c := range res.Cues {
+		if !slices.Contains(sig.Cues, c) {
+			sig.Cues = append(sig.Cues, c)
+		}
+	}
+	if res.Fingerprint != (TextFingerprint{}) {
+		sig.Fingerprint = res.Fingerprint
+	}
 }
 
 // AddImage merges one image classifier's result: its scores, hash matches

@@ -104,6 +104,10 @@ type TextResult struct {
 	// that they cover, in [0,1].
 	Links     []Link
 	LinkShare float64
+	// Cues are the grooming cues the text shows, in GroomingCues order.
+	Cues []GroomingCue
+	// Fingerprint identifies the normalised text (repetition, waves).
+	Fingerprint TextFingerprint
 }
 
 // TextClassifier scores text. Implementations are safe for concurrent use;
@@ -170,6 +174,13 @@ type Signals struct {
 	// Lang is the text's language: the event's own if it names one, else
 	// what the text classifier recognised. Model thresholds depend on it.
 	Lang string `json:"lang,omitempty"`
+	// Cues are the grooming cues of this event's text.
+	Cues []GroomingCue `json:"cues,omitempty"`
+	// Behaviour is the pattern the event belongs to, when the pipeline
+	// has a BehaviourTracker.
+	Behaviour *BehaviourSignals `json:"behaviour,omitempty"`
+	// Fingerprint identifies the normalised text; the tracker reads it.
+	Fingerprint TextFingerprint `json:"-"`
 }
 
 func (s *Signals) addSources(src map[string]Scores) {
@@ -201,6 +212,9 @@ type UserContext struct {
 	Restricted bool `json:"restricted"`
 	// Labels are operator-assigned tags such as "verified_business".
 	Labels []string `json:"labels"`
+	// Reporters counts the distinct users who reported the sender's
+	// content or account within the last 7 days, up to MaxRecentFlags.
+	Reporters int `json:"reporters"`
 }
 
 // UserContextSource looks up a sender's history. The review-queue store

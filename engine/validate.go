@@ -139,6 +139,7 @@ func (e *Event) Validate() error {
 		if c.Recipient != nil {
 			checkParty(&v, "chat.recipient", c.Recipient, false)
 		}
+		checkMentions(&v, "chat.mentions", c.Mentions)
 	}
 	if s := e.Voice; s != nil {
 		checkID(&v, "voice.session_id", s.SessionID, true)
@@ -237,6 +238,20 @@ func checkContext(v *ValidationError, field string, msgs []ContextMessage) {
 	}
 }
 
+func checkMentions(v *ValidationError, field string, ids []string) {
+	if len(ids) > MaxMentions {
+		v.add(field, "has %d ids, over the limit of %d", len(ids), MaxMentions)
+		return
+	}
+	for i, id := range ids {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		checkID(v, at, id, true)
+		if slices.Contains(ids[:i], id) {
+			v.add(at, "repeats %s[%d]", field, slices.Index(ids[:i], id))
+		}
+	}
+}
+
 func checkParty(v *ValidationError, field string, p *Party, roleRequired bool) {
 	checkID(v, field+".id", p.ID, true)
 	switch p.Role {
@@ -252,6 +267,9 @@ func checkParty(v *ValidationError, field string, p *Party, roleRequired bool) {
 	case AgeUnknown, AgeChild, AgeTeen, AgeAdult:
 	default:
 		v.add(field+".age_band", "unknown age band %q: must be child, teen, adult or absent", p.AgeBand)
+	}
+	if !p.JoinedAt.IsZero() && p.JoinedAt.Year() < 2000 {
+		v.add(field+".joined_at", "must be a time after 2000")
 	}
 }
 
