@@ -143,12 +143,16 @@ type Decision struct {
 	// scores, types and offsets. Scores are the rule-based sources';
 	// Evidence adds the learned models as the policy weighed them. Links
 	// are kept only when the decision restricts the content (see LinkSpan).
-	Scores         Scores            `json:"scores"`
-	Evidence       Scores            `json:"evidence,omitempty"`
-	PII            []PIISpan         `json:"pii,omitempty"`
-	Terms          []TermSpan        `json:"terms,omitempty"`
-	HashMatches    []HashMatch       `json:"hash_matches,omitempty"`
-	Links          []LinkSpan        `json:"links,omitempty"`
+	Scores      Scores      `json:"scores"`
+	Evidence    Scores      `json:"evidence,omitempty"`
+	PII         []PIISpan   `json:"pii,omitempty"`
+	Terms       []TermSpan  `json:"terms,omitempty"`
+	HashMatches []HashMatch `json:"hash_matches,omitempty"`
+	Links       []LinkSpan  `json:"links,omitempty"`
+	// Behaviour is the pattern the event belonged to (rates, waves,
+	// pile-ons, grooming cues), kept when the decision restricts content:
+	// counts and labels only.
+	Behaviour      *BehaviourSignals `json:"behaviour,omitempty"`
 	Fired          []FiredRule       `json:"fired"`
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`

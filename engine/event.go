@@ -106,6 +106,11 @@ type Event struct {
 	Voice *VoiceSegment `json:"voice,omitempty"`
 	Image *ImageUpload  `json:"image,omitempty"`
 
+	// Origin is where the stream worker read the event. It is not content:
+	// never encoded, fingerprinted or stored. Behavioural state is kept per
+	// input partition (topics are keyed by sender) and Origin says which.
+	Origin Origin `json:"-"`
+
 	// Context is up to MaxContextMessages earlier messages of the same
 	// space or conversation, oldest first, which the world platform (it
 	// owns chat history) may attach so that a reviewer sees what was said
@@ -164,6 +169,13 @@ type ChatMessage struct {
 	// to, at most MaxMentions, none twice. With Recipient they are the
 	// message's targets, which pile-on detection counts senders against.
 	Mentions []string `json:"mentions,omitempty"`
+}
+
+// Origin is an input topic's partition. The zero Origin (Topic "") is an
+// event from the API, whose behavioural state stays in the process.
+type Origin struct {
+	Topic     string
+	Partition int
 }
 
 // MaxMentions bounds ChatMessage.Mentions.

@@ -27,6 +27,8 @@ type Pipeline struct {
 	models map[string]string
 	// observer, if set, sees every decision and its policy input.
 	observer DecisionObserver
+	// behaviour, if set, keeps the state behind behavioural signals.
+	behaviour BehaviourTracker
 }
 
 // PipelineOption configures a Pipeline.
@@ -62,6 +64,12 @@ func WithIDs(newID func() string) PipelineOption {
 // (shadow policies).
 func WithObserver(o DecisionObserver) PipelineOption {
 	return func(p *Pipeline) { p.observer = o }
+}
+
+// WithBehaviour has Decide and DecideBatch observe every event with t
+// and give the policy its behavioural signals.
+func WithBehaviour(t BehaviourTracker) PipelineOption {
+	return func(p *Pipeline) { p.behaviour = t }
 }
 
 // NewPipeline builds a pipeline around a policy.
@@ -157,9 +165,27 @@ func (p *Pipeline) DecideBatch(ctx context.Context, evs []*Event) ([]*Decision, 
 			errs[i] = fmt.Errorf("engine: user context: %w", err)
 			continue
 		}
-		out[i], errs[i] = p.DecideWith(ctx, ev, sigs[i], user)
+		out[i], errs[i] = p.decideObserved(ctx, ev, sigs[i], user)
 	}
 	return out, errs
+}
+
+// decideObserved is DecideWith with the event's behavioural signals: the
+// tracker observes the event first and learns of its decision after.
+func (p *Pipeline) decideObserved(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
+	if p.behaviour == nil {
+		return p.DecideWith(ctx, ev, sig, user)
+	}
+	b, err := p.behaviour.Observe(ctx, ev, sig)
+	if err != nil {
+		return nil, fmt.Errorf("engine: behaviour: %w", err)
+	}
+	sig.Behaviour = b
+	d, err := p.DecideWith(ctx, ev, sig, user)
+	if err == nil {
+		p.behaviour.Record(ev, d)
+	}
+	return d, err
 }
 
 // textSignalsBatch starts the signals of evs with their text classifiers'
@@ -300,7 +326,7 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: user context: %w", err)
 	}
-	return p.DecideWith(ctx, ev, sig, user)
+	return p.decideObserved(ctx, ev, sig, user)
 }
 
 // DecideWith asks the policy about an event whose signals and user context
@@ -353,6 +379,9 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 	}
 	if res.Action == ActionRedact {
 		d.RedactedText = Redact(ev.Text(), sig, res.Redact)
+	}
+	if res.Action.Restricts() {
+		d.Behaviour = sig.Behaviour
 	}
 	if p.observer != nil {
 		p.observer.ObserveDecision(in, d)

@@ -52,6 +52,7 @@ func (d *decideStage) run(ctx context.Context, msgs []kafka.Message) (*prepared,
 			p.bad[i] = asBad(err, ClassInvalid)
 			continue
 		}
+		ev.Origin = engine.Origin{Topic: m.Topic, Partition: m.Partition}
 		evs[i] = ev
 	}
 	b, err := d.mod.Decide(ctx, evs)
@@ -103,6 +104,9 @@ type outputStage struct {
 	log          *slog.Logger
 	now          func() time.Time
 	logDecisions bool
+	behaviour    BehaviourState
+	saveEvery    time.Duration
+	lastSave     time.Time
 }
 
 func (o *outputStage) finish(ctx context.Context, c committer, p *prepared) error {
@@ -120,7 +124,22 @@ func (o *outputStage) finish(ctx context.Context, c committer, p *prepared) erro
 		return fmt.Errorf("commit: %w", err)
 	}
 	o.observe(p)
+	o.saveBehaviour(ctx)
 	return nil
+}
+
+// saveBehaviour saves the behavioural state when the last save is older
+// than saveEvery. A failed save is logged, not fatal: the decisions are
+// stored and committed, and only the counts since the last save are at
+// risk if the worker dies before the next.
+func (o *outputStage) saveBehaviour(ctx context.Context) {
+	if o.behaviour == nil || o.now().Sub(o.lastSave) < o.saveEvery {
+		return
+	}
+	o.lastSave = o.now()
+	if err := o.behaviour.Save(ctx); err != nil {
+		o.log.Warn("saving behavioural state", "err", err)
+	}
 }
 
 func (o *outputStage) retrying(op string, failures interface{ Inc() }) func(int, error, time.Duration) {

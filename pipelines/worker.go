@@ -46,6 +46,21 @@ type WorkerConfig struct {
 	// LogDecisions logs every decision that restricts content at info
 	// level (ids, action, rules and categories; never content).
 	LogDecisions bool
+	// Behaviour, when set, is the behavioural state the moderation
+	// service's pipeline keeps per input partition. The worker saves it
+	// every BehaviourSave (default 5 s) after a commit, before a new
+	// consumer-group generation and when it stops, and forgets it after a
+	// rebalance, so that a partition that moved is read again from the
+	// store.
+	Behaviour     BehaviourState
+	BehaviourSave time.Duration
+}
+
+// BehaviourState is the per-partition state the worker persists;
+// *behaviour.Tracker implements it.
+type BehaviourState interface {
+	Save(ctx context.Context) error
+	Forget()
 }
 
 func (c *WorkerConfig) setDefaults() error {
@@ -82,6 +97,7 @@ func (c *WorkerConfig) setDefaults() error {
 	c.SessionTimeout = cmpOr(c.SessionTimeout, 10*time.Second)
 	c.RebalanceTimeout = cmpOr(c.RebalanceTimeout, 10*time.Second)
 	c.HeartbeatInterval = cmpOr(c.HeartbeatInterval, time.Second)
+	c.BehaviourSave = cmpOr(c.BehaviourSave, 5*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -116,7 +132,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	w := &Worker{cfg: cfg, writer: newWriter(cfg.Brokers, deadLetterMaxBytes, cfg.OpTimeout)}
 	w.decide = &decideStage{topics: cfg.Topics, maxBytes: cfg.MaxMessageBytes, mod: cfg.Moderator, metrics: cfg.Metrics, now: cfg.Now}
 	w.output = &outputStage{topics: cfg.Topics, mod: cfg.Moderator, pub: w.writer, retry: cfg.Retry, metrics: cfg.Metrics,
-		log: cfg.Log, now: cfg.Now, logDecisions: cfg.LogDecisions}
+		log: cfg.Log, now: cfg.Now, logDecisions: cfg.LogDecisions, behaviour: cfg.Behaviour, saveEvery: cfg.BehaviourSave}
 	return w, nil
 }
 
@@ -151,6 +167,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		err := w.consume(ctx, newReader(&w.cfg))
 		if err == nil || ctx.Err() != nil {
 			break
+		}
+		if b := w.cfg.Behaviour; b != nil {
+			// The batches left uncommitted come again; their partitions'
+			// state is read again from the last save.
+			b.Forget()
 		}
 		w.cfg.Log.Error("pipeline worker restarting from the last committed offsets", "err", err)
 		if !retry.Next(ctx) {
@@ -195,6 +216,9 @@ func (w *Worker) consume(ctx context.Context, r messageReader) error {
 	var fetchErr error
 	for sctx.Err() == nil {
 		batch, err := fetchBatch(sctx, r, w.cfg.BatchSize, w.cfg.BatchWait)
+		if rebalanced(r) {
+			w.handOver(ctx)
+		}
 		if len(batch) > 0 {
 			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.OpTimeout)
 			p, perr := w.decide.run(bctx, batch)
@@ -214,8 +238,33 @@ func (w *Worker) consume(ctx context.Context, r messageReader) error {
 	if err := <-finished; err != nil {
 		return err
 	}
+	w.handOver(ctx)
 	if ctx.Err() != nil {
 		return nil
 	}
 	return fetchErr
+}
+
+// rebalanced reports whether the reader joined a new consumer-group
+// generation since it was last asked (kafka-go counts rebalances in its
+// stats, which each call resets).
+func rebalanced(r messageReader) bool {
+	s, ok := r.(interface{ Stats() kafka.ReaderStats })
+	return ok && s.Stats().Rebalances > 0
+}
+
+// handOver saves the behavioural state and forgets it: after a rebalance
+// the partitions this worker keeps are read back from the store, and the
+// ones it lost are left to their new owner in the state just saved.
+func (w *Worker) handOver(ctx context.Context) {
+	b := w.cfg.Behaviour
+	if b == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.OpTimeout)
+	defer cancel()
+	if err := b.Save(sctx); err != nil {
+		w.cfg.Log.Warn("saving behavioural state", "err", err)
+	}
+	b.Forget()
 }

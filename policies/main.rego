@@ -19,6 +19,7 @@ violations := {v |
 		principles.minors.violation,
 		principles.content.violation,
 		principles.imagery.violation,
+		principles.behaviour.violation,
 	]
 	some v in set
 }

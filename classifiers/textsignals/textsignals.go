@@ -19,6 +19,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 )
 
 // Source names, as they appear in Signals.Sources and in policies.
@@ -386,6 +387,7 @@ func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
 	if ls := notInEmails(links.Extract(text), res.PII); len(ls) > 0 {
 		res.Links, res.LinkShare = ls, links.Share(text, ls)
 	}
+	res.Fingerprint = behaviour.NewFingerprint(t.Letters())
 	return res
 }
 

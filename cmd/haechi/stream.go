@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/haechi-tns/haechi/engine/behaviour"
 	"github.com/haechi-tns/haechi/engine/blob"
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
@@ -76,10 +77,17 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 	}
 	cfg := configFrom(c)
 	cfg.Users = st.UserContexts(userContextTTL, 100_000)
+	tracker, err := behaviour.NewTracker(behaviour.TrackerConfig{Persister: st})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	cfg.Behaviour = tracker
 	sh := shadow.New(shadow.Config{Log: log.With("component", "shadow")})
 	cfg.Shadow = sh
 	k, err := newCore(c.Context, cfg, log)
 	if err == nil {
+		k.behaviour = tracker
 		err = k.followPolicy(st, metrics, log)
 	}
 	if err == nil {
@@ -259,6 +267,7 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
 		Moderator: k.moderation, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
 		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
+		Behaviour: k.behaviour,
 	})
 	if err != nil {
 		s.close()

@@ -20,6 +20,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/textmodel"
 	"github.com/haechi-tns/haechi/classifiers/textsignals"
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/shadow"
@@ -49,6 +50,8 @@ type Config struct {
 	Users engine.UserContextSource
 	// Shadow, if set, sees every decision (shadow policies).
 	Shadow engine.DecisionObserver
+	// Behaviour, if set, keeps the state behind behavioural signals.
+	Behaviour engine.BehaviourTracker
 }
 
 // cascade is the configured cascade, or the default.
@@ -225,6 +228,9 @@ type core struct {
 	// checkModels refuses a bundle without thresholds for the loaded
 	// text models (checkModelThresholds); candidates and reloads pass it.
 	checkModels func(*policy.Bundle) error
+	// behaviour is the behavioural state, set by openStoreAndCore; the
+	// stream worker saves it per partition. Nil with no store.
+	behaviour *behaviour.Tracker
 	// shadow and control are set by openStoreAndCore: shadow policies,
 	// and the store's policy control that this instance follows.
 	shadow  *shadow.Shadow
@@ -331,6 +337,9 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	}
 	if cfg.Shadow != nil {
 		opts = append(opts, engine.WithObserver(cfg.Shadow))
+	}
+	if cfg.Behaviour != nil {
+		opts = append(opts, engine.WithBehaviour(cfg.Behaviour))
 	}
 	return &core{
 		pipeline:    engine.NewPipeline(pe, opts...),

@@ -1,6 +1,10 @@
 package behaviour
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/haechi-tns/haechi/engine"
+)
 
 // MinSimLetters is the fewest normalised letters a text needs to get a
 // SimHash. Below it a text has too few 3-grams for the Hamming distance to
@@ -10,15 +14,13 @@ const MinSimLetters = 8
 // Fingerprint identifies a normalised text for repetition and wave
 // detection. The zero Fingerprint stands for a message with no text (an
 // image, an empty chat line) and never matches anything.
-type Fingerprint struct {
-	// Exact is an FNV-1a hash of the normalised letters; 0 when there are
-	// none.
-	Exact uint64
-	// Sim is the SimHash of the letter 3-grams; meaningful only when HasSim.
-	Sim uint64
-	// HasSim reports whether the text had at least MinSimLetters letters.
-	HasSim bool
-}
+//
+// Exact is an FNV-1a hash of the normalised letters (0 when there are
+// none); Sim is the SimHash of the letter 3-grams, meaningful only when
+// HasSim, which reports whether the text had at least MinSimLetters
+// letters. It is the engine's TextFingerprint, which text classifiers
+// fill with NewFingerprint.
+type Fingerprint = engine.TextFingerprint
 
 const (
 	fnvOffset = 14695981039346656037

@@ -95,6 +95,12 @@ func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engi
 		}
 		signals.Insert(ast.StringTerm("analysed"), ast.ArrayTerm(analysed...))
 		signals.Insert(ast.StringTerm("lang"), ast.StringTerm(s.Lang))
+		if len(s.Cues) > 0 {
+			signals.Insert(ast.StringTerm("cues"), cues(s.Cues))
+		}
+		if b := s.Behaviour; b != nil {
+			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b)))
+		}
 	}
 
 	labels := make([]*ast.Term, len(in.User.Labels))
@@ -106,6 +112,7 @@ func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engi
 		item("recent_flags", ast.Number(itoa(in.User.RecentFlags))),
 		item("restricted", ast.Boolean(in.User.Restricted)),
 		item("labels", ast.NewArray(labels...)),
+		item("reporters", ast.Number(itoa(in.User.Reporters))),
 	)
 	return ast.NewObject(item("event", event), item("signals", signals), item("user", user))
 }
@@ -137,6 +144,46 @@ func links(ls []engine.Link) *ast.Term {
 			}
 		}
 		out[i] = ast.NewTerm(o)
+	}
+	return ast.ArrayTerm(out...)
+}
+
+// behaviour is signals.behaviour: the counts, the domains' sender counts
+// only when the text has links, the grooming history only when the
+// event belongs to a conversation with a minor.
+func behaviour(b *engine.BehaviourSignals) ast.Object {
+	o := ast.NewObject(
+		item("rate_10s", ast.Number(itoa(b.Rate10s))),
+		item("rate_60s", ast.Number(itoa(b.Rate60s))),
+		item("rate_10m", ast.Number(itoa(b.Rate10m))),
+		item("repeats", ast.Number(itoa(b.Repeats))),
+		item("near_repeats", ast.Number(itoa(b.NearRepeats))),
+		item("wave_senders", ast.Number(itoa(b.WaveSenders))),
+		item("account_age_hours", ast.Number(itoa(b.AccountAgeHours))),
+		item("pile_on_senders", ast.Number(itoa(b.PileOnSenders))),
+	)
+	if len(b.DomainSenders) > 0 {
+		ds := ast.NewObject()
+		for d, n := range b.DomainSenders {
+			ds.Insert(ast.StringTerm(d), ast.IntNumberTerm(n))
+		}
+		o.Insert(ast.StringTerm("domain_senders"), ast.NewTerm(ds))
+	}
+	if g := b.Grooming; g != nil {
+		o.Insert(ast.StringTerm("grooming"), ast.ObjectTerm(
+			ast.Item(ast.StringTerm("cues"), cues(g.Cues)),
+			ast.Item(ast.StringTerm("messages"), ast.IntNumberTerm(g.Messages)),
+			ast.Item(ast.StringTerm("cue_messages"), ast.IntNumberTerm(g.CueMessages)),
+			ast.Item(ast.StringTerm("days"), ast.IntNumberTerm(g.Days)),
+		))
+	}
+	return o
+}
+
+func cues(cs []engine.GroomingCue) *ast.Term {
+	out := make([]*ast.Term, len(cs))
+	for i, c := range cs {
+		out[i] = ast.StringTerm(string(c))
 	}
 	return ast.ArrayTerm(out...)
 }

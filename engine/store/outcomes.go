@@ -209,6 +209,9 @@ func moderatorAction(caseID, eventID, userID, actor string, now time.Time) engin
 		CaseID: caseID, EventID: eventID, UserID: userID, DecidedBy: actor, IssuedAt: now.UTC()}
 }
 
+// ReporterWindow is how far back UserContext.Reporters counts reports.
+const ReporterWindow = 7 * 24 * time.Hour
+
 // StrikeHalfLife is how fast strikes fade: a strike counts half after it.
 const StrikeHalfLife = 30 * 24 * time.Hour
 
@@ -232,7 +235,8 @@ func (s *Store) userContextAt(ctx context.Context, userID string, now time.Time)
 		ms(now), float64(StrikeHalfLife.Milliseconds()), userID,
 		userID, ms(now), ms(now),
 		userID, now.Add(-24*time.Hour).UTC().Format(sortableTime), engine.MaxRecentFlags,
-	).Scan(&strikes, &restricted, &uc.RecentFlags)
+		userID, ms(now.Add(-ReporterWindow)), engine.MaxRecentFlags,
+	).Scan(&strikes, &restricted, &uc.RecentFlags, &uc.Reporters)
 	if err != nil {
 		return uc, fmt.Errorf("store: user context: %w", err)
 	}

@@ -250,6 +250,9 @@ var migrations = []migration{
 	// naming the live and candidate (shadow) revisions, the instances'
 	// reports, and shadow counts and samples (policycontrol.go).
 	{sqlite: policyControlTables, postgres: policyControlTables},
+	// 20: the behavioural state of each input partition, and reports by
+	// the user they are about (behaviour.go).
+	{sqlite: behaviourTables("BLOB"), postgres: behaviourTables("BYTEA")},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -378,11 +381,14 @@ const (
 	// userContextSQL reads a user's history in one query: strikes decayed
 	// by their age (weight × 0.5^(age / half-life)), restrictions in force
 	// and recent flags, counted on their partial index and only up to the
-	// cap, so that a flooding sender's history costs no more than anyone's.
+	// cap, so that a flooding sender's history costs no more than anyone's,
+	// and the distinct users who reported the sender in the last 7 days
+	// (among their latest reports, up to the same cap).
 	userContextSQL = `SELECT
 		(SELECT coalesce(sum(weight * exp(ln(0.5) * CAST(? - at AS DOUBLE PRECISION) / ?)), 0) FROM strikes WHERE user_id = ? AND lifted_at = 0),
 		(SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?),
-		(SELECT count(*) FROM (SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?) AS flags)`
+		(SELECT count(*) FROM (SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?) AS flags),
+		(SELECT count(DISTINCT reporter_id) FROM (SELECT reporter_id FROM reports WHERE subject_user = ? AND created_at >= ? AND counted = 1 LIMIT ?) AS reporters)`
 	lastOutboxSQL   = `SELECT coalesce(max(seq), 0) FROM outbox`
 	insertOutboxSQL = `INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`
 	// insertOutboxPostgresSQL numbers the message from outbox_seq.

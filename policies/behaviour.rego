@@ -1,0 +1,231 @@
+# Behavioural rules: the harm is in the pattern, not in one message.
+# input.signals.behaviour holds counts the engine keeps across messages
+# (engine/behaviour): the sender's rate and repeats in this space, how many
+# senders posted a near-copy of the text (a wave), how many linked to each
+# domain, how old the account is, how many other senders attacked this
+# message's target, and the grooming cues of the conversation with a minor.
+# user.reporters counts the distinct users who reported the sender lately.
+# Thresholds per space type are in config.behaviour; each rule names the
+# pattern in its reason, and the decision keeps the counts.
+package haechi.principles.behaviour
+
+import data.haechi.config
+import data.haechi.lib
+
+b := input.signals.behaviour
+
+# setting(name, key) is config.behaviour[name]'s value of key for this
+# space type, else its default.
+setting(name, key) := v if {
+	v := config.behaviour[name].spaces[lib.space_type][key]
+} else := config.behaviour[name]["default"][key]
+
+# new_account holds when the platform says the account is younger than
+# hours.
+new_account(hours) if {
+	b.account_age_hours >= 0
+	b.account_age_hours < hours
+}
+
+# abusive(level) holds when some abuse category's evidence is at least
+# level: the lower bar a message meets when it joins a pattern of abuse.
+abusive(level) if {
+	some cat in config.behaviour.abuse_categories
+	lib.evidence[cat] >= level
+}
+
+# Flooding: many messages, or the same message again and again, in one
+# space. Removed without a case: the flood is the harm, and a case per
+# message would flood the reviewers too.
+violation contains {
+	"rule_id": "prosperity.flood.rate",
+	"action": "block",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "짧은 시간에 메시지를 너무 많이 보내 이 메시지가 전달되지 않았습니다.",
+		"en": "Too many messages were sent in a short time, so this one was not delivered.",
+	},
+} if {
+	some w in ["rate_10s", "rate_60s"]
+	b[w] >= setting("flood", w)
+}
+
+violation contains {
+	"rule_id": "prosperity.flood.repeat",
+	"action": "block",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "같은 메시지를 짧은 시간에 여러 번 보내 이 메시지가 전달되지 않았습니다.",
+		"en": "The same message was sent repeatedly in a short time, so this one was not delivered.",
+	},
+} if {
+	b.near_repeats >= setting("flood", "repeats")
+	b.rate_60s >= setting("flood", "repeat_rate_60s")
+}
+
+# Spam waves: near-copies of one text from many senders at once. A wave
+# alone is not spam (a festival greeting, a cheer); with a link to a site
+# the city has not verified, or from new accounts, it is how spam runs.
+violation contains {
+	"rule_id": "prosperity.wave.link",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "medium",
+	"reason": {
+		"ko": "여러 계정이 거의 같은 내용을 확인되지 않은 링크와 함께 한꺼번에 올리고 있어 검토를 기다립니다.",
+		"en": "Many accounts are posting nearly the same text with an unverified link at once; the message awaits review.",
+	},
+} if {
+	b.wave_senders >= setting("wave", "senders")
+	not lib.city_account
+	count(lib.unknown_links) > 0
+}
+
+violation contains {
+	"rule_id": "prosperity.wave.new_accounts",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "medium",
+	"reason": {
+		"ko": "새로 만든 계정들이 거의 같은 내용을 한꺼번에 올리고 있어 검토를 기다립니다.",
+		"en": "New accounts are posting nearly the same text at once; the message awaits review.",
+	},
+} if {
+	b.wave_senders >= setting("wave", "senders")
+	not lib.city_account
+	new_account(config.behaviour.new_account_hours)
+}
+
+# One unverified domain linked by many senders within minutes, this one a
+# new account: a campaign whose texts vary too much to be near-copies.
+violation contains {
+	"rule_id": "prosperity.domain.spread",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "medium",
+	"reason": {
+		"ko": "새 계정이 최근 여러 계정이 퍼뜨리는 확인되지 않은 사이트 링크를 올려 검토를 기다립니다.",
+		"en": "A new account posted a link to an unverified site that many accounts are spreading; the message awaits review.",
+	},
+} if {
+	not lib.city_account
+	new_account(setting("domain", "account_hours"))
+	some l in lib.unknown_links
+	b.domain_senders[l.domain] >= setting("domain", "senders")
+}
+
+# A brand-new account's links wait for review where the audience is most
+# exposed (config.behaviour.new_account_link_spaces).
+violation contains {
+	"rule_id": "prosperity.new_account.link",
+	"action": "hold",
+	"category": "spam",
+	"principle": "fairness",
+	"value": "sustainable_prosperity",
+	"severity": "low",
+	"reason": {
+		"ko": "새로 만든 계정이 확인되지 않은 사이트 링크를 올려 검토를 기다립니다.",
+		"en": "A newly created account posted a link to an unverified site; the message awaits review.",
+	},
+} if {
+	lib.space_type in config.behaviour.new_account_link_spaces
+	not lib.city_account
+	new_account(config.behaviour.new_account_hours)
+	count(lib.unknown_links) > 0
+}
+
+# Pile-ons: several others have already attacked this message's target
+# within minutes; a message that joins in is held at a lower bar than an
+# insult on its own.
+violation contains {
+	"rule_id": "reciprocity.pile_on",
+	"action": "hold",
+	"category": "harassment",
+	"principle": "reciprocity",
+	"value": "safe_experience",
+	"severity": "high",
+	"reason": {
+		"ko": "여러 사용자가 한 사람을 한꺼번에 공격하는 중에 보낸 공격적인 메시지라 검토를 기다립니다.",
+		"en": "The message joins several users attacking one person at once and awaits review.",
+	},
+} if {
+	b.pile_on_senders >= setting("pile_on", "senders")
+	abusive(setting("pile_on", "level"))
+}
+
+# A sender many distinct users reported lately is held at a lower bar.
+violation contains {
+	"rule_id": "reciprocity.reported_sender",
+	"action": "hold",
+	"category": "harassment",
+	"principle": "reciprocity",
+	"value": "safe_experience",
+	"severity": "medium",
+	"reason": {
+		"ko": "최근 여러 사용자에게 신고된 사용자의 공격적인 메시지라 검토를 기다립니다.",
+		"en": "The sender was recently reported by several users and the message is abusive; it awaits review.",
+	},
+} if {
+	input.user.reporters >= setting("reports", "reporters")
+	abusive(setting("reports", "level"))
+}
+
+# Grooming: the cues of one conversation from a sender not known to be a
+# minor to a minor (or in a youth space), weighed together. Each cue
+# counts once however often it recurs; the weights and levels are
+# config.behaviour.grooming. Only a message that itself shows a cue is
+# stopped, so the minor's conversation is not cut off for good. The city's
+# own staff and officials are left out: a counsellor's work shows every
+# cue (a student's grade and school, "what we say stays between us", a
+# number to call).
+grooming_score := sum([config.behaviour.grooming.weights[c] | some c in b.grooming.cues])
+
+grooming_cue_now if count(input.signals.cues) > 0
+
+violation contains {
+	"rule_id": "minors.grooming.escalate",
+	"action": "escalate",
+	"category": "grooming",
+	"principle": "responsibility_for_the_future",
+	"value": "safe_experience",
+	"severity": "critical",
+	"queue": "youth_safety",
+	"reason": {
+		"ko": "미성년자와의 대화에서 나이·연락처·비밀·선물·만남 요구 같은 그루밍 징후가 여러 번 나타나 상담사 긴급 검토로 넘겼습니다.",
+		"en": "The conversation with a minor shows several signs of grooming (age, contact, secrecy, gifts, meeting); it was stopped and sent to counsellors urgently.",
+	},
+} if {
+	grooming_cue_now
+	not lib.city_account
+	grooming_score >= setting("grooming", "escalate")
+}
+
+violation contains {
+	"rule_id": "minors.grooming.hold",
+	"action": "hold",
+	"category": "grooming",
+	"principle": "responsibility_for_the_future",
+	"value": "safe_experience",
+	"severity": "high",
+	"queue": "youth_safety",
+	"reason": {
+		"ko": "미성년자에게 나이·연락처·사진·비밀·만남 등을 요구하는 그루밍 징후가 있어 상담사 검토를 기다립니다.",
+		"en": "The message to a minor shows signs of grooming (asking age, contact, photos, secrecy or a meeting); it awaits a counsellor's review.",
+	},
+} if {
+	grooming_cue_now
+	not lib.city_account
+	grooming_score >= setting("grooming", "hold")
+}
