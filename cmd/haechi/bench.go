@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 	"github.com/haechi-tns/haechi/fixtures"
 )
 
@@ -38,6 +39,7 @@ to one core.`,
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
+				&cli.BoolFlag{Name: "behaviour", Value: true, Usage: "observe every event with a behaviour tracker as serve does (senders drawn from 100,000 ids, 20,000 events a second of event time)"},
 				&cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the timed runs to this file (read it with go tool pprof)"},
 			),
 			Action: benchDecide,
@@ -65,13 +67,39 @@ func benchDecide(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := newCore(c.Context, configFrom(c), log)
+	cfg := configFrom(c)
+	if c.Bool("behaviour") {
+		if cfg.Behaviour, err = behaviour.NewTracker(behaviour.TrackerConfig{}); err != nil {
+			return err
+		}
+	}
+	k, err := newCore(c.Context, cfg, log)
 	if err != nil {
 		return err
 	}
+	// event is the n-th event of a run: with a tracker, fixture n sent by
+	// one of benchSenders senders at 20,000 events a second of event
+	// time, so that the tracker sees a world, not one sender repeating
+	// the fixtures.
+	senders := make([]string, benchSenders)
+	for i := range senders {
+		senders[i] = fmt.Sprintf("bench-user-%06d", i)
+	}
+	var seq atomic.Int64
+	base := time.Now().UTC()
+	event := func(n int) *engine.Event {
+		if cfg.Behaviour == nil {
+			return events[n%len(events)]
+		}
+		ev := *events[n%len(events)]
+		i := seq.Add(1)
+		ev.Sender.ID = senders[(i*7919)%benchSenders]
+		ev.SentAt = base.Add(time.Duration(i) * 50 * time.Microsecond)
+		return &ev
+	}
 	// Warm up caches and the allocator.
-	for _, ev := range events {
-		if _, err := k.pipeline.Decide(c.Context, ev); err != nil {
+	for n := range events {
+		if _, err := k.pipeline.Decide(c.Context, event(n)); err != nil {
 			return err
 		}
 	}
@@ -99,8 +127,9 @@ func benchDecide(c *cli.Context) error {
 		for i := range g {
 			wg.Go(func() {
 				for n := i; time.Now().Before(deadline); n += g {
+					ev := event(n)
 					t := time.Now()
-					if _, err := k.pipeline.Decide(c.Context, events[n%len(events)]); err != nil {
+					if _, err := k.pipeline.Decide(c.Context, ev); err != nil {
 						firstErr.CompareAndSwap(nil, err)
 						return
 					}
@@ -126,6 +155,9 @@ func benchDecide(c *cli.Context) error {
 	}
 	return w.Flush()
 }
+
+// benchSenders is how many senders bench decide draws from.
+const benchSenders = 100_000
 
 func pct(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {

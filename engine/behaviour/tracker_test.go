@@ -2,6 +2,7 @@ package behaviour
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"testing"
@@ -33,8 +34,6 @@ func (m *memPersister) SaveBehaviour(_ context.Context, key string, data []byte)
 	m.saved[key] = append([]byte(nil), data...)
 	return nil
 }
-
-
 
 // chat is a chat event from sender in space at t0+offset, read from
 // partition 0 of the chat topic.
@@ -328,5 +327,44 @@ func TestDistinctBounded(t *testing.T) {
 	d.add(99_999, 7, int64(time.Hour))
 	if len(d.sets) != 1 {
 		t.Errorf("%d keys after the window passed, want 1", len(d.sets))
+	}
+}
+
+// BenchmarkTrackerObserve is one chat event's observation in a world of
+// 100,000 senders at 20,000 events a second: rates, repeats, the wave
+// index, and a conversation for one event in twenty.
+func BenchmarkTrackerObserve(b *testing.B) {
+	tr, err := NewTracker(TrackerConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const senders = 100_000
+	ids := make([]string, senders)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user-%06d", i)
+	}
+	texts := []string{"오늘광장에서공연하나요", "도서관몇시까지열어요", "축제일정어디서봐요", "whereisthefestivalstage", "고마워요다음에또봐요"}
+	sigs := make([]*engine.Signals, len(texts))
+	for i, t := range texts {
+		sigs[i] = textSignals(t)
+	}
+	ctx := context.Background()
+	ev := chat("u", plaza, 0)
+	teen := &engine.Party{ID: "teen", AgeBand: engine.AgeTeen}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		e := *ev
+		e.Sender.ID = ids[(n*7919)%senders]
+		e.SentAt = t0.Add(time.Duration(n) * 50 * time.Microsecond)
+		chat := *ev.Chat
+		if n%20 == 0 {
+			chat.Recipient = teen
+		}
+		e.Chat = &chat
+		if _, err := tr.Observe(ctx, &e, sigs[n%len(sigs)]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
