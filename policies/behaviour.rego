@@ -14,11 +14,23 @@ import data.haechi.lib
 
 b := input.signals.behaviour
 
-# setting(name, key) is config.behaviour[name]'s value of key for this
-# space type, else its default.
-setting(name, key) := v if {
-	v := config.behaviour[name].spaces[lib.space_type][key]
-} else := config.behaviour[name]["default"][key]
+# The settings of each pattern in this space type: its defaults with the
+# space type's own values laid over them. Each is a rule, so a query
+# computes it once, and only when a rule reads it; the rules test what
+# the input alone decides first, so an ordinary message reads only the
+# flood settings. (Paths are written out: a path with a variable in it
+# makes OPA read and convert the whole behaviour block.)
+flood := object.union(config.behaviour.flood["default"], object.get(config.behaviour.flood.spaces, lib.space_type, {}))
+
+wave := object.union(config.behaviour.wave["default"], object.get(config.behaviour.wave.spaces, lib.space_type, {}))
+
+domain := object.union(config.behaviour.domain["default"], object.get(config.behaviour.domain.spaces, lib.space_type, {}))
+
+pile_on := object.union(config.behaviour.pile_on["default"], object.get(config.behaviour.pile_on.spaces, lib.space_type, {}))
+
+reports := object.union(config.behaviour.reports["default"], object.get(config.behaviour.reports.spaces, lib.space_type, {}))
+
+grooming := object.union(config.behaviour.grooming["default"], object.get(config.behaviour.grooming.spaces, lib.space_type, {}))
 
 # new_account holds when the platform says the account is younger than
 # hours.
@@ -50,7 +62,7 @@ violation contains {
 	},
 } if {
 	some w in ["rate_10s", "rate_60s"]
-	b[w] >= setting("flood", w)
+	b[w] >= flood[w]
 }
 
 violation contains {
@@ -65,8 +77,8 @@ violation contains {
 		"en": "The same message was sent repeatedly in a short time, so this one was not delivered.",
 	},
 } if {
-	b.near_repeats >= setting("flood", "repeats")
-	b.rate_60s >= setting("flood", "repeat_rate_60s")
+	b.near_repeats >= flood.repeats
+	b.rate_60s >= flood.repeat_rate_60s
 }
 
 # Spam waves: near-copies of one text from many senders at once. A wave
@@ -84,9 +96,9 @@ violation contains {
 		"en": "Many accounts are posting nearly the same text with an unverified link at once; the message awaits review.",
 	},
 } if {
-	b.wave_senders >= setting("wave", "senders")
-	not lib.city_account
 	count(lib.unknown_links) > 0
+	b.wave_senders >= wave.senders
+	not lib.city_account
 }
 
 violation contains {
@@ -101,9 +113,9 @@ violation contains {
 		"en": "New accounts are posting nearly the same text at once; the message awaits review.",
 	},
 } if {
-	b.wave_senders >= setting("wave", "senders")
-	not lib.city_account
 	new_account(config.behaviour.new_account_hours)
+	b.wave_senders >= wave.senders
+	not lib.city_account
 }
 
 # One unverified domain linked by many senders within minutes, this one a
@@ -120,10 +132,10 @@ violation contains {
 		"en": "A new account posted a link to an unverified site that many accounts are spreading; the message awaits review.",
 	},
 } if {
-	not lib.city_account
-	new_account(setting("domain", "account_hours"))
 	some l in lib.unknown_links
-	b.domain_senders[l.domain] >= setting("domain", "senders")
+	not lib.city_account
+	new_account(domain.account_hours)
+	b.domain_senders[l.domain] >= domain.senders
 }
 
 # A brand-new account's links wait for review where the audience is most
@@ -148,7 +160,8 @@ violation contains {
 
 # Pile-ons: several others have already attacked this message's target
 # within minutes; a message that joins in is held at a lower bar than an
-# insult on its own.
+# insult on its own. (A threshold below 1 sender acts as 1: with no
+# pile-on there is nothing to join.)
 violation contains {
 	"rule_id": "reciprocity.pile_on",
 	"action": "hold",
@@ -161,11 +174,13 @@ violation contains {
 		"en": "The message joins several users attacking one person at once and awaits review.",
 	},
 } if {
-	b.pile_on_senders >= setting("pile_on", "senders")
-	abusive(setting("pile_on", "level"))
+	b.pile_on_senders > 0
+	b.pile_on_senders >= pile_on.senders
+	abusive(pile_on.level)
 }
 
-# A sender many distinct users reported lately is held at a lower bar.
+# A sender many distinct users reported lately is held at a lower bar (a
+# threshold below 1 reporter acts as 1).
 violation contains {
 	"rule_id": "reciprocity.reported_sender",
 	"action": "hold",
@@ -178,8 +193,9 @@ violation contains {
 		"en": "The sender was recently reported by several users and the message is abusive; it awaits review.",
 	},
 } if {
-	input.user.reporters >= setting("reports", "reporters")
-	abusive(setting("reports", "level"))
+	input.user.reporters > 0
+	input.user.reporters >= reports.reporters
+	abusive(reports.level)
 }
 
 # Grooming: the cues of one conversation from a sender not known to be a
@@ -209,7 +225,7 @@ violation contains {
 } if {
 	grooming_cue_now
 	not lib.city_account
-	grooming_score >= setting("grooming", "escalate")
+	grooming_score >= grooming.escalate
 }
 
 violation contains {
@@ -227,5 +243,5 @@ violation contains {
 } if {
 	grooming_cue_now
 	not lib.city_account
-	grooming_score >= setting("grooming", "hold")
+	grooming_score >= grooming.hold
 }

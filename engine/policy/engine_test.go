@@ -345,6 +345,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		{"profanity", chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95, engine.Toxic: 0.95})},
 		{"city_link", withLinks(chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0}), 0.8, cityLink)},
 		{"lookalike_link", withLinks(chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0}), 0.8, fakeCityLink)},
+		{"benign_behaviour", withBehaviour(chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0}), quietBehaviour)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -355,6 +356,15 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// quietBehaviour is the behaviour of an ordinary message: an established
+// account's first message in a while.
+var quietBehaviour = engine.BehaviourSignals{Rate10s: 1, Rate60s: 2, Rate10m: 4, WaveSenders: 1, AccountAgeHours: 5000}
+
+func withBehaviour(in *engine.PolicyInput, b engine.BehaviourSignals) *engine.PolicyInput {
+	in.Signals.Behaviour = &b
+	return in
 }
 
 func TestAllowDecisionHasEmptyLists(t *testing.T) {
