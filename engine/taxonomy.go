@@ -63,9 +63,9 @@ func (c Category) Valid() bool {
 }
 
 // Report-only categories: harms a citizen can see and report but no
-// classifier scores, so no policy rule or decision names them. They route
-// and rank review cases (the review settings in policies/data.json), and
-// only reports carry them.
+// classifier scores. They route and rank review cases (the review
+// settings in policies/data.json). Only the grooming rules of the policy
+// name one in decisions (grooming, from behavioural signals).
 const (
 	// Grooming is an adult working to gain a child's trust for sexual
 	// contact, often before anything sexual is said: private meetings,
