@@ -88,6 +88,7 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 	k, err := newCore(c.Context, cfg, log)
 	if err == nil {
 		k.behaviour = tracker
+		k.stopExchange = shareBehaviour(tracker, st, log)
 		err = k.followPolicy(st, metrics, log)
 	}
 	if err == nil {
@@ -147,6 +148,28 @@ func (k *core) checkBundle(b *policy.Bundle) error {
 	}
 	_, err := store.ReviewConfigFromData(b.Data)
 	return err
+}
+
+// behaviourExchange is how often an instance shares the marks behind its
+// cross-sender counts (waves, link domains, pile-ons) with the others.
+const behaviourExchange = time.Second
+
+// shareBehaviour has t exchange its cross-sender marks through st every
+// second until the returned stop is called, so that several workers count
+// senders over each other's partitions too.
+func shareBehaviour(t *behaviour.Tracker, st *store.Store, log *slog.Logger) (stop func()) {
+	x := behaviour.NewExchanger(t, st, instanceID(), behaviourExchange)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	log = log.With("component", "behaviour")
+	go func() {
+		defer close(done)
+		x.Run(ctx, func(err error) { log.Warn("sharing behavioural marks", "err", err) })
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // startModeration builds k's moderation service over st, fetching

@@ -235,6 +235,8 @@ type core struct {
 	// and the store's policy control that this instance follows.
 	shadow  *shadow.Shadow
 	control *policyControl
+	// stopExchange stops sharing behavioural marks with other instances.
+	stopExchange func()
 }
 
 // close stops what openStoreAndCore started for k: following the policy
@@ -244,6 +246,9 @@ func (k *core) close() {
 		return
 	}
 	k.control.close()
+	if k.stopExchange != nil {
+		k.stopExchange()
+	}
 	if k.shadow != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -122,6 +122,11 @@ type Tracker struct {
 	waves   *Waves
 	domains *distinct
 	targets *distinct
+	// sharing is set by NewExchanger: marks for the other instances are
+	// queued in pending (see exchange.go).
+	sharing bool
+	pending []Mark
+	dropped uint64
 }
 
 var _ engine.BehaviourTracker = (*Tracker)(nil)
@@ -233,12 +238,18 @@ func (t *Tracker) Observe(ctx context.Context, ev *engine.Event, sig *engine.Sig
 	t.crossMu.Lock()
 	defer t.crossMu.Unlock()
 	out.WaveSenders = t.waves.Observe(sender, at, sig.Fingerprint)
+	// Only the waves the rules act on are shared: with a link, or from an
+	// account younger than a week.
+	if sig.Fingerprint.HasSim && (len(sig.Links) > 0 || out.AccountAgeHours >= 0 && out.AccountAgeHours < 7*24) {
+		t.share(Mark{Kind: MarkWave, Sender: sender, Sim: sig.Fingerprint.Sim, At: now})
+	}
 	for _, l := range sig.Links {
 		if _, done := out.DomainSenders[l.Domain]; done || l.Domain == "" {
 			continue
 		}
 		k := Key("domain", l.Domain)
 		t.domains.add(k, sender, now)
+		t.share(Mark{Kind: MarkDomain, Key: k, Sender: sender, At: now})
 		if out.DomainSenders == nil {
 			out.DomainSenders = make(map[string]int, len(sig.Links))
 		}
@@ -262,7 +273,9 @@ func (t *Tracker) Record(ev *engine.Event, d *engine.Decision) {
 	defer t.crossMu.Unlock()
 	for _, target := range targets {
 		if target != ev.Sender.ID {
-			t.targets.add(Key("target", target), sender, now)
+			k := Key("target", target)
+			t.targets.add(k, sender, now)
+			t.share(Mark{Kind: MarkTarget, Key: k, Sender: sender, At: now})
 		}
 	}
 }

@@ -150,7 +150,11 @@ func (w *Waves) Observe(sender uint64, at time.Time, fp Fingerprint) int {
 			slot := s % capacity
 			e := &w.entries[slot]
 			if e.at < from {
-				break // chains run newest first, so the rest are older
+				// Entries from other instances (Tracker merges them)
+				// arrive out of time order, so an old entry does not
+				// mean the rest of the chain is older: skip it.
+				s = w.next[slot*uint64(w.bands)+uint64(b)]
+				continue
 			}
 			if e.at <= now && Distance(e.sim, fp.Sim) <= w.cfg.NearDistance && w.addSeen(e.sender) {
 				if len(w.seen) == w.cfg.MaxCount {

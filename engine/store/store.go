@@ -250,9 +250,10 @@ var migrations = []migration{
 	// naming the live and candidate (shadow) revisions, the instances'
 	// reports, and shadow counts and samples (policycontrol.go).
 	{sqlite: policyControlTables, postgres: policyControlTables},
-	// 20: the behavioural state of each input partition, and reports by
+	// 20: the behavioural state of each input partition, the marks
+	// instances share to count senders across partitions, and reports by
 	// the user they are about (behaviour.go).
-	{sqlite: behaviourTables("BLOB"), postgres: behaviourTables("BYTEA")},
+	{sqlite: behaviourTables(false), postgres: behaviourTables(true)},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
