@@ -1,0 +1,29 @@
+package grooming_test
+
+import (
+	"testing"
+
+	"github.com/haechi-tns/haechi/classifiers/grooming"
+	"github.com/haechi-tns/haechi/classifiers/textnorm"
+)
+
+// BenchmarkDetect measures Detect alone on text normalised beforehand, as
+// the text classifier calls it: ordinary messages without a cue, and one
+// with several.
+func BenchmarkDetect(b *testing.B) {
+	for _, bc := range []struct{ name, text string }{
+		{"korean", "오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요"},
+		{"korean-long", "축제 때 불꽃놀이 진짜 예뻤어요 ㅋㅋ 다음에는 사진 많이 찍어서 올릴게요. 민원 접수는 2층 창구로 가시면 됩니다"},
+		{"english", "Does anyone know when the library opens tomorrow?"},
+		{"english-long", "I think we should meet the deadline first, then send me the file and the photos of the venue when you can"},
+		{"cues", "너 몇 살이야? 진짜 예쁘다 ㅎㅎ 카톡 아이디 알려줘 부모님한테는 비밀로 하자"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			t := textnorm.Normalize(bc.text)
+			b.ReportAllocs()
+			for b.Loop() {
+				grooming.Detect(t)
+			}
+		})
+	}
+}

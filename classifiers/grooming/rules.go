@@ -1,0 +1,268 @@
+package grooming
+
+import "github.com/haechi-tns/haechi/engine"
+
+// The patterns, by cue; pattern.go describes how they are written. They
+// were written for this project from how grooming conversations are
+// described in child-safety guidance and tried against ordinary Korean and
+// English text (README.md); every pattern is there because a line like it
+// should carry the cue, and most of the care is in what they leave out.
+//
+// The general trade-offs, each cue noting its own:
+//   - The request, not the topic. "사진" (photo), "학교" (school), "선물"
+//     (gift) and "번호" (number) alone are everyday words; a cue needs
+//     what is asked or offered ("사진 보내줘", "선물 사줄게"), and what
+//     reports or comments ("사진 잘 나왔다", "선물 받았어") has none.
+//   - The text has no punctuation after normalisation, so a question and
+//     a statement read alike ("초딩이야?" and "걔 초딩이야"); weak cues
+//     take both.
+//   - Korean short verb endings (와, 해, 고, ㄱ) must end their word, or
+//     they would match the start of another (와이파이, 해서).
+//   - In a metaverse, "만나자" or "come to my place" may mean a place in
+//     the world. The text cannot tell, and the cue is reported anyway: the
+//     policy weighs it with the rest of the conversation.
+//   - Negation is handled where it is common ("안 예뻐", "not pretty") by
+//     allow patterns, which cancel the matches inside them.
+
+// Groups used by several cues.
+const (
+	// koApps are messengers and social networks as Korean chat writes
+	// them. 라인 and 텔레 start their word, or 온라인 and 텔레비전 would count.
+	koApps = "{<카톡|<카카오톡|<까톡|<카똑|<칵톡|<카카오|<ㅋㅌ|<라인|<인스타|<인스타그램|<인별|<디코|<디스코드|<텔레|<텔레그램|<텔그|<스냅|<스냅챗|<페메|<페북|<페이스북|<틱톡|<위챗|<왓츠앱|<스카이프|<트위터|kakao|kakaotalk|insta|instagram|discord|telegram|snapchat|snap|line}"
+	// enApps are the same in English. "line" (a word), "sc" and "ig" ("I
+	// guess") are left out where a bare name would stand for the app.
+	enApps = "{snap|snapchat|discord|kik|telegram|whatsapp|whats app|insta|instagram|wechat|skype|tiktok|kakao|kakaotalk|kakao talk|line app|facebook|messenger|signal app|imessage|twitter}"
+	// enHandles are what one asks for to be contacted on.
+	enHandles = "{number|phone number|phone no|phone|cell|cell number|cellphone number|digits|email|e mail|email address|socials|contact|contact info|snap|snapchat|sc|insta|instagram|ig|discord|kik|whatsapp|telegram|tele|line id|wechat|skype|tiktok|facebook|fb|kakao|kakaotalk|kakao id|signal}"
+	// koYou are ways to address the recipient, whole words so that 너무
+	// ("very") is not 너 ("you").
+	koYou = "{<너>|<넌|<너는|<너가|<너도|<니가|<네가|<니>|<니는|<당신|<자기>|<자기야|<자기는|<님>|<님은|<님도|<너 진짜|<너 정말|<너 완전|<너 엄청|<너 되게|<너 넘|<너 너무|<너 겁나|<너 존나|<너 왤케|<너 왜케|<너 왜 이렇게|<너 참|<너 좀|<너 은근|<니 진짜|<넌 진짜}"
+	// koLooks are praise of looks or maturity.
+	koLooks = "{예쁘|예뻐|이쁘|이뻐|예쁜|이쁜|예쁨|이쁨|귀엽|귀여|귀욤|귀염|잘생|존예|존잘|섹시|성숙|어른스럽|어른스러|어른 같|어른같|몸매 좋|몸매가 좋|몸매 죽|피부 좋|피부가 좋|인형 같|인형같|천사 같|천사같|아름답|아름다워|여신|매력 있|매력있|매력적|사랑스럽|사랑스러|핫하|hot|sexy|cute|pretty}"
+	// enLooks are the same in English; "fine", "perfect" and "special" say
+	// too much else.
+	enLooks = "{pretty|beautiful|cute|hot|sexy|gorgeous|stunning|mature|attractive|handsome|adorable|lovely|cutie|a cutie|a beauty|grown up|grownup|so grown up}"
+	// koPeople are those a groomer wants kept out, with the particle "to".
+	koPeople = "{부모님|엄마|아빠|엄빠|부모|선생님|쌤|샘|담임|친구|친구들|아무|누구|가족|언니|오빠|형|누나|동생|어른|어른들|경찰|학교}{한테|한테는|한테도|한텐|께|께는|께도|에게|에게는|에게도|에겐|에|에는|에도}"
+	// enPeople are the same in English.
+	enPeople = "{parents|parent|mom|mum|mommy|mummy|mama|dad|daddy|mother|father|teacher|teachers|friends|anyone|anybody|family|sister|brother|police|cops|folks|no one|nobody|adults|grownups|grown ups|counselor|counsellor}"
+	// enIWill are the ways to say "I will" in chat ("i'll" normalises to
+	// "i ll", read as "ill").
+	enIWill = "{ill|i will|i can|i could|let me|lemme|i wanna|i want to|id|i would|imma|im gonna|i am gonna|im going to|i am going to}"
+)
+
+func rules() []ruleSource {
+	var out []ruleSource
+	add := func(c engine.GroomingCue, pats ...string) {
+		for _, p := range pats {
+			out = append(out, ruleSource{cue: c, pat: p})
+		}
+	}
+
+	// Age: weak on its own. "몇 살" also opens "내가 몇 살 때 봤더라" (at
+	// what age did I see it); such lines take the cue.
+	add(engine.CueAge,
+		"{몇|몃|멫} ~0 {살|쌀|짤|세>|세야|세에요|세예요|세세요|세이|년생|년 생|년도생|년도 생|년도에 태어|학년}",
+		"나이 {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
+		"<{중딩|초딩|고딩|중학생|초등학생|고등학생|중삐리|초글링|잼민이} ~0 {이야>|이냐>|임>|이에요>|이세요>|이니>|이지>|이죠>|맞지|맞아>|맞죠|맞니|이신가|이심>|인가요|야>|냐>|니>|인지>|이었어}",
+		"{초등학교|중학교|고등학교|초등|중학|고등|학교} ~0 {몇 학년|다녀>|다니니|다니냐|다님>|다녀요|다니세요|다니지>}",
+		"{생년월일|태어난 해|띠} ~2 {언제|뭐|알려|어떻게}",
+		"how old ~0 {are you|r you|are u|r u|ru|ar u|are ya|r ya|you|u|re you|ya}",
+		"{what|wat|which} {grade|year} ~0 {are you|r you|are u|r u|ru|are ya|you in|u in}",
+		"{are|r} {you|u} in ~0 {middle school|high school|elementary|elementary school|primary|primary school|junior high|grade|year|school}",
+		"{whats|what is|wats|tell me} {your|ur} age",
+		"{when|what year} {were|was} {you|u} born",
+		"{are|r} {you|u} {8|9|10|11|12|13|14|15|16|17|under 18|over 18|a minor|underage}",
+		"{ur|your} asl",
+		"asl {pls|plz|please}",
+	)
+
+	// Whereabouts: weak. "어느 학교" is as often asked of a building as of
+	// a child, and "혼자 있어" may be the sender's own news.
+	add(engine.CueWhereabouts,
+		"{어느|무슨|어디} ~0 {학교|초등학교|중학교|고등학교|학원} ~2 {다녀|다니|다님|야>|이야|에요|예요|니>|냐>|임>|인데>|인지>|인가요}",
+		"{학교|학원} {가|는|} ~0 {어디>|어딘|어디야|어디에요|어디예요|어디임|어디니|어디냐|어디 다녀|어디 다니|어디 다님}",
+		"{학교|학원} 이름 ~2 {뭐|알려|이 뭐}",
+		"어디 ~0 {살아|사니|사냐|사세요|사심|사는지|사는데|살고 있|살아요|살어|사는 거|사는거|사>|살>}",
+		"{사는 곳|사는 데|사는곳|사는 동네|사는 지역|<집|<집이|<집은|너네 집|니네 집|<동네|<동네가|<아파트|<아파트가} ~2 {어디야|어디에요|어디예요|어디임|어디니|어디냐|어딘데|어디 살|어디쯤}",
+		"{어느|무슨} ~0 {동네|지역|아파트} ~2 {살아|사니|사냐|살|사세요|사는|야>|이야|에요|예요|임>|니>|냐>}",
+		"{주소|집 주소|집주소} ~2 {알려|뭐야|뭐에요|줘|불러|가르쳐|보내|찍어}",
+		"{집에|집에서} ~2 혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>|야>|냐>|니>|임>|있는 거야|있는거야}",
+		"혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>}",
+		"{부모님|엄마|아빠|엄빠|부모|엄마 아빠|어머니|아버지|보호자} {는|도|께서|가|이|} ~3 {언제 와|언제 오|언제 들어|언제 퇴근|안 계|안계|집에 없|집에 안|집에 계|계셔>|계시니|계시냐|늦게 와|늦게 오|늦게 들어|야근}",
+		"{which|what|wat|wut} school",
+		"where {do|d} {you|u|ya} ~0 {live|stay|go to school|study}",
+		"where {you|u|ya} {live|stay|at}",
+		"{whats|what is|wats|send me|give me|tell me} {your|ur} ~0 {address|home address|location|addy|zip code|zip}",
+		"{your|ur} home address",
+		"{are|r} {you|u} ~6 {home alone|alone|by yourself|by urself|on your own|on ur own}",
+		"{are|r|is|will} {your|ur} {parents|mom|dad|mum|family|folks} ~4 {home|there|around|away|out|gone|at work|working}",
+		"when {do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~4 {get home|come home|come back|leave}",
+		"{what|which|wat} {neighborhood|neighbourhood|area|city|town|part of town|street|district} ~6 {do you|do u|you|u} {live|stay}",
+		"{what|which} {neighborhood|neighbourhood}",
+	)
+
+	// Contact. A number with no context ("번호 뭐야" about a caller) takes
+	// the cue, but the numbers of services do not: see the allow patterns.
+	// A phone number itself is the PII detector's, not a cue.
+	add(engine.CueContact,
+		koApps+" {아이디|아디|아뒤|id|계정|주소|닉|닉네임|번호|친추|친구 추가|친구추가|추가}",
+		koApps+" {있어>|있니>|있냐>|있음>|있어요>|있으세요|있으면|있나>|있는지|해>|하니>|하냐>|하나>|해요>|하세요>|하심>|하시나|함>}",
+		"{번호|전번|전화번호|전화 번호|폰번|폰 번호|폰번호|핸드폰 번호|휴대폰 번호|핸폰 번호|폰넘버|연락처|핸번} ~3 {줘|줄래|줄수|줄 수|주라|주세요|주실|알려줘|알려 줘|알려줄래|알려주라|알려주세요|알려주실|알랴줘|가르쳐|뭐야|뭐에요|뭐예요|뭐임|뭐니|불러|남겨|따도|딸 수|따고|따가|교환|공유|보내줘}",
+		"{이메일|메일 주소|메일주소|이멜} ~3 {뭐야|뭐에요|알려줘|알려 줘|알려주세요|알려줄래|줘|주세요|보내줘}",
+		"{<내>|<제>|<나의|<저의} ~2 {번호|전번|폰번|전화번호|연락처|카톡|카톡 아이디|인스타|디코|라인 아이디|텔레그램}",
+		"{<내|<제} ~0 {번호|전번|폰번|전화번호|연락처|카톡|카톡 아이디|인스타|디코|라인 아이디|텔레그램}",
+		"{여기로|이 번호로|이번호로|이쪽으로} ~0 {연락|전화|문자|톡|카톡}",
+		"<연락 ~0 {줘>|주라>|해줘>|해>|하자>|줄래>|할래>|해라>}",
+		"{whats|what is|wats|wuts|whts|give me|gimme|send me|can i have|can i get|could i have|could i get|may i have|drop|tell me|share|i need|i want} ~2 {your|ur|yo} ~0 "+enHandles,
+		"{add me|add me on|hmu on|hit me up on|follow me on|find me on|catch me on} ~0 "+enApps,
+		"{heres my|here is my|add my|follow my} ~0 "+enHandles,
+		"my ~0 "+enHandles+" ~0 {is|id is|name is|handle is|tag is|username is}",
+		"{text|txt|email|mail} me at",
+		"{do you|do u|you|u|ya|do ya} {have|got|use} {a|an|} ~0 {snap|snapchat|insta|instagram|discord|kik|whatsapp|telegram|wechat|line|kakao|kakaotalk|phone|cell|cellphone|email}",
+	)
+
+	// Platform move: strong. Only requests to go elsewhere; "인스타에서
+	// 봤는데" (saw it on Instagram) names an app and moves nothing.
+	add(engine.CuePlatformMove,
+		"{갠톡|개인톡|개인 톡|갠디|갠디엠|갠챗|개인 채팅|개인채팅|개인 메시지|개인 메세지|개인 디엠|개인방|오픈채팅|오픈 채팅|오픈카톡|오픈 카톡|오픈톡|비밀방|비밀 방|비밀 채팅|비밀채팅|비번방|둘만의 방|둘만 있는 방|우리만의 방|따로 방}",
+		koApps+" {으로|로|에서|으루|루|} ~0 {와>|해>|고>|ㄱ>|ㄱㄱ>}",
+		koApps+" {으로|로|에서|으루|루|} ~2 {와라|와요|오세요|올래|오라|넘어와|넘어가|넘어오|옮기|옮겨|가자|갈래|갈까|얘기|애기|이야기|대화|톡해|톡 해|톡하자|연락|말해|하자|해줘|할래|하실래|와줘|들어와|들어올래|초대}",
+		"{디엠|뒘|디 엠|쪽지|귓|귓말|귓속말|dm|pm} {로|으로|} ~0 {줘|해>|ㄱ>|와>}",
+		"{디엠|뒘|디 엠|쪽지|귓|귓말|귓속말|dm|pm} {로|으로|} ~2 {줘|주세요|보내|할게|하자|해줘|주라|줄래|할래|넣어|드릴게|남겨|확인}",
+		"{따로|다른 데서|다른데서|딴 데서|딴데서|다른 곳에서|다른 곳으로|딴 데로|딴데로|딴 곳|다른 앱|다른 어플|딴 앱|딴 어플|여기 말고|여기말고|우리 둘이|우리 둘이서|우리 둘만|둘만|우리끼리|조용한 데서|조용한 곳에서} ~4 {얘기하자|얘기해>|얘기할래|얘기 좀|얘기해요|애기하자|이야기하자|이야기해>|이야기할래|대화하자|대화해>|대화할래|톡하자|톡해>|톡할래|채팅하자|채팅해>|채팅할래|연락하자|연락해>|연락할게|연락줘|연락 줘|연락할래}",
+		"{1대1|11|일대일} ~0 {대화|채팅|톡|챗}",
+		"{move|moving|switch|continue|talk|chat|text|message|msg|hmu|hit me up|dm me|pm me|come|go|join me|hop|chat with me|talk to me} ~6 {on|to|in|over to|over on|onto|via} ~0 "+enApps,
+		"{dm|pm|inbox|direct message|private message} me",
+		"{dm|pm|message|msg|text|talk|chat} ~4 {privately|in private|in dms|in dm|in pm|in pms}",
+		"{check|see|open} {your|ur} {dms|dm|pms}",
+		"{slide|sliding} into {your|ur|my} dms",
+		"{lets|can we|could we|wanna|want to|shall we|we should|we can|u wanna|you wanna|why dont we} ~4 {go private|talk privately|chat privately|talk in private|chat in private|go somewhere private|somewhere more private|somewhere private|go somewhere else|talk somewhere else|chat somewhere else|take this private|take this somewhere|move this}",
+		"secret {chat|chatroom|chat room|room|server|channel|group|group chat|gc}",
+		"{our|my|ur|your|join my|come to my|in my} private {chat|chatroom|chat room|server|channel|group chat|gc|room}",
+		"private {chat|chatroom|chat room} {with me|with you|with u|just us}",
+	)
+
+	// Photo: strong. A request or an exchange; "사진 잘 나왔다" and "send me
+	// the file" are none. "send pics" of anything takes the cue, but not
+	// pictures "of the", "of this" (see the allow patterns).
+	add(engine.CuePhoto,
+		"{사진|셀카|셀피|셀카 사진|얼굴 사진|얼사|전신|전신 사진|몸 사진|몸사진|몸매 사진|속옷 사진|인증샷|인증 사진|프사|사진 한 장|사진 한장} ~4 {보내줘|보내 줘|보내봐|보내바|보내줄래|보내주라|보내주세요|보내줄 수|보내줄수|보내달|보내라|보낼래|보내 ㄱ|보내ㄱ|보여줘|보여 줘|보여봐|보여바|보여줄래|보여주라|보여주세요|보여줄 수|보여줄수|보여달|보여라|보일래|교환|주고받|주고 받|찍어서 보내|찍어 보내|찍어서 줘}",
+		"{얼굴|<몸|몸매|<가슴|<다리|<발|속옷|맨몸} ~2 {보여줘|보여 줘|보여봐|보여바|보여줄래|보여주라|보여주세요|보여줄 수|보여줄수|보여달|보일래}",
+		"얼공 ~0 {해줘|해>|ㄱ>|ㄱㄱ>|해봐|해 봐|가능|할래|하자|해주세요|좀}",
+		"{<영통|<영상통화|<영상 통화|<페이스타임|<페톡|<화상통화|<화상 통화|<캠|<웹캠} ~0 {하자|할래|해>|해줘|해요|할까|해도|가능|ㄱ>|ㄱㄱ>|고>|걸게|걸어|걸까|됨>|돼>|되>|하쟈|할 수|할수|각>|켜>|켜줘|켜봐|키자|킬래|켜 봐|하실래|하실|한번|한 번}",
+		"send ~8 {pic|pics|picture|pictures|photo|photos|selfie|selfies|nudes|nude|pix|foto|fotos|face pic|face pics|body pic|body pics}",
+		"{pic|pics|picture|pictures|photo|photos|selfie|selfies|snap|snaps} of {you|u|yourself|urself|ur face|your face|ur body|your body}",
+		"{show me|lemme see|let me see|can i see|wanna see|want to see|i wanna see|i want to see|show} {your|ur|yo} {face|body|pic|pics|selfie|legs|feet}",
+		"{show me|lemme see|let me see} {you|u|yourself|urself|what you look like|what u look like}",
+		"{lets|wanna|want to|can we|can u|can you|could we|shall we|we should|do a|hop on a|join a|start a|get on|u wanna|you wanna|will you|would you} ~4 {video call|videocall|vid call|video chat|videochat|facetime|face time|cam|webcam|skype call}",
+		"{video call|videocall|vid call|video chat|facetime} {me|now|rn|tonight|later|pls|please|plz|with me|}",
+		"{turn|put|switch} on ~4 {cam|camera|webcam}",
+		"{turn|put|switch} {your|ur} {cam|camera|webcam} on",
+		"{pic|pics|photo|photos|selfie|selfies} {exchange|swap|trade}",
+		"{exchange|swap|trade} {pic|pics|photos|selfies}",
+	)
+
+	// Secrecy: strong. Keeping something from the people who would
+	// protect the recipient, a shared secret, or deleting the talk.
+	add(engine.CueSecrecy,
+		koPeople+" ~6 {말하지 마|말하지마|말 하지 마|말하면 안|말 하면 안|말하지 말|말하기 없|말 안 하|말안하|얘기하지 마|얘기하면 안|얘기 하지 마|애기하지 마|애기하면 안|이야기하지 마|이야기하면 안|이르지 마|이르면 안|일러바치|알리지 마|알리면 안|비밀|보여주지 마|보여주면 안|들키면|들키지|말하면 죽|말하면 큰일|티 내지 마|티내지마|모르게}",
+		"{비밀로|비밀 로} ~0 {하자|해>|해줘|해 줘|할래|할 수|해야|해라|해요|해주세요|해 주세요|하는 거|하는거|해둬|해 둬|해둘게|할게}",
+		"비밀 ~0 {지켜|지킬|유지|잘 지}",
+		"{둘만의|우리만의|우리 둘만의|너랑 나만의|우리 둘의|우리둘만의} ~0 비밀",
+		"{우리만|둘만|우리 둘만|너랑 나만|너만|우리끼리만} ~2 {알자|알고 있어|알고 있자|알고있어|알아야|아는 거야|아는 비밀|알기}",
+		"아무도 모르게 ~4 {하자|만나|와>|해>|얘기|연락|보자|놀자|가자}",
+		"{대화|대화 내용|대화내용|대화 기록|채팅|채팅 기록|채팅방|톡|카톡|톡방|메시지|메세지|문자|디엠|dm|쪽지|우리 대화} {은|는|도|을|를|} ~3 {지워|지워줘|지워 줘|지워라|지우자|지워야|지워놔|지워 놔|지워둬|지우고|지워주세요|삭제해|삭제하자|삭제해줘|삭제해라|삭제 해|삭제하고|삭제해야|폭파해|폭파하자|폭파 ㄱ|다 지워|다 삭제}",
+		"{dont|do not|dont you|never|dont ever|do not ever|you cant|u cant|cant|you mustnt|mustnt|better not|shouldnt} ~0 {tell|show|say anything to|mention this to|mention it to} ~8 "+enPeople,
+		"{dont|do not|dont you|never|dont ever|do not ever|better not} let ~8 "+enPeople+" ~4 {know|see|find out|hear|read}",
+		"{our|our little|its our|this is our|just our} ~0 secret",
+		"{keep|keeping} ~4 {between us|between you and me|between me and you|between u and me|a secret|secret|our secret|on the down low|on the dl|hush hush|from your parents|from ur parents|from your mom|from your dad|from ur mom|from ur dad}",
+		"{just|only|strictly} between {us|you and me|me and you|u and me|me and u|us two|the two of us}",
+		"{delete|erase|clear|wipe} {our|this|these|all our|all these|all of our|all of these} {chat|chats|convo|convos|conversation|conversations|messages|msgs|texts|dms|chat history|message|msg|text|dm}",
+		"{delete|erase|clear|wipe} the {chat|chats|convo|convos|conversation|conversations|dms|chat history}",
+		"{delete|erase} {this|it|these|them} {after|when|once} ~4 {read|reading|you read|u read|seeing|you see|u see}",
+	)
+
+	// Gift: an offer. "선물 받았어" reports a gift and "the gift shop" names
+	// a place; neither offers. Treating a friend to food ("밥 사줄게")
+	// takes the cue.
+	add(engine.CueGift,
+		"{선물|기프티콘|깊티|기프트콘|기프트 카드|기프트카드|문상|문화상품권|상품권|컬쳐랜드|컬처랜드|해피머니|구글 기프트|구글기프트|틴캐시|용돈|돈|현금|현질|스킨|아이템|캐시|다이아|보석|젬|로벅스|로박스|브이벅스|v벅스|쿠폰|치킨|피자|햄버거|떡볶이|마라탕|맛있는 거|맛있는거|맛난 거|밥|옷|폰|게임기|닌텐도|에어팟|아이폰|갖고 싶은 거|갖고싶은거|원하는 거|원하는거|필요한 거|필요한거|뭐든} ~4 {줄게|줄께|주께|줄꼐|줄게요|사줄게|사 줄게|사줄께|사주께|사줄게요|사 줄께|사줄까|사 줄까|사 줄 수|사줄 수|사줄수|사줄테니|사줄 테니|보내줄게|보내줄께|보내 줄게|보내줄까|쏠게|쏠께|쏴줄게|쏴 줄게|쏴줄께|쏴줄까|충전해줄게|충전해 줄게|충전 해줄게|충전해줄까|충전시켜줄게|해줄게|해줄께|해 줄게|해줄까|줄까|줄 수 있어|줄수있어|줄 테니|줄테니|받을래|가질래|원하면|원하니|원하냐|필요하면|드릴게|드릴께|드릴까|사드릴게|선물할게|선물해줄게|선물 해줄게}",
+		"{사줄게|사 줄게|사줄께|사주께|사줄까|사 줄까|사드릴게|사드릴께|쏴줄게|쏴 줄게|쏴줄께|현질해줄게|현질 해줄게|현질해 줄게|충전해줄게|충전해 줄게|내가 쏠게|내가 쏠께|내가 쏜다|내가 살게|내가 낼게|내가 계산할게|공짜로 줄게|무료로 줄게|선물해줄게|선물 해줄게|선물할게|선물 줄게}",
+		enIWill+" ~0 {buy|get|gift|give|send|pay for|treat|bring} ~0 {you|u|ya} ~6 {gift card|giftcard|gift cards|giftcards|robux|vbucks|v bucks|skins|skin|items|item|money|cash|nitro|a gift|a present|presents|gifts|something|anything|whatever you want|whatever u want|food|pizza|candy|snacks|ice cream|a phone|an iphone|airpods|clothes|games|a game|gems|coins|credits|diamonds|a ps5|a switch|steam card|itunes card|amazon card|google play card|pocket money|allowance|lunch|dinner|a drink|drinks}",
+		"{ill|i will|i can|i could|let me|lemme|imma|im gonna|i would|id} ~0 buy {you|u|ya}",
+		"free {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|itunes|steam|gems|coins|diamonds|money|cash}",
+		"{do you want|do u want|u want|you want|you wanna|u wanna|wanna|want some|you need|u need|do you need|do u need} {some|free|} {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|money|cash|gems|diamonds|pocket money}",
+		"{robux|vbucks|v bucks|gift card|giftcard|skins|nitro|money|cash|a gift|a present|presents} {for you|for u|for ya}",
+		"{ill|i will|i can|let me|lemme|imma} ~0 {pay|treat} ~0 {for you|you|u|ya|for u}",
+	)
+
+	// Flattery: weak. Only praise addressed to the recipient ("너 진짜
+	// 예쁘다"); "불꽃놀이 진짜 예뻤어요" (the fireworks were pretty) and praise
+	// of an actor in a review have none. "성숙하다" alone takes the cue,
+	// whoever it is said of.
+	add(engine.CueFlattery,
+		koYou+" ~5 "+koLooks,
+		"{<너|<니|<넌|<너는|<니는} ~0 "+koLooks,
+		"{나이에 비해|나이보다|나이 치고|나이치고|나이에 안 맞게|또래보다|또래에 비해|또래 애들보다|다른 애들보다|애들보다} ~6 {성숙|어른스럽|어른스러|어른 같|어른같|조숙|성인 같|성인같|예쁘|이쁘|예뻐|이뻐|키 크|키크|몸매|생각이 깊|철들|똑똑|어른인}",
+		"{성숙하다|성숙하네|성숙하구나|성숙한 편|성숙하시|어른스럽다|어른스럽네|어른스러워|어른스럽구나|조숙하다|조숙하네|조숙해}>",
+		"{youre|you are|u r|u are|ure|ur|your so|your very|your really|your such a|u so|you so|you look|u look|you looked|ur looking|youre looking|you are looking|you seem|u seem|you sound} ~8 "+enLooks,
+		"{mature|grown up|grownup|pretty|beautiful|cute|hot|sexy|smart|tall|developed|big} for {your|ur|ya} age",
+		"{you|u} {look|seem|act|sound|talk} ~3 {older|mature|grown up|grownup|like an adult|like a grown up}",
+	)
+
+	// Meeting: strong. It cannot tell a meeting in the world from one
+	// outside it (see above).
+	add(engine.CueMeeting,
+		"{만나자|만날래|만날까|만나볼래|만나 볼래|만나 보자|만나보자|만나서 놀자|만나서 놀래|만나서 얘기|만나줄래|만나 줄래|만나주라|만나줘|만납시다|만나러 갈게|만나러 와|한번 만나|한 번 만나|얼굴 보자|얼굴 한번 보자|얼굴 한 번 보자|얼굴 좀 보자|번개 하자|번개하자}",
+		"{<너|<널|<너를|<당신|<님} ~3 만나고 {싶|파}",
+		"{<우리|<너>|<너랑|<나랑|<저랑|<당신|<당신이랑} ~4 {만날 수 있|만날수있|만날 수 없|만날수없|만날 수 있을까}",
+		"{실제로|직접|현실에서|오프에서|오프라인으로|오프라인에서|오프로|밖에서|실물로|따로|현실로} ~4 {만나|보자|볼래|볼까|봐요|놀자|놀래|만날래}",
+		"{데리러|태우러|픽업하러|마중 나|마중나|데리고} ~0 {갈게|갈께|가께|갈까|가줄게|가 줄게|나갈게|가도 돼|가도 될|올게|와줄게|가면 돼|간다}",
+		"{데려다 줄게|데려다줄게|데려다줄께|데려다 줄까|데려다줄까|태워줄게|태워 줄게|태워줄께|태워줄까|태워 줄까|픽업해줄게|픽업 해줄게|픽업할게}",
+		"{<우리 집|<우리집|<내 집|<내집|<울집|<내 방|<내방|<자취방|<내 자취방|<오피스텔|<우리 아파트} ~3 {와>|올래|오라|오면 돼|오면 되|와도 돼|와도 되|오세요|와라|와줘|올 수|올수|초대할게|초대할까|초대해줄게|갈래|가자|가서 놀|와서 놀|와서 자|와서 쉬|자고 가|자고가|놀러 와>|놀러와>|놀러 올래|놀러올래|놀러 오라|놀러오라|놀러 와라|놀러와라|놀러 오면|놀러오면|놀러 오세요}",
+		"{<너네 집|<니네 집|<너희 집|<니 집|<네 집|<너네집|<니네집|<너희집|<니집|<학교 앞|<학원 앞|<집 앞|<집앞|<학교 끝나고|<학원 끝나고|<방과 후|<방과후|<수업 끝나고} ~4 {만나|기다릴게|기다릴께|기다릴까|보자|갈게|갈께|갈까|가도 돼|가도 될|놀러 갈|데리러|나와>|나올래|나와라|나와 줘|나와줘|있을게}",
+		"{<너|<널|<너를|<니|<당신|<님} ~2 {보러|만나러|데리러|찾아} ~0 {갈게|갈께|가께|갈까|가도 돼|가도 될|가고 싶|갈래|올래|와>|와줘|와 줘}",
+		"{lets|let us|can we|could we|wanna|want to|shall we|should we|we should|we could|when can we|where can we|u wanna|you wanna|i wanna|i want to|we can|we gotta|we have to|id love to|would love to} ~0 {meet|meet up|meetup|hang out irl|see each other|link up|meet in person|meet irl|get together}",
+		"meet me",
+		"{meet|meeting} ~6 {irl|in person|in real life|face to face|offline|for real|in the real world|at my place|at my house|at ur place|at your place|after school|at your school|at ur school}",
+		"{hang out|hangout|chill|link up|see you|see u|date} ~4 {irl|in person|in real life|face to face|offline|in the real world|after school|at my place|at my house}",
+		"{pick|come pick|come get} {you|u|ya} up",
+		"{drive|walk} {you|u|ya} home",
+		"{come|come over|come over to|come to|come by|stop by|visit} ~0 {my|mine} ~0 {place|house|home|room|apartment|flat|car|crib}",
+		"{come|come over} to mine",
+		"{i can|ill|i will|i could|let me|lemme|imma|can i|could i} ~0 {come|drive|walk|visit} ~0 {to you|to your place|to ur place|to your house|to ur house|over|see you|see u|get you|get u|to your school|to ur school|visit you|meet you|meet u}",
+		"{where|when} {can|should|shall|do} {we|i} ~2 meet",
+	)
+
+	// Allow patterns: benign words and phrases whose matches inside cancel
+	// the cue they would give.
+	add("",
+		// Numbers of services and things, not of people.
+		"{접수|대기|예약|주문|민원|계좌|차량|회원|사업자|등록|우편|방|문의|상담|고객|주민|여권|카드|학번|좌석|티켓|운송장|송장|사건|신고|안내|대표|비밀|인증|일련|관리|모델|상품|제품|버스|노선|호실|출구|게이트|번지} 번호",
+		"{번호표|번호판}",
+		// 영통 is a district of Suwon as well as a video call.
+		"{영통구|영통동|영통역}",
+		// Negated praise.
+		"{안|못|덜} {예쁘|예뻐|이쁘|이뻐|귀엽|귀여|잘생|성숙|섹시|매력}",
+		"{예쁘|이쁘|귀엽|잘생기|성숙하|섹시하|어른스럽}{지|진} {않|도 않|는 않|못|도 못}",
+		"{not|isnt|arent|never|not that|not very|not so|not really|less} {pretty|beautiful|cute|hot|sexy|gorgeous|mature|attractive|handsome}",
+		// "pretty" as an adverb.
+		"pretty {good|bad|much|sure|cool|fast|well|nice|hard|easy|big|small|close|far|smart|funny|late|early|sick|tired|busy|quick|awesome|great|fun|weird|strange|long|interesting|decent|solid|old|new|clear|obvious|simple|serious|happy|sad|quiet|loud|high|low|young|expensive|cheap|bored|boring|annoying|rare|common|normal|dope|lit|chill|lame}",
+		// Phrases that hold a cue's words and mean something else.
+		"만나자마자",
+		"{만날까 봐|만날까봐}",
+		"밥줄",
+		"{누구에게나|누구한테나|누구나}",
+		"{둘만의|우리만의|따로|개인|비밀} {방식|방법|방송|방향|방학|방문|방지|방어|방콕|방안}",
+		// 너무 ("very") is not 너 ("you"), however spaced (너~~무).
+		"너무",
+		// An age in general, not the recipient's.
+		"{몇|몃} {살|세} {때|떄|적|이상|이하|부터|까지|관람|쯤 때}",
+		"{our|our little|its our|this is our|just our} secret {recipe|recipes|sauce|weapon|santa|ingredient|ingredients|garden|formula|menu|society|project|mission|level|code|agent|service|base|stash|handshake}",
+		"{which|what} school of",
+		"{meet|meet up with|meet with} {the|a|an|his|her|their|them|him|people|everyone|new|other|some|mayor|team|requirements|deadline|deadlines|expectations|standards|needs|criteria|goal|goals|target|targets|demand|demands}",
+		"{pic|pics|picture|pictures|photo|photos|screenshot|screenshots} of {the|this|that|it|them|those|these|my|his|her|their|our|a|an}",
+	)
+	return out
+}
