@@ -222,8 +222,9 @@ func TestReadDeadline(t *testing.T) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
 	// Layout analysis cannot be interrupted; recognition stops between
-	// words.
-	if took := time.Since(start); took > 500*time.Millisecond {
+	// words. The bound is loose for loaded CI machines, and well under
+	// the pool's 3 s limit, which would otherwise be what stopped it.
+	if took := time.Since(start); took > 1500*time.Millisecond {
 		t.Errorf("a 20 ms deadline took %v to stop the read", took)
 	}
 	// The engine is still usable afterwards.
