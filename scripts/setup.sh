@@ -2,9 +2,10 @@
 # Installs what Haechi needs to build, run and test, idempotently: a second
 # run changes nothing. Called by `make run` and `make test`; safe to run by
 # hand. Needs Go (see go.mod for the version). Installs from Debian, when
-# missing: gcc (cgo, the race detector), libjpeg-turbo and PostgreSQL (the
-# server binaries only: scripts/test.sh starts its own scratch cluster),
-# Chromium and the Nanum fonts (the reviewer UI's browser tests). Fetches
+# missing: gcc (cgo, the race detector), libjpeg-turbo, Tesseract with its
+# Korean and English models (OCR), PostgreSQL (the server binaries only:
+# scripts/test.sh starts its own scratch cluster), Chromium and the Nanum
+# fonts (the reviewer UI's browser tests and the OCR fixtures). Fetches
 # ONNX Runtime, axe-core and the nsfwjs model with npm pack and converts the
 # model.
 set -euo pipefail
@@ -134,6 +135,10 @@ need_go
 command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
 # libjpeg-turbo decodes uploaded JPEGs (classifiers/imagedecode, cgo).
 apt_install libturbojpeg0-dev
+# Tesseract reads text in images (classifiers/ocr, cgo against its C API):
+# the library and headers, pkg-config to find them, the Korean and English
+# models. fonts-nanum renders the OCR fixtures again (go test -update).
+apt_install libtesseract-dev pkg-config tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng fonts-nanum
 need_onnxruntime
 command -v openssl >/dev/null 2>&1 || apt_install openssl
 need_postgres
