@@ -460,3 +460,23 @@ func TestChatCarriesItsConversation(t *testing.T) {
 		t.Errorf("only %d chat messages carried context", with)
 	}
 }
+
+// BenchmarkNext is the cost of one event of the mix, pictures included:
+// `haechi demo` publishes thousands a second from one generator.
+func BenchmarkNext(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.Next()
+	}
+}
+
+// BenchmarkChat is the cost of one chat message, the bulk of the mix;
+// BenchmarkNext is dominated by drawing pictures.
+func BenchmarkChat(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.chat()
+	}
+}
