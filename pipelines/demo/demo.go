@@ -88,17 +88,24 @@ const (
 )
 
 // New returns a generator seeded with seed (same seed → same sequence, except
-// ids/timestamps use the clock passed in). now is read once here and once
-// per event, for SentAt.
+// that ids and times follow the clock passed in: SentAt, and JoinedAt, which
+// is so long before the clock's first reading that an account's age at each
+// event is the same whatever the clock). now is read once here and once per
+// event, for SentAt.
 func New(seed uint64, now func() time.Time) *Generator {
 	users := demoUsers()
+	t0 := now()
 	g := &Generator{
 		rng:    rand.New(rand.NewPCG(seed, 0x6861656368692d64)),
 		now:    now,
-		idBase: mix64(seed ^ mix64(uint64(now().UnixNano()))),
+		idBase: mix64(seed ^ mix64(uint64(t0.UnixNano()))),
 		users:  users,
 	}
 	for _, u := range users {
+		if u.joinedAgo > 0 {
+			// Whole seconds in UTC, as the platform would send it.
+			u.party.JoinedAt = t0.UTC().Add(-u.joinedAgo).Truncate(time.Second)
+		}
 		if u.party.AgeBand.Minor() {
 			g.minors = append(g.minors, u)
 		}

@@ -165,8 +165,8 @@ func TestDeterminism(t *testing.T) {
 	t.Run("same seed, another clock", func(t *testing.T) {
 		b := sample(3, clock(start.Add(time.Hour)), n)
 		for i := range a {
-			if a[i].ev.Text() != b[i].ev.Text() || a[i].ev.Sender != b[i].ev.Sender {
-				t.Fatalf("event %d: %q from %s, then %q from %s", i, a[i].ev.Text(), a[i].ev.Sender.ID, b[i].ev.Text(), b[i].ev.Sender.ID)
+			if a[i].ev.Text() != b[i].ev.Text() || asOfSending(a[i].ev) != asOfSending(b[i].ev) {
+				t.Fatalf("event %d: %q from %+v, then %q from %+v", i, a[i].ev.Text(), a[i].ev.Sender, b[i].ev.Text(), b[i].ev.Sender)
 			}
 			if a[i].ev.ID == b[i].ev.ID {
 				t.Fatalf("event %d: id %s reused under another clock", i, a[i].ev.ID)
@@ -185,6 +185,21 @@ func TestDeterminism(t *testing.T) {
 			t.Errorf("%d of %d texts are the same under another seed", same, n)
 		}
 	})
+}
+
+// sender is who sent an event, with their account's age when they sent it
+// in place of the time it was made, which follows the clock.
+type sender struct {
+	engine.Party
+	age time.Duration
+}
+
+func asOfSending(ev *engine.Event) sender {
+	s := sender{Party: ev.Sender}
+	if !s.JoinedAt.IsZero() {
+		s.age, s.JoinedAt = ev.SentAt.Sub(s.JoinedAt), time.Time{}
+	}
+	return s
 }
 
 func TestIDsUnique(t *testing.T) {
@@ -480,3 +495,35 @@ func BenchmarkChat(b *testing.B) {
 		g.chat()
 	}
 }
+
+// TestAccountAges: the pool's accounts are weeks to years old, a few of
+// unknown age, and stay the same age through a run.
+func TestAccountAges(t *testing.T) {
+	const day = 24 * time.Hour
+	joined := map[string]time.Time{}
+	var known, unknown int
+	for _, s := range shared() {
+		ev := s.ev
+		if !poolID.MatchString(ev.Sender.ID) {
+			continue
+		}
+		if at, ok := joined[ev.Sender.ID]; ok && !at.Equal(ev.Sender.JoinedAt) {
+			t.Fatalf("%s joined at %v, then at %v", ev.Sender.ID, at, ev.Sender.JoinedAt)
+		}
+		joined[ev.Sender.ID] = ev.Sender.JoinedAt
+		if ev.Sender.JoinedAt.IsZero() {
+			unknown++
+			continue
+		}
+		known++
+		if age := ev.SentAt.Sub(ev.Sender.JoinedAt); age < 14*day || age > 7*365*day {
+			t.Errorf("event %s: %s's account is %v old", ev.ID, ev.Sender.ID, age)
+		}
+	}
+	if unknown == 0 || unknown > known/4 {
+		t.Errorf("%d events from accounts of known age, %d unknown: want a few unknown", known, unknown)
+	}
+}
+
+// poolID matches the ids of the demo's pool of users.
+var poolID = regexp.MustCompile(`^user-\d{4}$`)
