@@ -2,8 +2,9 @@
 // chat messages, voice-transcript segments and image uploads from a fixed
 // pool of demo users, mostly benign, with a share of profanity, insults,
 // hate, threats, scams, personal information, self-harm and spam that Haechi
-// should act on. `haechi demo` publishes what it generates; tests use it as a
-// load source.
+// should act on, and patterns that only show across messages (grooming
+// conversations, spam waves, pile-ons, floods) among benign look-alikes.
+// `haechi demo` publishes what it generates; tests use it as a load source.
 //
 // Every text, name, phone number, address and picture is made up for the
 // demo; links point to the reserved example domains or to the city's own

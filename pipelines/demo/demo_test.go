@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -49,8 +48,9 @@ func sample(seed uint64, now func() time.Time, n int) []labelled {
 }
 
 // shared is the sample most tests look at. Generating it is most of the
-// tests' time, under -race especially, so it is generated once.
-var shared = sync.OnceValue(func() []labelled { return sample(7, clock(start), sampleSize) })
+// tests' time, under -race especially, so it is generated once, as the
+// start of the longer sample the pattern tests look at.
+func shared() []labelled { return patternSample()[:sampleSize] }
 
 func TestEventsValidate(t *testing.T) {
 	tests := []struct {
@@ -406,6 +406,35 @@ func TestPhrasePools(t *testing.T) {
 	for c, ls := range abuse {
 		all[string(c)] = ls
 	}
+	for name, ls := range map[string]lines{
+		"pile-on": pileOnLines, "flood": floodLines, "announcements": announcements, "official links": officialLinks,
+		"counsellor asks": counsellorAsks, "grade answers": gradeAnswers, "counsellor follow-ups": counsellorFollowUps,
+		"minor thanks": minorThanks, "minor age questions": minorAgeQuestions, "minor age answers": minorAgeAnswers,
+		"minor age replies": minorAgeReplies, "thanks": thanksLines, "small talk": smallTalk, "newcomer": newcomerLines,
+	} {
+		all[name] = ls
+	}
+	if len(groomLines) != int(stageMeeting)+1 || len(groomReplies) != len(groomLines) {
+		t.Errorf("%d grooming stages and %d stages of replies, want %d", len(groomLines), len(groomReplies), stageMeeting+1)
+	}
+	for st := range groomLines {
+		all[fmt.Sprintf("grooming stage %d", st)] = groomLines[st]
+		all[fmt.Sprintf("grooming reply %d", st)] = groomReplies[st]
+		if len(groomLines[st].ko) < 3 || len(groomLines[st].en) < 3 {
+			t.Errorf("grooming stage %d: %d Korean and %d English lines, want 3 of each", st, len(groomLines[st].ko), len(groomLines[st].en))
+		}
+	}
+	for _, lang := range []string{"ko", "en"} {
+		for _, tmpl := range waveTemplates.in(lang) {
+			w := wave{tmpl: tmpl, domain: "promo-deal-42.example", item: "avatar skins"}
+			for range 20 {
+				got := g.waveCopy(&w, lang)
+				if strings.ContainsAny(got, "[]{}|") || !strings.Contains(got, "https://promo-deal-42.example/") {
+					t.Errorf("spam wave %q written as %q", tmpl, got)
+				}
+			}
+		}
+	}
 	for name, ls := range all {
 		check(name+"/ko", "ko", ls.ko)
 		check(name+"/en", "en", ls.en)
@@ -533,3 +562,20 @@ func TestAccountAges(t *testing.T) {
 
 // poolID matches the ids of the demo's pool of users.
 var poolID = regexp.MustCompile(`^user-\d{4}$`)
+
+// BenchmarkChatWithPatterns is what Next does for a chat event: start the
+// patterns whose turn it is, then send a scripted message if one is due,
+// else an ordinary one; against BenchmarkChat, the patterns' cost.
+func BenchmarkChatWithPatterns(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.events++
+		g.startPatterns()
+		if g.due() {
+			g.sendPending()
+		} else {
+			g.chat()
+		}
+	}
+}
