@@ -19,8 +19,9 @@ func demoCommand() *cli.Command {
 		Usage: "produce realistic demo traffic (chat, voice, images) to the input topics",
 		Description: `Writes a mix of Korean and English chat across the city hall's spaces
 (mostly benign; some abusive, obfuscated, PII-bearing, scam and self-harm
-messages), voice-transcript segments and image uploads, as the world
-platform would. Decisions appear on the decisions topic and in haechi
+messages; now and then a grooming conversation, a spam wave from new
+accounts, a pile-on or a flood), voice-transcript segments and image
+uploads, as the world platform would. Decisions appear on the decisions topic and in haechi
 serve's log.`,
 		Flags: append(kafkaFlags(),
 			&cli.Float64Flag{Name: "rate", Value: 20, Usage: "events a second"},

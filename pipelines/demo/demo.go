@@ -2,8 +2,9 @@
 // chat messages, voice-transcript segments and image uploads from a fixed
 // pool of demo users, mostly benign, with a share of profanity, insults,
 // hate, threats, scams, personal information, self-harm and spam that Haechi
-// should act on. `haechi demo` publishes what it generates; tests use it as a
-// load source.
+// should act on, and patterns that only show across messages (grooming
+// conversations, spam waves, pile-ons, floods) among benign look-alikes.
+// `haechi demo` publishes what it generates; tests use it as a load source.
 //
 // Every text, name, phone number, address and picture is made up for the
 // demo; links point to the reserved example domains or to the city's own
@@ -75,6 +76,19 @@ type Generator struct {
 	users    []*user
 	minors   []*user
 	sessions []*voiceSession
+
+	// Who plays the parts of the scripted patterns (patterns.go): adult
+	// citizens, youth counsellors, and staff and officials who announce.
+	adults, counsellors, announcers []*user
+	// events counts the events made; pending are the scripted messages
+	// still to send, by the event number they are due at; nextStart is
+	// the event number at which each of patterns starts next.
+	events    uint64
+	pending   []pending
+	nextStart []uint64
+	// accountBase and accountSeq make the ids of accounts made for
+	// patterns, from the seed alone.
+	accountBase, accountSeq uint64
 	// history is the last few chat messages of each conversation, sent
 	// with the next one as its context, as the world platform does.
 	history map[string][]engine.ContextMessage
@@ -88,20 +102,42 @@ const (
 )
 
 // New returns a generator seeded with seed (same seed → same sequence, except
-// ids/timestamps use the clock passed in). now is read once here and once
-// per event, for SentAt.
+// that ids and times follow the clock passed in: SentAt, and JoinedAt, which
+// is so long before the clock's first reading that an account's age at each
+// event is the same whatever the clock). now is read once here and once per
+// event, for SentAt.
 func New(seed uint64, now func() time.Time) *Generator {
 	users := demoUsers()
+	t0 := now()
 	g := &Generator{
 		rng:    rand.New(rand.NewPCG(seed, 0x6861656368692d64)),
 		now:    now,
-		idBase: mix64(seed ^ mix64(uint64(now().UnixNano()))),
+		idBase: mix64(seed ^ mix64(uint64(t0.UnixNano()))),
 		users:  users,
+		// "new-acct": apart from the event ids' base, which mixes the
+		// seed with the clock.
+		accountBase: mix64(seed ^ 0x6e65772d61636374),
 	}
 	for _, u := range users {
-		if u.party.AgeBand.Minor() {
-			g.minors = append(g.minors, u)
+		if u.joinedAgo > 0 {
+			// Whole seconds in UTC, as the platform would send it.
+			u.party.JoinedAt = t0.UTC().Add(-u.joinedAgo).Truncate(time.Second)
 		}
+		switch {
+		case u.party.AgeBand.Minor():
+			g.minors = append(g.minors, u)
+		case u.party.Role == engine.RoleCitizen && u.party.AgeBand == engine.AgeAdult:
+			g.adults = append(g.adults, u)
+		case u.home == engine.SpaceYouth:
+			g.counsellors = append(g.counsellors, u)
+		}
+		if u.isStaff() {
+			g.announcers = append(g.announcers, u)
+		}
+	}
+	g.nextStart = make([]uint64, len(patterns))
+	for i, p := range patterns {
+		g.nextStart[i] = uint64(g.rng.IntN(p.every))
 	}
 	return g
 }
@@ -114,17 +150,45 @@ func (g *Generator) Next() *engine.Event {
 }
 
 // NextLabelled returns the next event and what its text was written as:
-// "benign", or the harm it shows (profanity, insult, hate, threat, scam,
-// pii, self_harm, spam, contact). Tests use it to check that the engine
-// catches the demo's harmful lines and lets the rest through.
+// "benign", or the harm it shows: profanity, insult, hate, threat, scam,
+// pii, self_harm, spam and contact each in the line itself; grooming,
+// spam_wave, pile_on and flood in a pattern of messages, where a line may
+// be harmless alone:
+//
+//   - grooming: an adult citizen's direct message in a scripted
+//     conversation with a minor (rapport, age and school, flattery, gifts,
+//     a photo, secrecy, another app, meeting); the minor's replies are
+//     benign.
+//   - spam_wave: a near-copy of one text linking to one domain, posted by
+//     one of 5–15 accounts made hours before (Sender.JoinedAt), all
+//     within a few dozen events.
+//   - pile_on: an insult at one user, who 4–8 senders turn on within a
+//     few dozen events, by mention (ChatMessage.Mentions) or direct
+//     message.
+//   - flood: one of 8–15 copies of a short message from one sender in one
+//     space, one or two events apart.
+//
+// A pattern's messages are spread over the events after it starts, among
+// ordinary traffic. Benign traffic has look-alikes of each: an
+// announcement with the city's link posted in many spaces, a counsellor
+// asking a student's grade, minors asking each other's age, thanks
+// mentioning someone, a greeting said twice, a new account saying hello.
+// Tests use the labels to check that the engine catches the demo's harmful
+// lines and patterns and lets the rest through.
 func (g *Generator) NextLabelled() (*engine.Event, string) {
 	ev, cat := g.next()
 	return ev, string(cat)
 }
 
 // next returns the next event and the category its text was written for.
+// A scripted message that is due takes the place of an ordinary chat
+// message, so that the shares of chat, voice and images stay as they were.
 func (g *Generator) next() (*engine.Event, category) {
+	g.events++
+	g.startPatterns()
 	switch r := g.rng.IntN(100); {
+	case r < chatPercent && g.due():
+		return g.sendPending()
 	case r < chatPercent:
 		return g.chat()
 	case r < chatPercent+voicePercent:

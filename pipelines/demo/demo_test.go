@@ -10,8 +10,8 @@ import (
 	_ "image/png"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -48,8 +48,9 @@ func sample(seed uint64, now func() time.Time, n int) []labelled {
 }
 
 // shared is the sample most tests look at. Generating it is most of the
-// tests' time, under -race especially, so it is generated once.
-var shared = sync.OnceValue(func() []labelled { return sample(7, clock(start), sampleSize) })
+// tests' time, under -race especially, so it is generated once, as the
+// start of the longer sample the pattern tests look at.
+func shared() []labelled { return patternSample()[:sampleSize] }
 
 func TestEventsValidate(t *testing.T) {
 	tests := []struct {
@@ -77,6 +78,9 @@ func TestEventsValidate(t *testing.T) {
 				}
 				if c := ev.Chat; c != nil && c.Recipient != nil && c.Recipient.ID == ev.Sender.ID {
 					t.Errorf("event %d: %s sends a direct message to themselves", i, ev.Sender.ID)
+				}
+				if c := ev.Chat; c != nil && slices.Contains(c.Mentions, ev.Sender.ID) {
+					t.Errorf("event %d: %s mentions themselves", i, ev.Sender.ID)
 				}
 			}
 		})
@@ -130,7 +134,9 @@ func TestMix(t *testing.T) {
 		{"voice", share(kinds[engine.KindVoice], sampleSize), 0.10, 0.14},
 		{"image", share(kinds[engine.KindImage], sampleSize), 0.065, 0.095},
 		{"benign text", share(cats[catBenign], texts), 0.71, 0.79},
-		{"direct messages among texts", share(direct, texts), 0.04, 0.09},
+		// Grooming conversations and pile-ons add direct messages to
+		// the 8 % of ordinary chat.
+		{"direct messages among texts", share(direct, texts), 0.04, 0.10},
 		{"URI-only images", share(uriOnly, kinds[engine.KindImage]), 0.04, 0.18},
 		{"minors' events in youth spaces", share(minorInYouth, minorEvents), 0.6, 0.9},
 		{"Korean", share(langs["ko"], sampleSize), 0.65, 0.9},
@@ -165,8 +171,8 @@ func TestDeterminism(t *testing.T) {
 	t.Run("same seed, another clock", func(t *testing.T) {
 		b := sample(3, clock(start.Add(time.Hour)), n)
 		for i := range a {
-			if a[i].ev.Text() != b[i].ev.Text() || a[i].ev.Sender != b[i].ev.Sender {
-				t.Fatalf("event %d: %q from %s, then %q from %s", i, a[i].ev.Text(), a[i].ev.Sender.ID, b[i].ev.Text(), b[i].ev.Sender.ID)
+			if a[i].ev.Text() != b[i].ev.Text() || asOfSending(a[i].ev) != asOfSending(b[i].ev) {
+				t.Fatalf("event %d: %q from %+v, then %q from %+v", i, a[i].ev.Text(), a[i].ev.Sender, b[i].ev.Text(), b[i].ev.Sender)
 			}
 			if a[i].ev.ID == b[i].ev.ID {
 				t.Fatalf("event %d: id %s reused under another clock", i, a[i].ev.ID)
@@ -185,6 +191,21 @@ func TestDeterminism(t *testing.T) {
 			t.Errorf("%d of %d texts are the same under another seed", same, n)
 		}
 	})
+}
+
+// sender is who sent an event, with their account's age when they sent it
+// in place of the time it was made, which follows the clock.
+type sender struct {
+	engine.Party
+	age time.Duration
+}
+
+func asOfSending(ev *engine.Event) sender {
+	s := sender{Party: ev.Sender}
+	if !s.JoinedAt.IsZero() {
+		s.age, s.JoinedAt = ev.SentAt.Sub(s.JoinedAt), time.Time{}
+	}
+	return s
 }
 
 func TestIDsUnique(t *testing.T) {
@@ -385,6 +406,35 @@ func TestPhrasePools(t *testing.T) {
 	for c, ls := range abuse {
 		all[string(c)] = ls
 	}
+	for name, ls := range map[string]lines{
+		"pile-on": pileOnLines, "flood": floodLines, "announcements": announcements, "official links": officialLinks,
+		"counsellor asks": counsellorAsks, "grade answers": gradeAnswers, "counsellor follow-ups": counsellorFollowUps,
+		"minor thanks": minorThanks, "minor age questions": minorAgeQuestions, "minor age answers": minorAgeAnswers,
+		"minor age replies": minorAgeReplies, "thanks": thanksLines, "small talk": smallTalk, "newcomer": newcomerLines,
+	} {
+		all[name] = ls
+	}
+	if len(groomLines) != int(stageMeeting)+1 || len(groomReplies) != len(groomLines) {
+		t.Errorf("%d grooming stages and %d stages of replies, want %d", len(groomLines), len(groomReplies), stageMeeting+1)
+	}
+	for st := range groomLines {
+		all[fmt.Sprintf("grooming stage %d", st)] = groomLines[st]
+		all[fmt.Sprintf("grooming reply %d", st)] = groomReplies[st]
+		if len(groomLines[st].ko) < 3 || len(groomLines[st].en) < 3 {
+			t.Errorf("grooming stage %d: %d Korean and %d English lines, want 3 of each", st, len(groomLines[st].ko), len(groomLines[st].en))
+		}
+	}
+	for _, lang := range []string{"ko", "en"} {
+		for _, tmpl := range waveTemplates.in(lang) {
+			w := wave{tmpl: tmpl, domain: "promo-deal-42.example", item: "avatar skins"}
+			for range 20 {
+				got := g.waveCopy(&w, lang)
+				if strings.ContainsAny(got, "[]{}|") || !strings.Contains(got, "https://promo-deal-42.example/") {
+					t.Errorf("spam wave %q written as %q", tmpl, got)
+				}
+			}
+		}
+	}
 	for name, ls := range all {
 		check(name+"/ko", "ko", ls.ko)
 		check(name+"/en", "en", ls.en)
@@ -458,5 +508,74 @@ func TestChatCarriesItsConversation(t *testing.T) {
 	}
 	if with < 1000 {
 		t.Errorf("only %d chat messages carried context", with)
+	}
+}
+
+// BenchmarkNext is the cost of one event of the mix, pictures included:
+// `haechi demo` publishes thousands a second from one generator.
+func BenchmarkNext(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.Next()
+	}
+}
+
+// BenchmarkChat is the cost of one chat message, the bulk of the mix;
+// BenchmarkNext is dominated by drawing pictures.
+func BenchmarkChat(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.chat()
+	}
+}
+
+// TestAccountAges: the pool's accounts are weeks to years old, a few of
+// unknown age, and stay the same age through a run.
+func TestAccountAges(t *testing.T) {
+	const day = 24 * time.Hour
+	joined := map[string]time.Time{}
+	var known, unknown int
+	for _, s := range shared() {
+		ev := s.ev
+		if !poolID.MatchString(ev.Sender.ID) {
+			continue
+		}
+		if at, ok := joined[ev.Sender.ID]; ok && !at.Equal(ev.Sender.JoinedAt) {
+			t.Fatalf("%s joined at %v, then at %v", ev.Sender.ID, at, ev.Sender.JoinedAt)
+		}
+		joined[ev.Sender.ID] = ev.Sender.JoinedAt
+		if ev.Sender.JoinedAt.IsZero() {
+			unknown++
+			continue
+		}
+		known++
+		if age := ev.SentAt.Sub(ev.Sender.JoinedAt); age < 14*day || age > 7*365*day {
+			t.Errorf("event %s: %s's account is %v old", ev.ID, ev.Sender.ID, age)
+		}
+	}
+	if unknown == 0 || unknown > known/4 {
+		t.Errorf("%d events from accounts of known age, %d unknown: want a few unknown", known, unknown)
+	}
+}
+
+// poolID matches the ids of the demo's pool of users.
+var poolID = regexp.MustCompile(`^user-\d{4}$`)
+
+// BenchmarkChatWithPatterns is what Next does for a chat event: start the
+// patterns whose turn it is, then send a scripted message if one is due,
+// else an ordinary one; against BenchmarkChat, the patterns' cost.
+func BenchmarkChatWithPatterns(b *testing.B) {
+	g := New(1, clock(start))
+	b.ReportAllocs()
+	for b.Loop() {
+		g.events++
+		g.startPatterns()
+		if g.due() {
+			g.sendPending()
+		} else {
+			g.chat()
+		}
 	}
 }

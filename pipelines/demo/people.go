@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -13,6 +14,10 @@ type user struct {
 	lang  string // the language the user mostly writes in
 	// home is the space type staff and officials work in; empty for others.
 	home engine.SpaceType
+	// joinedAgo is how long before the generator started the account was
+	// made (for an account made for a spam wave: before its first post);
+	// zero when the platform does not say.
+	joinedAgo time.Duration
 }
 
 // Sizes of the demo user pool: ids user-0001 to user-0200 in this order.
@@ -39,6 +44,9 @@ var staffHomes = [numStaff]engine.SpaceType{
 // seed, so user-0042 is the same person in every run.
 func demoUsers() []*user {
 	rng := rand.New(rand.NewPCG(200, 1))
+	// Account ages come from a stream of their own, so that adding them
+	// left everyone's role, age band and language as they were.
+	joined := rand.New(rand.NewPCG(200, 2))
 	users := make([]*user, numUsers)
 	for i := range users {
 		u := &user{
@@ -66,9 +74,30 @@ func demoUsers() []*user {
 		if rng.IntN(100) < englishPercent {
 			u.lang = "en"
 		}
+		u.joinedAgo = accountAge(joined, u)
 		users[i] = u
 	}
 	return users
+}
+
+// accountAge is how long ago u's account was made: years for officials and
+// staff, weeks to years for everyone else, unknown for some citizens and
+// businesses (the platform did not always record it). None of the pool is
+// new: the accounts of a day or less belong to spam waves and newcomers.
+func accountAge(rng *rand.Rand, u *user) time.Duration {
+	const day = 24 * time.Hour
+	days := func(lo, hi int) time.Duration { return time.Duration(lo+rng.IntN(hi-lo+1)) * day }
+	switch {
+	case u.party.Role == engine.RoleOfficial || u.party.Role == engine.RoleStaff:
+		return days(365, 6*365)
+	case u.party.AgeBand.Minor():
+		return days(30, 2*365)
+	case rng.IntN(100) < 12:
+		return 0
+	case u.party.Role == engine.RoleBusiness:
+		return days(90, 3*365)
+	}
+	return days(14, 4*365)
 }
 
 func (g *Generator) pickUser() *user { return g.users[g.rng.IntN(len(g.users))] }
