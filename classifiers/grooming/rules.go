@@ -46,6 +46,9 @@ const (
 	koPeople = "{부모님|엄마|아빠|엄빠|부모|선생님|쌤|샘|담임|친구|친구들|아무|누구|가족|언니|오빠|형|누나|동생|어른|어른들|경찰|학교}{한테|한테는|한테도|한텐|께|께는|께도|에게|에게는|에게도|에겐|에|에는|에도}"
 	// enPeople are the same in English.
 	enPeople = "{parents|parent|mom|mum|mommy|mummy|mama|dad|daddy|mother|father|teacher|teachers|friends|anyone|anybody|family|sister|brother|police|cops|folks|no one|nobody|adults|grownups|grown ups|counselor|counsellor}"
+	// enYouAre are ways to say "you are" and "you look" ("your" is the
+	// common misspelling; "your so" is, "your dog" is not).
+	enYouAre = "{youre|you are|u r|u are|ure|ur|your so|your very|your really|your such a|your such|u so|you so|you look|u look|you looked|ur looking|youre looking|you are looking|you seem|u seem|you sound}"
 	// enIWill are the ways to say "I will" in chat ("i'll" normalises to
 	// "i ll", read as "ill").
 	enIWill = "{ill|i will|i can|i could|let me|lemme|i wanna|i want to|id|i would|imma|im gonna|i am gonna|im going to|i am going to}"
@@ -63,7 +66,7 @@ func rules() []ruleSource {
 	// what age did I see it); such lines take the cue.
 	add(engine.CueAge,
 		"{몇|몃|멫} ~0 {살|쌀|짤|세>|세야|세에요|세예요|세세요|세이|년생|년 생|년도생|년도 생|년도에 태어|학년}",
-		"나이 {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
+		"{<나이|니 나이|네 나이|너 나이|너의 나이} {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
 		"<{중딩|초딩|고딩|중학생|초등학생|고등학생|중삐리|초글링|잼민이} ~0 {이야>|이냐>|임>|이에요>|이세요>|이니>|이지>|이죠>|맞지|맞아>|맞죠|맞니|이신가|이심>|인가요|야>|냐>|니>|인지>|이었어}",
 		"{초등학교|중학교|고등학교|초등|중학|고등|학교} ~0 {몇 학년|다녀>|다니니|다니냐|다님>|다녀요|다니세요|다니지>}",
 		"{생년월일|태어난 해|띠} ~2 {언제|뭐|알려|어떻게}",
@@ -117,7 +120,8 @@ func rules() []ruleSource {
 		"{whats|what is|wats|wuts|whts|give me|gimme|send me|can i have|can i get|could i have|could i get|may i have|drop|tell me|share|i need|i want} ~2 {your|ur|yo} ~0 "+enHandles,
 		"{add me|add me on|hmu on|hit me up on|follow me on|find me on|catch me on} ~0 "+enApps,
 		"{heres my|here is my|add my|follow my} ~0 "+enHandles,
-		"my ~0 "+enHandles+" ~0 {is|id is|name is|handle is|tag is|username is}",
+		// "my phone is dying" says nothing of a number.
+		"my ~0 {number|phone number|cell number|digits|email|email address|snap|snapchat|sc|insta|instagram|ig|discord|kik|whatsapp|telegram|line id|wechat|skype|kakao|kakao id|kakaotalk} ~0 {is|id is|name is|handle is|tag is|username is}",
 		"{text|txt|email|mail} me at",
 		"{do you|do u|you|u|ya|do ya} {have|got|use} {a|an|} ~0 {snap|snapchat|insta|instagram|discord|kik|whatsapp|telegram|wechat|line|kakao|kakaotalk|phone|cell|cellphone|email}",
 	)
@@ -194,7 +198,7 @@ func rules() []ruleSource {
 		"free {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|itunes|steam|gems|coins|diamonds|money|cash}",
 		"{do you want|do u want|u want|you want|you wanna|u wanna|wanna|want some|you need|u need|do you need|do u need} {some|free|} {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|money|cash|gems|diamonds|pocket money}",
 		"{robux|vbucks|v bucks|gift card|giftcard|skins|nitro|money|cash|a gift|a present|presents} {for you|for u|for ya}",
-		"{ill|i will|i can|let me|lemme|imma} ~0 {pay|treat} ~0 {for you|you|u|ya|for u}",
+		"{ill|i will|i can|let me|lemme|imma} ~0 treat ~0 {you|u|ya}",
 	)
 
 	// Flattery: weak. Only praise addressed to the recipient ("너 진짜
@@ -206,7 +210,10 @@ func rules() []ruleSource {
 		"{<너|<니|<넌|<너는|<니는} ~0 "+koLooks,
 		"{나이에 비해|나이보다|나이 치고|나이치고|나이에 안 맞게|또래보다|또래에 비해|또래 애들보다|다른 애들보다|애들보다} ~6 {성숙|어른스럽|어른스러|어른 같|어른같|조숙|성인 같|성인같|예쁘|이쁘|예뻐|이뻐|키 크|키크|몸매|생각이 깊|철들|똑똑|어른인}",
 		"{성숙하다|성숙하네|성숙하구나|성숙한 편|성숙하시|어른스럽다|어른스럽네|어른스러워|어른스럽구나|조숙하다|조숙하네|조숙해}>",
-		"{youre|you are|u r|u are|ure|ur|your so|your very|your really|your such a|u so|you so|you look|u look|you looked|ur looking|youre looking|you are looking|you seem|u seem|you sound} ~8 "+enLooks,
+		// Praise right after "you are", or after an intensifier: a gap in
+		// letters would take "you are having a beautiful Sunday".
+		enYouAre+" ~0 "+enLooks,
+		enYouAre+" ~0 {so|very|really|super|too|soo|sooo|such a|so so|also|also very|also so|more|the most|absolutely|truly|just|literally|really really|so very|a|a very|a really|an|such|damn|hella|rly|fucking|freaking|kinda|quite|looking|lookin|looking so|lookin so} ~0 "+enLooks,
 		"{mature|grown up|grownup|pretty|beautiful|cute|hot|sexy|smart|tall|developed|big} for {your|ur|ya} age",
 		"{you|u} {look|seem|act|sound|talk} ~3 {older|mature|grown up|grownup|like an adult|like a grown up}",
 	)
@@ -254,6 +261,8 @@ func rules() []ruleSource {
 		"{만날까 봐|만날까봐}",
 		"밥줄",
 		"{누구에게나|누구한테나|누구나}",
+		// Having a secret is not keeping one ("엄마에게도 비밀이 있다").
+		"비밀{이|은|도|} {있|없|많}",
 		"{둘만의|우리만의|따로|개인|비밀} {방식|방법|방송|방향|방학|방문|방지|방어|방콕|방안}",
 		// 너무 ("very") is not 너 ("you"), however spaced (너~~무).
 		"너무",
