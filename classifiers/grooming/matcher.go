@@ -79,6 +79,7 @@ func wideHash(k uint64) uint64 { return k * 0x9E3779B97F4A7C15 >> 32 }
 type use struct {
 	rule       uint16
 	part       uint8
+	cue        int8   // the rule's cue, to skip cues already found
 	start, end bool   // the anchors of the spelling
 	spaces     uint64 // where the spelling has spaces (see spelling)
 }
@@ -131,6 +132,7 @@ func compile(srcs []ruleSource) (*matcher, error) {
 				u := use{
 					rule:   uint16(ri),
 					part:   uint8(k),
+					cue:    r.cue,
 					start:  s.start || isWordRune(letters[0]),
 					end:    s.end || isWordRune(letters[len(letters)-1]) && !s.prefix,
 					spaces: s.spaces,
@@ -322,7 +324,8 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 				end += uint32(nd.nlater)
 			}
 			for _, u := range m.uses[nd.use:end] {
-				if u.start && !atStart || u.end && !t.TokenEnd(k+1) ||
+				if u.cue >= 0 && set&(1<<u.cue) != 0 && fired == nil ||
+					u.start && !atStart || u.end && !t.TokenEnd(k+1) ||
 					crossed&^u.spaces != 0 && !respaced(t, atStart, crossed, k+1) {
 					continue
 				}
