@@ -1,6 +1,7 @@
 package grooming_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/haechi-tns/haechi/classifiers/grooming"
@@ -24,6 +25,25 @@ func BenchmarkDetect(b *testing.B) {
 			for b.Loop() {
 				grooming.Detect(t)
 			}
+		})
+	}
+}
+
+// BenchmarkDetectAdversarial measures long text made to open many chains
+// at once: the cost grows with the length, not faster.
+func BenchmarkDetectAdversarial(b *testing.B) {
+	for _, bc := range []struct{ name, text string }{
+		{"korean-4k", strings.Repeat("너 진짜 카톡 부모님한테 ", 180)},
+		{"english-4k", strings.Repeat("send me you are so dont tell ", 140)},
+		{"hangul-4k-no-cue", strings.Repeat("오늘 광장 행사 몇 시에 시작해요 ", 200)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			t := textnorm.Normalize(bc.text)
+			b.ReportAllocs()
+			for b.Loop() {
+				grooming.Detect(t)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(t.Len()), "ns/letter")
 		})
 	}
 }

@@ -2,9 +2,10 @@ package grooming
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/haechi-tns/haechi/classifiers/textnorm"
@@ -28,8 +29,8 @@ type matcher struct {
 	wide     []wideSlot
 	wideMask uint64
 	uses     []use
-	rules []rule
-	srcs  []ruleSource
+	rules    []rule
+	srcs     []ruleSource
 	// Children of the root, by the letter they begin with: Hangul
 	// syllables, compatibility jamo and ASCII. No spelling begins with
 	// another letter.
@@ -78,6 +79,7 @@ func wideHash(k uint64) uint64 { return k * 0x9E3779B97F4A7C15 >> 32 }
 type use struct {
 	rule       uint16
 	part       uint8
+	cue        int8   // the rule's cue, to skip cues already found
 	start, end bool   // the anchors of the spelling
 	spaces     uint64 // where the spelling has spaces (see spelling)
 }
@@ -128,9 +130,10 @@ func compile(srcs []ruleSource) (*matcher, error) {
 			for _, s := range p.spellings {
 				letters := []rune(s.letters)
 				u := use{
-					rule:  uint16(ri),
-					part:  uint8(k),
-					start: s.start || isWordRune(letters[0]),
+					rule:   uint16(ri),
+					part:   uint8(k),
+					cue:    r.cue,
+					start:  s.start || isWordRune(letters[0]),
 					end:    s.end || isWordRune(letters[len(letters)-1]) && !s.prefix,
 					spaces: s.spaces,
 				}
@@ -321,7 +324,9 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 				end += uint32(nd.nlater)
 			}
 			for _, u := range m.uses[nd.use:end] {
-				if u.start && !atStart || u.end && !t.TokenEnd(k+1) || crossed&^u.spaces != 0 && !atStart {
+				if u.cue >= 0 && set&(1<<u.cue) != 0 && fired == nil ||
+					u.start && !atStart || u.end && !t.TokenEnd(k+1) ||
+					crossed&^u.spaces != 0 && !respaced(t, atStart, crossed, k+1) {
 					continue
 				}
 				hits = append(hits, hit{u: u, j: int32(k + 1)})
@@ -370,6 +375,22 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 		}
 	}
 	return set
+}
+
+// respaced reports whether a match ending before letter j, which
+// crosses the word boundaries in crossed (bit b: before its letter b)
+// where its spelling has no space, is the word respaced: it begins a word
+// and ends one, or its pieces before the last are single letters, at
+// least two.
+func respaced(t *textnorm.Text, atStart bool, crossed uint64, j int) bool {
+	if !atStart {
+		return false
+	}
+	if t.TokenEnd(j) {
+		return true
+	}
+	last := 63 - bits.LeadingZeros64(crossed)
+	return last >= 2 && crossed == 1<<(last+1)-2
 }
 
 func inAllowed(allows []span, i, j int32) bool {

@@ -16,11 +16,12 @@ import (
 // only for reading: Korean spacing is free and spacing letters apart is
 // an obfuscation, so a part's letters match however the text spaces them.
 //
-// Spacing inside a spelling: the text may run the letters together or
-// space them out, but a match that crosses a word boundary where the
-// spelling has no space must begin a word. "사진 보 내 줘" and "ㅁㅕㅊ ㅅㅏㄹ"
-// match, but "나이" is not found in "…하나. 이게" (the end of one word and
-// the start of the next).
+// Spacing inside a spelling: the text may run the letters together, and
+// space them where the spelling has a space. Elsewhere a match may cross a
+// word boundary only if it begins a word and either ends one ("사 진",
+// "만 나 자") or is spelled out letter by letter before its last word (ㅅ ㅏ
+// ㄹ아): "나이" is not found in "…하나. 이게" nor in "나 이영화" (I, this
+// film).
 //
 // Anchors: a spelling beginning with "<" must start a token and one ending
 // with ">" must end one; put at the ends of a part they anchor all its

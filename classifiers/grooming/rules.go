@@ -46,6 +46,9 @@ const (
 	koPeople = "{부모님|엄마|아빠|엄빠|부모|선생님|쌤|샘|담임|친구|친구들|아무|누구|가족|언니|오빠|형|누나|동생|어른|어른들|경찰|학교}{한테|한테는|한테도|한텐|께|께는|께도|에게|에게는|에게도|에겐|에|에는|에도}"
 	// enPeople are the same in English.
 	enPeople = "{parents|parent|mom|mum|mommy|mummy|mama|dad|daddy|mother|father|teacher|teachers|friends|anyone|anybody|family|sister|brother|police|cops|folks|no one|nobody|adults|grownups|grown ups|counselor|counsellor}"
+	// enYouAre are ways to say "you are" and "you look" ("your" is the
+	// common misspelling; "your so" is, "your dog" is not).
+	enYouAre = "{youre|you are|u r|u are|ure|ur|your so|your very|your really|your such a|your such|u so|you so|you look|u look|you looked|ur looking|youre looking|you are looking|you seem|u seem|you sound}"
 	// enIWill are the ways to say "I will" in chat ("i'll" normalises to
 	// "i ll", read as "ill").
 	enIWill = "{ill|i will|i can|i could|let me|lemme|i wanna|i want to|id|i would|imma|im gonna|i am gonna|im going to|i am going to}"
@@ -63,8 +66,9 @@ func rules() []ruleSource {
 	// what age did I see it); such lines take the cue.
 	add(engine.CueAge,
 		"{몇|몃|멫} ~0 {살|쌀|짤|세>|세야|세에요|세예요|세세요|세이|년생|년 생|년도생|년도 생|년도에 태어|학년}",
-		"나이 {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
+		"{<나이|니 나이|네 나이|너 나이|너의 나이} {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
 		"<{중딩|초딩|고딩|중학생|초등학생|고등학생|중삐리|초글링|잼민이} ~0 {이야>|이냐>|임>|이에요>|이세요>|이니>|이지>|이죠>|맞지|맞아>|맞죠|맞니|이신가|이심>|인가요|야>|냐>|니>|인지>|이었어}",
+		"{<너>|<넌|<너는|<너도|<니>|<니는} ~2 <학생 ~0 {이야>|이냐>|임>|이에요>|이세요>|이니>|이지>|이죠>|맞지|맞아>|야>|냐>|니>|인가}",
 		"{초등학교|중학교|고등학교|초등|중학|고등|학교} ~0 {몇 학년|다녀>|다니니|다니냐|다님>|다녀요|다니세요|다니지>}",
 		"{생년월일|태어난 해|띠} ~2 {언제|뭐|알려|어떻게}",
 		"how old ~0 {are you|r you|are u|r u|ru|ar u|are ya|r ya|you|u|re you|ya}",
@@ -72,6 +76,7 @@ func rules() []ruleSource {
 		"{are|r} {you|u} in ~0 {middle school|high school|elementary|elementary school|primary|primary school|junior high|grade|year|school}",
 		"{whats|what is|wats|tell me} {your|ur} age",
 		"{when|what year} {were|was} {you|u} born",
+		"{what|wat} age ~0 {are you|r you|are u|r u|ru|are ya}",
 		"{are|r} {you|u} {8|9|10|11|12|13|14|15|16|17|under 18|over 18|a minor|underage}",
 		"{ur|your} asl",
 		"asl {pls|plz|please}",
@@ -88,6 +93,8 @@ func rules() []ruleSource {
 		"{어느|무슨} ~0 {동네|지역|아파트} ~2 {살아|사니|사냐|살|사세요|사는|야>|이야|에요|예요|임>|니>|냐>}",
 		"{주소|집 주소|집주소} ~2 {알려|뭐야|뭐에요|줘|불러|가르쳐|보내|찍어}",
 		"{집에|집에서} ~2 혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>|야>|냐>|니>|임>|있는 거야|있는거야}",
+		"혼자 ~2 {집에|집이야|집에서} ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>|야>|냐>|니>|임>}",
+		"{집에|집엔|집에는} ~0 {누구|아무도|어른} ~0 {있어>|있니>|있냐>|있음>|없어>|없니>|없냐>|있어요>|계셔>|계시니|안 계}",
 		"혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>}",
 		"{부모님|엄마|아빠|엄빠|부모|엄마 아빠|어머니|아버지|보호자} {는|도|께서|가|이|} ~3 {언제 와|언제 오|언제 들어|언제 퇴근|안 계|안계|집에 없|집에 안|집에 계|계셔>|계시니|계시냐|늦게 와|늦게 오|늦게 들어|야근}",
 		"{which|what|wat|wut} school",
@@ -96,7 +103,7 @@ func rules() []ruleSource {
 		"{whats|what is|wats|send me|give me|tell me} {your|ur} ~0 {address|home address|location|addy|zip code|zip}",
 		"{your|ur} home address",
 		"{are|r} {you|u} ~6 {home alone|alone|by yourself|by urself|on your own|on ur own}",
-		"{are|r|is|will} {your|ur} {parents|mom|dad|mum|family|folks} ~4 {home|there|around|away|out|gone|at work|working}",
+		"{are|r|is|will|} {your|ur} {parents|mom|dad|mum|family|folks} ~4 {home|there|around|away|out|gone|at work|working}",
 		"when {do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~4 {get home|come home|come back|leave}",
 		"{what|which|wat} {neighborhood|neighbourhood|area|city|town|part of town|street|district} ~6 {do you|do u|you|u} {live|stay}",
 		"{what|which} {neighborhood|neighbourhood}",
@@ -106,6 +113,8 @@ func rules() []ruleSource {
 	// the cue, but the numbers of services do not: see the allow patterns.
 	// A phone number itself is the PII detector's, not a cue.
 	add(engine.CueContact,
+		"<톡 {아이디|아디|아뒤|id}",
+		"{전번|폰번|핸번|폰번호|전화번호|핸드폰 번호|휴대폰 번호} ~0 좀",
 		koApps+" {아이디|아디|아뒤|id|계정|주소|닉|닉네임|번호|친추|친구 추가|친구추가|추가}",
 		koApps+" {있어>|있니>|있냐>|있음>|있어요>|있으세요|있으면|있나>|있는지|해>|하니>|하냐>|하나>|해요>|하세요>|하심>|하시나|함>}",
 		"{번호|전번|전화번호|전화 번호|폰번|폰 번호|폰번호|핸드폰 번호|휴대폰 번호|핸폰 번호|폰넘버|연락처|핸번} ~3 {줘|줄래|줄수|줄 수|주라|주세요|주실|알려줘|알려 줘|알려줄래|알려주라|알려주세요|알려주실|알랴줘|가르쳐|뭐야|뭐에요|뭐예요|뭐임|뭐니|불러|남겨|따도|딸 수|따고|따가|교환|공유|보내줘}",
@@ -117,7 +126,8 @@ func rules() []ruleSource {
 		"{whats|what is|wats|wuts|whts|give me|gimme|send me|can i have|can i get|could i have|could i get|may i have|drop|tell me|share|i need|i want} ~2 {your|ur|yo} ~0 "+enHandles,
 		"{add me|add me on|hmu on|hit me up on|follow me on|find me on|catch me on} ~0 "+enApps,
 		"{heres my|here is my|add my|follow my} ~0 "+enHandles,
-		"my ~0 "+enHandles+" ~0 {is|id is|name is|handle is|tag is|username is}",
+		// "my phone is dying" says nothing of a number.
+		"my ~0 {number|phone number|cell number|digits|email|email address|snap|snapchat|sc|insta|instagram|ig|discord|kik|whatsapp|telegram|line id|wechat|skype|kakao|kakao id|kakaotalk} ~0 {is|id is|name is|handle is|tag is|username is}",
 		"{text|txt|email|mail} me at",
 		"{do you|do u|you|u|ya|do ya} {have|got|use} {a|an|} ~0 {snap|snapchat|insta|instagram|discord|kik|whatsapp|telegram|wechat|line|kakao|kakaotalk|phone|cell|cellphone|email}",
 	)
@@ -148,6 +158,8 @@ func rules() []ruleSource {
 	// pictures "of the", "of this" (see the allow patterns).
 	add(engine.CuePhoto,
 		"{사진|셀카|셀피|셀카 사진|얼굴 사진|얼사|전신|전신 사진|몸 사진|몸사진|몸매 사진|속옷 사진|인증샷|인증 사진|프사|사진 한 장|사진 한장} ~4 {보내줘|보내 줘|보내봐|보내바|보내줄래|보내주라|보내주세요|보내줄 수|보내줄수|보내달|보내라|보낼래|보내 ㄱ|보내ㄱ|보여줘|보여 줘|보여봐|보여바|보여줄래|보여주라|보여주세요|보여줄 수|보여줄수|보여달|보여라|보일래|교환|주고받|주고 받|찍어서 보내|찍어 보내|찍어서 줘}",
+		"{셀카|셀피|얼사|얼굴 사진} ~0 {한 장만|한장만|하나만|좀>|ㄱ>|보고 싶|보고싶}",
+		"{<너>|<니>|<네|<너의|<니} ~0 {사진|셀카|얼굴 사진} ~2 {보고 싶|보고싶|궁금}",
 		"{얼굴|<몸|몸매|<가슴|<다리|<발|속옷|맨몸} ~2 {보여줘|보여 줘|보여봐|보여바|보여줄래|보여주라|보여주세요|보여줄 수|보여줄수|보여달|보일래}",
 		"얼공 ~0 {해줘|해>|ㄱ>|ㄱㄱ>|해봐|해 봐|가능|할래|하자|해주세요|좀}",
 		"{<영통|<영상통화|<영상 통화|<페이스타임|<페톡|<화상통화|<화상 통화|<캠|<웹캠} ~0 {하자|할래|해>|해줘|해요|할까|해도|가능|ㄱ>|ㄱㄱ>|고>|걸게|걸어|걸까|됨>|돼>|되>|하쟈|할 수|할수|각>|켜>|켜줘|켜봐|키자|킬래|켜 봐|하실래|하실|한번|한 번}",
@@ -167,6 +179,7 @@ func rules() []ruleSource {
 	// protect the recipient, a shared secret, or deleting the talk.
 	add(engine.CueSecrecy,
 		koPeople+" ~6 {말하지 마|말하지마|말 하지 마|말하면 안|말 하면 안|말하지 말|말하기 없|말 안 하|말안하|얘기하지 마|얘기하면 안|얘기 하지 마|애기하지 마|애기하면 안|이야기하지 마|이야기하면 안|이르지 마|이르면 안|일러바치|알리지 마|알리면 안|비밀|보여주지 마|보여주면 안|들키면|들키지|말하면 죽|말하면 큰일|티 내지 마|티내지마|모르게}",
+		"{우리 얘기|이 얘기|우리 대화|이 대화|우리 사이|우리 일|우리 둘 얘기} ~8 {하지 마|하지마|하면 안|말하지 마|말하지마|비밀}",
 		"{비밀로|비밀 로} ~0 {하자|해>|해줘|해 줘|할래|할 수|해야|해라|해요|해주세요|해 주세요|하는 거|하는거|해둬|해 둬|해둘게|할게}",
 		"비밀 ~0 {지켜|지킬|유지|잘 지}",
 		"{둘만의|우리만의|우리 둘만의|너랑 나만의|우리 둘의|우리둘만의} ~0 비밀",
@@ -177,6 +190,7 @@ func rules() []ruleSource {
 		"{dont|do not|dont you|never|dont ever|do not ever|better not} let ~8 "+enPeople+" ~4 {know|see|find out|hear|read}",
 		"{our|our little|its our|this is our|just our} ~0 secret",
 		"{keep|keeping} ~4 {between us|between you and me|between me and you|between u and me|a secret|secret|our secret|on the down low|on the dl|hush hush|from your parents|from ur parents|from your mom|from your dad|from ur mom|from ur dad}",
+		"{stays|stay|is|remains|stays just|is just} between {us|you and me|me and you|u and me|us two}",
 		"{just|only|strictly} between {us|you and me|me and you|u and me|me and u|us two|the two of us}",
 		"{delete|erase|clear|wipe} {our|this|these|all our|all these|all of our|all of these} {chat|chats|convo|convos|conversation|conversations|messages|msgs|texts|dms|chat history|message|msg|text|dm}",
 		"{delete|erase|clear|wipe} the {chat|chats|convo|convos|conversation|conversations|dms|chat history}",
@@ -194,7 +208,9 @@ func rules() []ruleSource {
 		"free {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|itunes|steam|gems|coins|diamonds|money|cash}",
 		"{do you want|do u want|u want|you want|you wanna|u wanna|wanna|want some|you need|u need|do you need|do u need} {some|free|} {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|money|cash|gems|diamonds|pocket money}",
 		"{robux|vbucks|v bucks|gift card|giftcard|skins|nitro|money|cash|a gift|a present|presents} {for you|for u|for ya}",
-		"{ill|i will|i can|let me|lemme|imma} ~0 {pay|treat} ~0 {for you|you|u|ya|for u}",
+		"{want|wanna} a {gift card|giftcard|present|gift|phone|iphone|new phone}",
+		enIWill+" ~0 pay for {your|ur} ~4 {skins|skin|items|robux|vbucks|v bucks|nitro|phone|games|game|food|lunch|clothes}",
+		"{ill|i will|i can|let me|lemme|imma} ~0 treat ~0 {you|u|ya}",
 	)
 
 	// Flattery: weak. Only praise addressed to the recipient ("너 진짜
@@ -206,7 +222,10 @@ func rules() []ruleSource {
 		"{<너|<니|<넌|<너는|<니는} ~0 "+koLooks,
 		"{나이에 비해|나이보다|나이 치고|나이치고|나이에 안 맞게|또래보다|또래에 비해|또래 애들보다|다른 애들보다|애들보다} ~6 {성숙|어른스럽|어른스러|어른 같|어른같|조숙|성인 같|성인같|예쁘|이쁘|예뻐|이뻐|키 크|키크|몸매|생각이 깊|철들|똑똑|어른인}",
 		"{성숙하다|성숙하네|성숙하구나|성숙한 편|성숙하시|어른스럽다|어른스럽네|어른스러워|어른스럽구나|조숙하다|조숙하네|조숙해}>",
-		"{youre|you are|u r|u are|ure|ur|your so|your very|your really|your such a|u so|you so|you look|u look|you looked|ur looking|youre looking|you are looking|you seem|u seem|you sound} ~8 "+enLooks,
+		// Praise right after "you are", or after an intensifier: a gap in
+		// letters would take "you are having a beautiful Sunday".
+		enYouAre+" ~0 "+enLooks,
+		enYouAre+" ~0 {so|very|really|super|too|soo|sooo|such a|so so|also|also very|also so|more|the most|absolutely|truly|just|literally|really really|so very|a|a very|a really|an|such|damn|hella|rly|fucking|freaking|kinda|quite|looking|lookin|looking so|lookin so} ~0 "+enLooks,
 		"{mature|grown up|grownup|pretty|beautiful|cute|hot|sexy|smart|tall|developed|big} for {your|ur|ya} age",
 		"{you|u} {look|seem|act|sound|talk} ~3 {older|mature|grown up|grownup|like an adult|like a grown up}",
 	)
@@ -221,6 +240,7 @@ func rules() []ruleSource {
 		"{데리러|태우러|픽업하러|마중 나|마중나|데리고} ~0 {갈게|갈께|가께|갈까|가줄게|가 줄게|나갈게|가도 돼|가도 될|올게|와줄게|가면 돼|간다}",
 		"{데려다 줄게|데려다줄게|데려다줄께|데려다 줄까|데려다줄까|태워줄게|태워 줄게|태워줄께|태워줄까|태워 줄까|픽업해줄게|픽업 해줄게|픽업할게}",
 		"{<우리 집|<우리집|<내 집|<내집|<울집|<내 방|<내방|<자취방|<내 자취방|<오피스텔|<우리 아파트} ~3 {와>|올래|오라|오면 돼|오면 되|와도 돼|와도 되|오세요|와라|와줘|올 수|올수|초대할게|초대할까|초대해줄게|갈래|가자|가서 놀|와서 놀|와서 자|와서 쉬|자고 가|자고가|놀러 와>|놀러와>|놀러 올래|놀러올래|놀러 오라|놀러오라|놀러 와라|놀러와라|놀러 오면|놀러오면|놀러 오세요}",
+		"{<역|<카페|<편의점|<공원|<피시방|<pc방|<놀이터|<정문|<후문|<정류장|<버스 정류장|<마트|<영화관|<노래방|<지하철역} {앞|앞에서|에서|앞으로|으로|로} ~0 {만나>|만나자|만날래|만날까|보자>|볼래>|나와>|나올래|기다릴게|기다릴께}",
 		"{<너네 집|<니네 집|<너희 집|<니 집|<네 집|<너네집|<니네집|<너희집|<니집|<학교 앞|<학원 앞|<집 앞|<집앞|<학교 끝나고|<학원 끝나고|<방과 후|<방과후|<수업 끝나고} ~4 {만나|기다릴게|기다릴께|기다릴까|보자|갈게|갈께|갈까|가도 돼|가도 될|놀러 갈|데리러|나와>|나올래|나와라|나와 줘|나와줘|있을게}",
 		"{<너|<널|<너를|<니|<당신|<님} ~2 {보러|만나러|데리러|찾아} ~0 {갈게|갈께|가께|갈까|가도 돼|가도 될|가고 싶|갈래|올래|와>|와줘|와 줘}",
 		"{lets|let us|can we|could we|wanna|want to|shall we|should we|we should|we could|when can we|where can we|u wanna|you wanna|i wanna|i want to|we can|we gotta|we have to|id love to|would love to} ~0 {meet|meet up|meetup|hang out irl|see each other|link up|meet in person|meet irl|get together}",
@@ -241,6 +261,8 @@ func rules() []ruleSource {
 		// Numbers of services and things, not of people.
 		"{접수|대기|예약|주문|민원|계좌|차량|회원|사업자|등록|우편|방|문의|상담|고객|주민|여권|카드|학번|좌석|티켓|운송장|송장|사건|신고|안내|대표|비밀|인증|일련|관리|모델|상품|제품|버스|노선|호실|출구|게이트|번지} 번호",
 		"{번호표|번호판}",
+		// Photos of things: of a site, a document, homework.
+		"{현장|파손|고장|도로|영수증|서류|증빙|신분증|증명|제품|상품|물건|택배|위치|지도|숙제|필기|과제|시간표|공지|메뉴|작품|풍경|음식|행사} 사진",
 		// 영통 is a district of Suwon as well as a video call.
 		"{영통구|영통동|영통역}",
 		// Negated praise.
@@ -254,6 +276,8 @@ func rules() []ruleSource {
 		"{만날까 봐|만날까봐}",
 		"밥줄",
 		"{누구에게나|누구한테나|누구나}",
+		// Having a secret is not keeping one ("엄마에게도 비밀이 있다").
+		"비밀{이|은|도|} {있|없|많}",
 		"{둘만의|우리만의|따로|개인|비밀} {방식|방법|방송|방향|방학|방문|방지|방어|방콕|방안}",
 		// 너무 ("very") is not 너 ("you"), however spaced (너~~무).
 		"너무",

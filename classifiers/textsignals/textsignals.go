@@ -1,7 +1,8 @@
 // Package textsignals is Haechi's text classifier: it normalises a message
-// once, then runs the lexicon, the PII detector, the link extractor and,
-// when one is loaded, the learned text model over it, and reports scores
-// per source so that policy can weigh each on its own.
+// once, then runs the lexicon, the PII detector, the link extractor, the
+// grooming cue detector and, when one is loaded, the learned text model
+// over it, and reports scores per source so that policy can weigh each on
+// its own.
 package textsignals
 
 import (
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/haechi-tns/haechi/classifiers/grooming"
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
 	"github.com/haechi-tns/haechi/classifiers/links"
 	"github.com/haechi-tns/haechi/classifiers/pii"
@@ -180,7 +182,7 @@ func New(lex *lexicon.Lexicon, det *pii.Detector, opts ...Option) (*Classifier, 
 	c := &Classifier{
 		lex:     lex,
 		pii:     det,
-		version: "lexicon-" + lex.Version() + "+links-" + links.Version,
+		version: "lexicon-" + lex.Version() + "+links-" + links.Version + "+cues-" + grooming.Version(),
 		work:    sync.Pool{New: func() any { return new(work) }},
 	}
 	for _, o := range opts {
@@ -369,8 +371,8 @@ func (c *Classifier) ClassifyTexts(_ context.Context, ins []engine.TextInput) ([
 	return out, nil
 }
 
-// rules normalises text into t and runs the lexicon, the PII detector and
-// the link extractor.
+// rules normalises text into t and runs the lexicon, the PII detector, the
+// link extractor and the grooming cue detector.
 func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
 	t.Reset(text)
 	terms := c.lex.Match(t, nil)
@@ -383,6 +385,7 @@ func (c *Classifier) rules(t *textnorm.Text, text string) engine.TextResult {
 		Sources: map[string]engine.Scores{SourceLexicon: lex},
 		Terms:   terms,
 		PII:     c.pii.Detect(text),
+		Cues:    grooming.Detect(t).Cues(),
 	}
 	if ls := notInEmails(links.Extract(text), res.PII); len(ls) > 0 {
 		res.Links, res.LinkShare = ls, links.Share(text, ls)

@@ -167,6 +167,46 @@ func TestRepeatedText(t *testing.T) {
 	}
 }
 
+// TestCues: the grooming cues reach the result in GroomingCues order, one
+// call or a batch alike, and ordinary messages have none.
+func TestCues(t *testing.T) {
+	c := newClassifier(t)
+	tests := []struct {
+		name string
+		text string
+		want []engine.GroomingCue
+	}{
+		{name: "none", text: "오늘 광장 행사 몇 시에 시작해요? 친구랑 같이 가려고요"},
+		{name: "look-alike", text: "사진 잘 나왔다! 선물 받았어"},
+		{name: "several", text: "너 몇 살이야? 사진 보내줘 부모님한테는 비밀로 하자",
+			want: []engine.GroomingCue{engine.CueAge, engine.CuePhoto, engine.CueSecrecy}},
+		{name: "english", text: "let's meet up, I can pick you up. how old are you?",
+			want: []engine.GroomingCue{engine.CueAge, engine.CueMeeting}},
+	}
+	var batch []engine.TextInput
+	for _, tt := range tests {
+		batch = append(batch, engine.TextInput{Text: tt.text})
+	}
+	results, err := c.ClassifyTexts(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.ClassifyText(context.Background(), engine.TextInput{Text: tt.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Cues, tt.want) || !slices.Equal(results[i].Cues, tt.want) {
+				t.Errorf("cues %v, batch %v, want %v", res.Cues, results[i].Cues, tt.want)
+			}
+		})
+	}
+	if !strings.Contains(c.Version(), "+cues-") {
+		t.Errorf("version %q does not name the cue patterns", c.Version())
+	}
+}
+
 func BenchmarkClassifyText(b *testing.B) {
 	c := newClassifier(b)
 	ctx := context.Background()
