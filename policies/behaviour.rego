@@ -245,3 +245,25 @@ violation contains {
 	not lib.city_account
 	grooming_score >= grooming.hold
 }
+
+# Once a conversation has reached the escalation level, the sender's
+# further messages in it wait for the counsellor, cue or not: the case is
+# open, and the rapport between the moves is part of the pattern. The
+# minor's own messages, and everyone else's, go on as before.
+violation contains {
+	"rule_id": "minors.grooming.conversation_held",
+	"action": "hold",
+	"category": "grooming",
+	"principle": "responsibility_for_the_future",
+	"value": "safe_experience",
+	"severity": "high",
+	"queue": "youth_safety",
+	"reason": {
+		"ko": "그루밍 징후로 상담사 검토 중인 대화라 이 사용자의 메시지가 검토를 기다립니다.",
+		"en": "A counsellor is reviewing this conversation for signs of grooming; this sender's messages in it await review.",
+	},
+} if {
+	not grooming_cue_now
+	not lib.city_account
+	grooming_score >= grooming.escalate
+}

@@ -191,8 +191,17 @@ test_grooming_sequence_escalated if {
 }
 
 test_grooming_message_without_cue_delivered if {
-	# After the pattern, an ordinary message still reaches the minor.
-	tl.decide(to_minor([], ["age_question", "secrecy", "platform_move", "photo_request"])).action == "allow"
+	# Below the escalation level an ordinary message still reaches the
+	# minor.
+	tl.decide(to_minor([], ["age_question", "secrecy", "flattery"])).action == "allow"
+}
+
+test_grooming_escalated_conversation_held if {
+	# Past it, the sender's further messages wait for the counsellor.
+	d := tl.decide(to_minor([], ["age_question", "secrecy", "platform_move", "photo_request"]))
+	d.action == "hold"
+	d.rule_ids == ["minors.grooming.conversation_held"]
+	d.queue == "youth_safety"
 }
 
 test_grooming_staff_counsellor_allowed if {

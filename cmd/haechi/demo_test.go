@@ -7,22 +7,31 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 	"github.com/haechi-tns/haechi/pipelines/demo"
 )
 
 // TestDemoTrafficIsJudgedAsWritten runs the demo's chat and voice events
 // through the real engine: the benign lines must pass and the harmful ones
 // must be caught, or the demo would show a newcomer the wrong picture.
+//
+// The engine keeps behavioural state, as serve does, and the demo's clock
+// runs at the 20 events a second of `make run`, so rates, waves and
+// conversations unfold as they would there.
 func TestDemoTrafficIsJudgedAsWritten(t *testing.T) {
 	ctx := context.Background()
-	k, err := newCore(ctx, Config{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	tracker, err := behaviour.NewTracker(behaviour.TrackerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := demo.New(7, func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) })
+	k, err := newCore(ctx, Config{DataDir: t.TempDir(), Behaviour: tracker}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := demo.New(7, demoClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), 50*time.Millisecond))
 	type tally struct{ n, restricted int }
 	byCat := map[string]*tally{}
-	for range 4000 {
+	for range demoEvents {
 		ev, cat := gen.NextLabelled()
 		if ev.Kind == engine.KindImage {
 			continue
@@ -43,11 +52,24 @@ func TestDemoTrafficIsJudgedAsWritten(t *testing.T) {
 		rate := float64(c.restricted) / float64(c.n)
 		t.Logf("%-10s %4d events, %5.1f%% restricted", cat, c.n, 100*rate)
 		switch {
-		case cat == "benign" && rate > 0.03:
-			t.Errorf("%.1f%% of benign demo lines restricted, want at most 3%%", 100*rate)
+		case cat == "benign" && rate > 0.01:
+			t.Errorf("%.1f%% of benign demo lines restricted, want at most 1%%", 100*rate)
 		case cat != "benign" && rate < minCaught[cat]:
 			t.Errorf("%.1f%% of %s demo lines restricted, want at least %.0f%%", 100*rate, cat, 100*minCaught[cat])
 		}
+	}
+}
+
+// demoEvents is how many demo events the test draws: enough for a few
+// dozen of each behavioural pattern.
+const demoEvents = 12_000
+
+// demoClock is a clock that moves on by step at each reading.
+func demoClock(start time.Time, step time.Duration) func() time.Time {
+	now := start
+	return func() time.Time {
+		now = now.Add(step)
+		return now
 	}
 }
 
