@@ -29,12 +29,27 @@ const (
 
 // NewFingerprint fingerprints normalised letters, such as
 // textnorm.Normalize(s).Letters(). It does not allocate.
+//
+// The exact hash leaves out lone jamo (ㅋㅋ, ㅎㅎ, ㅠㅠ: laughter and tears,
+// not content) when the text has other letters, so "렉 걸림", "렉 걸림 ㅋㅋ"
+// and "렉 걸림ㅠㅠ" repeat one another; a text of jamo alone ("ㅋㅋㅋ") keeps
+// them.
 func NewFingerprint(letters []rune) Fingerprint {
 	if len(letters) == 0 {
 		return Fingerprint{}
 	}
+	skipJamo := false
+	for _, r := range letters {
+		if !isJamo(r) {
+			skipJamo = true
+			break
+		}
+	}
 	h := uint64(fnvOffset)
 	for _, r := range letters {
+		if skipJamo && isJamo(r) {
+			continue
+		}
 		for v := uint32(r); ; v >>= 8 {
 			h ^= uint64(v & 0xff)
 			h *= fnvPrime
@@ -84,6 +99,9 @@ func NewFingerprint(letters []rune) Fingerprint {
 	fp.Sim, fp.HasSim = sim, true
 	return fp
 }
+
+// isJamo reports whether r is a Hangul compatibility jamo (ㄱ…ㅣ).
+func isJamo(r rune) bool { return r >= 0x3131 && r <= 0x318E }
 
 // flushLanes adds the byte lanes into counts (lane k of lanes[j] counts
 // bit 8k+j) and zeroes them.
