@@ -59,7 +59,7 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	if err := ev.Validate(); err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
-	r, err := k.images.Analyse(data, "")
+	r, err := k.images.Analyse(c.Context, engine.ImageInput{Image: ev.Image, Space: ev.Space.Type})
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
