@@ -104,6 +104,9 @@ type PolicyResult struct {
 	// rule-based scores with learned models' probabilities as the policy
 	// weighed them.
 	Evidence Scores `json:"evidence,omitempty"`
+	// ImageTextEvidence is the same for the text in the event's image,
+	// when it was read (signals.image_text.evidence).
+	ImageTextEvidence Scores `json:"image_text_evidence,omitempty"`
 	// Revision is the content hash of the policy bundle that decided.
 	Revision string `json:"revision"`
 }
@@ -149,6 +152,10 @@ type Decision struct {
 	Terms       []TermSpan  `json:"terms,omitempty"`
 	HashMatches []HashMatch `json:"hash_matches,omitempty"`
 	Links       []LinkSpan  `json:"links,omitempty"`
+	// ImageText is what the text in the image gave (see
+	// ImageTextEvidence), for image events whose image was read or
+	// should have been.
+	ImageText *ImageTextEvidence `json:"image_text,omitempty"`
 	// Behaviour is the pattern the event belonged to (rates, waves,
 	// pile-ons, grooming cues), kept when the decision restricts content:
 	// counts and labels only.
@@ -165,6 +172,18 @@ type Decision struct {
 	// case the decision may open; set by the moderation service, never
 	// encoded, never stored with the decision.
 	Content *Content `json:"-"`
+}
+
+// ImageTextEvidence is what a decision keeps of the text in an image:
+// the categories the policy weighed with their evidence, the PII types
+// with the pixel boxes they cover, the number of words, or why the text
+// could not be read. Never the text: a moderator reads it in the image of
+// the case snapshot.
+type ImageTextEvidence struct {
+	Error    string     `json:"error,omitempty"`
+	Words    int        `json:"words"`
+	Evidence Scores     `json:"evidence,omitempty"`
+	PII      []ImagePII `json:"pii,omitempty"`
 }
 
 // TermSpan is where a lexicon match lies, without the matched term.

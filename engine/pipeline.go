@@ -274,6 +274,9 @@ func (sig *Signals) addText(res TextResult) {
 func (sig *Signals) AddImage(res ImageResult) {
 	sig.addSources(res.Sources)
 	sig.HashMatches = append(sig.HashMatches, res.HashMatches...)
+	if res.Text != nil && (sig.ImageText == nil || sig.ImageText.Error != "") {
+		sig.ImageText = res.Text
+	}
 	for _, a := range res.Analysed {
 		if !slices.Contains(sig.Analysed, a) {
 			sig.Analysed = append(sig.Analysed, a)
@@ -285,7 +288,7 @@ func (sig *Signals) AddImage(res ImageResult) {
 func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
 	if ev.Image != nil {
 		for _, c := range p.images {
-			res, err := c.ClassifyImage(ctx, ev.Image)
+			res, err := c.ClassifyImage(ctx, ImageInput{Image: ev.Image, Space: ev.Space.Type, Lang: ev.Lang})
 			switch {
 			case errors.Is(err, ErrNotAnalysed):
 				continue
@@ -294,7 +297,11 @@ func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (
 			case err != nil:
 				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
 			}
-			if err := finite(res.Sources, nil); err != nil {
+			var textGroups []map[string]Scores
+			if res.Text != nil {
+				textGroups = []map[string]Scores{res.Text.Sources, res.Text.Models, {"image_text": res.Text.Scores}}
+			}
+			if err := finite(append(textGroups, res.Sources)...); err != nil {
 				return nil, fmt.Errorf("engine: classify image (%s): %w", c.Name(), err)
 			}
 			sig.AddImage(res)
@@ -364,6 +371,9 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		PolicyRevision: res.Revision,
 		ModelVersions:  p.models,
 		DecidedAt:      p.now().UTC(),
+	}
+	if it := sig.ImageText; it != nil {
+		d.ImageText = &ImageTextEvidence{Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII}
 	}
 	if len(sig.Terms) > 0 {
 		d.Terms = make([]TermSpan, len(sig.Terms))

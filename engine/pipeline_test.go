@@ -165,7 +165,7 @@ type failingImages struct{}
 
 func (failingImages) Name() string    { return "img" }
 func (failingImages) Version() string { return "1" }
-func (failingImages) ClassifyImage(context.Context, *ImageUpload) (ImageResult, error) {
+func (failingImages) ClassifyImage(context.Context, ImageInput) (ImageResult, error) {
 	return ImageResult{}, &ValidationError{Fields: []FieldError{{Field: "image.data", Problem: "truncated"}}}
 }
 

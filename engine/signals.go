@@ -135,8 +135,70 @@ type ImageResult struct {
 	HashMatches []HashMatch
 	// Analysed names what the classifier examined: "image" for the
 	// image's content (a nudity model), "image_hashes" for hash-bank
-	// matching. Policy holds images whose content nobody examined.
+	// matching, "image_text" for the text in the image (OCR, whether or
+	// not it found any). Policy holds images whose content nobody
+	// examined, and in some spaces images whose text nobody read.
 	Analysed []string
+	// Text is what the text in the image gave, when the classifier reads
+	// text; see ImageText.
+	Text *ImageText
+}
+
+// AnalysedImageText is what an image classifier names in Analysed when it
+// read the image's text (or found there was none to read).
+const AnalysedImageText = "image_text"
+
+// ImageText is what the text classifier found in the text of an image
+// (OCR). It never holds the text: only scores, PII types with where they
+// are in the image, and a count of words. It is kept apart from the
+// image's own scores (Signals.Scores), so the caption's rules and the
+// hash and nudity rules see exactly what they saw before images were read.
+type ImageText struct {
+	// Error, when set, says why the text could not be read ("timeout",
+	// "too_large", "failed"); nothing else is set then, and Analysed of the
+	// result does not name AnalysedImageText. Policy must not take an
+	// unread image for one without text.
+	Error string `json:"error,omitempty"`
+	// Words is the number of words read; 0 when the text-presence gate
+	// found no text or none was read with confidence.
+	Words int `json:"words"`
+	// Lang is the language the text classifier recognised.
+	Lang string `json:"lang,omitempty"`
+	// Scores, Sources and Models are as in Signals, for the image's text
+	// alone.
+	Scores  Scores            `json:"scores,omitempty"`
+	Sources map[string]Scores `json:"sources,omitempty"`
+	Models  map[string]Scores `json:"models,omitempty"`
+	// PII is the personal information in the text, by type, with the
+	// boxes of the words it covers.
+	PII []ImagePII `json:"pii,omitempty"`
+}
+
+// ImagePII is one piece of personal information in an image's text: its
+// type, the detector's confidence and the pixel boxes of the words it
+// covers (what a redacted copy would blur).
+type ImagePII struct {
+	Type  PIIType `json:"type"`
+	Score float64 `json:"score"`
+	Boxes []Box   `json:"boxes"`
+}
+
+// Box is a rectangle of pixels in an image, X1 and Y1 exclusive.
+type Box struct {
+	X0 int `json:"x0"`
+	Y0 int `json:"y0"`
+	X1 int `json:"x1"`
+	Y1 int `json:"y1"`
+}
+
+// ImageInput is what an image classifier reads: the upload, and where it
+// was posted (a text classifier reading the image's text looks harder in
+// some spaces).
+type ImageInput struct {
+	Image *ImageUpload
+	Space SpaceType
+	// Lang is the event's language tag, if the platform sent one.
+	Lang string
 }
 
 // ErrNotAnalysed is returned by an image classifier that could not look at
@@ -148,7 +210,7 @@ var ErrNotAnalysed = errors.New("image not analysed")
 type ImageClassifier interface {
 	Name() string
 	Version() string
-	ClassifyImage(ctx context.Context, img *ImageUpload) (ImageResult, error)
+	ClassifyImage(ctx context.Context, in ImageInput) (ImageResult, error)
 }
 
 // Signals is everything the classifiers found about one event: the
@@ -176,6 +238,9 @@ type Signals struct {
 	Lang string `json:"lang,omitempty"`
 	// Cues are the grooming cues of this event's text.
 	Cues []GroomingCue `json:"cues,omitempty"`
+	// ImageText is what the text in the event's image gave, when an image
+	// classifier read it (see ImageText). Its scores are not in Scores.
+	ImageText *ImageText `json:"image_text,omitempty"`
 	// Behaviour is the pattern the event belongs to, when the pipeline
 	// has a BehaviourTracker.
 	Behaviour *BehaviourSignals `json:"behaviour,omitempty"`

@@ -2,7 +2,29 @@ package haechi.principles.imagery_test
 
 import data.haechi.testlib as tl
 
-image(scores, matches) := object.union(tl.as_image(tl.chat(scores), ["image"]), {"signals": {"hash_matches": matches}})
+# image is an image whose content, hashes and text were examined; its text
+# had nothing in it.
+image(scores, matches) := object.union(
+	tl.as_image(tl.chat(scores), ["image_hashes", "image", "image_text"]),
+	{"signals": {"hash_matches": matches, "image_text": no_text}},
+)
+
+no_text := {"evidence": {}, "pii": [], "words": 0}
+
+# with_text gives an image's text the evidence and PII (types, score 0.9).
+with_text(inp, evidence, pii) := object.union(inp, {"signals": {"image_text": {
+	"evidence": evidence,
+	"pii": [{"type": t, "score": 0.9} | some t in pii],
+	"words": 12,
+}}})
+
+in_space(inp, space) := object.union(inp, {"event": {"space": {"type": space}}})
+
+# unread is an image whose text could not be read.
+unread(inp) := object.union(
+	object.remove(inp, ["signals"]),
+	{"signals": object.union(object.remove(inp.signals, ["image_text"]), {"analysed": ["image_hashes", "image"]})},
+)
 
 in_youth(inp) := object.union(inp, {"event": {"space": {"type": "youth"}}})
 
@@ -53,4 +75,95 @@ test_suggestive_held_in_youth_only if {
 test_analysed_image_not_held_as_unanalysed if {
 	d := tl.decide(image({}, []))
 	not "content.image.unanalysed" in d.rule_ids
+}
+
+test_text_threat_by_level if {
+	d := tl.decide(with_text(image({}, []), {"threat": 0.6}, []))
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.threat.hold"]
+	d.categories == ["threat"]
+	tl.decide(with_text(image({}, []), {"threat": 0.85}, [])).rule_ids == ["imagery.text.threat.block", "imagery.text.threat.hold"]
+	tl.decide(with_text(image({}, []), {"threat": 0.49}, [])).action == "allow"
+
+	# the youth thresholds apply: 0.45 reaches hold there, not in the plaza
+	tl.decide(in_youth(with_text(image({}, []), {"threat": 0.45}, []))).action == "hold"
+}
+
+test_text_hate_and_scam if {
+	tl.decide(with_text(image({}, []), {"hate": 0.75}, [])).rule_ids == ["imagery.text.hate.block", "imagery.text.hate.hold"]
+	tl.decide(with_text(image({}, []), {"scam": 0.65}, [])).rule_ids == ["imagery.text.scam.hold"]
+	tl.decide(with_text(image({}, []), {"scam": 0.95}, [])).action == "block"
+
+	# business spaces are stricter on scams, as in chat
+	tl.decide(in_space(with_text(image({}, []), {"scam": 0.55}, []), "business")).action == "hold"
+}
+
+test_text_profanity_held_in_youth_only if {
+	d := tl.decide(in_youth(with_text(image({}, []), {"profanity": 0.5}, [])))
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.profanity.hold"]
+	tl.decide(with_text(image({}, []), {"profanity": 0.95}, [])).action == "allow"
+	tl.decide(in_youth(with_text(image({}, []), {"profanity": 0.39}, []))).action == "allow"
+}
+
+test_text_categories_without_rules_allow if {
+	tl.decide(with_text(image({}, []), {"insult": 0.95, "spam": 0.95, "toxic": 0.95}, [])).action == "allow"
+}
+
+test_text_levels_for_repeat_offenders if {
+	# the repeat-offender factor scales the thresholds, as in chat
+	inp := tl.with_strikes(with_text(image({}, []), {"threat": 0.45}, []), 3)
+	tl.decide(inp).action == "hold"
+}
+
+test_text_pii_held_not_redacted if {
+	some t in ["kr_rrn", "bank_account", "phone"]
+	d := tl.decide(with_text(image({}, []), {}, [t]))
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.pii.hold"]
+	d.categories == ["pii"]
+	d.redact == tl.no_redaction
+}
+
+test_text_pii_allowances_of_chat_apply if {
+	# a business may show its phone number in its booth, as in chat
+	inp := object.union(in_space(with_text(image({}, []), {}, ["phone"]), "business"), {"event": {"sender": {"role": "business"}}})
+	tl.decide(inp).action == "allow"
+	tl.decide(object.union(inp, {"signals": {"image_text": {"pii": [{"type": "kr_rrn", "score": 0.9}]}}})).action == "hold"
+}
+
+test_text_pii_below_min_score_ignored if {
+	inp := object.union(image({}, []), {"signals": {"image_text": {"evidence": {}, "pii": [{"type": "phone", "score": 0.3}], "words": 3}}})
+	tl.decide(inp).action == "allow"
+}
+
+test_text_pii_types_from_data if {
+	inp := with_text(image({}, []), {}, ["email"])
+	tl.decide(inp).action == "hold"
+	d := tl.decide(inp) with data.haechi.config.images.text.pii_hold_types as ["kr_rrn"]
+	d.action == "allow"
+}
+
+test_text_unread_held_where_images_wait if {
+	some space in ["youth", "legal", "hr"]
+	d := tl.decide(in_space(unread(image({}, [])), space))
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.unanalysed"]
+}
+
+test_text_unread_decided_on_the_rest_elsewhere if {
+	tl.decide(unread(image({}, []))).action == "allow"
+	tl.decide(unread(image({"nudity": 0.8}, []))).action == "block"
+}
+
+test_text_rules_only_for_images if {
+	inp := object.union(tl.chat({}), {"signals": {"image_text": {"evidence": {"threat": 0.99}, "pii": [{"type": "kr_rrn", "score": 0.9}], "words": 3}}})
+	tl.decide(inp).action == "allow"
+	tl.decide(in_space(inp, "youth")).action == "allow"
+}
+
+test_caption_rules_unchanged_by_image_text if {
+	# the caption's own evidence still decides through the chat rules
+	d := tl.decide(with_text(image({"threat": 0.85}, []), {}, []))
+	d.rule_ids == ["safety.threat.block", "safety.threat.hold"]
 }

@@ -2,6 +2,7 @@ package imagesignals
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"image"
@@ -24,6 +25,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
 	"github.com/haechi-tns/haechi/classifiers/nsfw"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
+	"github.com/haechi-tns/haechi/engine"
 )
 
 // benchJPEG is a 1024×768 photo-like JPEG (smooth shapes and noise).
@@ -90,7 +92,7 @@ func BenchmarkAnalyse(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		t := time.Now()
-		if _, err := c.Analyse(data, ""); err != nil {
+		if _, err := c.Analyse(context.Background(), engine.ImageInput{Image: &engine.ImageUpload{Data: data}}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t))
@@ -129,7 +131,7 @@ func BenchmarkAnalyseWithNSFW(b *testing.B) {
 			var lat []time.Duration
 			for b.Loop() {
 				t := time.Now()
-				if _, err := c.Analyse(data, ""); err != nil {
+				if _, err := c.Analyse(context.Background(), engine.ImageInput{Image: &engine.ImageUpload{Data: data}}); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t))
@@ -141,7 +143,7 @@ func BenchmarkAnalyseWithNSFW(b *testing.B) {
 			b.SetParallelism(2)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := c.Analyse(data, ""); err != nil {
+					if _, err := c.Analyse(context.Background(), engine.ImageInput{Image: &engine.ImageUpload{Data: data}}); err != nil {
 						b.Error(err)
 						return
 					}

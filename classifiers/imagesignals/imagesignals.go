@@ -1,7 +1,8 @@
 // Package imagesignals is Haechi's image classifier: it decodes an upload
 // safely, hashes it (PDQ with its eight dihedral variants, MD5, SHA-256),
 // matches the hashes against the hash banks and, when one is configured,
-// scores its content with an image model (NSFW: nudity, suggestive).
+// scores its content with an image model (NSFW: nudity, suggestive) and
+// reads the text in it (OCR) through the text classifier chat uses.
 package imagesignals
 
 import (
@@ -14,9 +15,11 @@ import (
 	"image"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
+	"github.com/haechi-tns/haechi/classifiers/ocr"
 	"github.com/haechi-tns/haechi/classifiers/pdq"
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -41,6 +44,21 @@ type contentModel struct {
 	model  ContentModel
 }
 
+// TextReader reads the text in a decoded image; *ocr.Pool implements it.
+// Read must be safe for concurrent use and return ctx's error when ctx
+// ends first.
+type TextReader interface {
+	Read(ctx context.Context, img image.Image) (*ocr.Result, error)
+}
+
+// textReading is the OCR step: a reader, the text classifier its text
+// goes through and the time one image may take.
+type textReading struct {
+	reader  TextReader
+	text    engine.TextClassifier
+	timeout time.Duration
+}
+
 // Classifier implements engine.ImageClassifier. It is safe for concurrent
 // use; SetBanks swaps the bank set atomically.
 type Classifier struct {
@@ -48,7 +66,34 @@ type Classifier struct {
 	limits      imagedecode.Limits
 	maxDistance int
 	content     []contentModel
+	ocr         *textReading
 	version     string
+}
+
+// DefaultTextTimeout is how long WithTextReader lets one image's text
+// take by default, the wait for a free OCR engine included.
+const DefaultTextTimeout = 3 * time.Second
+
+// WithTextReader has the classifier read the text in every image with r,
+// beside the hashing and the content models, and score it with text, the
+// classifier chat goes through (normaliser, lexicon, models, PII
+// detector). timeout (0: DefaultTextTimeout) bounds the wait for a reader
+// and the reading together; an image whose text is not read in time, or
+// that the reader refuses, is reported with ImageText.Error set and
+// without AnalysedImageText, never as an image without text. r's
+// Version() string, if it has one, joins the classifier's version.
+func WithTextReader(r TextReader, text engine.TextClassifier, timeout time.Duration) Option {
+	return func(c *Classifier) {
+		if timeout <= 0 {
+			timeout = DefaultTextTimeout
+		}
+		c.ocr = &textReading{reader: r, text: text, timeout: timeout}
+		v := "ocr"
+		if rv, ok := r.(interface{ Version() string }); ok {
+			v = rv.Version()
+		}
+		c.version += "+" + v + "+" + text.Name() + "-" + text.Version()
+	}
 }
 
 // Option configures a Classifier.
@@ -96,30 +141,35 @@ type Result struct {
 // URI cannot be fetched here and is reported as not analysed; bytes that
 // do not decode, or that contradict their declared SHA-256, are an invalid
 // event.
-func (c *Classifier) ClassifyImage(_ context.Context, img *engine.ImageUpload) (engine.ImageResult, error) {
-	if len(img.Data) == 0 {
+func (c *Classifier) ClassifyImage(ctx context.Context, in engine.ImageInput) (engine.ImageResult, error) {
+	if len(in.Image.Data) == 0 {
 		return engine.ImageResult{}, engine.ErrNotAnalysed
 	}
-	r, err := c.Analyse(img.Data, img.SHA256)
+	r, err := c.Analyse(ctx, in)
 	if err != nil {
 		return engine.ImageResult{}, err
 	}
 	return r.ImageResult, nil
 }
 
-// Analyse decodes and hashes image bytes and matches them against the
-// banks. declaredSHA256, when not empty, must be the hex SHA-256 of data.
-func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error) {
+// Analyse decodes and hashes in.Image.Data, matches the hashes against
+// the banks, scores the content with the content models and reads the
+// text, the last three side by side on the decoded image. in.Image.SHA256,
+// when not empty, must be the hex SHA-256 of the data. It returns when
+// all of them have: no goroutine outlives it.
+func (c *Classifier) Analyse(ctx context.Context, in engine.ImageInput) (*Result, error) {
+	data := in.Image.Data
 	sum := sha256.Sum256(data)
-	if declaredSHA256 != "" && !strings.EqualFold(declaredSHA256, hex.EncodeToString(sum[:])) {
+	if in.Image.SHA256 != "" && !strings.EqualFold(in.Image.SHA256, hex.EncodeToString(sum[:])) {
 		return nil, fieldError("image.sha256", "does not match the SHA-256 of image.data")
 	}
 	im, err := imagedecode.Decode(data, c.limits)
 	if err != nil {
 		return nil, fieldError("image.data", err.Error())
 	}
-	// The content model and the hashing are independent: run them side by
-	// side, so an image costs the longer of the two, not their sum.
+	// The content models, the text and the hashing are independent: run
+	// them side by side, so an image costs the longest of them, not their
+	// sum.
 	type contentResult struct {
 		sources map[string]engine.Scores
 		err     error
@@ -144,11 +194,33 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 			content <- contentResult{sources: sources}
 		}()
 	}
+	type textResult struct {
+		text *engine.ImageText
+		err  error
+	}
+	var text chan textResult
+	if c.ocr != nil {
+		text = make(chan textResult, 1)
+		go func() {
+			t, err := c.ocr.read(ctx, im.Image, in)
+			text <- textResult{t, err}
+		}()
+	}
+	// wait collects the side tasks; every return below goes through it.
+	wait := func() (contentResult, textResult) {
+		var cr contentResult
+		var tr textResult
+		if content != nil {
+			cr = <-content
+		}
+		if text != nil {
+			tr = <-text
+		}
+		return cr, tr
+	}
 	variants, quality, err := pdq.DihedralFromImage(im.Image)
 	if err != nil && !errors.Is(err, pdq.ErrTooSmall) {
-		if content != nil {
-			<-content
-		}
+		wait()
 		return nil, fmt.Errorf("imagesignals: pdq: %w", err)
 	}
 	q := &hashbank.Query{PDQ: variants, Quality: quality, MD5: md5.Sum(data), SHA256: sum}
@@ -159,13 +231,22 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 		HashMatches: c.banks.Load().Match(q, c.maxDistance),
 		Analysed:    []string{AnalysedHashes},
 	}
+	cr, tr := wait()
 	if content != nil {
-		cr := <-content
 		if cr.err != nil {
 			return nil, fmt.Errorf("imagesignals: content model %w", cr.err)
 		}
 		res.Sources = cr.sources
 		res.Analysed = append(res.Analysed, AnalysedContent)
+	}
+	if text != nil {
+		if tr.err != nil {
+			return nil, tr.err
+		}
+		res.Text = tr.text
+		if tr.text.Error == "" {
+			res.Analysed = append(res.Analysed, engine.AnalysedImageText)
+		}
 	}
 	return &Result{
 		ImageResult: res,
@@ -173,6 +254,62 @@ func (c *Classifier) Analyse(data []byte, declaredSHA256 string) (*Result, error
 		Quality:     q.Quality,
 	}, nil
 }
+
+// read reads the text in img and scores it. A reading that fails for this
+// image (its deadline, a size the reader refuses, a reader error) is
+// reported in ImageText.Error; an error is returned only when the caller's
+// ctx ended, the reader was closed or the text classifier failed, which
+// are not the image's doing and must not become a decision.
+func (t *textReading) read(ctx context.Context, img image.Image, in engine.ImageInput) (*engine.ImageText, error) {
+	rctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	r, err := t.reader.Read(rctx, img)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("imagesignals: read text: %w", ctx.Err())
+	case errors.Is(err, ocr.ErrClosed):
+		return nil, fmt.Errorf("imagesignals: read text: %w", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return &engine.ImageText{Error: TextTimeout}, nil
+	case errors.Is(err, ocr.ErrTooLarge):
+		return &engine.ImageText{Error: TextTooLarge}, nil
+	default:
+		return &engine.ImageText{Error: TextFailed}, nil
+	}
+	it := &engine.ImageText{Words: len(r.Words)}
+	if strings.TrimSpace(r.Text) == "" {
+		return it, nil
+	}
+	tr, err := t.text.ClassifyText(ctx, engine.TextInput{Text: r.Text, Space: in.Space})
+	if err != nil {
+		return nil, fmt.Errorf("imagesignals: classify image text (%s): %w", t.text.Name(), err)
+	}
+	it.Lang, it.Sources, it.Models = tr.Lang, tr.Sources, tr.Models
+	it.Scores = engine.Scores{}
+	for _, sc := range tr.Sources {
+		for cat, v := range sc {
+			it.Scores.Raise(cat, v)
+		}
+	}
+	for _, p := range tr.PII {
+		ip := engine.ImagePII{Type: p.Type, Score: p.Score, Boxes: []engine.Box{}}
+		for _, w := range r.Words {
+			if w.Start < p.End && w.End > p.Start {
+				ip.Boxes = append(ip.Boxes, engine.Box{X0: w.Box.Min.X, Y0: w.Box.Min.Y, X1: w.Box.Max.X, Y1: w.Box.Max.Y})
+			}
+		}
+		it.PII = append(it.PII, ip)
+	}
+	return it, nil
+}
+
+// Why an image's text was not read (engine.ImageText.Error).
+const (
+	TextTimeout  = "timeout"
+	TextTooLarge = "too_large"
+	TextFailed   = "failed"
+)
 
 func fieldError(field, problem string) error {
 	return &engine.ValidationError{Fields: []engine.FieldError{{Field: field, Problem: problem}}}

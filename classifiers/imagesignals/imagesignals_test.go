@@ -34,7 +34,7 @@ func newClassifier(t *testing.T) *Classifier {
 	t.Helper()
 	dir := t.TempDir()
 	probe := New(mustLoad(t, dir), imagedecode.DefaultLimits, hashbank.DefaultMaxDistance)
-	r, err := probe.Analyse(sharedImage(t, "bridge-1-original.jpg"), "")
+	r, err := probe.Analyse(context.Background(), engine.ImageInput{Image: &engine.ImageUpload{Data: sharedImage(t, "bridge-1-original.jpg")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestClassifyImage(t *testing.T) {
 	c := newClassifier(t)
 	ctx := context.Background()
 	for _, name := range []string{"bridge-2-rotate-90.jpg", "bridge-5-flipx.jpg", "bridge-8-flip-minus-1.jpg"} {
-		res, err := c.ClassifyImage(ctx, &engine.ImageUpload{Data: sharedImage(t, name)})
+		res, err := c.ClassifyImage(ctx, engine.ImageInput{Image: &engine.ImageUpload{Data: sharedImage(t, name)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestClassifyImage(t *testing.T) {
 			t.Errorf("analysed %v", res.Analysed)
 		}
 	}
-	res, err := c.ClassifyImage(ctx, &engine.ImageUpload{Data: sharedImage(t, "c.png")})
+	res, err := c.ClassifyImage(ctx, engine.ImageInput{Image: &engine.ImageUpload{Data: sharedImage(t, "c.png")}})
 	if err != nil || len(res.HashMatches) != 0 {
 		t.Errorf("unrelated image: %+v, %v", res, err)
 	}
@@ -89,14 +89,14 @@ func TestClassifyImageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.ClassifyImage(ctx, tt.img)
+			_, err := c.ClassifyImage(ctx, engine.ImageInput{Image: tt.img})
 			var v *engine.ValidationError
 			if !errors.As(err, &v) || v.Fields[0].Field != tt.field {
 				t.Errorf("error = %v, want a validation error on %s", err, tt.field)
 			}
 		})
 	}
-	if _, err := c.ClassifyImage(ctx, &engine.ImageUpload{URI: "blob://x"}); !errors.Is(err, engine.ErrNotAnalysed) {
+	if _, err := c.ClassifyImage(ctx, engine.ImageInput{Image: &engine.ImageUpload{URI: "blob://x"}}); !errors.Is(err, engine.ErrNotAnalysed) {
 		t.Errorf("URI-only upload: %v, want ErrNotAnalysed", err)
 	}
 }
@@ -113,7 +113,7 @@ func (f fakeContent) CategoryScores(image.Image) (map[string]float32, error) {
 func TestContentModel(t *testing.T) {
 	c := New(mustLoad(t, t.TempDir()), imagedecode.DefaultLimits, hashbank.DefaultMaxDistance,
 		WithContentModel("fake", fakeContent{nudity: 0.9}, "fake"), WithContentModel("other", fakeContent{nudity: 0.2}, "other"))
-	res, err := c.ClassifyImage(context.Background(), &engine.ImageUpload{Data: sharedImage(t, "c.png")})
+	res, err := c.ClassifyImage(context.Background(), engine.ImageInput{Image: &engine.ImageUpload{Data: sharedImage(t, "c.png")}})
 	if err != nil {
 		t.Fatal(err)
 	}

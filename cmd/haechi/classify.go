@@ -30,7 +30,7 @@ as a chat message in a plaza. Output order follows input order. A line that
 cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 		Flags: engineFlags(
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "texts classified in parallel"},
-			&cli.BoolFlag{Name: "images", Usage: `read {"id","path"} image lines instead and write {"id","scores","pdq","matches","action"}`},
+			&cli.BoolFlag{Name: "images", Usage: `read {"id","path"} image lines (optionally "space", a space type) instead and write {"id","scores","pdq","matches","text","action","categories","rule_ids"}`},
 		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)

@@ -14,6 +14,9 @@ import (
 type imageInput struct {
 	ID   string `json:"id"`
 	Path string `json:"path"`
+	// Space is the type of space the image is posted to; plaza when
+	// empty.
+	Space engine.SpaceType `json:"space,omitempty"`
 }
 
 // imageOutput is one line of classify --images output.
@@ -24,8 +27,14 @@ type imageOutput struct {
 	Scores  map[string]float64 `json:"scores"`
 	PDQ     *pdqOutput         `json:"pdq,omitempty"`
 	Matches []engine.HashMatch `json:"matches"`
-	Action  engine.Action      `json:"action,omitempty"`
-	Error   string             `json:"error,omitempty"`
+	// Text is what the text in the image gave (OCR): the number of words,
+	// the evidence of each category it reached at least 0.01 on, the PII
+	// types with their boxes, or why it was not read. Never the text.
+	Text       *engine.ImageTextEvidence `json:"text,omitempty"`
+	Action     engine.Action             `json:"action,omitempty"`
+	Categories []engine.Category         `json:"categories,omitempty"`
+	RuleIDs    []string                  `json:"rule_ids,omitempty"`
+	Error      string                    `json:"error,omitempty"`
 }
 
 type pdqOutput struct {
@@ -34,14 +43,14 @@ type pdqOutput struct {
 }
 
 // classifyImageLine decides one {"id","path"} line as an image uploaded
-// to a plaza.
+// to a plaza (or the space type the line's "space" names).
 func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	var in imageInput
 	switch {
 	case l.tooLong:
 		return failLine(c, l.n, "", "line is too long")
 	case engine.DecodeJSON(l.line, &in) != nil:
-		return failLine(c, l.n, "", "malformed JSON: want {\"id\",\"path\"} exactly")
+		return failLine(c, l.n, "", "malformed JSON: want {\"id\",\"path\"} and optionally \"space\", exactly")
 	case in.ID == "":
 		return failLine(c, l.n, "", "id: required")
 	case in.Path == "":
@@ -51,15 +60,18 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
+	if in.Space == "" {
+		in.Space = engine.SpacePlaza
+	}
 	ev := &engine.Event{
-		ID: in.ID, Kind: engine.KindImage, World: "cli", Space: engine.Space{ID: "cli-plaza", Type: engine.SpacePlaza},
+		ID: in.ID, Kind: engine.KindImage, World: "cli", Space: engine.Space{ID: "cli-" + string(in.Space), Type: in.Space},
 		Sender: engine.Party{ID: "cli-user", Role: engine.RoleCitizen}, SentAt: time.Now().UTC(),
 		Image: &engine.ImageUpload{Data: data},
 	}
 	if err := ev.Validate(); err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
-	r, err := k.images.Analyse(data, "")
+	r, err := k.images.Analyse(c.Context, engine.ImageInput{Image: ev.Image, Space: ev.Space.Type})
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
@@ -69,7 +81,18 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 	if err != nil {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
-	out := imageOutput{ID: in.ID, Scores: map[string]float64{}, Matches: r.HashMatches, Action: d.Action}
+	out := imageOutput{ID: in.ID, Scores: map[string]float64{}, Matches: r.HashMatches, Action: d.Action, Categories: d.Categories, RuleIDs: d.RuleIDs}
+	if t := d.ImageText; t != nil {
+		out.Text = &engine.ImageTextEvidence{Error: t.Error, Words: t.Words, PII: t.PII}
+		for cat, v := range t.Evidence {
+			if v >= 0.01 {
+				if out.Text.Evidence == nil {
+					out.Text.Evidence = engine.Scores{}
+				}
+				out.Text.Evidence[cat] = round4(v)
+			}
+		}
+	}
 	for _, cat := range []engine.Category{engine.Nudity, engine.Suggestive} {
 		if v, ok := sig.Scores[cat]; ok {
 			out.Scores[string(cat)] = round4(v)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
 	"github.com/haechi-tns/haechi/classifiers/imagesignals"
 	"github.com/haechi-tns/haechi/classifiers/lexicon"
+	"github.com/haechi-tns/haechi/classifiers/ocr"
 	"github.com/haechi-tns/haechi/classifiers/onnxrt"
 	"github.com/haechi-tns/haechi/classifiers/pii"
 	"github.com/haechi-tns/haechi/classifiers/textcnn"
@@ -52,6 +54,22 @@ type Config struct {
 	Shadow engine.DecisionObserver
 	// Behaviour, if set, keeps the state behind behavioural signals.
 	Behaviour engine.BehaviourTracker
+	// OCR configures the reading of text in images; the zero value reads
+	// it with one engine per core.
+	OCR OCRConfig
+}
+
+// OCRConfig configures the reading of text in images.
+type OCRConfig struct {
+	// Off leaves images' text unread: images in the space types that
+	// wait for it (data.json, images.text.wait_spaces) are then all held.
+	Off bool
+	// Engines is the number of Tesseract engines, how many images are read
+	// at once; 0 means GOMAXPROCS.
+	Engines int
+	// Timeout bounds one image's reading, the wait for an engine included;
+	// 0 means imagesignals.DefaultTextTimeout.
+	Timeout time.Duration
 }
 
 // cascade is the configured cascade, or the default.
@@ -72,6 +90,12 @@ func (c Config) Validate() error {
 		if !st.IsDir() {
 			return fmt.Errorf("--policies: %s is not a folder", c.PolicyDir)
 		}
+	}
+	if c.OCR.Engines < 0 || c.OCR.Engines > 64 {
+		return fmt.Errorf("--ocr-engines: %d: 1 to 64, or 0 for one per core", c.OCR.Engines)
+	}
+	if c.OCR.Timeout < 0 {
+		return fmt.Errorf("--ocr-timeout: %s: must not be negative", c.OCR.Timeout)
 	}
 	return nil
 }
@@ -103,8 +127,27 @@ var textModelFlag = &cli.StringFlag{
 
 // engineFlags are the flags of every command that builds the engine.
 func engineFlags(extra ...cli.Flag) []cli.Flag {
-	return append([]cli.Flag{policiesFlag, textModelFlag, strongTextModelFlag, cascadeBandFlag, imageModelFlag, onnxLibFlag, dataDirFlag}, extra...)
+	return append([]cli.Flag{policiesFlag, textModelFlag, strongTextModelFlag, cascadeBandFlag, imageModelFlag, onnxLibFlag, dataDirFlag,
+		ocrFlag, ocrEnginesFlag, ocrTimeoutFlag}, extra...)
 }
+
+var (
+	ocrFlag = &cli.BoolFlag{
+		Name:    "ocr",
+		Value:   true,
+		Usage:   "read the text in images (Tesseract, Korean and English) and judge it as chat is judged; --ocr=false holds every image in the space types that wait for it",
+		EnvVars: []string{"HAECHI_OCR"},
+	}
+	ocrEnginesFlag = &cli.IntFlag{
+		Name:  "ocr-engines",
+		Usage: "Tesseract engines, how many images are read at once, about 27 MiB each (default: one per core, GOMAXPROCS)",
+	}
+	ocrTimeoutFlag = &cli.DurationFlag{
+		Name:  "ocr-timeout",
+		Value: imagesignals.DefaultTextTimeout,
+		Usage: "longest one image's text may take, the wait for an engine included; an image not read in time is held where images wait for their text and decided without it elsewhere",
+	}
+)
 
 // findInCheckout looks for rel in the working directory and its parents,
 // then beside the executable and its parents, so that commands run from
@@ -209,7 +252,8 @@ func configFrom(c *cli.Context) Config {
 	cascade := textsignals.DefaultCascade
 	cascade.Band = c.Float64("cascade-band")
 	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), StrongTextModel: c.String("strong-text-model"), Cascade: &cascade,
-		ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model")}
+		ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model"),
+		OCR: OCRConfig{Off: !c.Bool("ocr"), Engines: c.Int("ocr-engines"), Timeout: c.Duration("ocr-timeout")}}
 }
 
 // core is the decision engine and its parts. moderation and wake are set
@@ -237,6 +281,8 @@ type core struct {
 	control *policyControl
 	// stopExchange stops sharing behavioural marks with other instances.
 	stopExchange func()
+	// ocr reads the text in images; nil with --ocr=false.
+	ocr *ocr.Pool
 }
 
 // close stops what openStoreAndCore started for k: following the policy
@@ -253,6 +299,12 @@ func (k *core) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		k.shadow.Close(ctx)
+	}
+	if k.ocr != nil {
+		// Readings in flight end within their timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		k.ocr.Close(ctx)
 	}
 }
 
@@ -335,6 +387,20 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		man := m.Manifest()
 		imageOpts = append(imageOpts, imagesignals.WithContentModel(man.Name, m, man.Name+"-"+man.Version))
 	}
+	// The OCR engines start last: nothing after them can fail, so they
+	// need no closing here.
+	var reader *ocr.Pool
+	if !cfg.OCR.Off {
+		engines := cfg.OCR.Engines
+		if engines == 0 {
+			engines = runtime.GOMAXPROCS(0)
+		}
+		reader, err = ocr.New(ocr.Config{Engines: engines, Timeout: cfg.OCR.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("%w (Tesseract and its kor and eng models come from Debian's tesseract-ocr-kor, installed by scripts/setup.sh; --ocr=false runs without reading images' text)", err)
+		}
+		imageOpts = append(imageOpts, imagesignals.WithTextReader(reader, text, cfg.OCR.Timeout))
+	}
 	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, imageOpts...)
 	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)}
 	if cfg.Users != nil {
@@ -352,5 +418,6 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		text:        text,
 		images:      images,
 		checkModels: checkModels,
+		ocr:         reader,
 	}, nil
 }

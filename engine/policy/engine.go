@@ -151,7 +151,8 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	p := e.cur.Load()
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in, evidence, reached)))
+	imageText := p.imageTextEvidence(in.Signals)
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in, evidence, imageText, reached)))
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
@@ -164,5 +165,23 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	}
 	res.Revision = p.bundle.Revision
 	res.Evidence = evidence
+	res.ImageTextEvidence = imageText
 	return res, nil
+}
+
+// imageTextEvidence is the evidence of an image's text, combined from its
+// scores and models with the revision's model thresholds exactly as the
+// evidence of a message is; nil when the image's text was not read.
+// Rules compare it with lib.threshold themselves: it is not in
+// signals.reached, which stays the caption's alone.
+func (p *prepared) imageTextEvidence(sig *engine.Signals) engine.Scores {
+	if sig == nil || sig.ImageText == nil || sig.ImageText.Error != "" {
+		return nil
+	}
+	it := sig.ImageText
+	ev := p.models.evidence(&engine.Signals{Scores: it.Scores, Models: it.Models, Lang: it.Lang})
+	if ev == nil {
+		ev = engine.Scores{}
+	}
+	return ev
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
@@ -94,4 +95,69 @@ func TestModelEvidenceInDecisions(t *testing.T) {
 			t.Errorf("insult probability %.3f (threshold %.3f): %s, want %s", tc.p, thr, res.Action, tc.want)
 		}
 	}
+}
+
+// TestImageTextEvidence runs the repository policy on an image whose text
+// the model scores: the image text's evidence is scaled with the model's
+// threshold for the text's language, decides through the imagery.text
+// rules, is returned apart from the caption's evidence and leaves
+// signals.reached (the caption's levels) empty.
+func TestImageTextEvidence(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thr := e.cur.Load().models.threshold("text", "threat", "ko")
+	for _, tc := range []struct {
+		name  string
+		text  *engine.ImageText
+		want  engine.Action
+		rules []string
+	}{
+		{"below the threshold", &engine.ImageText{Lang: "ko", Words: 5, Models: map[string]engine.Scores{"text": {engine.Threat: thr - 0.01}}}, engine.ActionAllow, nil},
+		{"at the threshold", &engine.ImageText{Lang: "ko", Words: 5, Models: map[string]engine.Scores{"text": {engine.Threat: thr}}}, engine.ActionHold, []string{"imagery.text.threat.hold"}},
+		{"lexicon", &engine.ImageText{Lang: "ko", Words: 5, Scores: engine.Scores{engine.Scam: 0.95}}, engine.ActionBlock, []string{"imagery.text.scam.block", "imagery.text.scam.hold"}},
+		{"PII", &engine.ImageText{Words: 5, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{{X0: 1, Y0: 2, X1: 3, Y1: 4}}}}}, engine.ActionHold, []string{"imagery.text.pii.hold"}},
+		{"not read, plaza", &engine.ImageText{Error: "timeout"}, engine.ActionAllow, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := chatInput(engine.SpacePlaza, engine.Scores{})
+			in.Event.Kind = engine.KindImage
+			in.Signals.Analysed = []string{"image_hashes", "image"}
+			if tc.text.Error == "" {
+				in.Signals.Analysed = append(in.Signals.Analysed, engine.AnalysedImageText)
+			}
+			in.Signals.ImageText = tc.text
+			res, err := e.Evaluate(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Action != tc.want || !slices.Equal(res.RuleIDs, tc.rules) && len(tc.rules) > 0 {
+				t.Errorf("%s %v, want %s %v", res.Action, res.RuleIDs, tc.want, tc.rules)
+			}
+			if res.Evidence[engine.Threat] != 0 || res.Evidence[engine.Scam] != 0 {
+				t.Errorf("image text leaked into the caption's evidence: %v", res.Evidence)
+			}
+			if tc.text.Error == "" && res.ImageTextEvidence == nil {
+				t.Error("no image text evidence")
+			}
+			if tc.text.Error != "" && res.ImageTextEvidence != nil {
+				t.Errorf("evidence of unread text: %v", res.ImageTextEvidence)
+			}
+		})
+	}
+	t.Run("not read, youth", func(t *testing.T) {
+		in := chatInput(engine.SpaceYouth, engine.Scores{})
+		in.Event.Kind = engine.KindImage
+		in.Signals.Analysed = []string{"image_hashes", "image"}
+		in.Signals.ImageText = &engine.ImageText{Error: "timeout"}
+		res, err := e.Evaluate(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Action != engine.ActionHold || !slices.Equal(res.RuleIDs, []string{"imagery.text.unanalysed"}) {
+			t.Errorf("%s %v, want hold by imagery.text.unanalysed", res.Action, res.RuleIDs)
+		}
+	})
 }

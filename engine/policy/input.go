@@ -23,7 +23,13 @@ import (
 // signals.links and signals.link_share are there only when the text has
 // links, and a link's flags only when set, so a message without links
 // costs nothing more and rules test a flag by naming it.
-func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engine.Category][]string) ast.Value {
+//
+// signals.image_text is there only when the event's image text was read
+// (signals.analysed names "image_text"): its evidence (imageText, built as
+// signals.evidence is, from the image text's own scores and models), its
+// PII as {type, score} and its number of words; never the text, nor the
+// offsets or boxes, which no rule reads.
+func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string) ast.Value {
 	ev := in.Event
 	event := ast.NewObject(
 		item("id", ast.String(ev.ID)),
@@ -97,6 +103,9 @@ func inputValue(in *engine.PolicyInput, evidence engine.Scores, reached map[engi
 		signals.Insert(ast.StringTerm("lang"), ast.StringTerm(s.Lang))
 		if len(s.Cues) > 0 {
 			signals.Insert(ast.StringTerm("cues"), cues(s.Cues))
+		}
+		if it := s.ImageText; it != nil && it.Error == "" {
+			signals.Insert(ast.StringTerm("image_text"), ast.NewTerm(imageTextValue(it, imageText)))
 		}
 		if b := s.Behaviour; b != nil {
 			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b)))
@@ -178,6 +187,22 @@ func behaviour(b *engine.BehaviourSignals) ast.Object {
 		))
 	}
 	return o
+}
+
+// imageTextValue is signals.image_text.
+func imageTextValue(it *engine.ImageText, evidence engine.Scores) ast.Object {
+	pii := make([]*ast.Term, len(it.PII))
+	for i, p := range it.PII {
+		pii[i] = ast.ObjectTerm(
+			ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
+			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
+		)
+	}
+	return ast.NewObject(
+		item("evidence", scores(evidence)),
+		item("pii", ast.NewArray(pii...)),
+		item("words", ast.Number(itoa(it.Words))),
+	)
 }
 
 func cues(cs []engine.GroomingCue) *ast.Term {

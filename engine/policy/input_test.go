@@ -21,6 +21,6 @@ func BenchmarkInputValue(b *testing.B) {
 	in, ev := typicalInput()
 	b.ReportAllocs()
 	for b.Loop() {
-		inputValue(in, ev, nil)
+		inputValue(in, ev, nil, nil)
 	}
 }
