@@ -32,8 +32,16 @@ type matcher struct {
 	rules    []rule
 	srcs     []ruleSource
 	// Children of the root, by the letter they begin with: Hangul
-	// syllables, compatibility jamo and ASCII. No spelling begins with
-	// another letter.
+	// syllables, compatibility jamo and ASCII (no spelling begins with
+	// another letter), with rootStarts set when the child starts (see
+	// node), so that letters that only continue patterns (해, 와, the) are
+	// passed over without reading the node.
+	// openers has a bit for the first two letters of every spelling that
+	// begins a pattern or is an allow pattern (for a one-letter spelling,
+	// the letter and 0): while no chain is open, a letter whose pair is
+	// not there starts no walk. Half the letters of Korean text begin
+	// some spelling, nearly all of them pairs that none goes on with.
+	openers    [1 << 16 / 64]uint64
 	hangulRoot [0xD7A3 - 0xAC00 + 1]uint16
 	jamoRoot   [0x318E - 0x3131 + 1]uint16
 	asciiRoot  [128]uint16
@@ -150,6 +158,14 @@ func compile(srcs []ruleSource) (*matcher, error) {
 				if !slices.Contains(trie[n].uses, u) {
 					trie[n].uses = append(trie[n].uses, u)
 				}
+				if k == 0 {
+					var second rune
+					if len(letters) > 1 {
+						second = letters[1]
+					}
+					b := pairBit(letters[0], second)
+					m.openers[b/64] |= 1 << (b % 64)
+				}
 			}
 		}
 		m.rules = append(m.rules, r)
@@ -213,17 +229,21 @@ func compile(srcs []ruleSource) (*matcher, error) {
 			m.wide[h] = wideSlot{key: k, to: e.to}
 		}
 	}
-	if len(trie) > 0xFFFF {
+	if len(trie) >= rootStarts {
 		return nil, errors.New("grooming: more trie nodes than the root tables can hold")
 	}
 	for c, to := range trie[0].kids {
+		e := uint16(to)
+		if m.nodes[to].starts {
+			e |= rootStarts
+		}
 		switch {
 		case c >= 0xAC00 && c <= 0xD7A3:
-			m.hangulRoot[c-0xAC00] = uint16(to)
+			m.hangulRoot[c-0xAC00] = e
 		case c >= 0x3131 && c <= 0x318E:
-			m.jamoRoot[c-0x3131] = uint16(to)
+			m.jamoRoot[c-0x3131] = e
 		case c < 128:
-			m.asciiRoot[c] = uint16(to)
+			m.asciiRoot[c] = e
 		default:
 			return nil, fmt.Errorf("grooming: a spelling begins with %q, neither Hangul nor ASCII", c)
 		}
@@ -232,15 +252,28 @@ func compile(srcs []ruleSource) (*matcher, error) {
 	return m, nil
 }
 
-// root returns the node for the one-letter spelling r, or 0.
-func (m *matcher) root(r rune) int32 {
+// pairBit is the bit of the letter pair a, b in matcher.openers.
+func pairBit(a, b rune) uint32 { return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77) >> 16 }
+
+// opens reports whether a spelling that opens a chain may begin with a, b.
+func (m *matcher) opens(a, b rune) bool {
+	x, y := pairBit(a, b), pairBit(a, 0)
+	return m.openers[x/64]&(1<<(x%64)) != 0 || m.openers[y/64]&(1<<(y%64)) != 0
+}
+
+// rootStarts marks a root table entry whose node starts (see node).
+const rootStarts = 1 << 15
+
+// root returns the root table entry for the one-letter spelling r: its
+// node, with rootStarts; 0 if there is none.
+func (m *matcher) root(r rune) uint16 {
 	switch {
 	case r >= 0xAC00 && r <= 0xD7A3:
-		return int32(m.hangulRoot[r-0xAC00])
+		return m.hangulRoot[r-0xAC00]
 	case r < 128:
-		return int32(m.asciiRoot[r])
+		return m.asciiRoot[r]
 	case r >= 0x3131 && r <= 0x318E:
-		return int32(m.jamoRoot[r-0x3131])
+		return m.jamoRoot[r-0x3131]
 	}
 	return 0
 }
@@ -310,10 +343,20 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 		if len(partials) > 0 && int32(i) > open {
 			partials = partials[:0]
 		}
-		n := m.root(r)
-		if n == 0 || isWordRune(r) && !t.TokenStart(i) || len(partials) == 0 && !m.nodes[n].starts {
+		if len(partials) == 0 {
+			var next rune
+			if i+1 < len(letters) {
+				next = letters[i+1]
+			}
+			if !m.opens(r, next) {
+				continue
+			}
+		}
+		e := m.root(r)
+		if e == 0 || e&rootStarts == 0 && len(partials) == 0 || isWordRune(r) && !t.TokenStart(i) {
 			continue
 		}
+		n := int32(e &^ rootStarts)
 		hits := sc.hits[:0]
 		atStart := t.TokenStart(i)
 		var crossed uint64 // bit k-i: a word boundary before letter k
