@@ -31,17 +31,15 @@ type matcher struct {
 	uses     []use
 	rules    []rule
 	srcs     []ruleSource
-	// Children of the root, by the letter they begin with: Hangul
-	// syllables, compatibility jamo and ASCII (no spelling begins with
-	// another letter), with rootStarts set when the child starts (see
-	// node), so that letters that only continue patterns (해, 와, the) are
-	// passed over without reading the node.
 	// openers has a bit for the first two letters of every spelling that
 	// begins a pattern or is an allow pattern (for a one-letter spelling,
 	// the letter and 0): while no chain is open, a letter whose pair is
 	// not there starts no walk. Half the letters of Korean text begin
 	// some spelling, nearly all of them pairs that none goes on with.
-	openers    [1 << 16 / 64]uint64
+	openers [1 << 16 / 64]uint64
+	// Children of the root, by the letter they begin with: Hangul
+	// syllables, compatibility jamo and ASCII. No spelling begins with
+	// another letter.
 	hangulRoot [0xD7A3 - 0xAC00 + 1]uint16
 	jamoRoot   [0x318E - 0x3131 + 1]uint16
 	asciiRoot  [128]uint16
@@ -98,7 +96,7 @@ type rule struct {
 	gaps []uint8 // gaps[k]: letters allowed before part k (gaps[0] unused)
 }
 
-// source is the pattern a rule came from, for errors and the version.
+// ruleSource is a pattern as rules.go writes it, and its cue.
 type ruleSource struct {
 	cue engine.GroomingCue // "" for allow patterns
 	pat string
@@ -170,6 +168,9 @@ func compile(srcs []ruleSource) (*matcher, error) {
 		}
 		m.rules = append(m.rules, r)
 	}
+	if len(trie) > 0xFFFF {
+		return nil, errors.New("grooming: more trie nodes than the root tables can hold")
+	}
 	// Flatten the trie; put the children of wide nodes in the table.
 	m.nodes = make([]node, len(trie))
 	nwide := 0
@@ -229,14 +230,8 @@ func compile(srcs []ruleSource) (*matcher, error) {
 			m.wide[h] = wideSlot{key: k, to: e.to}
 		}
 	}
-	if len(trie) >= rootStarts {
-		return nil, errors.New("grooming: more trie nodes than the root tables can hold")
-	}
 	for c, to := range trie[0].kids {
 		e := uint16(to)
-		if m.nodes[to].starts {
-			e |= rootStarts
-		}
 		switch {
 		case c >= 0xAC00 && c <= 0xD7A3:
 			m.hangulRoot[c-0xAC00] = e
@@ -261,19 +256,15 @@ func (m *matcher) opens(a, b rune) bool {
 	return m.openers[x/64]&(1<<(x%64)) != 0 || m.openers[y/64]&(1<<(y%64)) != 0
 }
 
-// rootStarts marks a root table entry whose node starts (see node).
-const rootStarts = 1 << 15
-
-// root returns the root table entry for the one-letter spelling r: its
-// node, with rootStarts; 0 if there is none.
-func (m *matcher) root(r rune) uint16 {
+// root returns the node for the one-letter spelling r, or 0.
+func (m *matcher) root(r rune) int32 {
 	switch {
 	case r >= 0xAC00 && r <= 0xD7A3:
-		return m.hangulRoot[r-0xAC00]
+		return int32(m.hangulRoot[r-0xAC00])
 	case r < 128:
-		return m.asciiRoot[r]
+		return int32(m.asciiRoot[r])
 	case r >= 0x3131 && r <= 0x318E:
-		return m.jamoRoot[r-0x3131]
+		return int32(m.jamoRoot[r-0x3131])
 	}
 	return 0
 }
@@ -343,6 +334,9 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 		if len(partials) > 0 && int32(i) > open {
 			partials = partials[:0]
 		}
+		if isWordRune(r) && !t.TokenStart(i) {
+			continue // Latin spellings start words
+		}
 		if len(partials) == 0 {
 			var next rune
 			if i+1 < len(letters) {
@@ -352,11 +346,10 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 				continue
 			}
 		}
-		e := m.root(r)
-		if e == 0 || e&rootStarts == 0 && len(partials) == 0 || isWordRune(r) && !t.TokenStart(i) {
+		n := m.root(r)
+		if n == 0 {
 			continue
 		}
-		n := int32(e &^ rootStarts)
 		hits := sc.hits[:0]
 		atStart := t.TokenStart(i)
 		var crossed uint64 // bit k-i: a word boundary before letter k

@@ -59,6 +59,7 @@ func main() {
 	data := flag.String("data", "/work/shared/datasets", "the shared datasets folder")
 	samples := flag.Int("samples", 0, "print up to this many matching lines per cue and corpus")
 	only := flag.String("corpus", "", "measure only this corpus")
+	counts := flag.Bool("counts", false, "print numbers of lines rather than shares")
 	profile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *profile != "" {
@@ -73,7 +74,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(os.Stdout, *data, *only, *samples); err != nil {
+	if err := run(os.Stdout, *data, *only, *samples, *counts); err != nil {
 		fmt.Fprintln(os.Stderr, "cuescan:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -90,11 +91,11 @@ type tally struct {
 // them all: a clock read per line would cost a third of what it measures.
 const block = 4096
 
-func run(w io.Writer, data, only string, samples int) error {
+func run(w io.Writer, data, only string, samples int, counts bool) error {
 	fmt.Fprintf(w, "patterns %s; Detect's mean wall and thread CPU time per line, timed over blocks of %d normalised lines\n", grooming.Version(), block)
 	runtime.LockOSThread() // for threadCPU
 	defer runtime.UnlockOSThread()
-	fmt.Fprintf(w, "%-10s %8s %7s", "corpus", "lines", "any %")
+	fmt.Fprintf(w, "%-10s %8s %7s", "corpus", "lines", "any")
 	for _, c := range engine.GroomingCues {
 		fmt.Fprintf(w, " %9.9s", c)
 	}
@@ -107,9 +108,16 @@ func run(w io.Writer, data, only string, samples int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%-10s %8d %6.2f%%", c.name, tl.lines, pct(tl.any, tl.lines))
-		for _, n := range tl.per {
-			fmt.Fprintf(w, " %8.3f%%", pct(n, tl.lines))
+		if counts {
+			fmt.Fprintf(w, "%-10s %8d %7d", c.name, tl.lines, tl.any)
+			for _, n := range tl.per {
+				fmt.Fprintf(w, " %9d", n)
+			}
+		} else {
+			fmt.Fprintf(w, "%-10s %8d %6.2f%%", c.name, tl.lines, pct(tl.any, tl.lines))
+			for _, n := range tl.per {
+				fmt.Fprintf(w, " %8.3f%%", pct(n, tl.lines))
+			}
 		}
 		fmt.Fprintf(w, " %8.0f %8.0f\n", perLine(tl.detect, tl.lines), perLine(tl.cpu, tl.lines))
 		for _, s := range shown {
