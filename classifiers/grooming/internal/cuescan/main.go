@@ -93,6 +93,7 @@ const block = 4096
 
 func run(w io.Writer, data, only string, samples int, counts bool) error {
 	fmt.Fprintf(w, "patterns %s; Detect's mean wall and thread CPU time per line, timed over blocks of %d normalised lines\n", grooming.Version(), block)
+	fmt.Fprintln(w, "(the kernel counts thread CPU time in ticks: the column means something for the large corpus only)")
 	runtime.LockOSThread() // for threadCPU
 	defer runtime.UnlockOSThread()
 	fmt.Fprintf(w, "%-10s %8s %7s", "corpus", "lines", "any")
