@@ -31,6 +31,12 @@ type matcher struct {
 	uses     []use
 	rules    []rule
 	srcs     []ruleSource
+	// openers has a bit for the first two letters of every spelling that
+	// begins a pattern or is an allow pattern (for a one-letter spelling,
+	// the letter and 0): while no chain is open, a letter whose pair is
+	// not there starts no walk. Half the letters of Korean text begin
+	// some spelling, nearly all of them pairs that none goes on with.
+	openers [1 << 16 / 64]uint64
 	// Children of the root, by the letter they begin with: Hangul
 	// syllables, compatibility jamo and ASCII. No spelling begins with
 	// another letter.
@@ -90,7 +96,7 @@ type rule struct {
 	gaps []uint8 // gaps[k]: letters allowed before part k (gaps[0] unused)
 }
 
-// source is the pattern a rule came from, for errors and the version.
+// ruleSource is a pattern as rules.go writes it, and its cue.
 type ruleSource struct {
 	cue engine.GroomingCue // "" for allow patterns
 	pat string
@@ -150,9 +156,20 @@ func compile(srcs []ruleSource) (*matcher, error) {
 				if !slices.Contains(trie[n].uses, u) {
 					trie[n].uses = append(trie[n].uses, u)
 				}
+				if k == 0 {
+					var second rune
+					if len(letters) > 1 {
+						second = letters[1]
+					}
+					b := pairBit(letters[0], second)
+					m.openers[b/64] |= 1 << (b % 64)
+				}
 			}
 		}
 		m.rules = append(m.rules, r)
+	}
+	if len(trie) > 0xFFFF {
+		return nil, errors.New("grooming: more trie nodes than the root tables can hold")
 	}
 	// Flatten the trie; put the children of wide nodes in the table.
 	m.nodes = make([]node, len(trie))
@@ -213,23 +230,30 @@ func compile(srcs []ruleSource) (*matcher, error) {
 			m.wide[h] = wideSlot{key: k, to: e.to}
 		}
 	}
-	if len(trie) > 0xFFFF {
-		return nil, errors.New("grooming: more trie nodes than the root tables can hold")
-	}
 	for c, to := range trie[0].kids {
+		e := uint16(to)
 		switch {
 		case c >= 0xAC00 && c <= 0xD7A3:
-			m.hangulRoot[c-0xAC00] = uint16(to)
+			m.hangulRoot[c-0xAC00] = e
 		case c >= 0x3131 && c <= 0x318E:
-			m.jamoRoot[c-0x3131] = uint16(to)
+			m.jamoRoot[c-0x3131] = e
 		case c < 128:
-			m.asciiRoot[c] = uint16(to)
+			m.asciiRoot[c] = e
 		default:
 			return nil, fmt.Errorf("grooming: a spelling begins with %q, neither Hangul nor ASCII", c)
 		}
 	}
 	m.version = hex.EncodeToString(h.Sum(nil))[:12]
 	return m, nil
+}
+
+// pairBit is the bit of the letter pair a, b in matcher.openers.
+func pairBit(a, b rune) uint32 { return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77) >> 16 }
+
+// opens reports whether a spelling that opens a chain may begin with a, b.
+func (m *matcher) opens(a, b rune) bool {
+	x, y := pairBit(a, b), pairBit(a, 0)
+	return m.openers[x/64]&(1<<(x%64)) != 0 || m.openers[y/64]&(1<<(y%64)) != 0
 }
 
 // root returns the node for the one-letter spelling r, or 0.
@@ -310,8 +334,20 @@ func (m *matcher) detect(t *textnorm.Text, fired func(rule, i, j int)) Set {
 		if len(partials) > 0 && int32(i) > open {
 			partials = partials[:0]
 		}
+		if isWordRune(r) && !t.TokenStart(i) {
+			continue // Latin spellings start words
+		}
+		if len(partials) == 0 {
+			var next rune
+			if i+1 < len(letters) {
+				next = letters[i+1]
+			}
+			if !m.opens(r, next) {
+				continue
+			}
+		}
 		n := m.root(r)
-		if n == 0 || isWordRune(r) && !t.TokenStart(i) || len(partials) == 0 && !m.nodes[n].starts {
+		if n == 0 {
 			continue
 		}
 		hits := sc.hits[:0]

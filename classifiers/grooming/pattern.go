@@ -9,19 +9,18 @@ import (
 )
 
 // A pattern is one or more parts separated by "~N": the next part must
-// begin at most N letters after the previous one ends (spaces do not
-// count; "~" alone is defaultGap). A part is literal letters and groups
-// of alternatives, "{사진|셀카}", an alternative possibly empty; a part
-// stands for every spelling its groups make. Spaces inside a part are
-// only for reading: Korean spacing is free and spacing letters apart is
-// an obfuscation, so a part's letters match however the text spaces them.
+// begin at most N letters after the previous one ends, whatever spaces
+// lie between ("~" alone is defaultGap). A part is literal letters and
+// groups of alternatives, "{사진|셀카}", an alternative possibly empty; a
+// part stands for every spelling its groups make.
 //
-// Spacing inside a spelling: the text may run the letters together, and
-// space them where the spelling has a space. Elsewhere a match may cross a
-// word boundary only if it begins a word and either ends one ("사 진",
-// "만 나 자") or is spelled out letter by letter before its last word (ㅅ ㅏ
-// ㄹ아): "나이" is not found in "…하나. 이게" nor in "나 이영화" (I, this
-// film).
+// Spacing inside a spelling: the text may run its letters together, and
+// may space them where the spelling has a space ("보내 줘" is written once
+// and matches 보내줘 too). Elsewhere a match may cross a word boundary only
+// if it begins a word and either ends one ("사 진", "만 나 자") or is
+// spelled out letter by letter before its last word ("비 밀 로하자"): Korean
+// spacing is loose and spacing letters apart is an obfuscation, but "나이"
+// (age) is not found in "…하나. 이게" nor in "나 이영화" (I, this film).
 //
 // Anchors: a spelling beginning with "<" must start a token and one ending
 // with ">" must end one; put at the ends of a part they anchor all its

@@ -3,10 +3,12 @@ package grooming
 import "github.com/haechi-tns/haechi/engine"
 
 // The patterns, by cue; pattern.go describes how they are written. They
-// were written for this project from how grooming conversations are
-// described in child-safety guidance and tried against ordinary Korean and
-// English text (README.md); every pattern is there because a line like it
-// should carry the cue, and most of the care is in what they leave out.
+// were written for this project after the stages of grooming that
+// child-safety guidance describes (finding out who the child is, trust
+// through flattery and gifts, a private channel, secrecy, a meeting), then
+// tried against ordinary Korean and English text (README.md): every
+// pattern is there because a line like it should carry the cue, and most
+// of the care is in what they leave out.
 //
 // The general trade-offs, each cue noting its own:
 //   - The request, not the topic. "사진" (photo), "학교" (school), "선물"
@@ -62,8 +64,9 @@ func rules() []ruleSource {
 		}
 	}
 
-	// Age: weak on its own. "몇 살" also opens "내가 몇 살 때 봤더라" (at
-	// what age did I see it); such lines take the cue.
+	// Age: weak on its own. Ages in general ("몇 살 때", "몇 세 이상") are
+	// allowed, but "몇 살인데" about someone else takes the cue, and so
+	// does "초딩이냐?", an insult as often as a question.
 	add(engine.CueAge,
 		"{몇|몃|멫} ~0 {살|쌀|짤|세>|세야|세에요|세예요|세세요|세이|년생|년 생|년도생|년도 생|년도에 태어|학년}",
 		"{<나이|니 나이|네 나이|너 나이|너의 나이} {가|는|를|} ~2 {어떻게|어케|어떡해|몇|얼마|알려|뭐야|뭐에요|궁금}",
@@ -82,8 +85,9 @@ func rules() []ruleSource {
 		"asl {pls|plz|please}",
 	)
 
-	// Whereabouts: weak. "어느 학교" is as often asked of a building as of
-	// a child, and "혼자 있어" may be the sender's own news.
+	// Whereabouts: weak. Schools and neighbourhoods need a question ("어느
+	// 학교 다녀?"), or "어느 학교 숙제" and "무슨 동네축구" would count;
+	// "혼자 있어" may still be the sender's own news.
 	add(engine.CueWhereabouts,
 		"{어느|무슨|어디} ~0 {학교|초등학교|중학교|고등학교|학원} ~2 {다녀|다니|다님|야>|이야|에요|예요|니>|냐>|임>|인데>|인지>|인가요}",
 		"{학교|학원} {가|는|} ~0 {어디>|어딘|어디야|어디에요|어디예요|어디임|어디니|어디냐|어디 다녀|어디 다니|어디 다님}",
@@ -109,7 +113,7 @@ func rules() []ruleSource {
 		"{what|which} {neighborhood|neighbourhood}",
 	)
 
-	// Contact. A number with no context ("번호 뭐야" about a caller) takes
+	// Contact: strong. A number with no context ("번호 뭐야" about a caller) takes
 	// the cue, but the numbers of services do not: see the allow patterns.
 	// A phone number itself is the PII detector's, not a cue.
 	add(engine.CueContact,
@@ -155,7 +159,8 @@ func rules() []ruleSource {
 
 	// Photo: strong. A request or an exchange; "사진 잘 나왔다" and "send me
 	// the file" are none. "send pics" of anything takes the cue, but not
-	// pictures "of the", "of this" (see the allow patterns).
+	// pictures "of the", "of this", nor "현장 사진" and "숙제 사진" (photos of
+	// a site, of homework: see the allow patterns).
 	add(engine.CuePhoto,
 		"{사진|셀카|셀피|셀카 사진|얼굴 사진|얼사|전신|전신 사진|몸 사진|몸사진|몸매 사진|속옷 사진|인증샷|인증 사진|프사|사진 한 장|사진 한장} ~4 {보내줘|보내 줘|보내봐|보내바|보내줄래|보내주라|보내주세요|보내줄 수|보내줄수|보내달|보내라|보낼래|보내 ㄱ|보내ㄱ|보여줘|보여 줘|보여봐|보여바|보여줄래|보여주라|보여주세요|보여줄 수|보여줄수|보여달|보여라|보일래|교환|주고받|주고 받|찍어서 보내|찍어 보내|찍어서 줘}",
 		"{셀카|셀피|얼사|얼굴 사진} ~0 {한 장만|한장만|하나만|좀>|ㄱ>|보고 싶|보고싶}",
