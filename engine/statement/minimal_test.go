@@ -22,6 +22,8 @@ func fullDecision(kind engine.Kind, action engine.Action) *engine.Decision {
 	d.Terms = []engine.TermSpan{{Category: engine.Insult, Start: 0, End: 2}}
 	d.HashMatches = []engine.HashMatch{{Bank: "known_bad", Algorithm: "pdq", Distance: 4}}
 	d.Links = []engine.LinkSpan{{Domain: "example.com", Start: 20, End: 31}}
+	d.ImageText = &engine.ImageTextEvidence{Words: 4, Evidence: engine.Scores{engine.Threat: 0.91}}
+	d.Behaviour = &engine.BehaviourSignals{Rate10s: 12, DomainSenders: map[string]int{"example.com": 6}}
 	d.Fired = []engine.FiredRule{{RuleID: "safe_experience.insult.block", Action: action, Principle: "inclusiveness", Severity: "medium"}}
 	d.ModelVersions = map[string]string{"text": "v3"}
 	d.Fingerprint = "fp"
@@ -61,7 +63,7 @@ func TestMinimalDropsTheEvidence(t *testing.T) {
 	kept := []string{"ID", "EventID", "EventKind", "Lang", "World", "Space", "SenderID", "Action", "Categories", "RuleIDs",
 		"Principle", "Value", "Severity", "Reasons", "Queue", "PolicyRevision", "DecidedAt"}
 	dropped := []string{"RedactedText", "Scores", "Evidence", "PII", "Terms", "HashMatches", "Links", "Fired", "ModelVersions",
-		"Fingerprint", "Content"}
+		"Fingerprint", "Content", "ImageText", "Behaviour"}
 	d := fullDecision(engine.KindChat, engine.ActionRedact)
 	m := Minimal(d)
 	full, min := reflect.ValueOf(d).Elem(), reflect.ValueOf(m).Elem()
