@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -367,4 +369,50 @@ func BenchmarkTrackerObserve(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestTrackerMemoryMillionSenders observes one million senders spread
+// over 12 partitions, one event in twenty a direct message to a minor and
+// one in ten with a link, and reports the heap the tracker holds.
+func TestTrackerMemoryMillionSenders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("observes a million senders")
+	}
+	const n = 1_000_000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	tr := newTracker(t, nil)
+	ctx := context.Background()
+	sig := textSignals("오늘광장에서공연하나요다들와요")
+	linked := textSignals("이벤트참여하세요promoexamplecom")
+	linked.Links = []engine.Link{{Host: "promo-example.com", Domain: "promo-example.com"}}
+	teen := &engine.Party{ID: "teen", AgeBand: engine.AgeTeen}
+	ev := chat("u", plaza, 0)
+	for i := range n {
+		e := *ev
+		e.Sender.ID = "user-" + strconv.Itoa(i)
+		e.Origin.Partition = i % 12
+		e.SentAt = t0.Add(time.Duration(i) * 50 * time.Microsecond)
+		c := *ev.Chat
+		s := sig
+		switch {
+		case i%20 == 0:
+			c.Recipient = teen
+		case i%10 == 1:
+			s = linked
+		}
+		e.Chat = &c
+		if _, err := tr.Observe(ctx, &e, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	used := after.HeapAlloc - before.HeapAlloc
+	t.Logf("%d senders over %d partitions: %.1f MB of heap (%d bytes a sender)", n, tr.Partitions(), float64(used)/(1<<20), used/n)
+	if used > 600<<20 {
+		t.Errorf("%d bytes for a million senders, want under 600 MB", used)
+	}
+	runtime.KeepAlive(tr)
 }
