@@ -72,8 +72,8 @@ type Exchanger struct {
 	now      func() time.Time
 	// seen are the marks merged in the last reads, by Seq, so that the
 	// overlap between reads merges nothing twice.
-	seen     map[int64]int64 // seq → when read (Unix ns)
-	lastRead time.Time
+	seen      map[int64]int64 // seq → when read (Unix ns)
+	lastRead  time.Time
 	lastPurge time.Time
 }
 

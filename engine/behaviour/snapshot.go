@@ -72,6 +72,23 @@ func seal(dst []byte, start int) []byte {
 	return binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:]))
 }
 
+// unseal checks a sealed snapshot of at least header bytes before its
+// checksum: its version byte and its checksum. It returns the snapshot
+// without the checksum.
+func unseal(b []byte, version byte, header int) ([]byte, error) {
+	if len(b) < header+4 {
+		return nil, fmt.Errorf("%w: %d bytes is too short", ErrSnapshot, len(b))
+	}
+	if b[0] != version {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrSnapshot, b[0], version)
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrSnapshot)
+	}
+	return body, nil
+}
+
 // Restore replaces the state with a snapshot from AppendSnapshot. The
 // snapshot must come from a Senders with the same windows and repeat
 // depth. It is checked in full before anything changes: on error the state
@@ -79,15 +96,9 @@ func seal(dst []byte, start int) []byte {
 // the least recently touched are dropped.
 func (s *Senders) Restore(b []byte) error {
 	depth := s.cfg.RepeatDepth
-	if len(b) < snapshotHeader+4 {
-		return fmt.Errorf("%w: %d bytes is too short", ErrSnapshot, len(b))
-	}
-	if b[0] != snapshotVersion {
-		return fmt.Errorf("%w: version %d, want %d", ErrSnapshot, b[0], snapshotVersion)
-	}
-	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return fmt.Errorf("%w: checksum mismatch", ErrSnapshot)
+	body, err := unseal(b, snapshotVersion, snapshotHeader)
+	if err != nil {
+		return err
 	}
 	p := body[1:]
 	for i, w := range s.cfg.Windows {

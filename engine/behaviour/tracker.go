@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"slices"
 	"strconv"
 	"sync"
@@ -414,15 +413,9 @@ func (p *partition) appendSnapshot(dst []byte) []byte {
 
 // restore reads a snapshot from appendSnapshot; on error p is unchanged.
 func (p *partition) restore(b []byte) error {
-	if len(b) < 1+4+4+4 {
-		return fmt.Errorf("%w: %d bytes is too short", ErrSnapshot, len(b))
-	}
-	if b[0] != partitionVersion {
-		return fmt.Errorf("%w: partition version %d, want %d", ErrSnapshot, b[0], partitionVersion)
-	}
-	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return fmt.Errorf("%w: checksum mismatch", ErrSnapshot)
+	body, err := unseal(b, partitionVersion, 1+4+4)
+	if err != nil {
+		return err
 	}
 	q := body[1:]
 	n := int(binary.LittleEndian.Uint32(q))
