@@ -66,6 +66,10 @@ func moderatePII(t *testing.T, addr, id string) *engine.Decision {
 		t.Fatal(err)
 	}
 	raw = bytes.Replace(raw, []byte(`"evt-chat-0003"`), []byte(`"`+id+`"`), 1)
+	// Each call comes from its own citizen: one citizen sending the same
+	// message again and again is a flood, which the behavioural rules
+	// stop whatever the policy revision.
+	raw = bytes.Replace(raw, []byte(`"citizen-4096"`), []byte(`"citizen-`+id+`"`), 1)
 	resp, err := http.Post("http://"+addr+"/v1/moderate", "application/json", bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,9 @@ func demoChat(i int) *engine.Event {
 		ID: fmt.Sprintf("crash-%05d", i), Kind: engine.KindChat, World: "seoul-cityhall",
 		Space:  engine.Space{ID: "plaza-1", Type: "plaza"},
 		Sender: engine.Party{ID: fmt.Sprintf("citizen-%d", i%53), Role: "citizen", AgeBand: "adult"},
-		Lang:   "ko", SentAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+		// A second apart: each citizen writes about once a minute, as
+		// people do; the same instant for all would be a flood.
+		Lang: "ko", SentAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
 		Chat: &engine.ChatMessage{Text: texts[i%len(texts)]},
 	}
 }
