@@ -88,6 +88,51 @@ type BehaviourSignals struct {
 	Grooming *GroomingHistory `json:"grooming,omitempty"`
 }
 
+// The floors of the behavioural counts: below every one of them no pattern
+// is under way. A message whose counts are all below them (and that shows
+// no grooming cue, in a conversation without one) is not Notable, and the
+// policy skips its pattern rules; engine/policy refuses a bundle whose
+// pattern rules would fire below the floors, so the shortcut never
+// changes a decision. They sit well under the thresholds of
+// policies/data.json (floods at 8-10 a 10 s, 24-30 a minute and a fourth
+// copy; waves and domains from 3-5 senders) and above what ordinary chat
+// shows, so that an ordinary message costs one rule.
+const (
+	// FloorRate10s and FloorRate60s: a few messages a minute is chat.
+	FloorRate10s = 4
+	FloorRate60s = 8
+	// FloorNearRepeats: saying something twice is no flood.
+	FloorNearRepeats = 2
+	// FloorWaveSenders and FloorDomainSenders: two people saying the same
+	// or linking the same site is no campaign.
+	FloorWaveSenders   = 3
+	FloorDomainSenders = 3
+	// FloorNewAccountHours: an account older than a week is not new.
+	FloorNewAccountHours = 7 * 24
+	// FloorPileOnSenders: nobody else attacked the target.
+	FloorPileOnSenders = 1
+)
+
+// Notable reports whether some count is at or past its floor, or the
+// event (cues) or its conversation shows a grooming cue.
+func (b *BehaviourSignals) Notable(cues []GroomingCue) bool {
+	if len(cues) > 0 || b.Grooming != nil && len(b.Grooming.Cues) > 0 {
+		return true
+	}
+	if b.Rate10s >= FloorRate10s || b.Rate60s >= FloorRate60s ||
+		b.NearRepeats >= FloorNearRepeats || b.Repeats >= FloorNearRepeats ||
+		b.WaveSenders >= FloorWaveSenders || b.PileOnSenders >= FloorPileOnSenders ||
+		b.AccountAgeHours >= 0 && b.AccountAgeHours < FloorNewAccountHours {
+		return true
+	}
+	for _, n := range b.DomainSenders {
+		if n >= FloorDomainSenders {
+			return true
+		}
+	}
+	return false
+}
+
 // GroomingHistory is what a conversation has shown so far.
 type GroomingHistory struct {
 	// Cues are the distinct cues seen within the grooming window, this

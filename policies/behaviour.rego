@@ -14,6 +14,20 @@ import data.haechi.lib
 
 b := input.signals.behaviour
 
+# The pattern rules are gathered in patterns and evaluated only for a
+# notable message: one whose counts pass the floors of
+# engine.BehaviourSignals.Notable (more than one message in a window, a
+# repeat, a second sender of a wave or a domain, an account younger than a
+# week, another attacker of the target, a grooming cue). An ordinary
+# message then costs this one rule instead of every pattern's. The engine
+# refuses a bundle whose patterns fire on a message below the floors
+# (engine/policy/behaviourgate.go), so the gate never changes a decision:
+# a threshold below its floor is refused, not ignored.
+violation contains v if {
+	b.notable
+	some v in patterns
+}
+
 # The settings of each pattern in this space type: its defaults with the
 # space type's own values laid over them. Each is a rule, so a query
 # computes it once, and only when a rule reads it; the rules test what
@@ -49,7 +63,7 @@ abusive(level) if {
 # Flooding: many messages, or the same message again and again, in one
 # space. Removed without a case: the flood is the harm, and a case per
 # message would flood the reviewers too.
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.flood.rate",
 	"action": "block",
 	"category": "spam",
@@ -65,7 +79,7 @@ violation contains {
 	b[w] >= flood[w]
 }
 
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.flood.repeat",
 	"action": "block",
 	"category": "spam",
@@ -84,7 +98,7 @@ violation contains {
 # Spam waves: near-copies of one text from many senders at once. A wave
 # alone is not spam (a festival greeting, a cheer); with a link to a site
 # the city has not verified, or from new accounts, it is how spam runs.
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.wave.link",
 	"action": "hold",
 	"category": "spam",
@@ -101,7 +115,7 @@ violation contains {
 	not lib.city_account
 }
 
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.wave.new_accounts",
 	"action": "hold",
 	"category": "spam",
@@ -120,7 +134,7 @@ violation contains {
 
 # One unverified domain linked by many senders within minutes, this one a
 # new account: a campaign whose texts vary too much to be near-copies.
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.domain.spread",
 	"action": "hold",
 	"category": "spam",
@@ -140,7 +154,7 @@ violation contains {
 
 # A brand-new account's links wait for review where the audience is most
 # exposed (config.behaviour.new_account_link_spaces).
-violation contains {
+patterns contains {
 	"rule_id": "prosperity.new_account.link",
 	"action": "hold",
 	"category": "spam",
@@ -162,7 +176,7 @@ violation contains {
 # within minutes; a message that joins in is held at a lower bar than an
 # insult on its own. (A threshold below 1 sender acts as 1: with no
 # pile-on there is nothing to join.)
-violation contains {
+patterns contains {
 	"rule_id": "reciprocity.pile_on",
 	"action": "hold",
 	"category": "harassment",
@@ -210,7 +224,7 @@ grooming_score := sum([config.behaviour.grooming.weights[c] | some c in b.groomi
 
 grooming_cue_now if count(input.signals.cues) > 0
 
-violation contains {
+patterns contains {
 	"rule_id": "minors.grooming.escalate",
 	"action": "escalate",
 	"category": "grooming",
@@ -228,7 +242,7 @@ violation contains {
 	grooming_score >= grooming.escalate
 }
 
-violation contains {
+patterns contains {
 	"rule_id": "minors.grooming.hold",
 	"action": "hold",
 	"category": "grooming",
@@ -250,7 +264,7 @@ violation contains {
 # further messages in it wait for the counsellor, cue or not: the case is
 # open, and the rapport between the moves is part of the pattern. The
 # minor's own messages, and everyone else's, go on as before.
-violation contains {
+patterns contains {
 	"rule_id": "minors.grooming.conversation_held",
 	"action": "hold",
 	"category": "grooming",
@@ -263,6 +277,7 @@ violation contains {
 		"en": "A counsellor is reviewing this conversation for signs of grooming; this sender's messages in it await review.",
 	},
 } if {
+	count(b.grooming.cues) > 0
 	not grooming_cue_now
 	not lib.city_account
 	grooming_score >= grooming.escalate

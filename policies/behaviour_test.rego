@@ -10,8 +10,9 @@ quiet := {
 	"account_age_hours": 5000, "pile_on_senders": 0,
 }
 
-# with_behaviour lays fields over quiet.
-with_behaviour(inp, fields) := object.union(inp, {"signals": {"behaviour": object.union(quiet, fields)}})
+# with_behaviour lays fields over quiet, with the gate open as the engine
+# opens it for counts past the floors (engine.BehaviourSignals.Notable).
+with_behaviour(inp, fields) := object.union(inp, {"signals": {"behaviour": object.union(object.union(quiet, {"notable": true}), fields)}})
 
 with_cues(inp, cues) := object.union(inp, {"signals": {"cues": cues}})
 
@@ -21,6 +22,20 @@ city_link := tl.link("www.seoul.go.kr", "seoul.go.kr")
 
 test_quiet_message_allowed if {
 	tl.decide(with_behaviour(tl.chat({}), {})).action == "allow"
+}
+
+test_patterns_skipped_when_not_notable if {
+	# The engine marks no message with these counts quiet; if it did, the
+	# gate would skip the pattern rules (and the bundle would be refused
+	# at load, since they fire below the floors).
+	inp := with_behaviour(tl.chat({}), {"rate_10s": 50, "notable": false})
+	tl.decide(inp).action == "allow"
+	tl.fires("prosperity.flood.rate", with_behaviour(tl.chat({}), {"rate_10s": 50}))
+}
+
+test_reported_sender_needs_no_behaviour if {
+	# Repeat reports come from the store, with or without a tracker.
+	tl.fires("reciprocity.reported_sender", object.union(tl.chat({"harassment": 0.32}), {"user": {"reporters": 4}}))
 }
 
 # Flooding

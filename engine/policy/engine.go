@@ -24,6 +24,9 @@ type prepared struct {
 	models modelThresholds
 	levels *levels
 	floor  float64 // levels.floor(), computed once
+	// gateChecks is how many cases checkBehaviourGate evaluated; 0 when
+	// the bundle gates no pattern rules.
+	gateChecks int
 	// reachedChecks is how many cases checkReached compared; 0 when the
 	// bundle does not read input.signals.reached.
 	reachedChecks int
@@ -123,6 +126,9 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	}
 	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}
 	if p.reachedChecks, err = p.checkReached(ctx, compiler, store); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
+	if p.gateChecks, err = p.checkBehaviourGate(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
 	return p, nil

@@ -108,7 +108,7 @@ func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reach
 			signals.Insert(ast.StringTerm("image_text"), ast.NewTerm(imageTextValue(it, imageText)))
 		}
 		if b := s.Behaviour; b != nil {
-			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b)))
+			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b, b.Notable(s.Cues))))
 		}
 	}
 
@@ -159,9 +159,12 @@ func links(ls []engine.Link) *ast.Term {
 
 // behaviour is signals.behaviour: the counts, the domains' sender counts
 // only when the text has links, the grooming history only when the
-// event belongs to a conversation with a minor.
-func behaviour(b *engine.BehaviourSignals) ast.Object {
+// event belongs to a conversation with a minor, and notable, whether some
+// count is past its floor (engine.BehaviourSignals.Notable), which gates
+// the policy's pattern rules (checkBehaviourGate).
+func behaviour(b *engine.BehaviourSignals, notable bool) ast.Object {
 	o := ast.NewObject(
+		item("notable", ast.Boolean(notable)),
 		item("rate_10s", ast.Number(itoa(b.Rate10s))),
 		item("rate_60s", ast.Number(itoa(b.Rate60s))),
 		item("rate_10m", ast.Number(itoa(b.Rate10m))),

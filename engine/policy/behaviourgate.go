@@ -1,0 +1,122 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+
+	"github.com/haechi-tns/haechi/engine"
+)
+
+// The policy's behavioural pattern rules (data.haechi.principles.behaviour
+// .patterns) are evaluated only when the engine marks a message notable
+// (engine.BehaviourSignals.Notable: some count at or past its floor). So
+// that the gate cannot hide a rule an operator wrote or a threshold an
+// operator lowered, prepare evaluates the patterns with the gate open on
+// the messages the engine does not mark notable, every space type and
+// kind of sender, and refuses the bundle if any pattern fires there
+// (checkBehaviourGate).
+
+// patternsQuery is the set of gated pattern rules.
+const patternsQuery = "data.haechi.principles.behaviour.patterns"
+
+// checkBehaviourGate returns the number of cases evaluated, or an error
+// naming a pattern that fires below the floors. A bundle without the
+// patterns set has nothing gated and is not checked.
+func (p *prepared) checkBehaviourGate(ctx context.Context, compiler *ast.Compiler, store storage.Store) (int, error) {
+	if len(compiler.GetRulesExact(ast.MustParseRef(patternsQuery))) == 0 {
+		return 0, nil
+	}
+	pq, err := rego.New(
+		rego.Query(patternsQuery),
+		rego.Compiler(compiler),
+		rego.Store(store),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prepare %s: %w", patternsQuery, err)
+	}
+	n := 0
+	for _, c := range quietCases() {
+		if c.b.Notable(nil) {
+			return 0, fmt.Errorf("internal: gate case %+v is notable", c.b)
+		}
+		v := inputValue(c.in, nil, nil, nil)
+		// Open the gate: the case is evaluated as if it were notable.
+		sig := v.(ast.Object).Get(ast.StringTerm("signals")).Value.(ast.Object)
+		sig.Get(ast.StringTerm("behaviour")).Value.(ast.Object).Insert(ast.StringTerm("notable"), ast.BooleanTerm(true))
+		rs, err := pq.Eval(ctx, rego.EvalParsedInput(v))
+		if err != nil {
+			return 0, fmt.Errorf("evaluate %s: %w", patternsQuery, err)
+		}
+		n++
+		if len(rs) == 1 && len(rs[0].Expressions) == 1 {
+			if set, ok := rs[0].Expressions[0].Value.([]any); ok && len(set) > 0 {
+				rule := "a pattern rule"
+				if o, ok := set[0].(map[string]any); ok {
+					if id, ok := o["rule_id"].(string); ok {
+						rule = id
+					}
+				}
+				return 0, fmt.Errorf("%s fires on a %s message whose behavioural counts are all below the floors the engine gates the patterns on "+
+					"(engine.BehaviourSignals.Notable: %+v); it would never be evaluated for such a message, so raise its threshold to the floor "+
+					"or move it out of %s", rule, c.in.Event.Space.Type, *c.b, patternsQuery)
+			}
+		}
+	}
+	return n, nil
+}
+
+// gateCase is a message the engine does not mark notable.
+type gateCase struct {
+	in *engine.PolicyInput
+	b  *engine.BehaviourSignals
+}
+
+// quietCases are the largest counts below every floor, in each space type,
+// from citizens and businesses, of unknown and established accounts, with
+// and without a link to a site nobody else linked to, and with and
+// without a conversation with a minor that showed no cue. The pattern
+// rules compare counts with thresholds from below, so a rule that fires
+// nowhere here fires on no message below the floors.
+func quietCases() []gateCase {
+	var out []gateCase
+	for _, space := range engine.SpaceTypes {
+		for _, role := range []engine.Role{engine.RoleCitizen, engine.RoleBusiness} {
+			for _, age := range []int{-1, engine.FloorNewAccountHours} {
+				for _, linked := range []bool{false, true} {
+					for _, conversation := range []bool{false, true} {
+						b := &engine.BehaviourSignals{
+							Rate10s: engine.FloorRate10s - 1, Rate60s: engine.FloorRate60s - 1, Rate10m: 1000,
+							Repeats: engine.FloorNearRepeats - 1, NearRepeats: engine.FloorNearRepeats - 1,
+							WaveSenders: engine.FloorWaveSenders - 1, AccountAgeHours: age,
+							PileOnSenders: engine.FloorPileOnSenders - 1,
+						}
+						sig := &engine.Signals{Scores: engine.Scores{}, Analysed: []string{"text"}, Lang: "ko", Behaviour: b}
+						if linked {
+							sig.Links = []engine.Link{{Host: "gate-check.example", Domain: "gate-check.example"}}
+							sig.LinkShare = 0.5
+							b.DomainSenders = map[string]int{"gate-check.example": engine.FloorDomainSenders - 1}
+						}
+						ev := engine.PolicyEvent{
+							ID: "gate-check", Kind: engine.KindChat, World: "gate-check",
+							Space:  engine.Space{ID: "gate-check", Type: space},
+							Sender: engine.Party{ID: "gate-check", Role: role, AgeBand: engine.AgeAdult},
+							Lang:   "ko", TextLength: 20,
+						}
+						if conversation {
+							b.Grooming = &engine.GroomingHistory{Cues: []engine.GroomingCue{}, Messages: 50}
+							ev.Recipient = &engine.Party{ID: "gate-check-minor", AgeBand: engine.AgeTeen}
+						}
+						out = append(out, gateCase{in: &engine.PolicyInput{Event: ev, Signals: sig}, b: b})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
