@@ -114,7 +114,7 @@ func rules() []ruleSource {
 		"{학원|동아리} ~0 {몇 개|몇개|뭐|머|뭘|뭔} ~2 {다녀|다니|다님|해>|하니>|하냐>|해요>|들었|들어>|야>|임>}",
 		"혼자 ~4 {집에 가>|집 가>|집에 가니|집에 가냐|집에 가요|걸어가>|걸어 가>|걸어가니|걸어가냐|걸어가요|하교해>|하교하니|하교하냐|하교해요|다녀>|다니니|다니냐|다녀요|집에 와>|집에 오니|집에 오냐}",
 		"{집에|집까지|<집 갈 때|집에 갈 때|<집 올 때|집에 올 때|하교할 때|하교 때|학원 갈 때|학교 갈 때} ~2 혼자 ~0 {가>|가니>|가냐>|가요>|걸어가>|걸어 가>|걸어가니|걸어가냐|걸어가요|와>|오니>|오냐>|다녀>|가는 거야}",
-		"{몇 시|몇시|언제} ~2 {집에|<집|학원|학교} ~2 {들어가>|들어가니|들어가냐|들어가요|들어와>|들어오니|들어오냐|와>|오니>|오냐>|와요>|가>|가니>|가냐>|가요>|도착해>|도착해요|도착하니|도착하냐|끝나>|끝나니|끝나냐|끝나요|마쳐>|마치니|마치냐}",
+		"{몇 시|몇시|언제}{에|쯤|쯤에|} {집에|집|학원|학교} ~2 {들어가>|들어가니|들어가냐|들어가요|들어와>|들어오니|들어오냐|와>|오니>|오냐>|와요>|가>|가니>|가냐>|가요>|도착해>|도착해요|도착하니|도착하냐|끝나>|끝나니|끝나냐|끝나요|마쳐>|마치니|마치냐}",
 		"{학원|학교|수업|방과후|방과 후} ~2 {끝나면|끝나고|마치면|마치고|끝나는 게|끝나는게} ~2 {몇 시|몇시|언제}",
 		"{방과후|방과 후|학교 끝나고|학교 끝나면|수업 끝나고|학원 끝나고|하교 후|하교하고} {에|엔|에는|} ~2 {뭐 해|뭐해|뭐하|뭐 하|머해|모해|어디 가|어디가|어디 있}",
 		"혼자 ~0 {있는 시간|있는 날|있을 때|있는 때} ~4 {많아|많니|많냐|많지|있어>|있니|있냐|언제|자주|돼>|되니|되냐|몇 시}",
@@ -144,7 +144,7 @@ func rules() []ruleSource {
 		"{is|will} {anyone|anybody|someone|somebody} {else|} {home|at home|there} ~0 {with you|with u}",
 		"{whos|who is|who else is} {home|at home|there} ~0 {with you|with u}",
 		"{do|d} {you|u} {go to|attend|do|have} ~4 {after school|afterschool|academy|academies|hagwon|cram school|tutoring}",
-		"{does|do|will|is} {anyone|anybody|someone|somebody|your mom|your dad|your parents|ur mom|ur dad|ur parents} ~0 {pick you up|pick u up|picking you up|picking u up|walk you home|walk u home|come get you|take you home}",
+		"{does|do|will|is} {anyone|anybody|someone|somebody|your mom|your dad|your parents|ur mom|ur dad|ur parents} {pick you up|pick u up|picking you up|picking u up|walk you home|walk u home|come get you|take you home}",
 		"{do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~4 {work late|work nights|get home late|come home late|work till|work until|work night shift|work overtime}",
 		"where {do|d} {you|u|ya} ~0 {live|stay|go to school|study}",
 		"where {you|u|ya} {live|stay|at}",
@@ -266,7 +266,7 @@ func rules() []ruleSource {
 		"{no one|nobody|noone} {else|} ~0 {can|should|must|is allowed to|will ever|can ever} ~0 {know|find out|see this|hear about}",
 		// Cover stories: what to tell at home instead ("친구 만난다고 해");
 		// a report ("친구 만난다고 했어") is none.
-		"{친구|친구네|친구 집|친구집|독서실|도서관|스터디카페|학원|학교|피시방|pc방|편의점} ~6 {간다고|만난다고|간다 하고|있다고|잔다고|논다고|공부한다고|놀다 온다고|자고 온다고|집이라고|네 집이라고|네라고|에 있었다고|랑 있었다고|랑 있다고} ~0 {해>|해줘|말해|둘러대|얘기해|하면 돼|하면 되|해라|하고 나와>|하고 나와라|하고 와>|하고 나오|해놔|해 놔|해둬|하자}",
+		"{친구|친구네|친구 집|친구집|친구네 집|친구네집|독서실|도서관|스터디카페|학원|학교|피시방|pc방|편의점}{랑|하고|에|에서|} {간다고|만난다고|간다 하고|있다고|있었다고|잔다고|논다고|놀았다고|공부한다고|놀다 온다고|자고 온다고|집이라고|이라고} ~0 {해>|해줘|말해|둘러대|얘기해|하면 돼|하면 되|해라|하고 나와>|하고 나와라|하고 와>|하고 나오|해놔|해 놔|해둬|하자}",
 		"{대화|대화 내용|대화내용|대화 기록|채팅|채팅 기록|채팅방|톡|카톡|톡방|메시지|메세지|문자|디엠|dm|쪽지|우리 대화} {은|는|도|을|를|} ~3 {지워|지워줘|지워 줘|지워라|지우자|지워야|지워놔|지워 놔|지워둬|지우고|지워주세요|삭제해|삭제하자|삭제해줘|삭제해라|삭제 해|삭제하고|삭제해야|폭파해|폭파하자|폭파 ㄱ|다 지워|다 삭제}",
 		"{dont|do not|dont you|never|dont ever|do not ever|you cant|u cant|cant|you mustnt|mustnt|better not|shouldnt|wont|won t|will not|promise not to} ~0 {tell|show|say anything to|mention this to|mention it to|mention me to|mention us to|mention me|mention us|talk about me to|talk about us to|talk about this to} ~8 "+enPeople,
 		"{no one|nobody|noone} {needs to|has to|have to|gotta|should|else needs to|else has to|ever has to|ever needs to} know",
