@@ -16,8 +16,10 @@
 //     birth (몇 살이야, 나이가 어떻게 돼, 몇 학년, 중딩이야?, how old are
 //     you, what grade are you in).
 //   - whereabouts_question: asks which school, neighbourhood or home the
-//     recipient is at, or whether they are alone there (어느 학교, 어디 살아,
-//     집에 혼자 있어?, which school, where do you live, are you home alone).
+//     recipient is at, whether they are alone there, or their routine
+//     after school (어느 학교, 어디 살아, 집에 혼자 있어?, 학원 어디 다녀?,
+//     부모님 늦게 오셔?, which school, where do you live, are you home
+//     alone, what time do you get home).
 //   - contact_request: asks for a phone number, a messenger id or an
 //     e-mail address, or gives the sender's own (번호 좀 줘, 카톡 아이디 뭐야,
 //     what's your snap, add me on discord, my number is).
@@ -28,13 +30,17 @@
 //     pictures or for a video call (사진 보내줘, 얼굴 보여줘, 영통 하자, send
 //     me a pic, video call).
 //   - secrecy: asks to keep the talk from parents, teachers or friends,
-//     calls it a shared secret or asks to delete it (부모님한테 말하지 마,
-//     둘만의 비밀, 대화 지워, don't tell your parents, delete this chat).
+//     calls it a shared secret, gives a cover story or asks to delete it
+//     (부모님한테 말하지 마, 둘만의 비밀, 친구 만난다고 해, 대화 지워, don't
+//     tell your parents, tell your mom you're at a friend's, delete this
+//     chat).
 //   - gift_offer: offers gifts, money, gift cards, game currency or items,
 //     or to buy something (기프티콘 줄게, 용돈 줄게, 스킨 사줄게, I'll buy
 //     you, free robux).
-//   - flattery: praises the recipient's looks or maturity (너 진짜 예쁘다,
-//     나이에 비해 성숙하다, you're so pretty, mature for your age).
+//   - flattery: praises the recipient's looks or maturity, or sets them
+//     apart from their peers (너 진짜 예쁘다, 나이에 비해 성숙하다, 프사 보니까
+//     예쁘게 생겼더라, 또래랑 달라, you're so pretty, mature for your age,
+//     you're not like other kids).
 //   - meeting_offline: proposes to meet in person, to pick the recipient
 //     up or to come to the sender's home (만나자, 데리러 갈게, 우리 집에
 //     와, let's meet up, I can pick you up).

@@ -45,7 +45,7 @@ const (
 	// too much else.
 	enLooks = "{pretty|beautiful|cute|hot|sexy|gorgeous|stunning|mature|attractive|handsome|adorable|lovely|cutie|a cutie|a beauty|grown up|grownup|so grown up}"
 	// koPeople are those a groomer wants kept out, with the particle "to".
-	koPeople = "{부모님|엄마|아빠|엄빠|부모|선생님|쌤|샘|담임|친구|친구들|아무|누구|가족|언니|오빠|형|누나|동생|어른|어른들|경찰|학교}{한테|한테는|한테도|한텐|께|께는|께도|에게|에게는|에게도|에겐|에|에는|에도}"
+	koPeople = "{부모님|엄마|아빠|엄빠|부모|선생님|선생님들|쌤|쌤들|샘|담임|친구|친구들|아무|누구|가족|언니|오빠|형|누나|동생|어른|어른들|경찰|학교}{한테|한테는|한테도|한텐|께|께는|께도|에게|에게는|에게도|에겐|에|에는|에도}"
 	// enPeople are the same in English.
 	enPeople = "{parents|parent|mom|mum|mommy|mummy|mama|dad|daddy|mother|father|teacher|teachers|friends|anyone|anybody|family|sister|brother|police|cops|folks|no one|nobody|adults|grownups|grown ups|counselor|counsellor}"
 	// enYouAre are ways to say "you are" and "you look" ("your" is the
@@ -74,14 +74,33 @@ func rules() []ruleSource {
 		"{<너>|<넌|<너는|<너도|<니>|<니는} ~2 <학생 ~0 {이야>|이냐>|임>|이에요>|이세요>|이니>|이지>|이죠>|맞지|맞아>|야>|냐>|니>|인가}",
 		"{초등학교|중학교|고등학교|초등|중학|고등|학교} ~0 {몇 학년|다녀>|다니니|다니냐|다님>|다녀요|다니세요|다니지>}",
 		"{생년월일|태어난 해|띠} ~2 {언제|뭐|알려|어떻게}",
+		"{<학년|<연세|<나이대} {이|은|을|가|는|} ~2 {어떻게|어케|몇|뭐야|알려|궁금}",
+		"{<혹시|<실례지만|<실례지만 혹시} ~0 {나이가>|나이는>|연세가>|몇 살>|몇살>|몇 학년>|몇학년>}",
+		// Asking leave to ask ("나이 물어봐도 돼?") is asking.
+		"{나이|몇 살|몇살|몇 학년|몇학년|학년|나이대} ~4 {물어봐도|물어 봐도|물어도|여쭤봐도|여쭤 봐도|여쭤도|여쭈어봐도|물어봐두}",
+		// A bare "학생이야?" is the guess at a student; the word must start
+		// its token, and the ending must end it ("학생이지만" has none).
+		// "학생임" and "학생이에요" are how reviewers say they are students.
+		"<학생 ~0 {이야>|이냐>|이세요>|이니>|이지>|이죠>|맞지|맞죠|맞니|맞아>|이신가|이심>|인가요>}",
+		"<{미성년자|미성년|미자} ~0 {야>|냐>|니>|임>|지>|죠>|이야>|이지>|이냐>|이니>|이죠>|예요>|에요>|세요>|이세요>|맞지|맞죠|인가요>}",
 		"how old ~0 {are you|r you|are u|r u|ru|ar u|are ya|r ya|you|u|re you|ya}",
 		"{what|wat|which} {grade|year} ~0 {are you|r you|are u|r u|ru|are ya|you in|u in}",
-		"{are|r} {you|u} in ~0 {middle school|high school|elementary|elementary school|primary|primary school|junior high|grade|year|school}",
+		"{are|r} {you|u} {in|still in|at|still at} ~0 {middle school|high school|elementary|elementary school|primary|primary school|junior high|grade|year|school}",
+		// "when you are in 2nd grade" is anyone: the guess needs its tag.
+		"{youre|you are|ur|u r|u are|your} {in|still in|only in|just in|in like|like in} ~4 {middle school|high school|elementary|elementary school|primary school|junior high|grade|year} ~0 {right|rite|ryt|arent you|arent u|yeah|yea|huh|i guess|i bet|correct|no|rn|right now|yet}",
+		// "ur a kid" is an insult as often: a guess needs its tag.
+		"{youre|you are|ur|u r|u are} {a|still a|like a|just a|only a} {student|kid|minor|teen|teenager|highschooler|high schooler|middle schooler|schoolgirl|schoolboy} ~0 {right|rite|ryt|arent you|arent u|yeah|yea|huh|i guess|i bet|correct|no}",
+		"{youre|you are|ur|u r|u are} {like|only|just|prolly|probably|maybe|around|about|} {10|11|12|13|14|15|16|17} ~0 {right|rite|ryt|arent you|arent u|yeah|yea|huh|i guess|i bet|or something|or so|years old|yrs old|yo}",
+		"{mind if i|do you mind if i|do u mind if i|can i|could i|may i} ask ~0 {your age|ur age|how old|what grade|what year|your grade|ur grade}",
 		"{whats|what is|wats|tell me} {your|ur} age",
 		"{when|what year} {were|was} {you|u} born",
 		"{what|wat} age ~0 {are you|r you|are u|r u|ru|are ya}",
 		"{are|r} {you|u} {8|9|10|11|12|13|14|15|16|17|under 18|over 18|a minor|underage}",
 		"{ur|your} asl",
+		"{are|r} {you|u} {in|still in} ~5 {grade|grader}",
+		"{guessing|i guess|i bet|i assume|i think|my guess is} ~0 {youre|you are|ur|u r|u are} ~8 {10|11|12|13|14|15|16|17|in middle school|in high school|in elementary|a kid|a teen|a minor|underage|in grade}",
+		"{are|r} {you|u} {old enough|even old enough|of age|over 13|over 18|under 13|under 18|legal}",
+		"{youre|you are|ur|u r|u are} {under|over|not even|not} {13|14|15|16|17|18}",
 		"asl {pls|plz|please}",
 	)
 
@@ -89,7 +108,18 @@ func rules() []ruleSource {
 	// 학교 다녀?"), or "어느 학교 숙제" and "무슨 동네축구" would count;
 	// "혼자 있어" may still be the sender's own news.
 	add(engine.CueWhereabouts,
-		"{어느|무슨|어디} ~0 {학교|초등학교|중학교|고등학교|학원} ~2 {다녀|다니|다님|야>|이야|에요|예요|니>|냐>|임>|인데>|인지>|인가요}",
+		"{어느|무슨|어디} ~0 {학교|초등학교|중학교|고등학교|학원|동아리} ~2 {다녀|다니|다님|야>|이야|에요|예요|니>|냐>|임>|인데>|인지>|인가요|해>|하니>|하냐>|해요>|들었|들어>}",
+		// Routine after school: which academies or clubs, whether alone on
+		// the way home, at what time.
+		"{학원|동아리} ~0 {몇 개|몇개|뭐|머|뭘|뭔} ~2 {다녀|다니|다님|해>|하니>|하냐>|해요>|들었|들어>|야>|임>}",
+		"혼자 ~4 {집에 가>|집 가>|집에 가니|집에 가냐|집에 가요|걸어가>|걸어 가>|걸어가니|걸어가냐|걸어가요|하교해>|하교하니|하교하냐|하교해요|다녀>|다니니|다니냐|다녀요|집에 와>|집에 오니|집에 오냐}",
+		"{집에|집까지|<집 갈 때|집에 갈 때|<집 올 때|집에 올 때|하교할 때|하교 때|학원 갈 때|학교 갈 때} ~2 혼자 ~0 {가>|가니>|가냐>|가요>|걸어가>|걸어 가>|걸어가니|걸어가냐|걸어가요|와>|오니>|오냐>|다녀>|가는 거야}",
+		"{몇 시|몇시|언제}{에|쯤|쯤에|} {집에|집|학원|학교} ~2 {들어가>|들어가니|들어가냐|들어가요|들어와>|들어오니|들어오냐|와>|오니>|오냐>|와요>|가>|가니>|가냐>|가요>|도착해>|도착해요|도착하니|도착하냐|끝나>|끝나니|끝나냐|끝나요|마쳐>|마치니|마치냐}",
+		"{학원|학교|수업|방과후|방과 후} ~2 {끝나면|끝나고|마치면|마치고|끝나는 게|끝나는게} ~2 {몇 시|몇시|언제}",
+		"{방과후|방과 후|학교 끝나고|학교 끝나면|수업 끝나고|학원 끝나고|하교 후|하교하고} {에|엔|에는|} ~2 {뭐 해|뭐해|뭐하|뭐 하|머해|모해|어디 가|어디가|어디 있}",
+		"혼자 ~0 {있는 시간|있는 날|있을 때|있는 때} ~4 {많아|많니|많냐|많지|있어>|있니|있냐|언제|자주|돼>|되니|되냐|몇 시}",
+		"{학원|학교} {은|는|} ~2 {몇 시|몇시|언제} ~2 {끝나>|끝나니|끝나냐|끝나요|마쳐>|마치니|마치냐|마쳐요}",
+		"{집에|<집} {은|는|} ~2 {몇 시|몇시|언제} ~2 {들어가>|들어가니|들어가냐|들어가요|들어와>|들어오니|들어오냐|와>|오니>|오냐>|와요>|가>|가니>|가냐>|가요>|도착해>|도착해요|도착하니|도착하냐}",
 		"{학교|학원} {가|는|} ~0 {어디>|어딘|어디야|어디에요|어디예요|어디임|어디니|어디냐|어디 다녀|어디 다니|어디 다님}",
 		"{학교|학원} 이름 ~2 {뭐|알려|이 뭐}",
 		"어디 ~0 {살아|사니|사냐|사세요|사심|사는지|사는데|살고 있|살아요|살어|사는 거|사는거|사>|살>}",
@@ -98,17 +128,31 @@ func rules() []ruleSource {
 		"{주소|집 주소|집주소} ~2 {알려|뭐야|뭐에요|줘|불러|가르쳐|보내|찍어}",
 		"{집에|집에서} ~2 혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>|야>|냐>|니>|임>|있는 거야|있는거야}",
 		"혼자 ~2 {집에|집이야|집에서} ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>|야>|냐>|니>|임>}",
-		"{집에|집엔|집에는} ~0 {누구|아무도|어른} ~0 {있어>|있니>|있냐>|있음>|없어>|없니>|없냐>|있어요>|계셔>|계시니|안 계}",
+		"{집에|집엔|집에는} ~3 {누구|아무도|어른} ~0 {있어>|있니>|있냐>|있음>|없어>|없니>|없냐>|있어요>|계셔>|계시니|안 계|없지>|없어요>|없음>|없나>|있지>|없는 거야|없는거야}",
+		"<학원 ~0 {다녀>|다니니|다니냐|다녀요|다니세요|다님>|다니지>}",
+		"{학교|학원|수업} {끝나면|끝나고|마치면|마치고|끝나서} ~6 {집에 가>|집 가>|집에 가니|집 가니|집에 가냐|집 가냐|집에 가요|집 가요|집에 와>|집 와>|뭐해>|뭐 해>|뭐하니|뭐 하니|뭐하냐|뭐 하냐|뭐 해요|혼자 와|혼자 가|혼자야|혼자 있|어디 가>|어디 가니|어디 가냐}",
 		"혼자 ~0 {있어>|있니>|있냐>|있음>|있어요>|있나>|있지>}",
-		"{부모님|엄마|아빠|엄빠|부모|엄마 아빠|어머니|아버지|보호자} {는|도|께서|가|이|} ~3 {언제 와|언제 오|언제 들어|언제 퇴근|안 계|안계|집에 없|집에 안|집에 계|계셔>|계시니|계시냐|늦게 와|늦게 오|늦게 들어|야근}",
+		"{부모님|엄마|아빠|엄빠|부모|엄마 아빠|어머니|아버지|보호자} {는|도|께서|가|이|} ~3 {언제 와|언제 오|언제 들어|언제 퇴근|몇 시에 퇴근|몇시에 퇴근|퇴근 언제|몇 시에 오|몇시에 오|몇 시에 와|몇시에 와|몇 시에 들어|몇시에 들어|안 계|안계|집에 없|집에 안|집에 계|계셔>|계시니|계시냐|늦게 와|늦게 오|늦게 들어|야근}",
+		"맞벌이 ~0 {셔>|세요>|야>|니>|냐>|임>|하셔>|하시니|하시냐|시니>|시냐>|이셔>|이시니|이시냐|하셔요}",
 		"{which|what|wat|wut} school",
+		"{which|what|wat|wut} {academy|academies|hagwon|cram school|club|clubs} ~0 {do you|do u|are you|r u|are u|you|u} ~0 {go|in|attend|join|belong|at|going}",
+		"{do|d|will|are|r} {you|u|ya} ~10 {walk|walking|go|going|get|getting|come|coming|ride|riding|bike|biking|cycle|take the bus|taking the bus|head|heading} ~2 {home|back|back home|to school|from school} ~14 {alone|by yourself|by urself|on your own|on ur own|yourself}",
+		"{what|wat|wut} {do|d} {you|u|ya} ~8 do ~0 {after school|after class|after classes|when you get home|when u get home}",
+		// "when you get home" alone is a plan, not a question.
+		"{what time|wat time|when do|when will|when d} ~2 {you|u|ya} {get|come|go|walk|are|r} home",
+		"{what time|wat time|when} {does|do} {your|ur|} {school|class|classes|academy|practice} ~0 {finish|end|get out|let out|finishes|ends|over}",
+		"{is|will} {anyone|anybody|someone|somebody} {else|} {home|at home|there} ~0 {with you|with u}",
+		"{whos|who is|who else is} {home|at home|there} ~0 {with you|with u}",
+		"{do|d} {you|u} {go to|attend|do|have} ~4 {after school|afterschool|academy|academies|hagwon|cram school|tutoring}",
+		"{does|do|will|is} {anyone|anybody|someone|somebody|your mom|your dad|your parents|ur mom|ur dad|ur parents} {pick you up|pick u up|picking you up|picking u up|walk you home|walk u home|come get you|take you home}",
+		"{do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~4 {work late|work nights|get home late|come home late|work till|work until|work night shift|work overtime}",
 		"where {do|d} {you|u|ya} ~0 {live|stay|go to school|study}",
 		"where {you|u|ya} {live|stay|at}",
 		"{whats|what is|wats|send me|give me|tell me} {your|ur} ~0 {address|home address|location|addy|zip code|zip}",
 		"{your|ur} home address",
 		"{are|r} {you|u} ~6 {home alone|alone|by yourself|by urself|on your own|on ur own}",
 		"{are|r|is|will|} {your|ur} {parents|mom|dad|mum|family|folks} ~4 {home|there|around|away|out|gone|at work|working}",
-		"when {do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~4 {get home|come home|come back|leave}",
+		"when {do|does|will} {your|ur} {parents|mom|dad|mum|folks} ~10 {get home|come home|come back|get back|leave}",
 		"{what|which|wat} {neighborhood|neighbourhood|area|city|town|part of town|street|district} ~6 {do you|do u|you|u} {live|stay}",
 		"{what|which} {neighborhood|neighbourhood}",
 	)
@@ -139,14 +183,32 @@ func rules() []ruleSource {
 	// Platform move: strong. Only requests to go elsewhere; "인스타에서
 	// 봤는데" (saw it on Instagram) names an app and moves nothing.
 	add(engine.CuePlatformMove,
-		"{갠톡|개인톡|개인 톡|갠디|갠디엠|갠챗|개인 채팅|개인채팅|개인 메시지|개인 메세지|개인 디엠|개인방|오픈채팅|오픈 채팅|오픈카톡|오픈 카톡|오픈톡|비밀방|비밀 방|비밀 채팅|비밀채팅|비번방|둘만의 방|둘만 있는 방|우리만의 방|따로 방}",
+		"{갠톡|개인톡|개인 톡|갠디|갠디엠|갠챗|개인 채팅|개인채팅|개인 메시지|개인 메세지|개인 디엠|개인방|오픈채팅|오픈 채팅|오픈카톡|오픈 카톡|오픈톡|비밀방|비밀 방|비밀 채팅|비밀채팅|비밀 대화방|비밀대화방|비밀 톡방|비밀톡방|비밀 단톡|비밀 채팅방|둘만의 대화방|우리만의 대화방|비번방|둘만의 방|둘만 있는 방|우리만의 방|따로 방}",
 		koApps+" {으로|로|에서|으루|루|} ~0 {와>|해>|고>|ㄱ>|ㄱㄱ>}",
-		koApps+" {으로|로|에서|으루|루|} ~2 {와라|와요|오세요|올래|오라|넘어와|넘어가|넘어오|옮기|옮겨|가자|갈래|갈까|얘기|애기|이야기|대화|톡해|톡 해|톡하자|연락|말해|하자|해줘|할래|하실래|와줘|들어와|들어올래|초대}",
+		koApps+" {으로|로|에서|으루|루|} ~2 {와라|와요|오세요|올래|오라|넘어와|넘어가|넘어오|옮기|옮겨|옮길|가자|갈래|갈까|얘기|애기|이야기|대화|톡해|톡 해|톡하자|연락|말해|하자|해줘|할래|하실래|와줘|들어와|들어올래|초대}",
 		"{디엠|뒘|디 엠|쪽지|귓|귓말|귓속말|dm|pm} {로|으로|} ~0 {줘|해>|ㄱ>|와>}",
 		"{디엠|뒘|디 엠|쪽지|귓|귓말|귓속말|dm|pm} {로|으로|} ~2 {줘|주세요|보내|할게|하자|해줘|주라|줄래|할래|넣어|드릴게|남겨|확인}",
-		"{따로|다른 데서|다른데서|딴 데서|딴데서|다른 곳에서|다른 곳으로|딴 데로|딴데로|딴 곳|다른 앱|다른 어플|딴 앱|딴 어플|여기 말고|여기말고|우리 둘이|우리 둘이서|우리 둘만|둘만|우리끼리|조용한 데서|조용한 곳에서} ~4 {얘기하자|얘기해>|얘기할래|얘기 좀|얘기해요|애기하자|이야기하자|이야기해>|이야기할래|대화하자|대화해>|대화할래|톡하자|톡해>|톡할래|채팅하자|채팅해>|채팅할래|연락하자|연락해>|연락할게|연락줘|연락 줘|연락할래}",
+		"{따로|다른 데서|다른데서|딴 데서|딴데서|다른 곳에서|다른 곳으로|딴 데로|딴데로|딴 곳|다른 앱|다른 어플|딴 앱|딴 어플|여기 말고|여기말고|우리 둘이|우리 둘이서|우리 둘만|둘만|우리끼리|조용한 데서|조용한 곳에서} ~4 {얘기하자|얘기해>|얘기할래|얘기할까|얘기 좀|얘기해요|애기하자|대화할까|톡할까|채팅할까|연락할까|이야기할까|이야기하자|이야기해>|이야기할래|대화하자|대화해>|대화할래|톡하자|톡해>|톡할래|채팅하자|채팅해>|채팅할래|연락하자|연락해>|연락할게|연락줘|연락 줘|연락할래}",
 		"{1대1|11|일대일} ~0 {대화|채팅|톡|챗}",
-		"{move|moving|switch|continue|talk|chat|text|message|msg|hmu|hit me up|dm me|pm me|come|go|join me|hop|chat with me|talk to me} ~6 {on|to|in|over to|over on|onto|via} ~0 "+enApps,
+		// "There" is another app when the talk moves there to be easier,
+		// or after installing one.
+		"{거기서|거기선|거기로|그쪽에서|그쪽으로|그 앱에서|그 앱으로|그걸로} ~4 {편하게|편히|맘 편히|마음 편히|자유롭게|맘껏|둘이} ~2 {얘기|이야기|애기|대화|톡|채팅|연락|하자|해>|놀자}",
+		"{다른 앱|딴 앱|다른 어플|딴 어플|다른 메신저|딴 메신저} {으로|로|에서|} ~2 {옮기|옮겨|넘어가|넘어와|넘어오|가자|갈래|갈까|와>|와라|하자|할래|얘기|대화|연락}",
+		"{다른 앱|딴 앱|다른 어플|딴 어플|다른 메신저|<앱|<어플} {을|를|} ~2 {깔아|깔고|깔면|설치해|설치하고|설치하면|다운받아|다운 받아|다운받고|받아봐|받고} ~8 {거기서|거기로|거기선|그걸로|얘기하자|얘기해>|대화하자|연락해|연락하자|와>|와라|톡해|톡하자}",
+		koApps+" {을|를|} ~2 {깔아|깔고|깔면|설치해|설치하고|설치하면|다운받아|다운 받아|다운받고|받아봐|받고} ~8 {거기서|거기로|거기선|그걸로|얘기하자|얘기해>|대화하자|연락해|연락하자|와>|와라|톡해|톡하자}",
+		"{다른 앱|딴 앱|다른 어플|딴 어플|다른 메신저} ~6 {거기서|거기로|거기선} ~2 {하자|얘기|대화|톡|와>|보자|할래|연락}",
+		"{다른 앱|딴 앱|다른 어플|딴 어플|다른 메신저|딴 메신저} {으로|로|을|를|} ~0 {쓰자|쓸래|쓰는 게|깔자|깔래}",
+		koApps+" ~10 {거기로 와>|거기로 와라|거기로 오|거기서 얘기|거기서 대화|거기서 톡|거기서 하자|거기로 넘어|거기서 연락|거기서 보자}",
+		"{여기선|여기서는|여긴|여기는} ~6 {불편|눈치|감시|보는 눈|다 보|기록|신고} ~8 {거기서|거기로|딴 데|다른 데|다른 앱|딴 앱} ~2 {얘기|이야기|대화|톡|하자|연락|가자}",
+		"{move|moving|switch|continue|talk|chat|text|message|msg|hmu|hit me up|dm me|pm me|come|go|join me|hop|chat with me|talk to me} ~12 {on|to|in|over to|over on|onto|via} ~0 "+enApps,
+		"{add me|hmu|hit me up|message me|text me|msg me|dm me|talk|chat|find me|follow me|move|switch|go|talk to me|chat with me|move this|take this} ~6 {on|to|onto|over to|in} ~0 {another|a different|a diff|some other|other} {app|platform|site|messenger|chat app|apps}",
+		"{lets|let us|can we|we should|wanna|want to|we can|we could|should we|shall we} ~2 {switch|change|move|swap} ~0 {apps|app|platforms|platform}",
+		"{do you|do u|you|u} {have|got|use} {another|a different|any other|other} {app|apps|messenger|chat app}",
+		enApps+" ~20 {join me there|come there|talk there|chat there|hmu there|add me there|find me there}",
+		"{easier|safer|more private|comfier|more comfortable} to {talk|chat|text} {there|on there|over there|on that app}",
+		"{easier|safer|more private|comfier|more comfortable} to {talk|chat|text} ~0 {on|in|over on} ~0 "+enApps,
+		"{download|install|get} ~2 "+enApps+" ~20 {talk there|chat there|text there|talk on there|chat on there|add me|find me|dm me|message me}",
+		"{lets|let us|can we|wanna|want to|shall we|we should|come|join me|u wanna|you wanna} ~6 {private chat|private chatroom|private chat room|private room|private server|private dm|private dms|private convo}",
 		"{dm|pm|inbox|direct message|private message} me",
 		"{dm|pm|message|msg|text|talk|chat} ~4 {privately|in private|in dms|in dm|in pm|in pms}",
 		"{check|see|open} {your|ur} {dms|dm|pms}",
@@ -183,19 +245,38 @@ func rules() []ruleSource {
 	// Secrecy: strong. Keeping something from the people who would
 	// protect the recipient, a shared secret, or deleting the talk.
 	add(engine.CueSecrecy,
-		koPeople+" ~6 {말하지 마|말하지마|말 하지 마|말하면 안|말 하면 안|말하지 말|말하기 없|말 안 하|말안하|얘기하지 마|얘기하면 안|얘기 하지 마|애기하지 마|애기하면 안|이야기하지 마|이야기하면 안|이르지 마|이르면 안|일러바치|알리지 마|알리면 안|비밀|보여주지 마|보여주면 안|들키면|들키지|말하면 죽|말하면 큰일|티 내지 마|티내지마|모르게}",
+		// "Don't tell" reaches further than the other words: "친구들한테
+		// 나랑 얘기하는 거 말하지 마".
+		koPeople+" ~10 {말하지 마|말하지마|말 하지 마|말하지 말|말하면 안|얘기하지 마|얘기하지 말|얘기하면 안|이르지 마|말하지 않기로|말하지 않겠다고|말하지 않을 거지|말 안 할 거지|얘기하지 않기로|얘기 안 하기로}",
+		"{부모님|엄마|아빠|엄빠|선생님|선생님들|쌤|쌤들|담임|친구들|어른들|가족} {이|가|들이|도|께서|} ~0 {알면 안|알게 되면 안|알아선 안|알면 큰일|알면 끝|알면 죽}",
+		"{비밀이야|비밀이다|비밀임|비밀이에요|비밀인 거 알지|비밀인거 알지|비밀이지} ~4 "+koPeople,
+		"{<아무도|<누구도|<아무한테도} ~0 {몰라야|알면 안|알아선 안|알아서는 안|알게 하지 마|알게 하면 안|모르게 해}",
+		koPeople+" ~6 {말하지 마|말하지마|말 하지 마|말하면 안|말 하면 안|말하지 말|말하기 없|말 안 하|말안하|얘기하지 마|얘기하지 말|얘기하면 안|얘기 하지 마|얘기 하지 말|애기하지 마|애기하면 안|이야기하지 마|이야기하면 안|이르지 마|이르면 안|일러바치|알리지 마|알리면 안|비밀|보여주지 마|보여주면 안|들키면|들키지|말하면 죽|말하면 큰일|티 내지 마|티내지마|모르게}",
 		"{우리 얘기|이 얘기|우리 대화|이 대화|우리 사이|우리 일|우리 둘 얘기} ~8 {하지 마|하지마|하면 안|말하지 마|말하지마|비밀}",
 		"{비밀로|비밀 로} ~0 {하자|해>|해줘|해 줘|할래|할 수|해야|해라|해요|해주세요|해 주세요|하는 거|하는거|해둬|해 둬|해둘게|할게}",
 		"비밀 ~0 {지켜|지킬|유지|잘 지}",
 		"{둘만의|우리만의|우리 둘만의|너랑 나만의|우리 둘의|우리둘만의} ~0 비밀",
-		"{우리만|둘만|우리 둘만|너랑 나만|너만|우리끼리만} ~2 {알자|알고 있어|알고 있자|알고있어|알아야|아는 거야|아는 비밀|알기}",
+		"{우리만|둘만|우리 둘만|너랑 나만|너만|우리끼리만} ~2 {알자|알고 있어|알고 있자|알고있어|알아야|아는 거야|아는 비밀|알기|아는 걸로|아는 거로|아는 것으로|알고 있는 걸로}",
 		"아무도 모르게 ~4 {하자|만나|와>|해>|얘기|연락|보자|놀자|가자}",
+		// "If they ask, say you didn't know / were out": a denial or an
+		// alibi, not "잘 지낸다고 해" (say I'm well).
+		"{물어보면|물으면|물어 보면|물어보시면|물어봐도} ~10 {모른|몰랐|간|갔|있었|만난|만났|잤|잔|논|놀았|공부한|공부했|없었|아니}{다고|라고} {해>|하면 돼|하면 되|해라|둘러대|말해|해요}",
+		"if {your|ur|} {mom|mum|dad|parents|teacher|teachers|anyone|anybody|someone|somebody|family|folks|they} {asks|ask|asked} ~0 {say|tell them|tell her|tell him|just say|tell em} ~0 {youre|you are|ur|u r|you were|u were|we were|nothing|you dont|u dont|you didnt|u didnt|you dont know|u dont know}",
+		"{keep|keeping|hide|hiding} {this|it|us|that|our chats|our chat|our talks|me|this chat} ~0 from {your|ur|the|} ~0 "+enPeople,
+		"{no one|nobody|noone} {else|} ~0 {can|should|must|is allowed to|will ever|can ever} ~0 {know|find out|see this|hear about}",
+		// Cover stories: what to tell at home instead ("친구 만난다고 해");
+		// a report ("친구 만난다고 했어") is none.
+		"{친구|친구네|친구 집|친구집|친구네 집|친구네집|독서실|도서관|스터디카페|학원|학교|피시방|pc방|편의점}{랑|하고|에|에서|} {간다고|만난다고|간다 하고|있다고|있었다고|잔다고|논다고|놀았다고|공부한다고|놀다 온다고|자고 온다고|집이라고|이라고} ~0 {해>|해줘|말해|둘러대|얘기해|하면 돼|하면 되|해라|하고 나와>|하고 나와라|하고 와>|하고 나오|해놔|해 놔|해둬|하자}",
 		"{대화|대화 내용|대화내용|대화 기록|채팅|채팅 기록|채팅방|톡|카톡|톡방|메시지|메세지|문자|디엠|dm|쪽지|우리 대화} {은|는|도|을|를|} ~3 {지워|지워줘|지워 줘|지워라|지우자|지워야|지워놔|지워 놔|지워둬|지우고|지워주세요|삭제해|삭제하자|삭제해줘|삭제해라|삭제 해|삭제하고|삭제해야|폭파해|폭파하자|폭파 ㄱ|다 지워|다 삭제}",
-		"{dont|do not|dont you|never|dont ever|do not ever|you cant|u cant|cant|you mustnt|mustnt|better not|shouldnt} ~0 {tell|show|say anything to|mention this to|mention it to} ~8 "+enPeople,
+		"{dont|do not|dont you|never|dont ever|do not ever|you cant|u cant|cant|you mustnt|mustnt|better not|shouldnt|wont|won t|will not|promise not to} ~0 {tell|show|say anything to|mention this to|mention it to|mention me to|mention us to|mention me|mention us|talk about me to|talk about us to|talk about this to} ~8 "+enPeople,
+		"{no one|nobody|noone} {needs to|has to|have to|gotta|should|else needs to|else has to|ever has to|ever needs to} know",
+		"{tell|just tell|say to} {your parents|ur parents|your mom|ur mom|your mum|your dad|ur dad|your folks|them|him|her|mom|dad} ~0 {youre|you are|ur|u r|your|youll be|ull be|you were|you will be} ~12 {friend|friends|library|sleepover|sleeping over|studying|study group|practice|training|tutoring|rehearsal|the mall}",
+		"say {youre|you are|ur|u r|youll be|you were} ~4 {at|with|going to|seeing|sleeping over|staying} ~4 {friend|friends|library|sleepover|study group}",
 		"{dont|do not|dont you|never|dont ever|do not ever|better not} let ~8 "+enPeople+" ~4 {know|see|find out|hear|read}",
 		"{our|our little|its our|this is our|just our} ~0 secret",
 		"{keep|keeping} ~4 {between us|between you and me|between me and you|between u and me|a secret|secret|our secret|on the down low|on the dl|hush hush|from your parents|from ur parents|from your mom|from your dad|from ur mom|from ur dad}",
 		"{stays|stay|is|remains|stays just|is just} between {us|you and me|me and you|u and me|us two}",
+		"{chat|chats|convo|convos|talks|messages|this|it} {is|are|stays|stay} {just|only} {for us|ours|between us}",
 		"{just|only|strictly} between {us|you and me|me and you|u and me|me and u|us two|the two of us}",
 		"{delete|erase|clear|wipe} {our|this|these|all our|all these|all of our|all of these} {chat|chats|convo|convos|conversation|conversations|messages|msgs|texts|dms|chat history|message|msg|text|dm}",
 		"{delete|erase|clear|wipe} the {chat|chats|convo|convos|conversation|conversations|dms|chat history}",
@@ -206,9 +287,9 @@ func rules() []ruleSource {
 	// a place; neither offers. Treating a friend to food ("밥 사줄게")
 	// takes the cue.
 	add(engine.CueGift,
-		"{선물|기프티콘|깊티|기프트콘|기프트 카드|기프트카드|문상|문화상품권|상품권|컬쳐랜드|컬처랜드|해피머니|구글 기프트|구글기프트|틴캐시|용돈|돈|현금|현질|스킨|아이템|캐시|다이아|보석|젬|로벅스|로박스|브이벅스|v벅스|쿠폰|치킨|피자|햄버거|떡볶이|마라탕|맛있는 거|맛있는거|맛난 거|밥|옷|폰|게임기|닌텐도|에어팟|아이폰|갖고 싶은 거|갖고싶은거|원하는 거|원하는거|필요한 거|필요한거|뭐든} ~4 {줄게|줄께|주께|줄꼐|줄게요|사줄게|사 줄게|사줄께|사주께|사줄게요|사 줄께|사줄까|사 줄까|사 줄 수|사줄 수|사줄수|사줄테니|사줄 테니|보내줄게|보내줄께|보내 줄게|보내줄까|쏠게|쏠께|쏴줄게|쏴 줄게|쏴줄께|쏴줄까|충전해줄게|충전해 줄게|충전 해줄게|충전해줄까|충전시켜줄게|해줄게|해줄께|해 줄게|해줄까|줄까|줄 수 있어|줄수있어|줄 테니|줄테니|받을래|가질래|원하면|원하니|원하냐|필요하면|드릴게|드릴께|드릴까|사드릴게|선물할게|선물해줄게|선물 해줄게}",
-		"{사줄게|사 줄게|사줄께|사주께|사줄까|사 줄까|사드릴게|사드릴께|쏴줄게|쏴 줄게|쏴줄께|현질해줄게|현질 해줄게|현질해 줄게|충전해줄게|충전해 줄게|내가 쏠게|내가 쏠께|내가 쏜다|내가 살게|내가 낼게|내가 계산할게|공짜로 줄게|무료로 줄게|선물해줄게|선물 해줄게|선물할게|선물 줄게}",
-		enIWill+" ~0 {buy|get|gift|give|send|pay for|treat|bring} ~0 {you|u|ya} ~6 {gift card|giftcard|gift cards|giftcards|robux|vbucks|v bucks|skins|skin|items|item|money|cash|nitro|a gift|a present|presents|gifts|something|anything|whatever you want|whatever u want|food|pizza|candy|snacks|ice cream|a phone|an iphone|airpods|clothes|games|a game|gems|coins|credits|diamonds|a ps5|a switch|steam card|itunes card|amazon card|google play card|pocket money|allowance|lunch|dinner|a drink|drinks}",
+		"{선물|기프티콘|깊티|게임 머니|게임머니|겜머니|기프트콘|기프트 카드|기프트카드|문상|문화상품권|상품권|컬쳐랜드|컬처랜드|해피머니|구글 기프트|구글기프트|틴캐시|용돈|돈|현금|현질|스킨|아이템|캐시|다이아|보석|젬|로벅스|로박스|브이벅스|v벅스|쿠폰|치킨|피자|햄버거|떡볶이|마라탕|맛있는 거|맛있는거|맛난 거|밥|옷|폰|게임기|닌텐도|에어팟|아이폰|갖고 싶은 거|갖고싶은거|원하는 거|원하는거|필요한 거|필요한거|뭐든} ~4 {줄게|줄께|주께|줄꼐|줄게요|사줄게|사 줄게|사줄께|사주께|사줄게요|사 줄께|사줄까|사 줄까|사 줄 수|사줄 수|사줄수|사줄테니|사줄 테니|보내줄게|보내줄께|보내 줄게|보내줄까|쏠게|쏠께|쏴줄게|쏴 줄게|쏴줄께|쏴줄까|충전해줄게|충전해 줄게|충전 해줄게|충전해줄까|충전해줌|충전해 줌|충전시켜줄게|넣어줄게|넣어 줄게|넣어줄까|넣어 줄까|넣어줌|질러줄게|질러 줄게|결제해줄게|결제해 줄게|결제해줄까|사줌|사 줌|쏴줌|해줄게|해줄께|해 줄게|해줄까|줄까|줄 수 있어|줄수있어|줄 테니|줄테니|받을래|가질래|원하면|원하니|원하냐|필요하면|드릴게|드릴께|드릴까|사드릴게|선물할게|선물해줄게|선물 해줄게}",
+		"{사줄게|사 줄게|사줄께|사주께|사줄까|사 줄까|사드릴게|사드릴께|쏴줄게|쏴 줄게|쏴줄께|현질해줄게|현질 해줄게|현질해 줄게|현질해줄까|현질 해줄까|현질해줌|충전해줄게|충전해 줄게|충전해줄까|충전해 줄까|충전해줌|내가 쏠게|내가 쏠께|내가 쏜다|내가 살게|내가 낼게|내가 계산할게|공짜로 줄게|무료로 줄게|선물해줄게|선물 해줄게|선물할게|선물 줄게}",
+		enIWill+" ~0 {buy|get|gift|give|send|pay for|treat|bring} ~0 {you|u|ya} ~10 {gift card|giftcard|gift cards|giftcards|battle pass|battlepass|season pass|robux|vbucks|v bucks|skins|skin|items|item|money|cash|nitro|a gift|a present|presents|gifts|something|anything|whatever you want|whatever u want|food|pizza|candy|snacks|ice cream|a phone|an iphone|airpods|clothes|games|a game|gems|coins|credits|diamonds|a ps5|a switch|steam card|itunes card|amazon card|google play card|pocket money|allowance|lunch|dinner|a drink|drinks}",
 		"{ill|i will|i can|i could|let me|lemme|imma|im gonna|i would|id} ~0 buy {you|u|ya}",
 		"free {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|itunes|steam|gems|coins|diamonds|money|cash}",
 		"{do you want|do u want|u want|you want|you wanna|u wanna|wanna|want some|you need|u need|do you need|do u need} {some|free|} {robux|vbucks|v bucks|skins|nitro|gift card|giftcard|gift cards|money|cash|gems|diamonds|pocket money}",
@@ -216,6 +297,15 @@ func rules() []ruleSource {
 		"{want|wanna} a {gift card|giftcard|present|gift|phone|iphone|new phone}",
 		enIWill+" ~0 pay for {your|ur} ~4 {skins|skin|items|robux|vbucks|v bucks|nitro|phone|games|game|food|lunch|clothes}",
 		"{ill|i will|i can|let me|lemme|imma} ~0 treat ~0 {you|u|ya}",
+		// Top-ups of a game account: "top up your card" from a kiosk
+		// attendant names no game thing and has none.
+		"{ill|i will|i can|i could|let me|lemme|imma|im gonna|want me to|should i|shall i|can i} ~0 {top up|topup|top off|recharge|reload|load|fill up|refill|put|add} ~12 {your|ur} ~0 {account|acc|robux|vbucks|v bucks|gems|coins|diamonds|credits|game credits|wallet|balance|battle pass|battlepass|skins|steam|roblox|fortnite|game|games}",
+		"{want me to|should i|shall i|do you want me to|u want me to|you want me to} ~0 {buy|get|gift|send|pay for|top up|cover} ~8 {battle pass|battlepass|season pass|skins|skin|robux|vbucks|v bucks|nitro|gems|coins|diamonds|credits|gift card|giftcard|a gift|a present|something|anything|premium|game pass}",
+		enIWill+" ~0 {cover|get|buy|pay for} ~0 {your|ur} ~4 {battle pass|battlepass|season pass|skins|skin|robux|vbucks|v bucks|nitro|gems|coins|diamonds|credits|subscription|membership|premium|game pass|gamepass}",
+		enIWill+" ~0 {give|hand|bring} ~0 {you|u|ya} ~0 {the gift|your gift|ur gift|the present|your present|ur present|a gift|a present|it|them} ~4 {in person|irl|when we meet|face to face|when i see you|when i see u}",
+		"{need|want|u need|you need|u want|you want|wanna} {some|free|more|} ~0 {robux|vbucks|v bucks|gems|diamonds|skins|nitro|coins|money|cash|gift cards} ~4 {i got you|i got u|ill get|ill buy|ill send|i can get|i can buy|i can send|ill pay|just ask|ask me|tell me|lmk|let me know|hmu}",
+		enIWill+" ~0 {bring|hand over|give|hand} ~0 {your|ur|the|a|my} {gift|present|presents|gifts} ~4 {in person|irl|when we meet|face to face|when i see you|when i see u}",
+		"{i got|i bought|ive got|i have|i picked up} {you|u|ya} {a|an|a little|some|a small|a cute|} ~0 {present|gift|gifts|presents|surprise}",
 	)
 
 	// Flattery: weak. Only praise addressed to the recipient ("너 진짜
@@ -227,11 +317,35 @@ func rules() []ruleSource {
 		"{<너|<니|<넌|<너는|<니는} ~0 "+koLooks,
 		"{나이에 비해|나이보다|나이 치고|나이치고|나이에 안 맞게|또래보다|또래에 비해|또래 애들보다|다른 애들보다|애들보다} ~6 {성숙|어른스럽|어른스러|어른 같|어른같|조숙|성인 같|성인같|예쁘|이쁘|예뻐|이뻐|키 크|키크|몸매|생각이 깊|철들|똑똑|어른인}",
 		"{성숙하다|성숙하네|성숙하구나|성숙한 편|성숙하시|어른스럽다|어른스럽네|어른스러워|어른스럽구나|조숙하다|조숙하네|조숙해}>",
+		// Maturity in its other endings; "성숙해지는" and "성숙한 연기" (an
+		// actor's) keep going and have none.
+		// "성숙해 졌다" (has grown) and "미성숙" are none either.
+		"{성숙|조숙} ~0 {하네요>|하시네요>|하세요>|한 것 같|한 거 같|한것같|한거같|한 듯|한듯|해 보여>|해보여>|해 보여요|해보여요|해 보이네|해보이네|해 보인다|해보인다|하시다>|하시구나}",
+		"{어른스럽|어른스러} ~0 {네요>|다>|구나>|워요>|운 것 같|운 거 같|운 듯|워 보여|워보여}",
+		"{말하는 게|말하는 거|말하는게|말하는거|하는 말이|말투가|생각하는 게|생각하는게|행동이|하는 거 보면|얘기하는 거|얘기하는 게} ~3 {어른 같|어른같|어른스럽|어른스러|성숙|어른이네|어른 다워}",
+		// Unlike the others of one's age.
+		"{또래|또래 애들|또래들|또래 친구들|다른 애들|딴 애들|다른 친구들} {랑|이랑|하고|과|와|들이랑|들하고|} ~6 {달라>|달라서|달라요|다르다|다르네|다른 것 같|다른거 같|다른 거 같|다른것같|다르구나|다른 듯|다른듯|차원이 달}",
+		"{또래|또래 애들|다른 애들|딴 애들|애들|다른 친구들} {이랑|랑|하고|과|와|} ~0 {다르게|달리|와는 달리|과는 달리} ~2 {<너|<넌|<니가|<네가|<너는}",
+		"또래 {같지 않|같지않|처럼 안 보|처럼 안보|로 안 보|로 안보|같지가 않}",
+		"{you|u} {dont|do not|don t} {act|seem|look|sound|talk} like {a kid|a child|a teen|your age|ur age|a little kid|other kids|a teenager}",
+		"{생각 깊은|생각이 깊은|성숙한|어른스러운|예쁜|이쁜|귀여운} ~0 {애|사람|친구|여자애|남자애} ~2 {처음 봐|처음 본|처음 봤|본 적 없|본적 없|못 봤|없어>|드물}",
+		"{<너랑|<너하고|<너는|<넌|<너랑은} ~4 {말이 통|말이 잘 통|대화가 통|대화가 잘 통|얘기가 통|잘 통해}",
+		"{생각이|생각도|속이|생각하는 게} ~2 {깊구나|깊네|깊다>|깊어>|깊어요|깊으시|깊은 것 같|깊은 거 같|깊은듯|깊은 듯|깊은 편}",
+		// Looks seen in a profile picture.
+		"{<프사|<프로필 사진|<프로필사진|<프로필|<플필|<아바타} ~8 {예쁘|예뻐|이쁘|이뻐|예쁜|이쁜|귀엽|귀여|잘생|존예|존잘|섹시|여신|인형 같|아름답|훈훈|내 스타일|내스타일|반했|반하|심쿵|설레|존멋|멋있|멋지}",
+		"{사진으로 보니까|사진 보니까|사진으로 보니|사진 보니|사진으로 봤는데|사진 봤는데} ~4 {예쁘게 생|이쁘게 생|잘생|귀엽게 생|예쁘던데|이쁘던데|예쁘더라|이쁘더라|귀엽던데|귀엽더라}",
 		// Praise right after "you are", or after an intensifier: a gap in
 		// letters would take "you are having a beautiful Sunday".
 		enYouAre+" ~0 "+enLooks,
 		enYouAre+" ~0 {so|very|really|super|too|soo|sooo|such a|so so|also|also very|also so|more|the most|absolutely|truly|just|literally|really really|so very|a|a very|a really|an|such|damn|hella|rly|fucking|freaking|kinda|quite|looking|lookin|looking so|lookin so} ~0 "+enLooks,
 		"{mature|grown up|grownup|pretty|beautiful|cute|hot|sexy|smart|tall|developed|big} for {your|ur|ya} age",
+		"{youre|you are|ur|u r|u are|your} {not|nothing|so not} like ~0 {other|the other|most|all the other|any other|those other} {kids|girls|boys|guys|teens|children|people|ones}",
+		"{youre|you are|ur|u r|u are|your} ~4 different from ~0 {other|the other|most|all the other|any other} {kids|girls|boys|guys|teens|children|people}",
+		"{wise|mature|smart} beyond {your|ur} years",
+		"{smarter|more mature|prettier|cuter|wiser|cooler|more grown up|ahead of|better than|different from|not like} ~6 {kids|girls|boys|guys|people|teens|anyone} {your|ur} age",
+		"{youre|you are|u r|u are|ure} {special|so special|really special|very special|truly special|special to me|one of a kind|so different|not like the others|not like the rest}",
+		enYouAre+" ~0 {so much more|much more|way more|a lot more|alot more|far more} {mature|grown up|grownup}",
+		"{your|ur|yo} {pfp|profile pic|profile picture|profile photo|avatar|display pic|pic|pics|selfie|selfies|photo|photos|picture|pictures} ~0 {is|are|looks|look|r} ~7 "+enLooks,
 		"{you|u} {look|seem|act|sound|talk} ~3 {older|mature|grown up|grownup|like an adult|like a grown up}",
 	)
 
@@ -281,6 +395,14 @@ func rules() []ruleSource {
 		"{만날까 봐|만날까봐}",
 		"밥줄",
 		"{누구에게나|누구한테나|누구나}",
+		// The sender's own parents ("우리 엄마도 늦게 들어와") and praise of a
+		// whole group ("다들 생각이 깊네요") are none.
+		"{<우리|<울|<내|<저희} {엄마|아빠|부모님|엄빠}{는|도|가|} {늦게 와|늦게 오|늦게 들어|야근|집에 없|집에 안}",
+		"{<다들|<모두|<모두들|<여러분|<여러분들} {생각이|생각들이} {깊구나|깊네|깊다|깊어|깊어요|깊으시|깊은 것 같|깊은 거 같}",
+		"미성숙",
+		// Not talking about a thing ("학교에 관해서 얘기하지 말자").
+		"{학교|학원|가족|친구|선생님|부모님|엄마|아빠}{에|에게|한테|} {관해|관해서|대해|대해서} {얘기하지 말|말하지 말|얘기하지 마|말하지 마}",
+		"{<저는|<전|<나는|<난|<저도|<나도} 학생{이야|이지|이죠|이니}",
 		// Having a secret is not keeping one ("엄마에게도 비밀이 있다").
 		"비밀{이|은|도|} {있|없|많}",
 		"{둘만의|우리만의|따로|개인|비밀} {방식|방법|방송|방향|방학|방문|방지|방어|방콕|방안}",
