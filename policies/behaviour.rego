@@ -224,6 +224,15 @@ grooming_score := sum([config.behaviour.grooming.weights[c] | some c in b.groomi
 
 grooming_cue_now if count(input.signals.cues) > 0
 
+# grooming_hold is the weight at which a cue is held: in a direct message
+# to a minor any cue at direct_hold (an adult stranger asking a child's
+# age, school or whereabouts in private waits for a counsellor, as trading
+# contact details does: minors.contact_exchange), in a youth space's
+# public chat the hold level.
+grooming_hold := grooming.direct_hold if {
+	lib.minor(input.event.recipient)
+} else := grooming.hold
+
 patterns contains {
 	"rule_id": "minors.grooming.escalate",
 	"action": "escalate",
@@ -257,7 +266,7 @@ patterns contains {
 } if {
 	grooming_cue_now
 	not lib.city_account
-	grooming_score >= grooming.hold
+	grooming_score >= grooming_hold
 }
 
 # Once a conversation has reached the escalation level, the sender's

@@ -190,8 +190,20 @@ test_grooming_single_strong_cue_held if {
 	d.queue == "youth_safety"
 }
 
-test_grooming_age_question_alone_allowed if {
-	tl.decide(to_minor(["age_question"], ["age_question"])).action == "allow"
+test_grooming_age_question_alone_held_in_private if {
+	# An adult asking a child's age in a direct message waits for a
+	# counsellor.
+	d := tl.decide(to_minor(["age_question"], ["age_question"]))
+	d.action == "hold"
+	d.rule_ids == ["minors.grooming.hold"]
+}
+
+test_grooming_age_question_alone_allowed_in_youth_space if {
+	# In the youth space's public chat one weak cue is not enough.
+	inp := with_cues(with_behaviour(tl.in_space("youth", {}), {"grooming": {"cues": ["age_question"], "messages": 1, "cue_messages": 1, "days": 1}}), ["age_question"])
+	tl.decide(inp).action == "allow"
+	inp2 := with_cues(with_behaviour(tl.in_space("youth", {}), {"grooming": {"cues": ["age_question", "whereabouts_question"], "messages": 2, "cue_messages": 2, "days": 1}}), ["whereabouts_question"])
+	tl.decide(inp2).action == "hold"
 }
 
 test_grooming_sequence_held if {

@@ -78,13 +78,16 @@ func demoClock(start time.Time, step time.Duration) func() time.Time {
 // profanity 91 %, PII 84 %, scam 60 %, self-harm 55 %, insult 51 %,
 // threats 50 %) and when its link spam took obfuscated forms (spam 84 %:
 // every line with a link but one, not the flood of ㅋ without one). Hate
-// without slurs (1 %, 11 % since the draws changed) and adults moving
-// minors off the platform (19 %) are known gaps, logged but not held to a
-// floor until the engine catches them. The behavioural patterns (grooming,
-// spam waves, pile-ons, floods) are logged without a floor until the
-// behavioural rules are wired into the pipeline.
+// without slurs (about 5 %) is a known gap, logged but not held to a
+// floor until the engine catches it. The behavioural patterns were
+// measured with the tracker over seeds 1-3, 20,000 events each (without
+// it in brackets): grooming 81.0 % (18.1 %), adults' contact lines 87.7 %
+// (38.0 %), spam waves 87.1 % (60.6 %), floods 71.5 % (3.2 %), pile-ons
+// 51.7 % (43.2 %), benign 0.4 % (0.3 %). A grooming conversation's opener
+// shows no cue and is never held; pile-ons are held only where the text
+// model sees some abuse, and it misses much mild Korean scorn.
 var minCaught = map[string]float64{
 	"profanity": 0.85, "pii": 0.75, "scam": 0.5, "self_harm": 0.45, "insult": 0.4, "threat": 0.4,
-	"spam": 0.75, "hate": 0, "contact": 0,
-	"grooming": 0, "spam_wave": 0, "pile_on": 0, "flood": 0,
+	"spam": 0.75, "hate": 0, "contact": 0.75,
+	"grooming": 0.72, "spam_wave": 0.75, "pile_on": 0.4, "flood": 0.6,
 }
