@@ -39,7 +39,8 @@ to one core.`,
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
 				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
-				&cli.BoolFlag{Name: "behaviour", Value: true, Usage: "observe every event with a behaviour tracker as serve does (senders drawn from 100,000 ids, 20,000 events a second of event time)"},
+				&cli.BoolFlag{Name: "behaviour", Value: true, Usage: "observe every event with a behaviour tracker as serve does (senders drawn from 100,000 ids)"},
+				&cli.Float64Flag{Name: "event-rate", Value: 2, Usage: "with --behaviour, events a second of event time: at 2 each fixture text comes back after the 2-minute wave window, as an ordinary message; at 20000 every message is part of a wave of copies, the tracker's and the policy's costliest case"},
 				&cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the timed runs to this file (read it with go tool pprof)"},
 			),
 			Action: benchDecide,
@@ -78,13 +79,18 @@ func benchDecide(c *cli.Context) error {
 		return err
 	}
 	// event is the n-th event of a run: with a tracker, fixture n sent by
-	// one of benchSenders senders at 20,000 events a second of event
+	// one of benchSenders senders at --event-rate events a second of event
 	// time, so that the tracker sees a world, not one sender repeating
 	// the fixtures.
 	senders := make([]string, benchSenders)
 	for i := range senders {
 		senders[i] = fmt.Sprintf("bench-user-%06d", i)
 	}
+	rate := c.Float64("event-rate")
+	if !(rate > 0) {
+		return fmt.Errorf("--event-rate: want a positive number, got %v", rate)
+	}
+	step := time.Duration(float64(time.Second) / rate)
 	var seq atomic.Int64
 	base := time.Now().UTC()
 	event := func(n int) *engine.Event {
@@ -94,7 +100,7 @@ func benchDecide(c *cli.Context) error {
 		ev := *events[n%len(events)]
 		i := seq.Add(1)
 		ev.Sender.ID = senders[(i*7919)%benchSenders]
-		ev.SentAt = base.Add(time.Duration(i) * 50 * time.Microsecond)
+		ev.SentAt = base.Add(time.Duration(i) * step)
 		return &ev
 	}
 	// Warm up caches and the allocator.
