@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 )
 
 // labelledEvent is one line of a labelled file (haechi policy eval
@@ -220,9 +221,13 @@ func policyEvalLabelled(c *cli.Context) error {
 		index[ev] = i
 	}
 	var bad []string
+	tr, err := behaviour.NewTracker(behaviour.TrackerConfig{})
+	if err != nil {
+		return err
+	}
 	for start := 0; start < len(evs); start += replayBatch {
 		batch := evs[start:min(start+replayBatch, len(evs))]
-		err := decideBoth(c.Context, k, cand, batch, nil, func(ev *engine.Event, live, cd *engine.Decision, _ bool) {
+		err := decideBoth(c.Context, k, cand, tr, batch, nil, func(ev *engine.Event, live, cd *engine.Decision, _ bool) {
 			rep.Live.add(want[index[ev]], live)
 			if cd != nil {
 				rep.Candidate.add(want[index[ev]], cd)

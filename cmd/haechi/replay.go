@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/behaviour"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/shadow"
 	"github.com/haechi-tns/haechi/engine/store"
@@ -339,13 +341,17 @@ type replayer struct {
 	// stored, when set, gives the before side (--before stored);
 	// otherwise the live bundle decides every event.
 	stored storedDecisions
+	// behaviour follows the replayed events' behavioural signals.
+	behaviour *behaviour.Tracker
 }
 
 func newReplayer(k *core, cand *candidate, examples, parallel int) *replayer {
 	if parallel <= 0 {
 		parallel = runtime.GOMAXPROCS(0)
 	}
-	return &replayer{k: k, cand: cand, examples: examples, parallel: parallel}
+	// A tracker cannot fail to build with its defaults.
+	tr, _ := behaviour.NewTracker(behaviour.TrackerConfig{})
+	return &replayer{k: k, cand: cand, examples: examples, parallel: parallel, behaviour: tr}
 }
 
 // replayBatch is how many events are classified together.
@@ -459,7 +465,7 @@ func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Ta
 	}
 	liveRev, models := r.k.policy.Revision(), r.k.pipeline.ModelVersions()
 	n := 0
-	err := decideBoth(ctx, r.k, r.cand, evs, before, func(ev *engine.Event, live, cand *engine.Decision, stored bool) {
+	err := decideBoth(ctx, r.k, r.cand, r.behaviour, evs, before, func(ev *engine.Event, live, cand *engine.Decision, stored bool) {
 		if stored {
 			bc.Stored++
 			if live.PolicyRevision != liveRev {
@@ -480,11 +486,15 @@ func (r *replayer) decide(ctx context.Context, evs []*engine.Event, t *shadow.Ta
 // decideBoth classifies evs once (in one batch where it can) and decides
 // each event with k's live policy and, when cand is not nil, the
 // candidate's, as for a sender without history; it calls fn with both
-// decisions (cand's nil without a candidate). When before is not nil and
+// decisions (cand's nil without a candidate). With a tracker, each event
+// is observed first, so both sides see its behavioural signals as they
+// unfold in the replayed events (a fresh tracker: the counts begin with
+// the first replayed event), and the tracker learns the candidate's
+// decision (the live one without a candidate). When before is not nil and
 // returns a decision for an event, that decision stands for the live one
 // and the live policy is not evaluated (fn is told so with stored). An
 // event that cannot be decided is reported to bad.
-func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Event, before func(*engine.Event) *engine.Decision, fn func(ev *engine.Event, live, cand *engine.Decision, stored bool), bad func(string)) error {
+func decideBoth(ctx context.Context, k *core, cand *candidate, tr engine.BehaviourTracker, evs []*engine.Event, before func(*engine.Event) *engine.Decision, fn func(ev *engine.Event, live, cand *engine.Decision, stored bool), bad func(string)) error {
 	sigs, err := k.pipeline.SignalsBatch(ctx, evs)
 	if err != nil {
 		// One event (an image that does not decode) fails the batch:
@@ -499,6 +509,12 @@ func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Eve
 	for i, ev := range evs {
 		if sigs[i] == nil {
 			continue
+		}
+		if tr != nil {
+			if sigs[i].Behaviour, err = tr.Observe(ctx, ev, sigs[i]); err != nil {
+				bad(fmt.Sprintf("event %s: behaviour: %v", ev.ID, err))
+				continue
+			}
 		}
 		var live *engine.Decision
 		if before != nil {
@@ -517,6 +533,9 @@ func decideBoth(ctx context.Context, k *core, cand *candidate, evs []*engine.Eve
 				bad(fmt.Sprintf("event %s: candidate: %v", ev.ID, err))
 				continue
 			}
+		}
+		if tr != nil {
+			tr.Record(ev, cmp.Or(cd, live))
 		}
 		fn(ev, live, cd, stored)
 	}
