@@ -424,3 +424,30 @@ func TestAppealsAreDecidedByAnotherReviewer(t *testing.T) {
 		t.Errorf("appeal after overturning: %+v, %v", got, err)
 	}
 }
+
+// TestCasePageShowsTheBehaviour: a counsellor reading a grooming case
+// sees the conversation's cues and counts, named in their language.
+func TestCasePageShowsTheBehaviour(t *testing.T) {
+	u := newTestUI(t)
+	d := decision("g", store.QueueYouthSafety, engine.Grooming)
+	d.Behaviour = &engine.BehaviourSignals{Rate10s: 1, Rate60s: 2, Rate10m: 3, WaveSenders: 1, AccountAgeHours: -1,
+		Grooming: &engine.GroomingHistory{Cues: []engine.GroomingCue{engine.CueAge, engine.CueSecrecy, engine.CuePlatformMove}, Messages: 6, CueMessages: 3, Days: 2}}
+	u.open(d)
+	id := u.caseOf("e-g").ID
+	park := u.signIn("park", store.RoleCounsellor)
+	for lang, want := range map[string][]string{
+		"en": {"Grooming cues in the conversation (14 days)", "asks age or grade", "asks for secrecy", "moves to another app or a private room", "6 messages, 3 with a cue, on 2 days", "unknown"},
+		"ko": {"대화의 그루밍 징후 (14일)", "나이·학년 질문", "비밀 요구", "메시지 6개, 징후가 있는 메시지 3개, 2일에 걸침"},
+	} {
+		r := park.get("/ui/cases/" + id + "?lang=" + lang)
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+		noMissingMessages(t, "case page", r.body)
+		for _, w := range want {
+			if !strings.Contains(r.body, w) {
+				t.Errorf("%s case page lacks %q", lang, w)
+			}
+		}
+	}
+}

@@ -135,7 +135,7 @@ func TestTemplatesNameOnlyKnownMessages(t *testing.T) {
 	}
 	// Every prefix the templates build keys from is one the next test
 	// checks value by value.
-	checked := []string{"appeal.status.", "duration.choice.", "filter.age.", "pii."}
+	checked := []string{"appeal.status.", "cue.", "duration.choice.", "filter.age.", "pii."}
 	for _, p := range prefixes {
 		if !slices.Contains(checked, p) {
 			t.Errorf("templates build keys from %q, which no test checks", p)
@@ -243,6 +243,9 @@ func builtKeys() []string {
 	for _, p := range []engine.PIIType{engine.PIIResidentRegistration, engine.PIIForeignerRegistration, engine.PIIBusinessRegistration,
 		engine.PIIPassport, engine.PIIDriverLicense, engine.PIIPhone, engine.PIIEmail, engine.PIICard, engine.PIIBankAccount} {
 		add("pii.", string(p))
+	}
+	for _, c := range engine.GroomingCues {
+		add("cue.", string(c))
 	}
 	add("notice.", notices...)
 	add("error.forbidden.", denyReasons...)
