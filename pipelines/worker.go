@@ -48,7 +48,7 @@ type WorkerConfig struct {
 	LogDecisions bool
 	// Behaviour, when set, is the behavioural state the moderation
 	// service's pipeline keeps per input partition. The worker saves it
-	// every BehaviourSave (default 5 s) after a commit, before a new
+	// every BehaviourSave (default 30 s) after a commit, before a new
 	// consumer-group generation and when it stops, and forgets it after a
 	// rebalance, so that a partition that moved is read again from the
 	// store.
@@ -97,7 +97,7 @@ func (c *WorkerConfig) setDefaults() error {
 	c.SessionTimeout = cmpOr(c.SessionTimeout, 10*time.Second)
 	c.RebalanceTimeout = cmpOr(c.RebalanceTimeout, 10*time.Second)
 	c.HeartbeatInterval = cmpOr(c.HeartbeatInterval, time.Second)
-	c.BehaviourSave = cmpOr(c.BehaviourSave, 5*time.Second)
+	c.BehaviourSave = cmpOr(c.BehaviourSave, 30*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

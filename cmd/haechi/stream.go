@@ -290,7 +290,7 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
 		Moderator: k.moderation, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
 		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
-		Behaviour: k.behaviour,
+		Behaviour: k.behaviour, BehaviourSave: c.Duration("behaviour-save"),
 	})
 	if err != nil {
 		s.close()
@@ -390,6 +390,11 @@ func (s *streaming) close() {
 
 var batchSizeFlag = &cli.IntFlag{Name: "batch-size", Value: 500, Usage: "most input messages decided together"}
 
+// behaviourSaveFlag is how often the worker saves its partitions'
+// behavioural state.
+var behaviourSaveFlag = &cli.DurationFlag{Name: "behaviour-save", Value: 30 * time.Second,
+	Usage: "how often the worker saves the behavioural state of its partitions (also at every rebalance and at stop); a crash loses the counts since the last save, and each save writes about 200 bytes per active sender"}
+
 var logDecisionsFlag = &cli.BoolFlag{Name: "log-decisions", Usage: "log every restricting decision (ids, rules, categories; never content); on with --demo-rate"}
 
 func workerCommand() *cli.Command {
@@ -402,7 +407,7 @@ topic (and an action for restricting ones), and only then commits offsets.
 Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
-		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag,
+		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag, behaviourSaveFlag,
 			auditKeyFlag, elasticsearchFlag, elasticsearchIndexFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {

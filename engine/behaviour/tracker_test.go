@@ -416,3 +416,30 @@ func TestTrackerMemoryMillionSenders(t *testing.T) {
 	}
 	runtime.KeepAlive(tr)
 }
+
+// BenchmarkPartitionSnapshot is one partition's snapshot with 100,000
+// active senders, as the worker writes it every save interval.
+func BenchmarkPartitionSnapshot(b *testing.B) {
+	tr, err := NewTracker(TrackerConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	sig := textSignals("오늘광장에서공연하나요다들와요")
+	ev := chat("u", plaza, 0)
+	for i := range 100_000 {
+		e := *ev
+		e.Sender.ID = "user-" + strconv.Itoa(i)
+		e.SentAt = t0.Add(time.Duration(i) * time.Millisecond)
+		if _, err := tr.Observe(ctx, &e, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p := tr.parts[ev.Origin]
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = p.appendSnapshot(buf[:0])
+	}
+	b.ReportMetric(float64(len(buf))/1e6, "MB")
+}
