@@ -30,15 +30,9 @@ func (p *prepared) checkBehaviourGate(ctx context.Context, compiler *ast.Compile
 	if len(compiler.GetRulesExact(ast.MustParseRef(patternsQuery))) == 0 {
 		return 0, nil
 	}
-	pq, err := rego.New(
-		rego.Query(patternsQuery),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	pq, err := prepareCheck(ctx, patternsQuery, compiler, store)
 	if err != nil {
-		return 0, fmt.Errorf("prepare %s: %w", patternsQuery, err)
+		return 0, err
 	}
 	n := 0
 	for _, c := range quietCases() {

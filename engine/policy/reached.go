@@ -65,15 +65,9 @@ func (p *prepared) checkReached(ctx context.Context, compiler *ast.Compiler, sto
 		return 0, fmt.Errorf("the bundle reads input.signals.reached, the levels the engine computes, "+
 			"but defines no %s to check them against: define it (see policies/lib.rego) or stop reading input.signals.reached", reachedQuery)
 	}
-	pq, err := rego.New(
-		rego.Query(reachedQuery),
-		rego.Compiler(compiler),
-		rego.Store(store),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	pq, err := prepareCheck(ctx, reachedQuery, compiler, store)
 	if err != nil {
-		return 0, fmt.Errorf("prepare %s: %w", reachedQuery, err)
+		return 0, err
 	}
 	cases := p.levels.reachedCases()
 	for _, c := range cases {
@@ -117,6 +111,22 @@ func (p *prepared) checkReached(ctx context.Context, compiler *ast.Compiler, sto
 		}
 	}
 	return len(cases), nil
+}
+
+// prepareCheck prepares query over a bundle's compiled policy and data,
+// for the checks a bundle passes before it may serve.
+func prepareCheck(ctx context.Context, query string, compiler *ast.Compiler, store storage.Store) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(
+		rego.Query(query),
+		rego.Compiler(compiler),
+		rego.Store(store),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return pq, fmt.Errorf("prepare %s: %w", query, err)
+	}
+	return pq, nil
 }
 
 // decodeReached reads computed_reached's {category: {level: true}} as
