@@ -3,7 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"math"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -12,6 +12,12 @@ import (
 
 // inputValue builds the policy input as an OPA value directly; going
 // through JSON or map[string]any would cost more than the evaluation.
+// It is on every decision's path, so it allocates little: keys and the
+// strings of closed vocabularies (kinds, space types, categories…) are
+// terms made once (internedTerms), small integers are OPA's interned
+// terms, and each object is made in one call with all its items.
+// Interned terms are shared by every input and must never be modified;
+// OPA does not modify its inputs.
 //
 // signals.evidence is the scores combined with the models' probabilities
 // with the revision's model thresholds (see modelThresholds.evidence);
@@ -31,128 +37,217 @@ import (
 // offsets or boxes, which no rule reads.
 func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string) ast.Value {
 	ev := in.Event
-	event := ast.NewObject(
-		item("id", ast.String(ev.ID)),
-		item("kind", ast.String(ev.Kind)),
-		item("world", ast.String(ev.World)),
-		item("space", ast.NewObject(item("id", ast.String(ev.Space.ID)), item("type", ast.String(ev.Space.Type)))),
+	var eb [9][2]*ast.Term
+	event := append(eb[:0],
+		item("id", ast.StringTerm(ev.ID)),
+		item("kind", term(string(ev.Kind))),
+		item("world", ast.StringTerm(ev.World)),
+		item("space", ast.ObjectTerm(item("id", ast.StringTerm(ev.Space.ID)), item("type", term(string(ev.Space.Type))))),
 		item("sender", party(&ev.Sender)),
-		item("lang", ast.String(ev.Lang)),
-		item("text_length", ast.Number(itoa(ev.TextLength))),
+		item("lang", term(ev.Lang)),
+		item("text_length", ast.IntNumberTerm(ev.TextLength)),
 	)
 	if ev.Recipient != nil {
-		event.Insert(ast.StringTerm("recipient"), ast.NewTerm(party(ev.Recipient)))
+		event = append(event, item("recipient", party(ev.Recipient)))
 	}
 	if ev.Kind == engine.KindVoice {
-		event.Insert(ast.StringTerm("asr_confidence"), ast.FloatNumberTerm(ev.Confidence))
+		event = append(event, item("asr_confidence", number(ev.Confidence)))
 	}
 
-	signals := ast.NewObject()
+	var sb [16][2]*ast.Term
+	signals := sb[:0]
 	if s := in.Signals; s != nil {
-		signals.Insert(ast.StringTerm("scores"), ast.NewTerm(scores(s.Scores)))
-		sources := ast.NewObject()
-		for name, sc := range s.Sources {
-			sources.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
-		}
-		signals.Insert(ast.StringTerm("sources"), ast.NewTerm(sources))
-		modelProbs := ast.NewObject()
-		for name, sc := range s.Models {
-			modelProbs.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
-		}
-		signals.Insert(ast.StringTerm("models"), ast.NewTerm(modelProbs))
-		signals.Insert(ast.StringTerm("evidence"), ast.NewTerm(scores(evidence)))
-		rv := ast.NewObject()
-		for c, lvls := range reached {
-			lo := ast.NewObject()
-			for _, l := range lvls {
-				lo.Insert(ast.StringTerm(l), ast.BooleanTerm(true))
-			}
-			rv.Insert(ast.StringTerm(string(c)), ast.NewTerm(lo))
-		}
-		signals.Insert(ast.StringTerm("reached"), ast.NewTerm(rv))
-		pii := make([]*ast.Term, len(s.PII))
-		for i, p := range s.PII {
-			pii[i] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
-				ast.Item(ast.StringTerm("start"), ast.IntNumberTerm(p.Start)),
-				ast.Item(ast.StringTerm("end"), ast.IntNumberTerm(p.End)),
-				ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
-			)
-		}
-		signals.Insert(ast.StringTerm("pii"), ast.ArrayTerm(pii...))
-		hm := make([]*ast.Term, len(s.HashMatches))
-		for i, h := range s.HashMatches {
-			hm[i] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("bank"), ast.StringTerm(h.Bank)),
-				ast.Item(ast.StringTerm("label"), ast.StringTerm(h.Label)),
-				ast.Item(ast.StringTerm("algorithm"), ast.StringTerm(h.Algorithm)),
-				ast.Item(ast.StringTerm("distance"), ast.IntNumberTerm(h.Distance)),
-				ast.Item(ast.StringTerm("negative"), ast.BooleanTerm(h.Negative)),
-			)
-		}
-		signals.Insert(ast.StringTerm("hash_matches"), ast.ArrayTerm(hm...))
+		signals = append(signals,
+			item("scores", scores(s.Scores)),
+			item("sources", scoresByName(s.Sources)),
+			item("models", scoresByName(s.Models)),
+			item("evidence", scores(evidence)),
+			item("reached", reachedTerm(reached)),
+			item("pii", piiTerm(s.PII)),
+			item("hash_matches", hashMatches(s.HashMatches)),
+		)
 		if len(s.Links) > 0 {
-			signals.Insert(ast.StringTerm("links"), links(s.Links))
-			signals.Insert(ast.StringTerm("link_share"), ast.FloatNumberTerm(s.LinkShare))
+			signals = append(signals, item("links", links(s.Links)), item("link_share", number(s.LinkShare)))
 		}
-		analysed := make([]*ast.Term, len(s.Analysed))
-		for i, a := range s.Analysed {
-			analysed[i] = ast.StringTerm(a)
-		}
-		signals.Insert(ast.StringTerm("analysed"), ast.ArrayTerm(analysed...))
-		signals.Insert(ast.StringTerm("lang"), ast.StringTerm(s.Lang))
+		signals = append(signals, item("analysed", stringList(s.Analysed)), item("lang", term(s.Lang)))
 		if len(s.Cues) > 0 {
-			signals.Insert(ast.StringTerm("cues"), cues(s.Cues))
+			signals = append(signals, item("cues", cues(s.Cues)))
 		}
 		if it := s.ImageText; it != nil && it.Error == "" {
-			signals.Insert(ast.StringTerm("image_text"), ast.NewTerm(imageTextValue(it, imageText)))
+			signals = append(signals, item("image_text", imageTextValue(it, imageText)))
 		}
 		if b := s.Behaviour; b != nil {
-			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b)))
+			signals = append(signals, item("behaviour", behaviour(b)))
 		}
 	}
 
-	labels := make([]*ast.Term, len(in.User.Labels))
-	for i, l := range in.User.Labels {
-		labels[i] = ast.StringTerm(l)
-	}
-	user := ast.NewObject(
-		item("strikes", ast.Number(itoa(in.User.Strikes))),
-		item("recent_flags", ast.Number(itoa(in.User.RecentFlags))),
-		item("restricted", ast.Boolean(in.User.Restricted)),
-		item("labels", ast.NewArray(labels...)),
-		item("reporters", ast.Number(itoa(in.User.Reporters))),
+	user := ast.ObjectTerm(
+		item("strikes", ast.IntNumberTerm(in.User.Strikes)),
+		item("recent_flags", ast.IntNumberTerm(in.User.RecentFlags)),
+		item("restricted", ast.InternedTerm(in.User.Restricted)),
+		item("labels", stringList(in.User.Labels)),
+		item("reporters", ast.IntNumberTerm(in.User.Reporters)),
 	)
-	return ast.NewObject(item("event", event), item("signals", signals), item("user", user))
+	return ast.NewObject(
+		item("event", ast.ObjectTerm(event...)),
+		item("signals", ast.ObjectTerm(signals...)),
+		item("user", user),
+	)
 }
 
-func item(k string, v ast.Value) [2]*ast.Term { return ast.Item(ast.StringTerm(k), ast.NewTerm(v)) }
+// internedTerms are the string terms inputValue makes once: every key it
+// writes and the values of closed vocabularies. It is filled at start-up
+// and only read after.
+var internedTerms = func() map[string]*ast.Term {
+	words := []string{
+		// keys
+		"event", "signals", "user", "id", "kind", "world", "space", "type",
+		"sender", "recipient", "role", "age_band", "lang", "text_length",
+		"asr_confidence", "scores", "sources", "models", "evidence", "reached",
+		"pii", "start", "end", "score", "hash_matches", "bank", "label",
+		"algorithm", "distance", "negative", "links", "link_share", "host",
+		"domain", "skeleton", "obfuscated", "idn", "mixed_script", "analysed",
+		"cues", "image_text", "words", "behaviour", "rate_10s", "rate_60s",
+		"rate_10m", "repeats", "near_repeats", "wave_senders",
+		"account_age_hours", "pile_on_senders", "domain_senders", "grooming",
+		"messages", "cue_messages", "days", "strikes", "recent_flags",
+		"restricted", "labels", "reporters",
+		// values
+		"text", "image", "ko", "en", "lexicon", "text_cnn", "hash_banks", "nsfw",
+		"escalate", "block", "hold", "redact", "allow",
+		string(engine.KindChat), string(engine.KindVoice), string(engine.KindImage),
+		string(engine.RoleCitizen), string(engine.RoleStaff), string(engine.RoleOfficial), string(engine.RoleBusiness),
+		string(engine.AgeChild), string(engine.AgeTeen), string(engine.AgeAdult),
+		string(engine.Toxic), string(engine.Nudity), string(engine.Suggestive), string(engine.HashMatchC), string(engine.PIICategory),
+		string(engine.PIIResidentRegistration), string(engine.PIIForeignerRegistration), string(engine.PIIBusinessRegistration),
+		string(engine.PIIPassport), string(engine.PIIDriverLicense), string(engine.PIIPhone), string(engine.PIIEmail),
+		string(engine.PIICard), string(engine.PIIBankAccount),
+		engine.AnalysedImageText,
+	}
+	for _, s := range engine.SpaceTypes {
+		words = append(words, string(s))
+	}
+	for _, c := range engine.TextCategories {
+		words = append(words, string(c))
+	}
+	for _, c := range engine.GroomingCues {
+		words = append(words, string(c))
+	}
+	m := make(map[string]*ast.Term, len(words))
+	for _, w := range words {
+		m[w] = ast.StringTerm(w)
+	}
+	return m
+}()
 
-func party(p *engine.Party) ast.Object {
-	return ast.NewObject(
-		item("id", ast.String(p.ID)),
-		item("role", ast.String(p.Role)),
-		item("age_band", ast.String(p.AgeBand)),
+// term is the string term of s, shared when s is one of internedTerms.
+func term(s string) *ast.Term {
+	if t, ok := internedTerms[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
+
+// item is the key k, which should be one of internedTerms, and v.
+func item(k string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{term(k), v} }
+
+// number is f as OPA writes a float, with zero, the most common score,
+// shared.
+func number(f float64) *ast.Term {
+	if f == 0 && !math.Signbit(f) {
+		return ast.IntNumberTerm(0)
+	}
+	return ast.FloatNumberTerm(f)
+}
+
+func stringList(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		out[i] = term(s)
+	}
+	return ast.ArrayTerm(out...)
+}
+
+func party(p *engine.Party) *ast.Term {
+	return ast.ObjectTerm(
+		item("id", ast.StringTerm(p.ID)),
+		item("role", term(string(p.Role))),
+		item("age_band", term(string(p.AgeBand))),
 	)
+}
+
+// reachedTerm is signals.reached: {category: {level: true}}.
+func reachedTerm(reached map[engine.Category][]string) *ast.Term {
+	if len(reached) == 0 {
+		return ast.InternedEmptyObject
+	}
+	items := make([][2]*ast.Term, 0, len(reached))
+	for c, lvls := range reached {
+		// Inserted one by one, as a level named twice is one key.
+		lo := ast.NewObjectWithCapacity(len(lvls))
+		for _, l := range lvls {
+			lo.Insert(term(l), ast.InternedBooleanTrue)
+		}
+		items = append(items, [2]*ast.Term{term(string(c)), ast.NewTerm(lo)})
+	}
+	return ast.ObjectTerm(items...)
+}
+
+func piiTerm(spans []engine.PIISpan) *ast.Term {
+	if len(spans) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(spans))
+	for i, p := range spans {
+		out[i] = ast.ObjectTerm(
+			item("type", term(string(p.Type))),
+			item("start", ast.IntNumberTerm(p.Start)),
+			item("end", ast.IntNumberTerm(p.End)),
+			item("score", number(p.Score)),
+		)
+	}
+	return ast.ArrayTerm(out...)
+}
+
+func hashMatches(hs []engine.HashMatch) *ast.Term {
+	if len(hs) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(hs))
+	for i, h := range hs {
+		out[i] = ast.ObjectTerm(
+			item("bank", term(h.Bank)),
+			item("label", term(h.Label)),
+			item("algorithm", term(h.Algorithm)),
+			item("distance", ast.IntNumberTerm(h.Distance)),
+			item("negative", ast.InternedTerm(h.Negative)),
+		)
+	}
+	return ast.ArrayTerm(out...)
 }
 
 // links is the text's links without their offsets, which no rule reads.
 func links(ls []engine.Link) *ast.Term {
 	out := make([]*ast.Term, len(ls))
 	for i, l := range ls {
-		o := ast.NewObject(item("host", ast.String(l.Host)), item("domain", ast.String(l.Domain)))
+		var b [6][2]*ast.Term
+		o := append(b[:0], item("host", ast.StringTerm(l.Host)), item("domain", ast.StringTerm(l.Domain)))
 		if l.Skeleton != "" {
-			o.Insert(ast.StringTerm("skeleton"), ast.StringTerm(l.Skeleton))
+			o = append(o, item("skeleton", ast.StringTerm(l.Skeleton)))
 		}
-		for _, flag := range []struct {
-			name string
-			set  bool
-		}{{"obfuscated", l.Obfuscated}, {"idn", l.IDN}, {"mixed_script", l.MixedScript}} {
-			if flag.set {
-				o.Insert(ast.StringTerm(flag.name), ast.BooleanTerm(true))
-			}
+		if l.Obfuscated {
+			o = append(o, item("obfuscated", ast.InternedBooleanTrue))
 		}
-		out[i] = ast.NewTerm(o)
+		if l.IDN {
+			o = append(o, item("idn", ast.InternedBooleanTrue))
+		}
+		if l.MixedScript {
+			o = append(o, item("mixed_script", ast.InternedBooleanTrue))
+		}
+		out[i] = ast.ObjectTerm(o...)
 	}
 	return ast.ArrayTerm(out...)
 }
@@ -160,68 +255,86 @@ func links(ls []engine.Link) *ast.Term {
 // behaviour is signals.behaviour: the counts, the domains' sender counts
 // only when the text has links, the grooming history only when the
 // event belongs to a conversation with a minor.
-func behaviour(b *engine.BehaviourSignals) ast.Object {
-	o := ast.NewObject(
-		item("rate_10s", ast.Number(itoa(b.Rate10s))),
-		item("rate_60s", ast.Number(itoa(b.Rate60s))),
-		item("rate_10m", ast.Number(itoa(b.Rate10m))),
-		item("repeats", ast.Number(itoa(b.Repeats))),
-		item("near_repeats", ast.Number(itoa(b.NearRepeats))),
-		item("wave_senders", ast.Number(itoa(b.WaveSenders))),
-		item("account_age_hours", ast.Number(itoa(b.AccountAgeHours))),
-		item("pile_on_senders", ast.Number(itoa(b.PileOnSenders))),
+func behaviour(b *engine.BehaviourSignals) *ast.Term {
+	var ob [10][2]*ast.Term
+	o := append(ob[:0],
+		item("rate_10s", ast.IntNumberTerm(b.Rate10s)),
+		item("rate_60s", ast.IntNumberTerm(b.Rate60s)),
+		item("rate_10m", ast.IntNumberTerm(b.Rate10m)),
+		item("repeats", ast.IntNumberTerm(b.Repeats)),
+		item("near_repeats", ast.IntNumberTerm(b.NearRepeats)),
+		item("wave_senders", ast.IntNumberTerm(b.WaveSenders)),
+		item("account_age_hours", ast.IntNumberTerm(b.AccountAgeHours)),
+		item("pile_on_senders", ast.IntNumberTerm(b.PileOnSenders)),
 	)
 	if len(b.DomainSenders) > 0 {
-		ds := ast.NewObject()
+		ds := make([][2]*ast.Term, 0, len(b.DomainSenders))
 		for d, n := range b.DomainSenders {
-			ds.Insert(ast.StringTerm(d), ast.IntNumberTerm(n))
+			ds = append(ds, [2]*ast.Term{ast.StringTerm(d), ast.IntNumberTerm(n)})
 		}
-		o.Insert(ast.StringTerm("domain_senders"), ast.NewTerm(ds))
+		o = append(o, item("domain_senders", ast.ObjectTerm(ds...)))
 	}
 	if g := b.Grooming; g != nil {
-		o.Insert(ast.StringTerm("grooming"), ast.ObjectTerm(
-			ast.Item(ast.StringTerm("cues"), cues(g.Cues)),
-			ast.Item(ast.StringTerm("messages"), ast.IntNumberTerm(g.Messages)),
-			ast.Item(ast.StringTerm("cue_messages"), ast.IntNumberTerm(g.CueMessages)),
-			ast.Item(ast.StringTerm("days"), ast.IntNumberTerm(g.Days)),
-		))
+		o = append(o, item("grooming", ast.ObjectTerm(
+			item("cues", cues(g.Cues)),
+			item("messages", ast.IntNumberTerm(g.Messages)),
+			item("cue_messages", ast.IntNumberTerm(g.CueMessages)),
+			item("days", ast.IntNumberTerm(g.Days)),
+		)))
 	}
-	return o
+	return ast.ObjectTerm(o...)
 }
 
 // imageTextValue is signals.image_text.
-func imageTextValue(it *engine.ImageText, evidence engine.Scores) ast.Object {
+func imageTextValue(it *engine.ImageText, evidence engine.Scores) *ast.Term {
 	pii := make([]*ast.Term, len(it.PII))
 	for i, p := range it.PII {
 		pii[i] = ast.ObjectTerm(
-			ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
-			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
+			item("type", term(string(p.Type))),
+			item("score", number(p.Score)),
 		)
 	}
-	return ast.NewObject(
+	return ast.ObjectTerm(
 		item("evidence", scores(evidence)),
-		item("pii", ast.NewArray(pii...)),
-		item("words", ast.Number(itoa(it.Words))),
+		item("pii", ast.ArrayTerm(pii...)),
+		item("words", ast.IntNumberTerm(it.Words)),
 	)
 }
 
 func cues(cs []engine.GroomingCue) *ast.Term {
+	if len(cs) == 0 {
+		return ast.InternedEmptyArray
+	}
 	out := make([]*ast.Term, len(cs))
 	for i, c := range cs {
-		out[i] = ast.StringTerm(string(c))
+		out[i] = term(string(c))
 	}
 	return ast.ArrayTerm(out...)
 }
 
-func scores(s engine.Scores) ast.Object {
-	o := ast.NewObject()
-	for c, v := range s {
-		o.Insert(ast.StringTerm(string(c)), ast.FloatNumberTerm(v))
+func scores(s engine.Scores) *ast.Term {
+	if len(s) == 0 {
+		return ast.InternedEmptyObject
 	}
-	return o
+	var b [16][2]*ast.Term
+	items := b[:0]
+	for c, v := range s {
+		items = append(items, [2]*ast.Term{term(string(c)), number(v)})
+	}
+	return ast.ObjectTerm(items...)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+func scoresByName(m map[string]engine.Scores) *ast.Term {
+	if len(m) == 0 {
+		return ast.InternedEmptyObject
+	}
+	var b [4][2]*ast.Term
+	items := b[:0]
+	for name, sc := range m {
+		items = append(items, [2]*ast.Term{term(name), scores(sc)})
+	}
+	return ast.ObjectTerm(items...)
+}
 
 // decodeResult reads the decision document. It is strict: a policy that
 // returns a malformed decision is an error, never an allow.
