@@ -8,8 +8,10 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -152,7 +154,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 	imageText := p.imageTextEvidence(in.Signals)
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in, evidence, imageText, reached)))
+	rs, err := p.eval(ctx, inputValue(in, evidence, imageText, reached))
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
@@ -167,6 +169,20 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText
 	return res, nil
+}
+
+// eval runs the decision query on input. OPA would otherwise start a
+// goroutine per query to watch ctx and gather metrics no one reads; the
+// query is cancelled through context.AfterFunc instead, which costs
+// nothing for a context that cannot be cancelled.
+func (p *prepared) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, c.Cancel)
+	defer stop()
+	return p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()))
 }
 
 // imageTextEvidence is the evidence of an image's text, combined from its
