@@ -29,6 +29,9 @@ type prepared struct {
 	// reachedChecks is how many cases checkReached compared; 0 when the
 	// bundle does not read input.signals.reached.
 	reachedChecks int
+	// reads is what the bundle's modules can read of the input; the
+	// input is built with that alone.
+	reads *inputReads
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -123,7 +126,7 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
-	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}
+	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor(), reads: readsOf(compiler.Modules)}
 	if p.reachedChecks, err = p.checkReached(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
@@ -154,7 +157,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 	imageText := p.imageTextEvidence(in.Signals)
-	rs, err := p.eval(ctx, inputValue(in, evidence, imageText, reached))
+	rs, err := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}

@@ -35,64 +35,106 @@ import (
 // signals.evidence is, from the image text's own scores and models), its
 // PII as {type, score} and its number of words; never the text, nor the
 // offsets or boxes, which no rule reads.
-func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string) ast.Value {
-	ev := in.Event
+//
+// Only what reads says the bundle can read is built (see inputReads);
+// allInput builds everything.
+func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string, reads *inputReads) ast.Value {
+	var top [3][2]*ast.Term
+	root := top[:0]
+	if r := reads.at("event"); r != nil {
+		root = append(root, item("event", eventTerm(&in.Event, r)))
+	}
+	if r := reads.at("signals"); r != nil {
+		root = append(root, item("signals", signalsTerm(in.Signals, evidence, imageText, reached, r)))
+	}
+	if r := reads.at("user"); r != nil {
+		u := &in.User
+		var ub [5][2]*ast.Term
+		user := ub[:0]
+		add := func(k string, v func() *ast.Term) {
+			if r.reads(k) {
+				user = append(user, item(k, v()))
+			}
+		}
+		add("strikes", func() *ast.Term { return ast.IntNumberTerm(u.Strikes) })
+		add("recent_flags", func() *ast.Term { return ast.IntNumberTerm(u.RecentFlags) })
+		add("restricted", func() *ast.Term { return ast.InternedTerm(u.Restricted) })
+		add("labels", func() *ast.Term { return stringList(u.Labels) })
+		add("reporters", func() *ast.Term { return ast.IntNumberTerm(u.Reporters) })
+		root = append(root, item("user", ast.ObjectTerm(user...)))
+	}
+	return ast.NewObject(root...)
+}
+
+func eventTerm(ev *engine.PolicyEvent, r *inputReads) *ast.Term {
 	var eb [9][2]*ast.Term
-	event := append(eb[:0],
-		item("id", ast.StringTerm(ev.ID)),
-		item("kind", term(string(ev.Kind))),
-		item("world", ast.StringTerm(ev.World)),
-		item("space", ast.ObjectTerm(item("id", ast.StringTerm(ev.Space.ID)), item("type", term(string(ev.Space.Type))))),
-		item("sender", party(&ev.Sender)),
-		item("lang", term(ev.Lang)),
-		item("text_length", ast.IntNumberTerm(ev.TextLength)),
-	)
+	event := eb[:0]
+	add := func(k string, v func() *ast.Term) {
+		if r.reads(k) {
+			event = append(event, item(k, v()))
+		}
+	}
+	add("id", func() *ast.Term { return ast.StringTerm(ev.ID) })
+	add("kind", func() *ast.Term { return term(string(ev.Kind)) })
+	add("world", func() *ast.Term { return ast.StringTerm(ev.World) })
+	add("space", func() *ast.Term {
+		sr := r.at("space")
+		var sb [2][2]*ast.Term
+		space := sb[:0]
+		if sr.reads("id") {
+			space = append(space, item("id", ast.StringTerm(ev.Space.ID)))
+		}
+		if sr.reads("type") {
+			space = append(space, item("type", term(string(ev.Space.Type))))
+		}
+		return ast.ObjectTerm(space...)
+	})
+	add("sender", func() *ast.Term { return party(&ev.Sender) })
+	add("lang", func() *ast.Term { return term(ev.Lang) })
+	add("text_length", func() *ast.Term { return ast.IntNumberTerm(ev.TextLength) })
 	if ev.Recipient != nil {
-		event = append(event, item("recipient", party(ev.Recipient)))
+		add("recipient", func() *ast.Term { return party(ev.Recipient) })
 	}
 	if ev.Kind == engine.KindVoice {
-		event = append(event, item("asr_confidence", number(ev.Confidence)))
+		add("asr_confidence", func() *ast.Term { return number(ev.Confidence) })
 	}
+	return ast.ObjectTerm(event...)
+}
 
+func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached map[engine.Category][]string, r *inputReads) *ast.Term {
+	if s == nil {
+		return ast.InternedEmptyObject
+	}
 	var sb [16][2]*ast.Term
 	signals := sb[:0]
-	if s := in.Signals; s != nil {
-		signals = append(signals,
-			item("scores", scores(s.Scores)),
-			item("sources", scoresByName(s.Sources)),
-			item("models", scoresByName(s.Models)),
-			item("evidence", scores(evidence)),
-			item("reached", reachedTerm(reached)),
-			item("pii", piiTerm(s.PII)),
-			item("hash_matches", hashMatches(s.HashMatches)),
-		)
-		if len(s.Links) > 0 {
-			signals = append(signals, item("links", links(s.Links)), item("link_share", number(s.LinkShare)))
-		}
-		signals = append(signals, item("analysed", stringList(s.Analysed)), item("lang", term(s.Lang)))
-		if len(s.Cues) > 0 {
-			signals = append(signals, item("cues", cues(s.Cues)))
-		}
-		if it := s.ImageText; it != nil && it.Error == "" {
-			signals = append(signals, item("image_text", imageTextValue(it, imageText)))
-		}
-		if b := s.Behaviour; b != nil {
-			signals = append(signals, item("behaviour", behaviour(b)))
+	add := func(k string, v func() *ast.Term) {
+		if r.reads(k) {
+			signals = append(signals, item(k, v()))
 		}
 	}
-
-	user := ast.ObjectTerm(
-		item("strikes", ast.IntNumberTerm(in.User.Strikes)),
-		item("recent_flags", ast.IntNumberTerm(in.User.RecentFlags)),
-		item("restricted", ast.InternedTerm(in.User.Restricted)),
-		item("labels", stringList(in.User.Labels)),
-		item("reporters", ast.IntNumberTerm(in.User.Reporters)),
-	)
-	return ast.NewObject(
-		item("event", ast.ObjectTerm(event...)),
-		item("signals", ast.ObjectTerm(signals...)),
-		item("user", user),
-	)
+	add("scores", func() *ast.Term { return scores(s.Scores) })
+	add("sources", func() *ast.Term { return scoresByName(s.Sources) })
+	add("models", func() *ast.Term { return scoresByName(s.Models) })
+	add("evidence", func() *ast.Term { return scores(evidence) })
+	add("reached", func() *ast.Term { return reachedTerm(reached) })
+	add("pii", func() *ast.Term { return piiTerm(s.PII) })
+	add("hash_matches", func() *ast.Term { return hashMatches(s.HashMatches) })
+	if len(s.Links) > 0 {
+		add("links", func() *ast.Term { return links(s.Links) })
+		add("link_share", func() *ast.Term { return number(s.LinkShare) })
+	}
+	add("analysed", func() *ast.Term { return stringList(s.Analysed) })
+	add("lang", func() *ast.Term { return term(s.Lang) })
+	if len(s.Cues) > 0 {
+		add("cues", func() *ast.Term { return cues(s.Cues) })
+	}
+	if it := s.ImageText; it != nil && it.Error == "" {
+		add("image_text", func() *ast.Term { return imageTextValue(it, imageText) })
+	}
+	if b := s.Behaviour; b != nil {
+		add("behaviour", func() *ast.Term { return behaviour(b) })
+	}
+	return ast.ObjectTerm(signals...)
 }
 
 // internedTerms are the string terms inputValue makes once: every key it

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -27,7 +29,7 @@ func BenchmarkInputValue(b *testing.B) {
 		in, ev := typicalInput()
 		b.ReportAllocs()
 		for b.Loop() {
-			inputValue(in, ev, nil, nil)
+			inputValue(in, ev, nil, nil, allInput)
 		}
 	})
 	b.Run("typical_behaviour", func(b *testing.B) {
@@ -35,7 +37,21 @@ func BenchmarkInputValue(b *testing.B) {
 		in = withBehaviour(in, quietBehaviour)
 		b.ReportAllocs()
 		for b.Loop() {
-			inputValue(in, ev, nil, nil)
+			inputValue(in, ev, nil, nil, allInput)
+		}
+	})
+	// What the default bundle reads, as Evaluate builds it.
+	b.Run("typical_behaviour_bundle_reads", func(b *testing.B) {
+		e, err := New(context.Background(), loadRepoPolicies(b), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reads := e.cur.Load().reads
+		in, ev := typicalInput()
+		in = withBehaviour(in, quietBehaviour)
+		b.ReportAllocs()
+		for b.Loop() {
+			inputValue(in, ev, nil, nil, reads)
 		}
 	})
 	// The construction inputValue replaced, for comparison in one run.
@@ -57,9 +73,71 @@ func TestInputValueAgreesWithGenericBuild(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 1))
 	for i := range 2000 {
 		in, evidence, imageText, reached := randomPolicyInput(rng)
-		got, want := inputValue(in, evidence, imageText, reached), refInputValue(in, evidence, imageText, reached)
+		got, want := inputValue(in, evidence, imageText, reached, allInput), refInputValue(in, evidence, imageText, reached)
 		if got.Compare(want) != 0 || got.Hash() != want.Hash() {
 			t.Fatalf("case %d:\ngot  %v\nwant %v", i, got, want)
+		}
+	}
+}
+
+// TestUnreadFieldsChangeNoDecision: the default bundle decides the same
+// on seeded random inputs built in full and built with only what its
+// modules read (inputReads), and does read less than all.
+func TestUnreadFieldsChangeNoDecision(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.cur.Load()
+	if p.reads.all || p.reads.at("event").reads("world") || p.reads.at("signals").reads("models") {
+		t.Errorf("the default bundle reads %+v: more than its rules name", p.reads)
+	}
+	rng := rand.New(rand.NewPCG(15, 2))
+	for i := range 500 {
+		in, _, _, _ := randomPolicyInput(rng)
+		if in.Signals == nil { // Evaluate always has signals
+			in.Signals = &engine.Signals{Scores: engine.Scores{}}
+		}
+		evidence := p.models.evidence(in.Signals)
+		reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
+		imageText := p.imageTextEvidence(in.Signals)
+		full, errFull := p.eval(ctx, inputValue(in, evidence, imageText, reached, allInput))
+		lean, errLean := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
+		if (errFull == nil) != (errLean == nil) || !reflect.DeepEqual(full, lean) {
+			t.Fatalf("case %d: in full %v (%v), with what the bundle reads %v (%v)", i, full, errFull, lean, errLean)
+		}
+	}
+}
+
+// TestReadFieldsAreSent: a bundle whose rule names a field the default
+// bundle leaves unread gets it, and decides on it.
+func TestReadFieldsAreSent(t *testing.T) {
+	ctx := context.Background()
+	b := loadRepoPolicies(t)
+	m, err := ast.ParseModuleWithOpts("world_test_rule.rego", `package haechi.principles.content
+
+violation contains {"rule_id": "content.world_test", "action": "hold", "principle": "fairness",
+	"value": "sustainable_prosperity", "severity": "low", "reason": {"ko": "시험", "en": "test"}} if {
+	input.event.world == "closed-world"
+	input.signals.models.text.toxic > 0.1
+}
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Modules["world_test_rule.rego"] = m
+	b.Revision += "-world"
+	e, err := New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := typicalInput()
+	for world, want := range map[string]engine.Action{"closed-world": engine.ActionHold, "w": engine.ActionAllow} {
+		in.Event.World = world
+		res, err := e.Evaluate(ctx, in)
+		if err != nil || res.Action != want {
+			t.Errorf("world %q: %v, %v; want %s", world, res, err, want)
 		}
 	}
 }
