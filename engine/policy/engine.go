@@ -164,7 +164,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return nil, errors.New("policy: bundle defines no decision for this input")
 	}
-	res, err := decodeResult(rs[0].Expressions[0].Value)
+	v, ok := rs[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return nil, fmt.Errorf("policy: revision %s: decision is %T, not an OPA value", p.bundle.Revision, rs[0].Expressions[0].Value)
+	}
+	res, err := decodeResult(v)
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", p.bundle.Revision, err)
 	}
@@ -174,10 +178,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	return res, nil
 }
 
-// eval runs the decision query on input. OPA would otherwise start a
-// goroutine per query to watch ctx and gather metrics no one reads; the
-// query is cancelled through context.AfterFunc instead, which costs
-// nothing for a context that cannot be cancelled.
+// eval runs the decision query on input; each result's value is an
+// ast.Value (astResult). OPA would otherwise start a goroutine per query
+// to watch ctx and gather metrics no one reads; the query is cancelled
+// through context.AfterFunc instead, which costs nothing for a context
+// that cannot be cancelled.
 func (p *prepared) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -185,8 +190,13 @@ func (p *prepared) eval(ctx context.Context, input ast.Value) (rego.ResultSet, e
 	c := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, c.Cancel)
 	defer stop()
-	return p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()))
+	return p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(astResult))
 }
+
+// astResult has the query's results returned as OPA left them, for
+// decodeResult, rather than converted to Go values that it would then
+// read again.
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
 
 // imageTextEvidence is the evidence of an image's text, combined from its
 // scores and models with the revision's model thresholds exactly as the

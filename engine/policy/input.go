@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -378,9 +377,10 @@ func scoresByName(m map[string]engine.Scores) *ast.Term {
 	return ast.ObjectTerm(items...)
 }
 
-// decodeResult reads the decision document. It is strict: a policy that
+// decodeResult reads the decision document as OPA's evaluation left it,
+// without converting it to Go values first. It is strict: a policy that
 // returns a malformed decision is an error, never an allow.
-func decodeResult(v any) (*engine.PolicyResult, error) {
+func decodeResult(v ast.Value) (*engine.PolicyResult, error) {
 	d := decoder{}
 	obj := d.object(v, "decision")
 	// Lists are empty rather than null in decisions, so clients can range
@@ -403,13 +403,13 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 		res.RuleIDs = append(res.RuleIDs, d.string(r, "rule_ids[]"))
 	}
 	for _, r := range d.array(obj, "reasons") {
-		ro := d.object(r, "reasons[]")
+		ro := d.object(r.Value, "reasons[]")
 		res.Reasons = append(res.Reasons, engine.Reason{
 			RuleID: d.str(ro, "rule_id", true), KO: d.str(ro, "ko", true), EN: d.str(ro, "en", true),
 		})
 	}
 	for _, f := range d.array(obj, "fired") {
-		fo := d.object(f, "fired[]")
+		fo := d.object(f.Value, "fired[]")
 		res.Fired = append(res.Fired, engine.FiredRule{
 			RuleID:         d.str(fo, "rule_id", true),
 			Action:         engine.Action(d.str(fo, "action", true)),
@@ -421,15 +421,18 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 			DowngradedFrom: engine.Action(d.str(fo, "downgraded_from", false)),
 		})
 	}
-	if ev, ok := obj["evidence"]; ok {
-		eo := d.object(ev, "evidence")
-		res.Evidence = make(engine.Scores, len(eo))
-		for c, v := range eo {
-			res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+	if ev := d.get(obj, "evidence"); ev != nil {
+		eo := d.object(ev.Value, "evidence")
+		if eo != nil {
+			res.Evidence = make(engine.Scores, eo.Len())
+			eo.Foreach(func(k, v *ast.Term) {
+				c := d.string(k, "evidence keys")
+				res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+			})
 		}
 	}
-	if ro, ok := obj["redact"]; ok {
-		red := d.object(ro, "redact")
+	if ro := d.get(obj, "redact"); ro != nil {
+		red := d.object(ro.Value, "redact")
 		for _, t := range d.array(red, "pii") {
 			res.Redact.PII = append(res.Redact.PII, engine.PIIType(d.string(t, "redact.pii[]")))
 		}
@@ -443,7 +446,7 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 	return res, nil
 }
 
-// decoder reads OPA's Go values, remembering the first type mismatch.
+// decoder reads OPA's values, remembering the first type mismatch.
 type decoder struct{ err error }
 
 func (d *decoder) fail(field, want string) {
@@ -452,54 +455,66 @@ func (d *decoder) fail(field, want string) {
 	}
 }
 
-func (d *decoder) object(v any, field string) map[string]any {
-	o, ok := v.(map[string]any)
+func (d *decoder) object(v ast.Value, field string) ast.Object {
+	o, ok := v.(ast.Object)
 	if !ok {
 		d.fail(field, "an object")
 	}
 	return o
 }
 
-func (d *decoder) array(o map[string]any, field string) []any {
-	v, ok := o[field]
-	if !ok {
+// get is o's field, nil when o has none (or is not an object).
+func (d *decoder) get(o ast.Object, field string) *ast.Term {
+	if o == nil {
 		return nil
 	}
-	a, ok := v.([]any)
-	if !ok {
-		d.fail(field, "an array")
-	}
-	return a
+	return o.Get(term(field))
 }
 
-func (d *decoder) number(v any, field string) float64 {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		if err != nil {
-			d.fail(field, "a number")
+// array is the elements of o's field, none when it has none.
+func (d *decoder) array(o ast.Object, field string) []*ast.Term {
+	v := d.get(o, field)
+	if v == nil {
+		return nil
+	}
+	switch a := v.Value.(type) {
+	case *ast.Array:
+		out := make([]*ast.Term, a.Len())
+		for i := range out {
+			out[i] = a.Elem(i)
 		}
-		return f
-	case float64:
-		return n
-	case int:
-		return float64(n)
+		return out
+	case ast.Set:
+		// In the set's own order, as OPA writes a set in JSON.
+		out := make([]*ast.Term, 0, a.Len())
+		a.Foreach(func(t *ast.Term) { out = append(out, t) })
+		return out
+	}
+	d.fail(field, "an array")
+	return nil
+}
+
+func (d *decoder) number(t *ast.Term, field string) float64 {
+	if n, ok := t.Value.(ast.Number); ok {
+		if f, ok := n.Float64(); ok {
+			return f
+		}
 	}
 	d.fail(field, "a number")
 	return 0
 }
 
-func (d *decoder) string(v any, field string) string {
-	s, ok := v.(string)
+func (d *decoder) string(t *ast.Term, field string) string {
+	s, ok := t.Value.(ast.String)
 	if !ok {
 		d.fail(field, "a string")
 	}
-	return s
+	return string(s)
 }
 
-func (d *decoder) str(o map[string]any, field string, required bool) string {
-	v, ok := o[field]
-	if !ok {
+func (d *decoder) str(o ast.Object, field string, required bool) string {
+	v := d.get(o, field)
+	if v == nil {
 		if required {
 			d.fail(field, "a string (required)")
 		}

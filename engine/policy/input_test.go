@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -94,6 +95,7 @@ func TestUnreadFieldsChangeNoDecision(t *testing.T) {
 		t.Errorf("the default bundle reads %+v: more than its rules name", p.reads)
 	}
 	rng := rand.New(rand.NewPCG(15, 2))
+	actions := map[string]int{}
 	for i := range 500 {
 		in, _, _, _ := randomPolicyInput(rng)
 		if in.Signals == nil { // Evaluate always has signals
@@ -104,8 +106,51 @@ func TestUnreadFieldsChangeNoDecision(t *testing.T) {
 		imageText := p.imageTextEvidence(in.Signals)
 		full, errFull := p.eval(ctx, inputValue(in, evidence, imageText, reached, allInput))
 		lean, errLean := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
-		if (errFull == nil) != (errLean == nil) || !reflect.DeepEqual(full, lean) {
+		if errFull != nil || errLean != nil || len(full) != 1 || len(lean) != 1 ||
+			full[0].Expressions[0].Value.(ast.Value).Compare(lean[0].Expressions[0].Value.(ast.Value)) != 0 {
 			t.Fatalf("case %d: in full %v (%v), with what the bundle reads %v (%v)", i, full, errFull, lean, errLean)
+		}
+		actions[full[0].Expressions[0].Value.(ast.Value).(ast.Object).Get(ast.StringTerm("action")).String()]++
+		// The decision read from OPA's value is the one read from its
+		// JSON form, as before.
+		got, err := decodeResult(full[0].Expressions[0].Value.(ast.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := ast.JSON(full[0].Expressions[0].Value.(ast.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := refDecodeResult(js)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: decoded %+v, from JSON %+v (%v)", i, got, want, err)
+		}
+	}
+	t.Logf("decisions compared: %v", actions)
+	if len(actions) < 4 {
+		t.Errorf("the random inputs were decided %v: too few kinds of decision to compare", actions)
+	}
+}
+
+// TestDecodeRefusesMalformedDecisions: a decision of the wrong shape is
+// an error, as it was when read from JSON.
+func TestDecodeRefusesMalformedDecisions(t *testing.T) {
+	for _, src := range []string{
+		`"allow"`,
+		`{"categories": []}`,
+		`{"action": 1}`,
+		`{"action": "allow", "rule_ids": "r"}`,
+		`{"action": "allow", "reasons": [{"rule_id": "r", "ko": "k"}]}`,
+		`{"action": "allow", "evidence": {"toxic": "high"}}`,
+		`{"action": "allow", "redact": {"pii": [1]}}`,
+		`{"action": "allow", "fired": [{"rule_id": "r"}]}`,
+	} {
+		v := ast.MustParseTerm(src).Value
+		js, _ := ast.JSON(v)
+		_, errRef := refDecodeResult(js)
+		_, err := decodeResult(v)
+		if err == nil || errRef == nil || err.Error() != errRef.Error() {
+			t.Errorf("%s: %v, from JSON %v", src, err, errRef)
 		}
 	}
 }
@@ -449,3 +494,133 @@ func refScores(s engine.Scores) ast.Object {
 }
 
 func refItoa(n int) string { return strconv.Itoa(n) }
+
+// decodeResult reads the decision document. It is strict: a policy that
+// returns a malformed decision is an error, never an allow.
+func refDecodeResult(v any) (*engine.PolicyResult, error) {
+	d := refDecoder{}
+	obj := d.object(v, "decision")
+	// Lists are empty rather than null in decisions, so clients can range
+	// over them without checking.
+	res := &engine.PolicyResult{
+		Categories: []engine.Category{},
+		RuleIDs:    []string{},
+		Reasons:    []engine.Reason{},
+		Fired:      []engine.FiredRule{},
+		Action:     engine.Action(d.str(obj, "action", true)),
+		Principle:  d.str(obj, "principle", false),
+		Value:      d.str(obj, "value", false),
+		Severity:   d.str(obj, "severity", false),
+		Queue:      d.str(obj, "queue", false),
+	}
+	for _, c := range d.array(obj, "categories") {
+		res.Categories = append(res.Categories, engine.Category(d.string(c, "categories[]")))
+	}
+	for _, r := range d.array(obj, "rule_ids") {
+		res.RuleIDs = append(res.RuleIDs, d.string(r, "rule_ids[]"))
+	}
+	for _, r := range d.array(obj, "reasons") {
+		ro := d.object(r, "reasons[]")
+		res.Reasons = append(res.Reasons, engine.Reason{
+			RuleID: d.str(ro, "rule_id", true), KO: d.str(ro, "ko", true), EN: d.str(ro, "en", true),
+		})
+	}
+	for _, f := range d.array(obj, "fired") {
+		fo := d.object(f, "fired[]")
+		res.Fired = append(res.Fired, engine.FiredRule{
+			RuleID:         d.str(fo, "rule_id", true),
+			Action:         engine.Action(d.str(fo, "action", true)),
+			Category:       engine.Category(d.str(fo, "category", false)),
+			Principle:      d.str(fo, "principle", false),
+			Value:          d.str(fo, "value", false),
+			Severity:       d.str(fo, "severity", false),
+			Queue:          d.str(fo, "queue", false),
+			DowngradedFrom: engine.Action(d.str(fo, "downgraded_from", false)),
+		})
+	}
+	if ev, ok := obj["evidence"]; ok {
+		eo := d.object(ev, "evidence")
+		res.Evidence = make(engine.Scores, len(eo))
+		for c, v := range eo {
+			res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+		}
+	}
+	if ro, ok := obj["redact"]; ok {
+		red := d.object(ro, "redact")
+		for _, t := range d.array(red, "pii") {
+			res.Redact.PII = append(res.Redact.PII, engine.PIIType(d.string(t, "redact.pii[]")))
+		}
+		for _, c := range d.array(red, "categories") {
+			res.Redact.Categories = append(res.Redact.Categories, engine.Category(d.string(c, "redact.categories[]")))
+		}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decision is malformed: %w", d.err)
+	}
+	return res, nil
+}
+
+// refDecoder reads OPA's Go values, remembering the first type mismatch.
+type refDecoder struct{ err error }
+
+func (d *refDecoder) fail(field, want string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s: want %s", field, want)
+	}
+}
+
+func (d *refDecoder) object(v any, field string) map[string]any {
+	o, ok := v.(map[string]any)
+	if !ok {
+		d.fail(field, "an object")
+	}
+	return o
+}
+
+func (d *refDecoder) array(o map[string]any, field string) []any {
+	v, ok := o[field]
+	if !ok {
+		return nil
+	}
+	a, ok := v.([]any)
+	if !ok {
+		d.fail(field, "an array")
+	}
+	return a
+}
+
+func (d *refDecoder) number(v any, field string) float64 {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			d.fail(field, "a number")
+		}
+		return f
+	case float64:
+		return n
+	case int:
+		return float64(n)
+	}
+	d.fail(field, "a number")
+	return 0
+}
+
+func (d *refDecoder) string(v any, field string) string {
+	s, ok := v.(string)
+	if !ok {
+		d.fail(field, "a string")
+	}
+	return s
+}
+
+func (d *refDecoder) str(o map[string]any, field string, required bool) string {
+	v, ok := o[field]
+	if !ok {
+		if required {
+			d.fail(field, "a string (required)")
+		}
+		return ""
+	}
+	return d.string(v, field)
+}
