@@ -160,13 +160,29 @@ func (o *outputStage) messages(p *prepared) ([]kafka.Message, error) {
 			continue
 		}
 		d := results[i].Decision
-		value, err := json.Marshal(DecisionMessage{SchemaVersion: SchemaVersion, Decision: d})
+		value, err := decisionMessage(results[i])
 		if err != nil {
 			return nil, fmt.Errorf("encode decision %s: %w", d.ID, err)
 		}
 		out = append(out, kafka.Message{Topic: o.topics.Decisions, Key: []byte(d.SenderID), Value: value})
 	}
 	return out, nil
+}
+
+// decisionMessage is r's DecisionMessage, encoded. A decision this
+// process stored is wrapped as the store keeps it rather than encoded
+// again: the bytes are the same as json.Marshal's.
+func decisionMessage(r moderation.Result) ([]byte, error) {
+	if r.Encoded == nil {
+		return json.Marshal(DecisionMessage{SchemaVersion: SchemaVersion, Decision: r.Decision})
+	}
+	const head, field = `{"schema_version":`, `,"decision":`
+	b := make([]byte, 0, len(head)+4+len(field)+len(r.Encoded)+1)
+	b = append(b, head...)
+	b = strconv.AppendInt(b, SchemaVersion, 10)
+	b = append(b, field...)
+	b = append(b, r.Encoded...)
+	return append(b, '}'), nil
 }
 
 // badOf is why message i of p is a dead letter, or nil. A conflict found

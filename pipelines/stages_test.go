@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,7 +40,7 @@ func (m *memStore) DecisionsForEvents(_ context.Context, ids []string) (map[stri
 	return out, nil
 }
 
-func (m *memStore) SaveDecisions(_ context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
+func (m *memStore) SaveEncodedDecisions(_ context.Context, ds []*engine.Decision, _ [][]byte) ([]*engine.Decision, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.saveErr != nil {
@@ -239,4 +240,36 @@ func TestOutputStage(t *testing.T) {
 			t.Error("committed offsets of unpublished decisions")
 		}
 	})
+}
+
+// TestDecisionMessageReusesTheStoredBytes: a decision published with the
+// encoding the store kept is byte for byte the message json.Marshal makes.
+func TestDecisionMessageReusesTheStoredBytes(t *testing.T) {
+	at := time.Date(2026, 12, 6, 14, 0, 0, 123456789, time.UTC)
+	for _, d := range []*engine.Decision{
+		{ID: "d1", EventID: "e1", EventKind: engine.KindChat, Action: engine.ActionAllow, DecidedAt: at},
+		{
+			ID: "d2", EventID: "e2", EventKind: engine.KindChat, Lang: "ko", World: "w", Space: engine.Space{ID: "s<1>", Type: engine.SpaceYouth},
+			SenderID: "u&1", Action: engine.ActionRedact, Categories: []engine.Category{engine.Profanity}, RuleIDs: []string{"respect.profanity.redact"},
+			Principle: "respect", Severity: "low", Reasons: []engine.Reason{{RuleID: "r", KO: "욕설 <b>\u2028", EN: "profanity & \"quotes\""}},
+			RedactedText: "아 *** <script>", Scores: engine.Scores{engine.Profanity: 0.95, engine.Toxic: 0.1234567890123},
+			Evidence: engine.Scores{engine.Profanity: 0.95}, PII: []engine.PIISpan{{Type: engine.PIIPhone, Start: 1, End: 5, Score: 0.9}},
+			Behaviour: &engine.BehaviourSignals{Rate10s: 3, DomainSenders: map[string]int{"x.com": 2}},
+			Fired:     []engine.FiredRule{{RuleID: "r", Action: engine.ActionRedact}}, PolicyRevision: "rev",
+			ModelVersions: map[string]string{"text": "1", "lexicon": "2"}, DecidedAt: at, Fingerprint: "fp",
+		},
+	} {
+		body, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(DecisionMessage{SchemaVersion: SchemaVersion, Decision: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decisionMessage(moderation.Result{Decision: d, Encoded: body})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: got %s, %v\nwant %s", d.ID, got, err, want)
+		}
+	}
 }

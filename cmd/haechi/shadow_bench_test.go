@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
@@ -130,13 +129,4 @@ func BenchmarkShadowAndReplay(b *testing.B) {
 	}
 	b.Run("replay", replay(nil))
 	b.Run("replay-stored", replay(st))
-}
-
-// cpuTime is the CPU time the process has used, in nanoseconds.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -21,6 +21,7 @@ package moderation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,10 +45,11 @@ type Store interface {
 	// DecisionsForEvents returns the stored decisions of those events
 	// that have one, by event id, with their fingerprints.
 	DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error)
-	// SaveDecisions stores each decision unless its event already has
-	// one, opening cases and queueing actions, and returns the decision
-	// stored for each event.
-	SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error)
+	// SaveEncodedDecisions stores each decision unless its event already
+	// has one, opening cases and queueing actions, and returns the
+	// decision stored for each event. bodies[i] is ds[i] as json.Marshal
+	// encodes it, to be stored as it is.
+	SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision, bodies [][]byte) ([]*engine.Decision, error)
 }
 
 // Config wires a Service. Decider and Store are required.
@@ -165,6 +167,11 @@ type Result struct {
 	// Err is why there is no decision: a *engine.ValidationError,
 	// ErrConflict or an *UndecidableError.
 	Err error
+	// Encoded is Decision as json.Marshal encodes it, as it was stored,
+	// when Save stored it; nil otherwise. Whoever publishes the decision
+	// uses it rather than encoding the decision again. It must not be
+	// modified.
+	Encoded []byte
 }
 
 // Batch is events decided together whose decisions are not yet stored.
@@ -419,10 +426,15 @@ func (s *Service) Save(ctx context.Context, b *Batch) error {
 		return nil
 	}
 	fresh := make([]*engine.Decision, len(b.fresh))
+	bodies := make([][]byte, len(b.fresh))
 	for j, i := range b.fresh {
 		fresh[j] = b.results[i].Decision
+		// Encoded once, for the store and for whoever publishes it; a
+		// decision that cannot be encoded is left to the store, which
+		// fails on it as before.
+		bodies[j], _ = json.Marshal(fresh[j])
 	}
-	saved, err := s.saveGrouped(ctx, fresh)
+	saved, err := s.saveGrouped(ctx, fresh, bodies)
 	if err != nil {
 		return fmt.Errorf("moderation: store decisions: %w", err)
 	}
@@ -432,7 +444,7 @@ func (s *Service) Save(ctx context.Context, b *Batch) error {
 			b.results[i] = repeatOf(saved[j], b.fps[i])
 			continue
 		}
-		b.results[i] = Result{Decision: saved[j]}
+		b.results[i] = Result{Decision: saved[j], Encoded: bodies[j]}
 		queued = queued || saved[j].Action.Restricts()
 	}
 	b.fresh = nil
@@ -480,9 +492,10 @@ type saver struct {
 }
 
 type saveRequest struct {
-	ds    []*engine.Decision
-	saved []*engine.Decision
-	err   error
+	ds     []*engine.Decision
+	bodies [][]byte
+	saved  []*engine.Decision
+	err    error
 	// done is closed when the request was stored, or when it is to lead
 	// the next group (lead set).
 	done chan struct{}
@@ -499,8 +512,8 @@ const groupTimeout = 30 * time.Second
 // callers that arrived meanwhile, and returns the decisions stored for
 // ds. A caller whose ctx ends while it waits returns at once unless its
 // decisions are already being stored.
-func (s *Service) saveGrouped(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
-	r := &saveRequest{ds: ds, done: make(chan struct{})}
+func (s *Service) saveGrouped(ctx context.Context, ds []*engine.Decision, bodies [][]byte) ([]*engine.Decision, error) {
+	r := &saveRequest{ds: ds, bodies: bodies, done: make(chan struct{})}
 	sv := &s.saver
 	sv.mu.Lock()
 	if sv.busy {
@@ -552,8 +565,10 @@ func (s *Service) saveGrouped(ctx context.Context, ds []*engine.Decision) ([]*en
 // its part of the result.
 func (s *Service) storeGroup(ctx context.Context, group []*saveRequest) {
 	var all []*engine.Decision
+	var bodies [][]byte
 	for _, g := range group {
 		all = append(all, g.ds...)
+		bodies = append(bodies, g.bodies...)
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -563,7 +578,7 @@ func (s *Service) storeGroup(ctx context.Context, group []*saveRequest) {
 	defer cancel()
 	var saved []*engine.Decision
 	err := s.cfg.StoreRetry.Do(gctx, func(ctx context.Context) (err error) {
-		saved, err = s.cfg.Store.SaveDecisions(ctx, all)
+		saved, err = s.cfg.Store.SaveEncodedDecisions(ctx, all, bodies)
 		return err
 	}, s.retrying("save", len(all)))
 	if err == nil && len(saved) != len(all) {

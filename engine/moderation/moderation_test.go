@@ -1,7 +1,9 @@
 package moderation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -101,6 +103,11 @@ func TestModerateStoresOpensTheCaseAndQueuesTheAction(t *testing.T) {
 	if err != nil || stored.EventID != "e1" || stored.Fingerprint == "" {
 		t.Fatalf("stored decision %+v, %v", stored, err)
 	}
+	// The encoding kept for publishing is the decision's, as stored.
+	want, _ := json.Marshal(res.Decision)
+	if again, _ := json.Marshal(stored); !bytes.Equal(res.Encoded, want) || !bytes.Equal(again, want) {
+		t.Errorf("Encoded %s\nwant    %s\nstored  %s", res.Encoded, want, again)
+	}
 	c, err := st.ClaimNext(ctx, store.QueueYouthSafety, store.Moderator{ID: "counsellor-1", Roles: []string{"counsellor"}}, time.Minute, time.Now())
 	if err != nil || c.DecisionID != res.Decision.ID {
 		t.Errorf("the counsellors' queue holds %+v, %v; want the escalation's case", c, err)
@@ -127,7 +134,7 @@ func TestRepeatsAnswerTheStoredDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := s.Moderate(ctx, chat("e1", "this is bad"))
-	if err != nil || !again.Repeat || again.Decision.ID != first.Decision.ID || d.calls.Load() != 1 {
+	if err != nil || !again.Repeat || again.Decision.ID != first.Decision.ID || d.calls.Load() != 1 || again.Encoded != nil {
 		t.Errorf("repeat: %+v, %v after %d decisions; want the stored %s", again, err, d.calls.Load(), first.Decision.ID)
 	}
 	// The abuse was blocked; a harmless text under its id must not

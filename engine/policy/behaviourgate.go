@@ -39,7 +39,7 @@ func (p *prepared) checkBehaviourGate(ctx context.Context, compiler *ast.Compile
 		if c.b.Notable(nil) {
 			return 0, fmt.Errorf("internal: gate case %+v is notable", c.b)
 		}
-		v := inputValue(c.in, nil, nil, nil)
+		v := inputValue(c.in, nil, nil, nil, allInput)
 		// Open the gate: the case is evaluated as if it were notable.
 		sig := v.(ast.Object).Get(ast.StringTerm("signals")).Value.(ast.Object)
 		sig.Get(ast.StringTerm("behaviour")).Value.(ast.Object).Insert(ast.StringTerm("notable"), ast.BooleanTerm(true))

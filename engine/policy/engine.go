@@ -8,8 +8,10 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/haechi-tns/haechi/engine"
 )
@@ -30,6 +32,9 @@ type prepared struct {
 	// reachedChecks is how many cases checkReached compared; 0 when the
 	// bundle does not read input.signals.reached.
 	reachedChecks int
+	// reads is what the bundle's modules can read of the input; the
+	// input is built with that alone.
+	reads *inputReads
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -124,7 +129,7 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
-	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor()}
+	p := &prepared{bundle: b, query: pq, models: models, levels: lv, floor: lv.floor(), reads: readsOf(compiler.Modules)}
 	if p.reachedChecks, err = p.checkReached(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
@@ -158,14 +163,18 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 	imageText := p.imageTextEvidence(in.Signals)
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(in, evidence, imageText, reached)))
+	rs, err := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return nil, errors.New("policy: bundle defines no decision for this input")
 	}
-	res, err := decodeResult(rs[0].Expressions[0].Value)
+	v, ok := rs[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return nil, fmt.Errorf("policy: revision %s: decision is %T, not an OPA value", p.bundle.Revision, rs[0].Expressions[0].Value)
+	}
+	res, err := decodeResult(v)
 	if err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", p.bundle.Revision, err)
 	}
@@ -174,6 +183,26 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	res.ImageTextEvidence = imageText
 	return res, nil
 }
+
+// eval runs the decision query on input; each result's value is an
+// ast.Value (astResult). OPA would otherwise start a goroutine per query
+// to watch ctx and gather metrics no one reads; the query is cancelled
+// through context.AfterFunc instead, which costs nothing for a context
+// that cannot be cancelled.
+func (p *prepared) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, c.Cancel)
+	defer stop()
+	return p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(astResult))
+}
+
+// astResult has the query's results returned as OPA left them, for
+// decodeResult, rather than converted to Go values that it would then
+// read again.
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
 
 // imageTextEvidence is the evidence of an image's text, combined from its
 // scores and models with the revision's model thresholds exactly as the

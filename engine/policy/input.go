@@ -1,9 +1,8 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
+	"math"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -12,6 +11,12 @@ import (
 
 // inputValue builds the policy input as an OPA value directly; going
 // through JSON or map[string]any would cost more than the evaluation.
+// It is on every decision's path, so it allocates little: keys and the
+// strings of closed vocabularies (kinds, space types, categories…) are
+// terms made once (internedTerms), small integers are OPA's interned
+// terms, and each object is made in one call with all its items.
+// Interned terms are shared by every input and must never be modified;
+// OPA does not modify its inputs.
 //
 // signals.evidence is the scores combined with the models' probabilities
 // with the revision's model thresholds (see modelThresholds.evidence);
@@ -29,130 +34,261 @@ import (
 // signals.evidence is, from the image text's own scores and models), its
 // PII as {type, score} and its number of words; never the text, nor the
 // offsets or boxes, which no rule reads.
-func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string) ast.Value {
-	ev := in.Event
-	event := ast.NewObject(
-		item("id", ast.String(ev.ID)),
-		item("kind", ast.String(ev.Kind)),
-		item("world", ast.String(ev.World)),
-		item("space", ast.NewObject(item("id", ast.String(ev.Space.ID)), item("type", ast.String(ev.Space.Type)))),
-		item("sender", party(&ev.Sender)),
-		item("lang", ast.String(ev.Lang)),
-		item("text_length", ast.Number(itoa(ev.TextLength))),
-	)
-	if ev.Recipient != nil {
-		event.Insert(ast.StringTerm("recipient"), ast.NewTerm(party(ev.Recipient)))
+//
+// Only what reads says the bundle can read is built (see inputReads);
+// allInput builds everything.
+func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string, reads *inputReads) ast.Value {
+	var top [3][2]*ast.Term
+	root := top[:0]
+	if r := reads.at("event"); r != nil {
+		root = append(root, item("event", eventTerm(&in.Event, r)))
 	}
-	if ev.Kind == engine.KindVoice {
-		event.Insert(ast.StringTerm("asr_confidence"), ast.FloatNumberTerm(ev.Confidence))
+	if r := reads.at("signals"); r != nil {
+		root = append(root, item("signals", signalsTerm(in.Signals, evidence, imageText, reached, r)))
 	}
-
-	signals := ast.NewObject()
-	if s := in.Signals; s != nil {
-		signals.Insert(ast.StringTerm("scores"), ast.NewTerm(scores(s.Scores)))
-		sources := ast.NewObject()
-		for name, sc := range s.Sources {
-			sources.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
-		}
-		signals.Insert(ast.StringTerm("sources"), ast.NewTerm(sources))
-		modelProbs := ast.NewObject()
-		for name, sc := range s.Models {
-			modelProbs.Insert(ast.StringTerm(name), ast.NewTerm(scores(sc)))
-		}
-		signals.Insert(ast.StringTerm("models"), ast.NewTerm(modelProbs))
-		signals.Insert(ast.StringTerm("evidence"), ast.NewTerm(scores(evidence)))
-		rv := ast.NewObject()
-		for c, lvls := range reached {
-			lo := ast.NewObject()
-			for _, l := range lvls {
-				lo.Insert(ast.StringTerm(l), ast.BooleanTerm(true))
+	if r := reads.at("user"); r != nil {
+		u := &in.User
+		var ub [5][2]*ast.Term
+		user := ub[:0]
+		add := func(k string, v func() *ast.Term) {
+			if r.reads(k) {
+				user = append(user, item(k, v()))
 			}
-			rv.Insert(ast.StringTerm(string(c)), ast.NewTerm(lo))
 		}
-		signals.Insert(ast.StringTerm("reached"), ast.NewTerm(rv))
-		pii := make([]*ast.Term, len(s.PII))
-		for i, p := range s.PII {
-			pii[i] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
-				ast.Item(ast.StringTerm("start"), ast.IntNumberTerm(p.Start)),
-				ast.Item(ast.StringTerm("end"), ast.IntNumberTerm(p.End)),
-				ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
-			)
-		}
-		signals.Insert(ast.StringTerm("pii"), ast.ArrayTerm(pii...))
-		hm := make([]*ast.Term, len(s.HashMatches))
-		for i, h := range s.HashMatches {
-			hm[i] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("bank"), ast.StringTerm(h.Bank)),
-				ast.Item(ast.StringTerm("label"), ast.StringTerm(h.Label)),
-				ast.Item(ast.StringTerm("algorithm"), ast.StringTerm(h.Algorithm)),
-				ast.Item(ast.StringTerm("distance"), ast.IntNumberTerm(h.Distance)),
-				ast.Item(ast.StringTerm("negative"), ast.BooleanTerm(h.Negative)),
-			)
-		}
-		signals.Insert(ast.StringTerm("hash_matches"), ast.ArrayTerm(hm...))
-		if len(s.Links) > 0 {
-			signals.Insert(ast.StringTerm("links"), links(s.Links))
-			signals.Insert(ast.StringTerm("link_share"), ast.FloatNumberTerm(s.LinkShare))
-		}
-		analysed := make([]*ast.Term, len(s.Analysed))
-		for i, a := range s.Analysed {
-			analysed[i] = ast.StringTerm(a)
-		}
-		signals.Insert(ast.StringTerm("analysed"), ast.ArrayTerm(analysed...))
-		signals.Insert(ast.StringTerm("lang"), ast.StringTerm(s.Lang))
-		if len(s.Cues) > 0 {
-			signals.Insert(ast.StringTerm("cues"), cues(s.Cues))
-		}
-		if it := s.ImageText; it != nil && it.Error == "" {
-			signals.Insert(ast.StringTerm("image_text"), ast.NewTerm(imageTextValue(it, imageText)))
-		}
-		if b := s.Behaviour; b != nil {
-			signals.Insert(ast.StringTerm("behaviour"), ast.NewTerm(behaviour(b, b.Notable(s.Cues))))
-		}
+		add("strikes", func() *ast.Term { return ast.IntNumberTerm(u.Strikes) })
+		add("recent_flags", func() *ast.Term { return ast.IntNumberTerm(u.RecentFlags) })
+		add("restricted", func() *ast.Term { return ast.InternedTerm(u.Restricted) })
+		add("labels", func() *ast.Term { return stringList(u.Labels) })
+		add("reporters", func() *ast.Term { return ast.IntNumberTerm(u.Reporters) })
+		root = append(root, item("user", ast.ObjectTerm(user...)))
 	}
-
-	labels := make([]*ast.Term, len(in.User.Labels))
-	for i, l := range in.User.Labels {
-		labels[i] = ast.StringTerm(l)
-	}
-	user := ast.NewObject(
-		item("strikes", ast.Number(itoa(in.User.Strikes))),
-		item("recent_flags", ast.Number(itoa(in.User.RecentFlags))),
-		item("restricted", ast.Boolean(in.User.Restricted)),
-		item("labels", ast.NewArray(labels...)),
-		item("reporters", ast.Number(itoa(in.User.Reporters))),
-	)
-	return ast.NewObject(item("event", event), item("signals", signals), item("user", user))
+	return ast.NewObject(root...)
 }
 
-func item(k string, v ast.Value) [2]*ast.Term { return ast.Item(ast.StringTerm(k), ast.NewTerm(v)) }
+func eventTerm(ev *engine.PolicyEvent, r *inputReads) *ast.Term {
+	var eb [9][2]*ast.Term
+	event := eb[:0]
+	add := func(k string, v func() *ast.Term) {
+		if r.reads(k) {
+			event = append(event, item(k, v()))
+		}
+	}
+	add("id", func() *ast.Term { return ast.StringTerm(ev.ID) })
+	add("kind", func() *ast.Term { return term(string(ev.Kind)) })
+	add("world", func() *ast.Term { return ast.StringTerm(ev.World) })
+	add("space", func() *ast.Term {
+		sr := r.at("space")
+		var sb [2][2]*ast.Term
+		space := sb[:0]
+		if sr.reads("id") {
+			space = append(space, item("id", ast.StringTerm(ev.Space.ID)))
+		}
+		if sr.reads("type") {
+			space = append(space, item("type", term(string(ev.Space.Type))))
+		}
+		return ast.ObjectTerm(space...)
+	})
+	add("sender", func() *ast.Term { return party(&ev.Sender) })
+	add("lang", func() *ast.Term { return term(ev.Lang) })
+	add("text_length", func() *ast.Term { return ast.IntNumberTerm(ev.TextLength) })
+	if ev.Recipient != nil {
+		add("recipient", func() *ast.Term { return party(ev.Recipient) })
+	}
+	if ev.Kind == engine.KindVoice {
+		add("asr_confidence", func() *ast.Term { return number(ev.Confidence) })
+	}
+	return ast.ObjectTerm(event...)
+}
 
-func party(p *engine.Party) ast.Object {
-	return ast.NewObject(
-		item("id", ast.String(p.ID)),
-		item("role", ast.String(p.Role)),
-		item("age_band", ast.String(p.AgeBand)),
+func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached map[engine.Category][]string, r *inputReads) *ast.Term {
+	if s == nil {
+		return ast.InternedEmptyObject
+	}
+	var sb [16][2]*ast.Term
+	signals := sb[:0]
+	add := func(k string, v func() *ast.Term) {
+		if r.reads(k) {
+			signals = append(signals, item(k, v()))
+		}
+	}
+	add("scores", func() *ast.Term { return scores(s.Scores) })
+	add("sources", func() *ast.Term { return scoresByName(s.Sources) })
+	add("models", func() *ast.Term { return scoresByName(s.Models) })
+	add("evidence", func() *ast.Term { return scores(evidence) })
+	add("reached", func() *ast.Term { return reachedTerm(reached) })
+	add("pii", func() *ast.Term { return piiTerm(s.PII) })
+	add("hash_matches", func() *ast.Term { return hashMatches(s.HashMatches) })
+	if len(s.Links) > 0 {
+		add("links", func() *ast.Term { return links(s.Links) })
+		add("link_share", func() *ast.Term { return number(s.LinkShare) })
+	}
+	add("analysed", func() *ast.Term { return stringList(s.Analysed) })
+	add("lang", func() *ast.Term { return term(s.Lang) })
+	if len(s.Cues) > 0 {
+		add("cues", func() *ast.Term { return cues(s.Cues) })
+	}
+	if it := s.ImageText; it != nil && it.Error == "" {
+		add("image_text", func() *ast.Term { return imageTextValue(it, imageText) })
+	}
+	if b := s.Behaviour; b != nil {
+		add("behaviour", func() *ast.Term { return behaviour(b, b.Notable(s.Cues)) })
+	}
+	return ast.ObjectTerm(signals...)
+}
+
+// internedTerms are the string terms inputValue makes once: every key it
+// writes and the values of closed vocabularies. It is filled at start-up
+// and only read after.
+var internedTerms = func() map[string]*ast.Term {
+	words := []string{
+		// keys
+		"event", "signals", "user", "id", "kind", "world", "space", "type",
+		"sender", "recipient", "role", "age_band", "lang", "text_length",
+		"asr_confidence", "scores", "sources", "models", "evidence", "reached",
+		"pii", "start", "end", "score", "hash_matches", "bank", "label",
+		"algorithm", "distance", "negative", "links", "link_share", "host",
+		"domain", "skeleton", "obfuscated", "idn", "mixed_script", "analysed",
+		"cues", "image_text", "words", "behaviour", "rate_10s", "rate_60s",
+		"rate_10m", "repeats", "near_repeats", "wave_senders",
+		"account_age_hours", "pile_on_senders", "domain_senders", "grooming",
+		"messages", "cue_messages", "days", "notable", "strikes", "recent_flags",
+		"restricted", "labels", "reporters",
+		// values
+		"text", "image", "ko", "en", "lexicon", "text_cnn", "hash_banks", "nsfw",
+		"escalate", "block", "hold", "redact", "allow",
+		string(engine.KindChat), string(engine.KindVoice), string(engine.KindImage),
+		string(engine.RoleCitizen), string(engine.RoleStaff), string(engine.RoleOfficial), string(engine.RoleBusiness),
+		string(engine.AgeChild), string(engine.AgeTeen), string(engine.AgeAdult),
+		string(engine.Toxic), string(engine.Nudity), string(engine.Suggestive), string(engine.HashMatchC), string(engine.PIICategory),
+		string(engine.PIIResidentRegistration), string(engine.PIIForeignerRegistration), string(engine.PIIBusinessRegistration),
+		string(engine.PIIPassport), string(engine.PIIDriverLicense), string(engine.PIIPhone), string(engine.PIIEmail),
+		string(engine.PIICard), string(engine.PIIBankAccount),
+		engine.AnalysedImageText,
+	}
+	for _, s := range engine.SpaceTypes {
+		words = append(words, string(s))
+	}
+	for _, c := range engine.TextCategories {
+		words = append(words, string(c))
+	}
+	for _, c := range engine.GroomingCues {
+		words = append(words, string(c))
+	}
+	m := make(map[string]*ast.Term, len(words))
+	for _, w := range words {
+		m[w] = ast.StringTerm(w)
+	}
+	return m
+}()
+
+// term is the string term of s, shared when s is one of internedTerms.
+func term(s string) *ast.Term {
+	if t, ok := internedTerms[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
+
+// item is the key k, which should be one of internedTerms, and v.
+func item(k string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{term(k), v} }
+
+// number is f as OPA writes a float, with zero, the most common score,
+// shared.
+func number(f float64) *ast.Term {
+	if f == 0 && !math.Signbit(f) {
+		return ast.IntNumberTerm(0)
+	}
+	return ast.FloatNumberTerm(f)
+}
+
+func stringList(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		out[i] = term(s)
+	}
+	return ast.ArrayTerm(out...)
+}
+
+func party(p *engine.Party) *ast.Term {
+	return ast.ObjectTerm(
+		item("id", ast.StringTerm(p.ID)),
+		item("role", term(string(p.Role))),
+		item("age_band", term(string(p.AgeBand))),
 	)
+}
+
+// reachedTerm is signals.reached: {category: {level: true}}.
+func reachedTerm(reached map[engine.Category][]string) *ast.Term {
+	if len(reached) == 0 {
+		return ast.InternedEmptyObject
+	}
+	items := make([][2]*ast.Term, 0, len(reached))
+	for c, lvls := range reached {
+		// Inserted one by one, as a level named twice is one key.
+		lo := ast.NewObjectWithCapacity(len(lvls))
+		for _, l := range lvls {
+			lo.Insert(term(l), ast.InternedBooleanTrue)
+		}
+		items = append(items, [2]*ast.Term{term(string(c)), ast.NewTerm(lo)})
+	}
+	return ast.ObjectTerm(items...)
+}
+
+func piiTerm(spans []engine.PIISpan) *ast.Term {
+	if len(spans) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(spans))
+	for i, p := range spans {
+		out[i] = ast.ObjectTerm(
+			item("type", term(string(p.Type))),
+			item("start", ast.IntNumberTerm(p.Start)),
+			item("end", ast.IntNumberTerm(p.End)),
+			item("score", number(p.Score)),
+		)
+	}
+	return ast.ArrayTerm(out...)
+}
+
+func hashMatches(hs []engine.HashMatch) *ast.Term {
+	if len(hs) == 0 {
+		return ast.InternedEmptyArray
+	}
+	out := make([]*ast.Term, len(hs))
+	for i, h := range hs {
+		out[i] = ast.ObjectTerm(
+			item("bank", term(h.Bank)),
+			item("label", term(h.Label)),
+			item("algorithm", term(h.Algorithm)),
+			item("distance", ast.IntNumberTerm(h.Distance)),
+			item("negative", ast.InternedTerm(h.Negative)),
+		)
+	}
+	return ast.ArrayTerm(out...)
 }
 
 // links is the text's links without their offsets, which no rule reads.
 func links(ls []engine.Link) *ast.Term {
 	out := make([]*ast.Term, len(ls))
 	for i, l := range ls {
-		o := ast.NewObject(item("host", ast.String(l.Host)), item("domain", ast.String(l.Domain)))
+		var b [6][2]*ast.Term
+		o := append(b[:0], item("host", ast.StringTerm(l.Host)), item("domain", ast.StringTerm(l.Domain)))
 		if l.Skeleton != "" {
-			o.Insert(ast.StringTerm("skeleton"), ast.StringTerm(l.Skeleton))
+			o = append(o, item("skeleton", ast.StringTerm(l.Skeleton)))
 		}
-		for _, flag := range []struct {
-			name string
-			set  bool
-		}{{"obfuscated", l.Obfuscated}, {"idn", l.IDN}, {"mixed_script", l.MixedScript}} {
-			if flag.set {
-				o.Insert(ast.StringTerm(flag.name), ast.BooleanTerm(true))
-			}
+		if l.Obfuscated {
+			o = append(o, item("obfuscated", ast.InternedBooleanTrue))
 		}
-		out[i] = ast.NewTerm(o)
+		if l.IDN {
+			o = append(o, item("idn", ast.InternedBooleanTrue))
+		}
+		if l.MixedScript {
+			o = append(o, item("mixed_script", ast.InternedBooleanTrue))
+		}
+		out[i] = ast.ObjectTerm(o...)
 	}
 	return ast.ArrayTerm(out...)
 }
@@ -162,73 +298,92 @@ func links(ls []engine.Link) *ast.Term {
 // event belongs to a conversation with a minor, and notable, whether some
 // count is past its floor (engine.BehaviourSignals.Notable), which gates
 // the policy's pattern rules (checkBehaviourGate).
-func behaviour(b *engine.BehaviourSignals, notable bool) ast.Object {
-	o := ast.NewObject(
-		item("notable", ast.Boolean(notable)),
-		item("rate_10s", ast.Number(itoa(b.Rate10s))),
-		item("rate_60s", ast.Number(itoa(b.Rate60s))),
-		item("rate_10m", ast.Number(itoa(b.Rate10m))),
-		item("repeats", ast.Number(itoa(b.Repeats))),
-		item("near_repeats", ast.Number(itoa(b.NearRepeats))),
-		item("wave_senders", ast.Number(itoa(b.WaveSenders))),
-		item("account_age_hours", ast.Number(itoa(b.AccountAgeHours))),
-		item("pile_on_senders", ast.Number(itoa(b.PileOnSenders))),
+func behaviour(b *engine.BehaviourSignals, notable bool) *ast.Term {
+	var ob [11][2]*ast.Term
+	o := append(ob[:0],
+		item("notable", ast.InternedTerm(notable)),
+		item("rate_10s", ast.IntNumberTerm(b.Rate10s)),
+		item("rate_60s", ast.IntNumberTerm(b.Rate60s)),
+		item("rate_10m", ast.IntNumberTerm(b.Rate10m)),
+		item("repeats", ast.IntNumberTerm(b.Repeats)),
+		item("near_repeats", ast.IntNumberTerm(b.NearRepeats)),
+		item("wave_senders", ast.IntNumberTerm(b.WaveSenders)),
+		item("account_age_hours", ast.IntNumberTerm(b.AccountAgeHours)),
+		item("pile_on_senders", ast.IntNumberTerm(b.PileOnSenders)),
 	)
 	if len(b.DomainSenders) > 0 {
-		ds := ast.NewObject()
+		ds := make([][2]*ast.Term, 0, len(b.DomainSenders))
 		for d, n := range b.DomainSenders {
-			ds.Insert(ast.StringTerm(d), ast.IntNumberTerm(n))
+			ds = append(ds, [2]*ast.Term{ast.StringTerm(d), ast.IntNumberTerm(n)})
 		}
-		o.Insert(ast.StringTerm("domain_senders"), ast.NewTerm(ds))
+		o = append(o, item("domain_senders", ast.ObjectTerm(ds...)))
 	}
 	if g := b.Grooming; g != nil {
-		o.Insert(ast.StringTerm("grooming"), ast.ObjectTerm(
-			ast.Item(ast.StringTerm("cues"), cues(g.Cues)),
-			ast.Item(ast.StringTerm("messages"), ast.IntNumberTerm(g.Messages)),
-			ast.Item(ast.StringTerm("cue_messages"), ast.IntNumberTerm(g.CueMessages)),
-			ast.Item(ast.StringTerm("days"), ast.IntNumberTerm(g.Days)),
-		))
+		o = append(o, item("grooming", ast.ObjectTerm(
+			item("cues", cues(g.Cues)),
+			item("messages", ast.IntNumberTerm(g.Messages)),
+			item("cue_messages", ast.IntNumberTerm(g.CueMessages)),
+			item("days", ast.IntNumberTerm(g.Days)),
+		)))
 	}
-	return o
+	return ast.ObjectTerm(o...)
 }
 
 // imageTextValue is signals.image_text.
-func imageTextValue(it *engine.ImageText, evidence engine.Scores) ast.Object {
+func imageTextValue(it *engine.ImageText, evidence engine.Scores) *ast.Term {
 	pii := make([]*ast.Term, len(it.PII))
 	for i, p := range it.PII {
 		pii[i] = ast.ObjectTerm(
-			ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
-			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
+			item("type", term(string(p.Type))),
+			item("score", number(p.Score)),
 		)
 	}
-	return ast.NewObject(
+	return ast.ObjectTerm(
 		item("evidence", scores(evidence)),
-		item("pii", ast.NewArray(pii...)),
-		item("words", ast.Number(itoa(it.Words))),
+		item("pii", ast.ArrayTerm(pii...)),
+		item("words", ast.IntNumberTerm(it.Words)),
 	)
 }
 
 func cues(cs []engine.GroomingCue) *ast.Term {
+	if len(cs) == 0 {
+		return ast.InternedEmptyArray
+	}
 	out := make([]*ast.Term, len(cs))
 	for i, c := range cs {
-		out[i] = ast.StringTerm(string(c))
+		out[i] = term(string(c))
 	}
 	return ast.ArrayTerm(out...)
 }
 
-func scores(s engine.Scores) ast.Object {
-	o := ast.NewObject()
-	for c, v := range s {
-		o.Insert(ast.StringTerm(string(c)), ast.FloatNumberTerm(v))
+func scores(s engine.Scores) *ast.Term {
+	if len(s) == 0 {
+		return ast.InternedEmptyObject
 	}
-	return o
+	var b [16][2]*ast.Term
+	items := b[:0]
+	for c, v := range s {
+		items = append(items, [2]*ast.Term{term(string(c)), number(v)})
+	}
+	return ast.ObjectTerm(items...)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+func scoresByName(m map[string]engine.Scores) *ast.Term {
+	if len(m) == 0 {
+		return ast.InternedEmptyObject
+	}
+	var b [4][2]*ast.Term
+	items := b[:0]
+	for name, sc := range m {
+		items = append(items, [2]*ast.Term{term(name), scores(sc)})
+	}
+	return ast.ObjectTerm(items...)
+}
 
-// decodeResult reads the decision document. It is strict: a policy that
+// decodeResult reads the decision document as OPA's evaluation left it,
+// without converting it to Go values first. It is strict: a policy that
 // returns a malformed decision is an error, never an allow.
-func decodeResult(v any) (*engine.PolicyResult, error) {
+func decodeResult(v ast.Value) (*engine.PolicyResult, error) {
 	d := decoder{}
 	obj := d.object(v, "decision")
 	// Lists are empty rather than null in decisions, so clients can range
@@ -251,13 +406,13 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 		res.RuleIDs = append(res.RuleIDs, d.string(r, "rule_ids[]"))
 	}
 	for _, r := range d.array(obj, "reasons") {
-		ro := d.object(r, "reasons[]")
+		ro := d.object(r.Value, "reasons[]")
 		res.Reasons = append(res.Reasons, engine.Reason{
 			RuleID: d.str(ro, "rule_id", true), KO: d.str(ro, "ko", true), EN: d.str(ro, "en", true),
 		})
 	}
 	for _, f := range d.array(obj, "fired") {
-		fo := d.object(f, "fired[]")
+		fo := d.object(f.Value, "fired[]")
 		res.Fired = append(res.Fired, engine.FiredRule{
 			RuleID:         d.str(fo, "rule_id", true),
 			Action:         engine.Action(d.str(fo, "action", true)),
@@ -269,15 +424,18 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 			DowngradedFrom: engine.Action(d.str(fo, "downgraded_from", false)),
 		})
 	}
-	if ev, ok := obj["evidence"]; ok {
-		eo := d.object(ev, "evidence")
-		res.Evidence = make(engine.Scores, len(eo))
-		for c, v := range eo {
-			res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+	if ev := d.get(obj, "evidence"); ev != nil {
+		eo := d.object(ev.Value, "evidence")
+		if eo != nil {
+			res.Evidence = make(engine.Scores, eo.Len())
+			eo.Foreach(func(k, v *ast.Term) {
+				c := d.string(k, "evidence keys")
+				res.Evidence[engine.Category(c)] = d.number(v, "evidence."+c)
+			})
 		}
 	}
-	if ro, ok := obj["redact"]; ok {
-		red := d.object(ro, "redact")
+	if ro := d.get(obj, "redact"); ro != nil {
+		red := d.object(ro.Value, "redact")
 		for _, t := range d.array(red, "pii") {
 			res.Redact.PII = append(res.Redact.PII, engine.PIIType(d.string(t, "redact.pii[]")))
 		}
@@ -291,7 +449,7 @@ func decodeResult(v any) (*engine.PolicyResult, error) {
 	return res, nil
 }
 
-// decoder reads OPA's Go values, remembering the first type mismatch.
+// decoder reads OPA's values, remembering the first type mismatch.
 type decoder struct{ err error }
 
 func (d *decoder) fail(field, want string) {
@@ -300,54 +458,66 @@ func (d *decoder) fail(field, want string) {
 	}
 }
 
-func (d *decoder) object(v any, field string) map[string]any {
-	o, ok := v.(map[string]any)
+func (d *decoder) object(v ast.Value, field string) ast.Object {
+	o, ok := v.(ast.Object)
 	if !ok {
 		d.fail(field, "an object")
 	}
 	return o
 }
 
-func (d *decoder) array(o map[string]any, field string) []any {
-	v, ok := o[field]
-	if !ok {
+// get is o's field, nil when o has none (or is not an object).
+func (d *decoder) get(o ast.Object, field string) *ast.Term {
+	if o == nil {
 		return nil
 	}
-	a, ok := v.([]any)
-	if !ok {
-		d.fail(field, "an array")
-	}
-	return a
+	return o.Get(term(field))
 }
 
-func (d *decoder) number(v any, field string) float64 {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		if err != nil {
-			d.fail(field, "a number")
+// array is the elements of o's field, none when it has none.
+func (d *decoder) array(o ast.Object, field string) []*ast.Term {
+	v := d.get(o, field)
+	if v == nil {
+		return nil
+	}
+	switch a := v.Value.(type) {
+	case *ast.Array:
+		out := make([]*ast.Term, a.Len())
+		for i := range out {
+			out[i] = a.Elem(i)
 		}
-		return f
-	case float64:
-		return n
-	case int:
-		return float64(n)
+		return out
+	case ast.Set:
+		// In the set's own order, as OPA writes a set in JSON.
+		out := make([]*ast.Term, 0, a.Len())
+		a.Foreach(func(t *ast.Term) { out = append(out, t) })
+		return out
+	}
+	d.fail(field, "an array")
+	return nil
+}
+
+func (d *decoder) number(t *ast.Term, field string) float64 {
+	if n, ok := t.Value.(ast.Number); ok {
+		if f, ok := n.Float64(); ok {
+			return f
+		}
 	}
 	d.fail(field, "a number")
 	return 0
 }
 
-func (d *decoder) string(v any, field string) string {
-	s, ok := v.(string)
+func (d *decoder) string(t *ast.Term, field string) string {
+	s, ok := t.Value.(ast.String)
 	if !ok {
 		d.fail(field, "a string")
 	}
-	return s
+	return string(s)
 }
 
-func (d *decoder) str(o map[string]any, field string, required bool) string {
-	v, ok := o[field]
-	if !ok {
+func (d *decoder) str(o ast.Object, field string, required bool) string {
+	v := d.get(o, field)
+	if v == nil {
 		if required {
 			d.fail(field, "a string (required)")
 		}

@@ -442,6 +442,14 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // (engine.AutomatedAction) in the outbox: a crash cannot leave a decision
 // without them.
 func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*engine.Decision, error) {
+	return s.SaveEncodedDecisions(ctx, ds, nil)
+}
+
+// SaveEncodedDecisions is SaveDecisions given each decision's JSON as
+// json.Marshal writes it: bodies[i], when there is one, is stored as ds[i]'s
+// body as it is, so that a caller that also publishes the decisions
+// encodes each once. A missing body is encoded here.
+func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision, bodies [][]byte) ([]*engine.Decision, error) {
 	out := make([]*engine.Decision, len(ds))
 	var restricted []string
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
@@ -455,9 +463,14 @@ func (s *Store) SaveDecisions(ctx context.Context, ds []*engine.Decision) ([]*en
 			if d == nil || d.ID == "" || d.EventID == "" {
 				return fmt.Errorf("decision %d has no id or event id", i)
 			}
-			body, err := json.Marshal(d)
-			if err != nil {
-				return err
+			var body []byte
+			if i < len(bodies) {
+				body = bodies[i]
+			}
+			if body == nil {
+				if body, err = json.Marshal(d); err != nil {
+					return err
+				}
 			}
 			res, err := insert.ExecContext(ctx, d.ID, d.EventID, string(d.EventKind), d.World, d.Space.ID, string(d.Space.Type),
 				d.SenderID, string(d.Action), d.Queue, d.PolicyRevision, d.DecidedAt.UTC().Format(sortableTime), body, d.Fingerprint)
