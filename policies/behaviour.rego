@@ -22,9 +22,11 @@ b := input.signals.behaviour
 # message then costs this one rule instead of every pattern's. The engine
 # refuses a bundle whose patterns fire on a message below the floors
 # (engine/policy/behaviourgate.go), so the gate never changes a decision:
-# a threshold below its floor is refused, not ignored.
+# a threshold below its floor is refused, not ignored. (The gate names
+# input.signals.behaviour in full rather than b: evaluating the rule b
+# on every message costs more than the lookup.)
 violation contains v if {
-	b.notable
+	input.signals.behaviour.notable
 	some v in patterns
 }
 
