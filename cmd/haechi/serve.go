@@ -36,7 +36,7 @@ haechi demo). With --policies, the folder is watched and a changed
 bundle that compiles and passes its tests replaces the serving one while
 traffic flows; a bundle that fails is refused and the old one keeps serving.
 Hash banks under --data-dir are reloaded when they change.`,
-		Flags: engineFlags(append(kafkaFlags(),
+		Flags: engineFlags(append(append(kafkaFlags(), groupTimingFlags...),
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen address", EnvVars: []string{"HAECHI_ADDR"}},
 			&cli.BoolFlag{Name: "watch", Value: true, Usage: "reload --policies when its files change"},
 			&cli.BoolFlag{Name: "pipeline", Value: true, Usage: "run a pipeline worker (and the embedded broker without --kafka-brokers)"},

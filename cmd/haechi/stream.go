@@ -286,7 +286,13 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 			return nil, err
 		}
 	}
+	session, heartbeat, rebalance, err := groupTimings(c)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
+		SessionTimeout: session, HeartbeatInterval: heartbeat, RebalanceTimeout: rebalance,
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
 		Moderator: k.moderation, Metrics: pipelines.NewMetrics(reg), Log: log.With("component", "worker"),
 		BatchSize: c.Int("batch-size"), LogDecisions: c.Bool("log-decisions") || c.Float64("demo-rate") > 0,
@@ -390,6 +396,27 @@ func (s *streaming) close() {
 
 var batchSizeFlag = &cli.IntFlag{Name: "batch-size", Value: 500, Usage: "most input messages decided together"}
 
+// groupTimingFlags are the consumer group's timings: how soon a worker
+// that died is noticed and its partitions handed to the others.
+var groupTimingFlags = []cli.Flag{
+	&cli.DurationFlag{Name: "kafka-session-timeout", Value: 10 * time.Second, Usage: "a worker silent this long is taken out of the group and its partitions move to the others (a crashed worker's events wait this long)"},
+	&cli.DurationFlag{Name: "kafka-heartbeat", Value: time.Second, Usage: "how often a worker tells the group it is alive; at most a third of --kafka-session-timeout"},
+	&cli.DurationFlag{Name: "kafka-rebalance-timeout", Value: 10 * time.Second, Usage: "how long the group waits for its members to rejoin after a change"},
+}
+
+// groupTimings reads groupTimingFlags, refusing a heartbeat too slow for
+// the session timeout (the group would drop live workers).
+func groupTimings(c *cli.Context) (session, heartbeat, rebalance time.Duration, err error) {
+	session, heartbeat, rebalance = c.Duration("kafka-session-timeout"), c.Duration("kafka-heartbeat"), c.Duration("kafka-rebalance-timeout")
+	switch {
+	case session < time.Second || heartbeat <= 0 || rebalance < time.Second:
+		err = fmt.Errorf("--kafka-session-timeout and --kafka-rebalance-timeout must be at least 1s and --kafka-heartbeat positive")
+	case 3*heartbeat > session:
+		err = fmt.Errorf("--kafka-heartbeat %v is more than a third of --kafka-session-timeout %v: live workers would be dropped from the group", heartbeat, session)
+	}
+	return
+}
+
 // behaviourSaveFlag is how often the worker saves its partitions'
 // behavioural state.
 var behaviourSaveFlag = &cli.DurationFlag{Name: "behaviour-save", Value: 30 * time.Second,
@@ -407,7 +434,7 @@ topic (and an action for restricting ones), and only then commits offsets.
 Malformed events go to the dead-letter topic with the reason in headers.
 Several workers in one group share the partitions. SIGTERM finishes the
 batch in hand, commits it and leaves the group.`,
-		Flags: engineFlags(append(kafkaFlags(), batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag, behaviourSaveFlag,
+		Flags: engineFlags(append(append(kafkaFlags(), groupTimingFlags...), batchSizeFlag, logDecisionsFlag, databaseFlag, policyPollFlag, behaviourSaveFlag,
 			auditKeyFlag, elasticsearchFlag, elasticsearchIndexFlag,
 			&cli.StringFlag{Name: "metrics-addr", Value: "127.0.0.1:9464", Usage: "listen address of /metrics and /healthz; empty for none"})...),
 		Action: func(c *cli.Context) error {
