@@ -180,14 +180,11 @@ func (t *Tracker) partition(ctx context.Context, o engine.Origin) (*partition, e
 		if err != nil {
 			return nil, fmt.Errorf("behaviour: load %s: %w", k, err)
 		}
+		// A snapshot this build cannot read (another layout, a changed
+		// window) leaves p empty, as restore promises: the partition
+		// starts afresh, since wrong counts would be worse than none.
 		if b != nil {
-			if err := p.restore(b); err != nil {
-				// A snapshot this build cannot read (another layout, a
-				// changed window) starts the partition afresh: wrong
-				// counts would be worse than none.
-				p = &partition{conversations: make(map[uint64]*conversation)}
-				p.senders, _ = NewSenders(t.cfg.Senders)
-			}
+			_ = p.restore(b)
 		}
 	}
 	t.mu.Lock()
