@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const validChat = `{"id":"e1","kind":"chat","world":"w","space":{"id":"s1","type":"plaza"},
@@ -107,6 +109,22 @@ func TestValidateVoiceAndImage(t *testing.T) {
 			e.Chat = &ChatMessage{Text: "hi", Recipient: &Party{AgeBand: AgeTeen}}
 		}, "chat.recipient.id"},
 		{"invalid utf8 text", func(e *Event) { e.Chat = &ChatMessage{Text: "a\xffb"} }, "chat.text"},
+		{"mentions ok", func(e *Event) { e.Chat = &ChatMessage{Text: "hi", Mentions: []string{"u1", "u2"}} }, ""},
+		// A repeated mention would count one target twice in a pile-on.
+		{"mention repeated", func(e *Event) { e.Chat = &ChatMessage{Text: "hi", Mentions: []string{"u1", "u2", "u1"}} }, "chat.mentions[2]"},
+		{"mention empty", func(e *Event) { e.Chat = &ChatMessage{Text: "hi", Mentions: []string{""}} }, "chat.mentions[0]"},
+		{"mention with a space", func(e *Event) { e.Chat = &ChatMessage{Text: "hi", Mentions: []string{"u 1"}} }, "chat.mentions[0]"},
+		{"too many mentions", func(e *Event) {
+			ids := make([]string, MaxMentions+1)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("u%d", i)
+			}
+			e.Chat = &ChatMessage{Text: "hi", Mentions: ids}
+		}, "chat.mentions"},
+		{"joined before 2000", func(e *Event) { e.Sender.JoinedAt = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC) }, "sender.joined_at"},
+		{"joined ok", func(e *Event) {
+			e.Chat, e.Sender.JoinedAt = &ChatMessage{Text: "hi"}, e.SentAt.Add(-time.Hour)
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
