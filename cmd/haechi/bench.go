@@ -34,9 +34,11 @@ func benchCommand() *cli.Command {
 messages in fixtures/text, for a fixed time at each goroutine count, and
 prints throughput, latency percentiles, the process's CPU time per
 decision (user and system, garbage collection included: steadier than
-throughput on a machine other work shares) and the share of messages the
-cascade sent to the strong text model. Use --cpus 1 to hold the process
-to one core.`,
+throughput on a machine other work shares), the share of messages the
+cascade sent to the strong text model and the share the policy engine's
+fast path decided without evaluating the policy (messages that reach no
+rule, proven when the bundle loads). Use --cpus 1 to hold the process to
+one core.`,
 			Flags: engineFlags(
 				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
@@ -124,9 +126,9 @@ func benchDecide(c *cli.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\t\n")
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\t\n")
 	for _, g := range counts {
-		before := k.text.Stats()
+		before, policyBefore := k.text.Stats(), k.policy.Stats()
 		var done atomic.Int64
 		lat := make([][]time.Duration, g)
 		deadline := time.Now().Add(c.Duration("duration"))
@@ -154,7 +156,11 @@ func benchDecide(c *cli.Context) error {
 		elapsed, cpuUsed := time.Since(start), time.Duration(cpuTime()-cpu)
 		all := slices.Concat(lat...)
 		slices.Sort(all)
-		after := k.text.Stats()
+		after, policyAfter := k.text.Stats(), k.policy.Stats()
+		skipped := "-"
+		if n := policyAfter.Decided - policyBefore.Decided; n > 0 {
+			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast)/float64(n))
+		}
 		routed := "-"
 		if n := after.Scored - before.Scored; n > 0 {
 			routed = fmt.Sprintf("%.1f %%", 100*float64(after.Routed-before.Routed)/float64(n))
@@ -163,8 +169,8 @@ func benchDecide(c *cli.Context) error {
 		if n := done.Load(); n > 0 {
 			perDecision = (cpuUsed / time.Duration(n)).Round(100 * time.Nanosecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
-			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped)
 	}
 	return w.Flush()
 }
