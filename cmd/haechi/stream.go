@@ -291,6 +291,16 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		s.close()
 		return nil, err
 	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	checked, err := pipelines.CheckSessionTimeout(cctx, s.brokers, session)
+	cancel()
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("--kafka-session-timeout: %w", err)
+	}
+	if !checked {
+		log.Warn("the brokers did not say which session timeouts they accept; a --kafka-session-timeout outside them makes every join fail", "session_timeout", session)
+	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
 		SessionTimeout: session, HeartbeatInterval: heartbeat, RebalanceTimeout: rebalance,
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
