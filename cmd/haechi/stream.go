@@ -95,6 +95,9 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 		err = sh.Register(metrics.Registry)
 	}
 	if err == nil {
+		err = registerPolicyStats(metrics.Registry, k.policy)
+	}
+	if err == nil {
 		k.shadow = sh
 		k.control, err = startPolicyControl(c.Context, st, k, sh, cfg.PolicyDir, c.Duration("policy-poll"), log)
 	}
@@ -498,4 +501,24 @@ batch in hand, commits it and leaves the group.`,
 			return nil
 		},
 	}
+}
+
+// registerPolicyStats exports the policy engine's counts: decisions made
+// and those the fast path made without evaluating the policy.
+func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_evaluations_total",
+			Help: "Inputs the policy engine decided, the fast path's included.",
+		}, func() float64 { return float64(e.Stats().Decided) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_fast_path_total",
+			Help: "Inputs decided by the fast path for messages that reach no rule, without evaluating the policy (proven per bundle at load).",
+		}, func() float64 { return float64(e.Stats().Fast) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return nil
 }
