@@ -254,6 +254,10 @@ var migrations = []migration{
 	// instances share to count senders across partitions, and reports by
 	// the user they are about (behaviour.go).
 	{sqlite: behaviourTables(false), postgres: behaviourTables(true)},
+	// 21: every query of a sender's decisions asks for the restricted
+	// ones, which decisions_sender_flags (6) holds; the index of all of
+	// them cost every stored decision a write and served none.
+	{sqlite: `DROP INDEX decisions_sender`, postgres: `DROP INDEX decisions_sender`},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions

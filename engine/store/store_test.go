@@ -177,3 +177,37 @@ func TestSaveDecisionsKeepsFingerprintsAndQueuesActionsOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSenderQueriesUseTheFlagsIndex: every query of a sender's decisions
+// is answered from the partial index of restricted decisions
+// (decisions_sender_flags), since the index of all of them was dropped
+// (migration 21) to spare every stored decision a write.
+func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`, // userContextSQL's flags
+		`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, // UserHistory
+	} {
+		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, "u1", "2026", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "decisions_sender_flags") {
+			t.Errorf("%s\nplanned as %s", q, p)
+		}
+	}
+	if !strings.Contains(userContextSQL, `SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`) {
+		t.Error("userContextSQL no longer counts flags as this test plans them")
+	}
+}
