@@ -186,7 +186,7 @@ func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
 	for _, q := range []string{
-		`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`, // userContextSQL's flags
+		`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`,         // userContextSQL's flags
 		`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, // UserHistory
 	} {
 		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, "u1", "2026", 10)
