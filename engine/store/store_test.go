@@ -184,27 +184,15 @@ func TestSaveDecisionsKeepsFingerprintsAndQueuesActionsOnce(t *testing.T) {
 // (migration 21) to spare every stored decision a write.
 func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
 	s, _ := openTemp(t)
-	ctx := context.Background()
-	for _, q := range []string{
-		`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`,         // userContextSQL's flags
-		`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, // UserHistory
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`, []any{"u1", "2026", 10}}, // userContextSQL's flags
+		{`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, []any{"u1", 10}}, // UserHistory
 	} {
-		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, "u1", "2026", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "decisions_sender_flags") {
-			t.Errorf("%s\nplanned as %s", q, p)
+		if p := queryPlan(t, s, q.sql, q.args...); !strings.Contains(p, "decisions_sender_flags") {
+			t.Errorf("%s\nplanned as %s", q.sql, p)
 		}
 	}
 	if !strings.Contains(userContextSQL, `SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`) {
