@@ -43,7 +43,7 @@ one core.`,
 				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
-				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
+				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages, or demo: 5,000 chat events of the demo generator (seed 1)"},
 				&cli.BoolFlag{Name: "behaviour", Value: true, Usage: "observe every event with a behaviour tracker as serve does (senders drawn from 100,000 ids)"},
 				&cli.Float64Flag{Name: "event-rate", Value: 2, Usage: "with --behaviour, events a second of event time: at 2 each fixture text comes back after the 2-minute wave window, as an ordinary message; at 20000 every message is part of a wave of copies, the tracker's and the policy's costliest case"},
 				&cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the timed runs to this file (read it with go tool pprof)"},
@@ -69,7 +69,7 @@ func benchDecide(c *cli.Context) error {
 		}
 		counts = append(counts, n)
 	}
-	events, err := fixtureEvents(c.String("set"))
+	events, err := benchDecideEvents(c.String("set"))
 	if err != nil {
 		return err
 	}
@@ -246,4 +246,13 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// benchDecideEvents are the events bench decide runs: the fixtures of a
+// set, or the demo generator's chat.
+func benchDecideEvents(set string) ([]*engine.Event, error) {
+	if set == "demo" {
+		return benchChatEvents(set, 5000)
+	}
+	return fixtureEvents(set)
 }
