@@ -38,6 +38,9 @@ type prepared struct {
 	// fast is the decision of quiet messages, proven from the bundle
 	// (fastpath.go).
 	fast *fastPath
+	// agg aggregates the fired rules into the decision in Go, where the
+	// bundle's aggregation was checked (aggregate.go).
+	agg aggregation
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -111,7 +114,7 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if old != nil {
 		prev = old.bundle.Revision
 	}
-	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String())
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String(), "aggregation", p.agg.String())
 	return nil
 }
 
@@ -156,6 +159,9 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if err := p.checkFastPath(ctx); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
+	if p.agg, err = proveAggregation(ctx, b.Modules, compiler, store); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
 	return p, nil
 }
 
@@ -194,18 +200,52 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		return res, nil
 	}
 	imageText := p.imageTextEvidence(in.Signals)
-	res, err := p.evaluate(ctx, inputValue(in, evidence, imageText, reached, p.reads))
+	input := inputValue(in, evidence, imageText, reached, p.reads)
+	res, err := p.aggregated(ctx, input)
 	if err != nil {
 		return nil, err
+	}
+	if res == nil {
+		if res, err = p.evaluate(ctx, input); err != nil {
+			return nil, err
+		}
 	}
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText
 	return res, nil
 }
 
+// aggregated is the decision on input made from the fired rules by the
+// engine's aggregation, or nil when the bundle's aggregation must make it
+// (the aggregation is off, or the rules fired are not what it was
+// checked on).
+func (p *prepared) aggregated(ctx context.Context, input ast.Value) (*engine.PolicyResult, error) {
+	a := p.agg.agg
+	if a == nil {
+		return nil, nil
+	}
+	rs, err := p.eval(ctx, a.fired, input)
+	if err != nil {
+		return nil, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return nil, nil
+	}
+	v, ok := rs[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return nil, nil
+	}
+	res, ok := a.decide(v)
+	if !ok {
+		return nil, nil
+	}
+	res.Revision = p.bundle.Revision
+	return res, nil
+}
+
 // evaluate runs the decision query on input and reads its decision.
 func (p *prepared) evaluate(ctx context.Context, input ast.Value) (*engine.PolicyResult, error) {
-	rs, err := p.eval(ctx, input)
+	rs, err := p.eval(ctx, p.query, input)
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
@@ -229,14 +269,14 @@ func (p *prepared) evaluate(ctx context.Context, input ast.Value) (*engine.Polic
 // to watch ctx and gather metrics no one reads; the query is cancelled
 // through context.AfterFunc instead, which costs nothing for a context
 // that cannot be cancelled.
-func (p *prepared) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
+func (p *prepared) eval(ctx context.Context, query rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	c := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, c.Cancel)
 	defer stop()
-	return p.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(astResult))
+	return query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(c), rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(astResult))
 }
 
 // astResult has the query's results returned as OPA left them, for

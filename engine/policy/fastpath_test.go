@@ -40,8 +40,9 @@ func TestFastPathServesTheDefaultBundle(t *testing.T) {
 // many quiet messages of every shape, drawn across space types, senders,
 // recipients, strikes, scores below the levels, voice confidence and
 // behavioural counts below the floors, the fast path's decision equals
-// the full evaluation's. Messages that are not quiet are drawn too, to
-// show they are evaluated.
+// the full evaluation's. Messages that are not quiet are drawn too: their
+// rules are evaluated and aggregated by the engine (aggregate.go), and
+// the result must equal the bundle's own aggregation.
 func TestFastPathAgreesWithThePolicy(t *testing.T) {
 	ctx := context.Background()
 	e, err := New(ctx, loadRepoPolicies(t), nil)

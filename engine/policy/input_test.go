@@ -104,8 +104,8 @@ func TestUnreadFieldsChangeNoDecision(t *testing.T) {
 		evidence := p.models.evidence(in.Signals)
 		reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 		imageText := p.imageTextEvidence(in.Signals)
-		full, errFull := p.eval(ctx, inputValue(in, evidence, imageText, reached, allInput))
-		lean, errLean := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
+		full, errFull := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, allInput))
+		lean, errLean := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, p.reads))
 		if errFull != nil || errLean != nil || len(full) != 1 || len(lean) != 1 ||
 			full[0].Expressions[0].Value.(ast.Value).Compare(lean[0].Expressions[0].Value.(ast.Value)) != 0 {
 			t.Fatalf("case %d: in full %v (%v), with what the bundle reads %v (%v)", i, full, errFull, lean, errLean)
