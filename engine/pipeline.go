@@ -29,6 +29,8 @@ type Pipeline struct {
 	observer DecisionObserver
 	// behaviour, if set, keeps the state behind behavioural signals.
 	behaviour BehaviourTracker
+	// redactor, if set, makes the redacted copies of images.
+	redactor ImageRedactor
 }
 
 // PipelineOption configures a Pipeline.
@@ -70,6 +72,14 @@ func WithObserver(o DecisionObserver) PipelineOption {
 // and give the policy its behavioural signals.
 func WithBehaviour(t BehaviourTracker) PipelineOption {
 	return func(p *Pipeline) { p.behaviour = t }
+}
+
+// WithImageRedactor has r make the redacted copy of an image whose
+// decision redacts personal information in its text. Without one, such a
+// decision is made again as if the copy had failed (the policy holds the
+// image).
+func WithImageRedactor(r ImageRedactor) PipelineOption {
+	return func(p *Pipeline) { p.redactor = r }
 }
 
 // NewPipeline builds a pipeline around a policy.
@@ -340,12 +350,23 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 // are already known.
 func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
 	in := &PolicyInput{Event: policyEvent(ev), Signals: sig, User: user}
-	res, err := p.policy.Evaluate(ctx, in)
+	res, err := p.evaluate(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("engine: policy: %w", err)
+		return nil, err
 	}
-	if err := res.Validate(); err != nil {
-		return nil, fmt.Errorf("engine: policy: %w", err)
+	var redacted *RedactedImage
+	if boxes := imageRedaction(ev, sig, res); boxes != nil {
+		if redacted, err = p.redactImage(ctx, ev, boxes); err != nil {
+			// No copy: the original must not go out under a redact. The
+			// policy is asked again, told so, and holds the image.
+			sig.ImageText.RedactionFailed = true
+			if res, err = p.evaluate(ctx, in); err != nil {
+				return nil, err
+			}
+			if imageRedaction(ev, sig, res) != nil {
+				return nil, fmt.Errorf("engine: policy: revision %s redacts an image whose redacted copy failed (signals.image_text.redaction_failed) instead of holding it", res.Revision)
+			}
+		}
 	}
 	d := &Decision{
 		ID:             p.newID(),
@@ -373,8 +394,10 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		DecidedAt:      p.now().UTC(),
 	}
 	if it := sig.ImageText; it != nil {
-		d.ImageText = &ImageTextEvidence{Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII}
+		d.ImageText = &ImageTextEvidence{Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII,
+			RedactionFailed: it.RedactionFailed}
 	}
+	d.RedactedImage = redacted
 	if len(sig.Terms) > 0 {
 		d.Terms = make([]TermSpan, len(sig.Terms))
 		for i, t := range sig.Terms {
@@ -397,6 +420,55 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		p.observer.ObserveDecision(in, d)
 	}
 	return d, nil
+}
+
+// evaluate asks the policy and checks its answer.
+func (p *Pipeline) evaluate(ctx context.Context, in *PolicyInput) (*PolicyResult, error) {
+	res, err := p.policy.Evaluate(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	if err := res.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	return res, nil
+}
+
+// imageRedaction returns the boxes to fill in the image of ev when res
+// redacts personal information its text holds, nil when it does not
+// (another action, or only the caption's PII is masked). The boxes are
+// those of every piece of the masked types.
+func imageRedaction(ev *Event, sig *Signals, res *PolicyResult) []Box {
+	if res.Action != ActionRedact || ev.Image == nil || sig.ImageText == nil {
+		return nil
+	}
+	var boxes []Box
+	for _, p := range sig.ImageText.PII {
+		if slices.Contains(res.Redact.PII, p.Type) {
+			boxes = append(boxes, p.Boxes...)
+		}
+	}
+	if boxes == nil && slices.ContainsFunc(sig.ImageText.PII, func(p ImagePII) bool { return slices.Contains(res.Redact.PII, p.Type) }) {
+		// PII to mask without a box: nothing can be filled, which is a
+		// failure, not nothing to do.
+		return []Box{}
+	}
+	return boxes
+}
+
+// redactImage makes the redacted copy of ev's image.
+func (p *Pipeline) redactImage(ctx context.Context, ev *Event, boxes []Box) (*RedactedImage, error) {
+	if p.redactor == nil {
+		return nil, errors.New("engine: no image redactor configured")
+	}
+	if len(boxes) == 0 {
+		return nil, errors.New("engine: personal information to mask in an image without boxes")
+	}
+	ri, err := p.redactor.RedactImage(ctx, ev.Image, boxes)
+	if err != nil {
+		return nil, fmt.Errorf("engine: redact image: %w", err)
+	}
+	return ri, nil
 }
 
 // finite refuses NaN and infinite scores: a classifier fault that would

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
@@ -292,6 +294,10 @@ func (t *textReading) read(ctx context.Context, img image.Image, in engine.Image
 			it.Scores.Raise(cat, v)
 		}
 	}
+	var runes []rune
+	if len(tr.PII) > 0 {
+		runes = []rune(r.Text)
+	}
 	for _, p := range tr.PII {
 		ip := engine.ImagePII{Type: p.Type, Score: p.Score, Boxes: []engine.Box{}}
 		for _, w := range r.Words {
@@ -299,9 +305,28 @@ func (t *textReading) read(ctx context.Context, img image.Image, in engine.Image
 				ip.Boxes = append(ip.Boxes, engine.Box{X0: w.Box.Min.X, Y0: w.Box.Min.Y, X1: w.Box.Max.X, Y1: w.Box.Max.Y})
 			}
 		}
+		ip.Partial = !covered(runes, p.Start, p.End, r.Words)
 		it.PII = append(it.PII, ip)
 	}
 	return it, nil
+}
+
+// covered reports whether every character of text[start:end] but spaces
+// lies in one of words: only then does filling the words' boxes hide the
+// whole span.
+func covered(text []rune, start, end int, words []ocr.Word) bool {
+	if start < 0 || end > len(text) || start >= end {
+		return false
+	}
+	for i := start; i < end; i++ {
+		if unicode.IsSpace(text[i]) {
+			continue
+		}
+		if !slices.ContainsFunc(words, func(w ocr.Word) bool { return w.Start <= i && i < w.End }) {
+			return false
+		}
+	}
+	return true
 }
 
 // Why an image's text was not read (engine.ImageText.Error).

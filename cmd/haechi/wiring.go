@@ -26,6 +26,7 @@ import (
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/shadow"
+	"github.com/haechi-tns/haechi/internal/imageredact"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -402,7 +403,8 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		imageOpts = append(imageOpts, imagesignals.WithTextReader(reader, text, cfg.OCR.Timeout))
 	}
 	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, imageOpts...)
-	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)}
+	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images),
+		engine.WithImageRedactor(imageredact.New(imagedecode.DefaultLimits))}
 	if cfg.Users != nil {
 		opts = append(opts, engine.WithUserContext(cfg.Users))
 	}

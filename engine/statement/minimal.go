@@ -16,8 +16,10 @@ import "github.com/haechi-tns/haechi/engine"
 //     the policy revision, which names the rules' version.
 //
 // It drops the evidence: scores, the PII, lexicon and link spans, hash
-// matches, the fired rules' details, model versions and the masked text
-// of a redact, which is the content itself with personal data masked.
+// matches, the fired rules' details, model versions, the masked text of a
+// redact, which is the content itself with personal data masked, and the
+// reference to a redacted copy of an image, which retention deletes with
+// it.
 // The result gives the same statement as d for every human decision
 // (a test holds Build to that).
 func Minimal(d *engine.Decision) *engine.Decision {

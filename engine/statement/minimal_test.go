@@ -62,7 +62,7 @@ func TestMinimalGivesTheSameStatement(t *testing.T) {
 func TestMinimalDropsTheEvidence(t *testing.T) {
 	kept := []string{"ID", "EventID", "EventKind", "Lang", "World", "Space", "SenderID", "Action", "Categories", "RuleIDs",
 		"Principle", "Value", "Severity", "Reasons", "Queue", "PolicyRevision", "DecidedAt"}
-	dropped := []string{"RedactedText", "Scores", "Evidence", "PII", "Terms", "HashMatches", "Links", "Fired", "ModelVersions",
+	dropped := []string{"RedactedText", "RedactedImage", "Scores", "Evidence", "PII", "Terms", "HashMatches", "Links", "Fired", "ModelVersions",
 		"Fingerprint", "Content", "ImageText", "Behaviour"}
 	d := fullDecision(engine.KindChat, engine.ActionRedact)
 	m := Minimal(d)

@@ -254,6 +254,8 @@ var migrations = []migration{
 	// instances share to count senders across partitions, and reports by
 	// the user they are about (behaviour.go).
 	{sqlite: behaviourTables(false), postgres: behaviourTables(true)},
+	// 21: redacted copies of images, by their SHA-256 (redacted.go).
+	{sqlite: redactedImagesTable("BLOB"), postgres: redactedImagesTable("BYTEA")},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -483,6 +485,11 @@ func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision,
 				out[i] = d
 				if NeedsReview(d) {
 					if _, _, err := s.openDecisionCase(ctx, tx, d, d.DecidedAt); err != nil {
+						return err
+					}
+				}
+				if d.RedactedImage != nil {
+					if err := s.saveRedactedImage(ctx, tx, d.RedactedImage, d.DecidedAt); err != nil {
 						return err
 					}
 				}
