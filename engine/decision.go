@@ -169,6 +169,15 @@ type Decision struct {
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
 	DecidedAt      time.Time         `json:"decided_at"`
+	// Supersedes is the id of the decision this one follows up: the
+	// first decision of an image decided before its text was read. Empty
+	// for first decisions.
+	Supersedes string `json:"supersedes,omitempty"`
+	// Pending is the work a decision leaves for later: set by the
+	// pipeline on a decision made before its image's text was read, and
+	// completed by the moderation service, which stores it with the
+	// decision; never encoded.
+	Pending *PendingText `json:"-"`
 	// Fingerprint is the decided event's Fingerprint. The store keeps it
 	// beside the decision to tell a repeat of the event from other content
 	// sent under its id; it is never encoded.
@@ -185,6 +194,9 @@ type Decision struct {
 // could not be read. Never the text: a moderator reads it in the image of
 // the case snapshot.
 type ImageTextEvidence struct {
+	// Pending says the text is still to be read: a follow-up decision
+	// will supersede this one if the text changes it.
+	Pending  bool       `json:"pending,omitempty"`
 	Error    string     `json:"error,omitempty"`
 	Words    int        `json:"words"`
 	Evidence Scores     `json:"evidence,omitempty"`
@@ -213,6 +225,23 @@ type RedactedImage struct {
 	Boxes []Box `json:"boxes"`
 	// Data is the copy's bytes, for the store; never encoded.
 	Data []byte `json:"-"`
+}
+
+// PendingText is the reading of an image's text left for after its
+// first decision, and what is needed to decide the event again then.
+type PendingText struct {
+	// Event is the event as JSON, its image's bytes inline (fetched if
+	// it was sent by reference): the event to decide again.
+	Event []byte
+	// Behaviour is the event's behavioural signals when it was first
+	// decided: the follow-up is judged on them again, not on the event
+	// observed twice.
+	Behaviour *BehaviourSignals
+	// Lease, when set, names who will read the text (a token of the
+	// moderation service's queue) and until when; an unleased reading
+	// is taken by whoever looks for readings left over.
+	Lease      string
+	LeaseUntil time.Time
 }
 
 // RedactedImagePath is where the in-world API serves a redacted copy.

@@ -31,6 +31,9 @@ type Pipeline struct {
 	behaviour BehaviourTracker
 	// redactor, if set, makes the redacted copies of images.
 	redactor ImageRedactor
+	// deferText, if set, says in which space types Decide and
+	// DecideBatch leave an image's text for a follow-up.
+	deferText func(SpaceType) bool
 }
 
 // PipelineOption configures a Pipeline.
@@ -80,6 +83,22 @@ func WithBehaviour(t BehaviourTracker) PipelineOption {
 // image).
 func WithImageRedactor(r ImageRedactor) PipelineOption {
 	return func(p *Pipeline) { p.redactor = r }
+}
+
+// WithTextDeferral has Decide and DecideBatch decide an image posted in
+// a space type for which defer returns true without reading its text:
+// the decision says image_text {"pending": true} and carries a
+// PendingText, and FollowUp decides the event again with the text read.
+// defer is called once per image event and must be safe for concurrent
+// use. Only a caller that will follow the decisions up (the moderation
+// service with its follow-up queue) should set it.
+func WithTextDeferral(deferText func(SpaceType) bool) PipelineOption {
+	return func(p *Pipeline) { p.deferText = deferText }
+}
+
+// defers reports whether ev's image text is left for a follow-up.
+func (p *Pipeline) defers(ev *Event) bool {
+	return p.deferText != nil && ev.Image != nil && p.deferText(ev.Space.Type)
 }
 
 // NewPipeline builds a pipeline around a policy.
@@ -133,7 +152,7 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 		}
 		sig.Analysed = append(sig.Analysed, "text")
 	}
-	return p.finishSignals(ctx, ev, sig)
+	return p.finishSignals(ctx, ev, sig, false)
 }
 
 // SignalsBatch runs the classifiers on several events, scoring their texts
@@ -144,7 +163,7 @@ func (p *Pipeline) SignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, 
 		return nil, err
 	}
 	for i, ev := range evs {
-		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+		if _, err := p.finishSignals(ctx, ev, sigs[i], false); err != nil {
 			return nil, err
 		}
 	}
@@ -166,7 +185,7 @@ func (p *Pipeline) DecideBatch(ctx context.Context, evs []*Event) ([]*Decision, 
 		return out, errs
 	}
 	for i, ev := range evs {
-		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+		if _, err := p.finishSignals(ctx, ev, sigs[i], p.defers(ev)); err != nil {
 			errs[i] = err
 			continue
 		}
@@ -294,11 +313,12 @@ func (sig *Signals) AddImage(res ImageResult) {
 	}
 }
 
-// finishSignals runs the image classifiers and derives the toxic score.
-func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
+// finishSignals runs the image classifiers, asking them to leave the
+// image's text for later when deferText, and derives the toxic score.
+func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals, deferText bool) (*Signals, error) {
 	if ev.Image != nil {
 		for _, c := range p.images {
-			res, err := c.ClassifyImage(ctx, ImageInput{Image: ev.Image, Space: ev.Space.Type, Lang: ev.Lang})
+			res, err := c.ClassifyImage(ctx, ImageInput{Image: ev.Image, Space: ev.Space.Type, Lang: ev.Lang, DeferText: deferText})
 			switch {
 			case errors.Is(err, ErrNotAnalysed):
 				continue
@@ -335,7 +355,11 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
-	sig, err := p.Signals(ctx, ev)
+	sigs, err := p.textSignalsBatch(ctx, []*Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	sig, err := p.finishSignals(ctx, ev, sigs[0], p.defers(ev))
 	if err != nil {
 		return nil, err
 	}
@@ -344,6 +368,32 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 		return nil, fmt.Errorf("engine: user context: %w", err)
 	}
 	return p.decideObserved(ctx, ev, sig, user)
+}
+
+// FollowUp decides again a valid event whose first decision left its
+// image's text for later (Decision.Pending): the text is read now,
+// whatever the space type, and the policy judges the event on it with
+// the behavioural signals it had when first decided (b; the tracker
+// does not observe the event twice). The decision is new (a new id); the
+// caller sets Supersedes and decides whether it replaces the first.
+func (p *Pipeline) FollowUp(ctx context.Context, ev *Event, b *BehaviourSignals) (*Decision, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	sigs, err := p.textSignalsBatch(ctx, []*Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	sig, err := p.finishSignals(ctx, ev, sigs[0], false)
+	if err != nil {
+		return nil, err
+	}
+	user, err := p.users.UserContext(ctx, ev.Sender)
+	if err != nil {
+		return nil, fmt.Errorf("engine: user context: %w", err)
+	}
+	sig.Behaviour = b
+	return p.DecideWith(ctx, ev, sig, user)
 }
 
 // DecideWith asks the policy about an event whose signals and user context
@@ -394,8 +444,12 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		DecidedAt:      p.now().UTC(),
 	}
 	if it := sig.ImageText; it != nil {
-		d.ImageText = &ImageTextEvidence{Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII,
+		d.ImageText = &ImageTextEvidence{Pending: it.Pending, Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII,
 			RedactionFailed: it.RedactionFailed}
+		if it.Pending {
+			d.ImageText.Evidence = nil
+			d.Pending = &PendingText{Behaviour: sig.Behaviour}
+		}
 	}
 	d.RedactedImage = redacted
 	if len(sig.Terms) > 0 {

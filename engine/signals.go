@@ -172,6 +172,11 @@ type ImageText struct {
 	// PII is the personal information in the text, by type, with the
 	// boxes of the words it covers.
 	PII []ImagePII `json:"pii,omitempty"`
+	// Pending is set when the reading was left for later (an image in a
+	// space type that does not wait for its text: see
+	// WithTextDeferral); nothing else is set then, and the policy sees
+	// the image as one whose text was not read.
+	Pending bool `json:"pending,omitempty"`
 	// RedactionFailed is set by the pipeline when the policy redacted the
 	// image and no redacted copy could be made; the policy is asked again
 	// with it set (signals.image_text.redaction_failed) and must not
@@ -211,6 +216,10 @@ type ImageInput struct {
 	Space SpaceType
 	// Lang is the event's language tag, if the platform sent one.
 	Lang string
+	// DeferText asks a classifier that reads images' text to leave it
+	// for later and report ImageText{Pending: true}: the event is decided
+	// at once and again when the text has been read (a follow-up).
+	DeferText bool
 }
 
 // ErrNotAnalysed is returned by an image classifier that could not look at

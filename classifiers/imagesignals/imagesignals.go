@@ -201,7 +201,7 @@ func (c *Classifier) Analyse(ctx context.Context, in engine.ImageInput) (*Result
 		err  error
 	}
 	var text chan textResult
-	if c.ocr != nil {
+	if c.ocr != nil && !in.DeferText {
 		text = make(chan textResult, 1)
 		go func() {
 			t, err := c.ocr.read(ctx, im.Image, in)
@@ -240,6 +240,10 @@ func (c *Classifier) Analyse(ctx context.Context, in engine.ImageInput) (*Result
 		}
 		res.Sources = cr.sources
 		res.Analysed = append(res.Analysed, AnalysedContent)
+	}
+	if c.ocr != nil && in.DeferText {
+		// Left for the follow-up: not read, and not an image without text.
+		res.Text = &engine.ImageText{Pending: true}
 	}
 	if text != nil {
 		if tr.err != nil {

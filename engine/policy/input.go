@@ -129,7 +129,7 @@ func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached m
 	if len(s.Cues) > 0 {
 		add("cues", func() *ast.Term { return cues(s.Cues) })
 	}
-	if it := s.ImageText; it != nil && it.Error == "" {
+	if it := s.ImageText; it != nil && it.Error == "" && !it.Pending {
 		add("image_text", func() *ast.Term { return imageTextValue(it, imageText) })
 	}
 	if b := s.Behaviour; b != nil {

@@ -32,6 +32,7 @@ func decision(kind engine.Kind, action engine.Action) *engine.Decision {
 		RedactedText: "secret content never shown", PolicyRevision: "rev1", DecidedAt: decidedAt,
 		RedactedImage: &engine.RedactedImage{ID: "ab12", ContentType: "image/png", Size: 9, URL: engine.RedactedImagePath("ab12"),
 			Boxes: []engine.Box{{X0: 1, Y0: 1, X1: 9, Y1: 9}}},
+		Supersedes: "d0", Pending: &engine.PendingText{Event: []byte(`{"id":"e1"}`)},
 	}
 }
 
