@@ -147,3 +147,55 @@ func TestRedactImage(t *testing.T) {
 		}
 	})
 }
+
+// deferringImages reports a pending text when asked to defer it, and
+// records what it was asked.
+type deferringImages struct{ asked []bool }
+
+func (*deferringImages) Name() string    { return "img" }
+func (*deferringImages) Version() string { return "1" }
+func (f *deferringImages) ClassifyImage(_ context.Context, in ImageInput) (ImageResult, error) {
+	f.asked = append(f.asked, in.DeferText)
+	if in.DeferText {
+		return ImageResult{Analysed: []string{"image_hashes", "image"}, Text: &ImageText{Pending: true}}, nil
+	}
+	return ImageResult{Analysed: []string{"image_hashes", "image", AnalysedImageText}, Text: &ImageText{Words: 3}}, nil
+}
+
+// TestTextDeferral: an image in a space type that does not wait is
+// decided without its text, the decision pending with the behaviour to
+// judge the follow-up on; in a space type that waits, and in FollowUp,
+// the text is read, and the follow-up sees the first behaviour.
+func TestTextDeferral(t *testing.T) {
+	images := &deferringImages{}
+	var seen []*Signals
+	pol := policyFunc(func(in *PolicyInput) (*PolicyResult, error) {
+		seen = append(seen, in.Signals)
+		return &PolicyResult{Action: ActionAllow, Revision: "r"}, nil
+	})
+	p := NewPipeline(pol, WithImageClassifiers(images), WithTextDeferral(func(s SpaceType) bool { return s == SpacePlaza }))
+	ctx := context.Background()
+	d, err := p.Decide(ctx, imageEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.ImageText.Pending || d.Pending == nil || d.ImageText.Words != 0 {
+		t.Fatalf("plaza: image text %+v, pending %+v", d.ImageText, d.Pending)
+	}
+	ev := imageEvent()
+	ev.Space.Type = SpaceLegal
+	if d, err = p.Decide(ctx, ev); err != nil || d.ImageText.Pending || d.Pending != nil {
+		t.Fatalf("legal: %+v %v", d, err)
+	}
+	b := &BehaviourSignals{Rate60s: 7}
+	f, err := p.FollowUp(ctx, imageEvent(), b)
+	if err != nil || f.ImageText.Pending || f.Pending != nil || f.ImageText.Words != 3 || f.ID == "" {
+		t.Fatalf("follow-up %+v %v", f, err)
+	}
+	if !slices.Equal(images.asked, []bool{true, false, false}) {
+		t.Errorf("asked to defer %v, want [true false false]", images.asked)
+	}
+	if seen[2].Behaviour != b {
+		t.Errorf("the follow-up's behaviour %+v, want the first's", seen[2].Behaviour)
+	}
+}

@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/engine/store/pgtest"
 )
 
 // TestFollowUps: a first decision that leaves its image's text pending
@@ -106,4 +110,81 @@ func TestFollowUps(t *testing.T) {
 			t.Errorf("%d readings pending, want none", n)
 		}
 	})
+}
+
+// TestFollowUpMigrationKeepsDecisions opens a database at migration 21
+// holding decisions, upgrades it, and checks they read as before, as
+// each event's latest, and that one first decision per event is still
+// enforced.
+func TestFollowUpMigrationKeepsDecisions(t *testing.T) {
+	ctx := context.Background()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			var dsn string
+			if dialect == "sqlite" {
+				dsn = t.TempDir() + "/" + FileName
+			} else {
+				dsn = pgtest.URL(t)
+			}
+			// The schema of migration 21 (the statements this code prepares
+			// at opening need 22, so the database is reached directly).
+			all := migrations
+			migrations = all[:21]
+			_, err := Open(ctx, dsn)
+			migrations = all
+			if err == nil || !strings.Contains(err.Error(), "supersedes") {
+				t.Fatalf("opening at migration 21: %v", err)
+			}
+			driver, q := "sqlite", "?"
+			if dialect == "postgres" {
+				driver, q = "pgx", "$"
+			}
+			raw, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []any{"d-old", "e-old", "chat", "w", "s", "plaza", "u", "block", "", "rev",
+				"2026-11-22T09:00:00.000000000Z", `{"decision_id":"d-old","event_id":"e-old","action":"block"}`, "fp"}
+			ph := make([]string, len(args))
+			for i := range ph {
+				ph[i] = q
+				if q == "$" {
+					ph[i] = fmt.Sprintf("$%d", i+1)
+				}
+			}
+			if _, err := raw.ExecContext(ctx, `INSERT INTO decisions
+				(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
+				VALUES (`+strings.Join(ph, ",")+`)`, args...); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+			s, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if v, _ := s.SchemaVersion(ctx); v != len(migrations) {
+				t.Errorf("schema version %d, want %d", v, len(migrations))
+			}
+			got, err := s.DecisionsForEvents(ctx, []string{"e-old"})
+			if err != nil || got["e-old"] == nil || got["e-old"].ID != "d-old" || got["e-old"].Fingerprint != "fp" {
+				t.Fatalf("decision after the migration: %+v %v", got, err)
+			}
+			// The search feed's triggers follow the rebuilt table.
+			var before, after int
+			s.db.QueryRowContext(ctx, `SELECT count(*) FROM search_changes`).Scan(&before)
+			if _, err := s.SaveDecisions(ctx, []*engine.Decision{decision("d-other", "e-other", engine.ActionAllow)}); err != nil {
+				t.Fatal(err)
+			}
+			s.db.QueryRowContext(ctx, `SELECT count(*) FROM search_changes`).Scan(&after)
+			if after != before+1 {
+				t.Errorf("search changes %d → %d after a new decision, want one more", before, after)
+			}
+			again := decision("d-new", "e-old", engine.ActionAllow)
+			saved, err := s.SaveDecisions(ctx, []*engine.Decision{again})
+			if err != nil || saved[0].ID != "d-old" {
+				t.Errorf("a second first decision for the event: %+v %v", saved[0], err)
+			}
+		})
+	}
 }
