@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
 	"github.com/haechi-tns/haechi/engine"
@@ -22,7 +23,8 @@ import (
 
 // TestRedactedImageThroughTheAPI posts the OCR fixture with a phone
 // number and a bank account to POST /v1/moderate (haechi api, keys
-// required): in a plaza the decision redacts and names a copy, which
+// required): in a plaza the decision (the follow-up, once the text is
+// read) redacts and names a copy, which
 // GET /v1/redacted-images/{id} serves to a key with the moderate scope;
 // inside the filled boxes no pixel is the original's, outside every pixel
 // is; the decision names PII types and boxes, never the text. In a legal
@@ -81,7 +83,18 @@ func TestRedactedImageThroughTheAPI(t *testing.T) {
 		return &d
 	}
 
+	// A plaza does not wait for the text: the first decision comes at
+	// once, and a repeat answers the follow-up once the text is read.
 	d := moderate("img-redact-1", engine.SpacePlaza)
+	if d.ImageText == nil || !d.ImageText.Pending {
+		t.Fatalf("plaza: first decision %s, image text %+v; want the text pending", d.Action, d.ImageText)
+	}
+	for deadline := time.Now().Add(60 * time.Second); d.Supersedes == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no follow-up decision: %s %v", d.Action, d.RuleIDs)
+		}
+		d = moderate("img-redact-1", engine.SpacePlaza)
+	}
 	if d.Action != engine.ActionRedact || !slices.Contains(d.RuleIDs, "imagery.text.pii.redact") || d.RedactedImage == nil {
 		t.Fatalf("plaza: %s %v, copy %+v; want a redact with a copy", d.Action, d.RuleIDs, d.RedactedImage)
 	}
