@@ -93,3 +93,50 @@ func EnsureTopics(ctx context.Context, brokers []string, topics Topics, replicas
 	}
 	return nil
 }
+
+// CheckSessionTimeout asks the brokers for the consumer-group session
+// timeouts they accept (group.min.session.timeout.ms and
+// group.max.session.timeout.ms) and refuses session when it is outside
+// them: the broker would refuse every join, and the worker would retry
+// forever without consuming. A broker that does not answer the question
+// (no permission to describe its configuration) is not held against it:
+// the error is nil and answered false.
+func CheckSessionTimeout(ctx context.Context, brokers []string, session time.Duration) (checked bool, err error) {
+	if len(brokers) == 0 {
+		return false, errors.New("pipelines: no brokers")
+	}
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	meta, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
+	if err != nil {
+		return false, fmt.Errorf("pipelines: broker metadata: %w", err)
+	}
+	if meta.Controller.Host == "" && len(meta.Brokers) == 0 {
+		return false, errors.New("pipelines: the brokers named no broker")
+	}
+	id := meta.Controller.ID
+	if meta.Controller.Host == "" {
+		id = meta.Brokers[0].ID
+	}
+	const minKey, maxKey = "group.min.session.timeout.ms", "group.max.session.timeout.ms"
+	res, err := c.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeBroker, ResourceName: strconv.Itoa(id), ConfigNames: []string{minKey, maxKey},
+	}}})
+	if err != nil || len(res.Resources) != 1 || res.Resources[0].Error != nil {
+		return false, nil
+	}
+	limits := map[string]time.Duration{}
+	for _, e := range res.Resources[0].ConfigEntries {
+		if ms, err := strconv.Atoi(e.ConfigValue); err == nil && ms > 0 {
+			limits[e.ConfigName] = time.Duration(ms) * time.Millisecond
+		}
+	}
+	lo, hasLo := limits[minKey]
+	hi, hasHi := limits[maxKey]
+	switch {
+	case hasLo && session < lo:
+		return true, fmt.Errorf("pipelines: the brokers accept session timeouts from %v (%s); %v would be refused at every join: raise the session timeout or lower %s on the brokers", lo, minKey, session, minKey)
+	case hasHi && session > hi:
+		return true, fmt.Errorf("pipelines: the brokers accept session timeouts up to %v (%s); %v would be refused at every join", hi, maxKey, session)
+	}
+	return hasLo || hasHi, nil
+}

@@ -102,26 +102,34 @@ func DecodeEventMessage(topic string, value []byte, topics Topics, maxBytes int)
 	if len(value) > maxBytes {
 		return nil, &BadMessage{ClassOversized, fmt.Sprintf("message is %d bytes, over the limit of %d", len(value), maxBytes)}
 	}
-	// The version is read first, so that a future version is reported as
-	// such rather than as unknown fields.
-	var head struct {
-		SchemaVersion *int           `json:"schema_version"`
-		Event         jsontext.Value `json:"event"`
+	// A message that reads strictly as this version's is read once. One
+	// that does not is read again for its version alone, so that a future
+	// version is reported as such rather than as unknown fields.
+	var msg struct {
+		SchemaVersion *int          `json:"schema_version"`
+		Event         *engine.Event `json:"event"`
 	}
-	if err := engine.PeekJSON(value, &head); err != nil {
-		return nil, &BadMessage{ClassMalformed, err.Error()}
+	strictErr := engine.DecodeJSON(value, &msg)
+	version, eventMissing := msg.SchemaVersion, msg.Event == nil
+	if strictErr != nil {
+		var head struct {
+			SchemaVersion *int           `json:"schema_version"`
+			Event         jsontext.Value `json:"event"`
+		}
+		if err := engine.PeekJSON(value, &head); err != nil {
+			return nil, &BadMessage{ClassMalformed, err.Error()}
+		}
+		version, eventMissing = head.SchemaVersion, len(head.Event) == 0 || head.Event.Kind() == 'n'
 	}
 	switch {
-	case head.SchemaVersion == nil:
+	case version == nil:
 		return nil, &BadMessage{ClassSchema, "schema_version is missing"}
-	case *head.SchemaVersion != SchemaVersion:
-		return nil, &BadMessage{ClassSchema, fmt.Sprintf("schema_version %d is not supported (this worker reads %d)", *head.SchemaVersion, SchemaVersion)}
-	case len(head.Event) == 0 || head.Event.Kind() == 'n':
+	case *version != SchemaVersion:
+		return nil, &BadMessage{ClassSchema, fmt.Sprintf("schema_version %d is not supported (this worker reads %d)", *version, SchemaVersion)}
+	case eventMissing:
 		return nil, &BadMessage{ClassInvalid, "event is missing"}
-	}
-	var msg EventMessage
-	if err := engine.DecodeJSON(value, &msg); err != nil {
-		return nil, &BadMessage{ClassMalformed, err.Error()}
+	case strictErr != nil:
+		return nil, &BadMessage{ClassMalformed, strictErr.Error()}
 	}
 	ev := msg.Event
 	if err := ev.Validate(); err != nil {

@@ -35,3 +35,14 @@ func TestDecodeEventMessageIsStrict(t *testing.T) {
 		t.Fatalf("valid message: %v", err)
 	}
 }
+
+// BenchmarkDecodeEventMessage reads a typical chat input message.
+func BenchmarkDecodeEventMessage(b *testing.B) {
+	value := []byte(`{"schema_version":1,"event":{"id":"evt-7f3a9c","kind":"chat","world":"seoul-cityhall","space":{"id":"plaza-1","type":"plaza"},"sender":{"id":"citizen-42","role":"citizen","age_band":"adult"},"lang":"ko","sent_at":"2026-11-22T09:00:00Z","chat":{"text":"안녕하세요, 민원 접수는 어디서 하나요? 내일 오전에 방문하려고 합니다."}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeEventMessage("haechi.chat", value, DefaultTopics, MaxMessageBytes); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

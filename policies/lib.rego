@@ -50,9 +50,13 @@ else := t * strictness
 # this space, as {cat: {level: true}}. Principles look their rules up by
 # category and level from it, so a message whose scores reach nothing
 # costs no rule evaluation at all.
-reached := r if {
-	r := input.signals.reached
-} else := computed_reached
+#
+# It is written as two exclusive rules rather than with else: OPA does not
+# partially evaluate ordered rules, and the engine's fast path for messages
+# that reach nothing is proven by partial evaluation (engine/policy/fastpath.go).
+reached := input.signals.reached
+
+reached := computed_reached if not input.signals.reached
 
 # computed_reached is the definition of reached. The engine computes the
 # same in Go from this bundle's data (engine/policy/evidence.go) and sends

@@ -31,13 +31,25 @@ low_confidence_voice if {
 	input.event.asr_confidence < config.voice.min_confidence_to_block
 }
 
-downgraded(v) := object.union(v, {"action": "hold", "downgraded_from": "block"}) if {
+# fired is the violations, each block downgraded to a hold where the
+# voice transcript is unsure. It is written without else, so that the
+# engine can prove by partial evaluation which messages no rule fires on
+# (engine/policy/fastpath.go): OPA does not partially evaluate ordered
+# rules.
+fired := violations if not downgrades
+
+fired := {fire(v) | some v in violations} if downgrades
+
+# downgrades is true when a violation blocks an unsure voice transcript.
+downgrades if {
+	some v in violations
 	v.action == "block"
-} else := v
+	low_confidence_voice
+}
 
-fired := {downgraded(v) | some v in violations} if low_confidence_voice
+fire(v) := object.union(v, {"action": "hold", "downgraded_from": "block"}) if v.action == "block"
 
-else := violations
+fire(v) := v if not v.action == "block"
 
 # ordered lists fired rules most restrictive first, then by rule id, so the
 # decision is the same whatever order rules are evaluated in.

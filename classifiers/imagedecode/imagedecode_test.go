@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"io"
 	"runtime"
 	"strings"
@@ -318,4 +320,39 @@ func BenchmarkDecodeJPEG(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTurboPlanesMatchGoDecoder: libjpeg-turbo decodes straight into the
+// image's planes, whose luma rows may be wider than the image (odd
+// widths) and whose chroma planes must be laid out as image.YCbCr
+// expects. Odd and even sizes, 4:2:0 (Go's encoder, the shared bridge)
+// and 4:4:4 (the bridge's progressive rotation), must give image/jpeg's
+// pixels up to IDCT rounding, in chroma planes of image.NewYCbCr's size.
+func TestTurboPlanesMatchGoDecoder(t *testing.T) {
+	files := map[string][]byte{
+		"bridge_420":             readShared(t, "bridge-1-original.jpg"),
+		"bridge_444_progressive": readShared(t, "bridge-2-rotate-90.jpg"),
+	}
+	for _, s := range [][2]int{{1, 1}, {2, 3}, {3, 5}, {16, 16}, {17, 9}, {33, 31}, {64, 7}, {101, 67}} {
+		files[fmt.Sprintf("420_%dx%d", s[0], s[1])] = encodeJPEG(t, pattern(s[0], s[1]), 90)
+	}
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			got, err := decodeJPEGTurbo(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := jpeg.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := meanDiffAll(got, want); d > 1.5 {
+				t.Errorf("mean difference %.2f levels from image/jpeg", d)
+			}
+			g, w := got.(*image.YCbCr), want.(*image.YCbCr)
+			if n := image.NewYCbCr(w.Rect, w.SubsampleRatio); g.SubsampleRatio != w.SubsampleRatio || len(g.Cb) != len(n.Cb) || g.CStride != n.CStride {
+				t.Errorf("chroma %v %d×%d, want %v %d×%d", g.SubsampleRatio, g.CStride, len(g.Cb)/g.CStride, n.SubsampleRatio, n.CStride, len(n.Cb)/n.CStride)
+			}
+		})
+	}
 }

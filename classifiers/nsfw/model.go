@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
@@ -144,7 +145,9 @@ func (m *Model) Classify(img image.Image) (Probs, error) {
 // concurrent use.
 func (m *Model) ClassifyBatch(imgs []image.Image) ([]Probs, error) {
 	per := 3 * m.size * m.size
-	input := make([]float32, len(imgs)*per)
+	buf := getInput(len(imgs) * per)
+	defer putInput(buf)
+	input := *buf
 	for i, img := range imgs {
 		if img == nil || img.Bounds().Empty() {
 			return nil, fmt.Errorf("nsfw: classify: image %d is empty", i)
@@ -154,6 +157,28 @@ func (m *Model) ClassifyBatch(imgs []image.Image) ([]Probs, error) {
 		}
 	}
 	return m.classifyInput(input, len(imgs))
+}
+
+// inputs recycles model inputs (600 kB a 224×224 image). ONNX Runtime
+// reads an input only during the run that is given it, so a buffer is
+// free again when classifyInput returns; every element is written before
+// the run.
+var inputs sync.Pool
+
+func getInput(n int) *[]float32 {
+	if p, ok := inputs.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putInput(p *[]float32) {
+	// Batches of a few images at most are kept.
+	if cap(*p) <= 8*3*224*224 {
+		inputs.Put(p)
+	}
 }
 
 // ClassifyRGB is ClassifyBatch for images already converted with ToRGB.

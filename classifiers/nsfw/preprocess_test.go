@@ -135,3 +135,39 @@ func TestSparseConversionSameInput(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPreprocessGathered is the preprocessing Classify runs on a
+// decoded 1024×768 JPEG (Y'CbCr 4:2:0): the pixels the resize reads,
+// converted to RGB, then the tfjs bilinear resize.
+func BenchmarkPreprocessGathered(b *testing.B) {
+	img := image.NewYCbCr(image.Rect(0, 0, 1024, 768), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = uint8(i * 7)
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(i*3), uint8(255-i)
+	}
+	dst := make([]float32, 3*224*224)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := preprocess(img, 224, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestYCCToRGB: the conversion preprocess inlines is color.YCbCrToRGB
+// for every input.
+func TestYCCToRGB(t *testing.T) {
+	for y := range 256 {
+		for cb := range 256 {
+			for cr := range 256 {
+				r, g, b := yccToRGB(uint8(y), uint8(cb), uint8(cr))
+				wr, wg, wb := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
+				if r != wr || g != wg || b != wb {
+					t.Fatalf("yccToRGB(%d, %d, %d) = %d %d %d, want %d %d %d", y, cb, cr, r, g, b, wr, wg, wb)
+				}
+			}
+		}
+	}
+}

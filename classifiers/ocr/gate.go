@@ -121,29 +121,55 @@ func inkMasks(g *image.Gray) (dark, light []bool) {
 	iw := w + 1
 	integral := make([]int32, iw*(h+1))
 	for y := 0; y < h; y++ {
-		row := g.Pix[y*g.Stride:]
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		above, cur := integral[y*iw+1:(y+1)*iw], integral[(y+1)*iw+1:(y+2)*iw]
 		var s int32
-		for x := 0; x < w; x++ {
-			s += int32(row[x])
-			integral[(y+1)*iw+x+1] = integral[y*iw+x+1] + s
+		for x, v := range row {
+			s += int32(v)
+			cur[x] = above[x] + s
 		}
 	}
 	dark = make([]bool, w*h)
 	light = make([]bool, w*h)
 	for y := 0; y < h; y++ {
 		y0, y1 := max(0, y-gateRadius), min(h, y+gateRadius+1)
-		row := g.Pix[y*g.Stride:]
-		for x := 0; x < w; x++ {
-			x0, x1 := max(0, x-gateRadius), min(w, x+gateRadius+1)
-			sum := integral[y1*iw+x1] - integral[y0*iw+x1] - integral[y1*iw+x0] + integral[y0*iw+x0]
-			n := int32((y1 - y0) * (x1 - x0))
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		top, bot := integral[y0*iw:(y0+1)*iw], integral[y1*iw:(y1+1)*iw]
+		drow, lrow := dark[y*w:(y+1)*w], light[y*w:(y+1)*w]
+		// mark sets the masks of pixel x from its window's sum and size.
+		// The pixel is darker or lighter than the mean, never both.
+		mark := func(x int, sum, n int32) {
 			v := int32(row[x]) * n
-			switch {
-			case v < sum-gateDelta*n:
-				dark[y*w+x] = true
-			case v > sum+gateDelta*n:
-				light[y*w+x] = true
+			drow[x] = v < sum-gateDelta*n
+			lrow[x] = v > sum+gateDelta*n
+		}
+		edge := func(x int) {
+			x0, x1 := max(0, x-gateRadius), min(w, x+gateRadius+1)
+			mark(x, bot[x1]-top[x1]-bot[x0]+top[x0], int32((y1-y0)*(x1-x0)))
+		}
+		// Columns whose window is whole: the same size throughout, read
+		// without clamping.
+		lo := min(gateRadius, w)
+		hi := max(lo, w-gateRadius)
+		for x := 0; x < lo; x++ {
+			edge(x)
+		}
+		n := int32((y1 - y0) * (2*gateRadius + 1))
+		dn := gateDelta * n
+		if hi > lo {
+			px := row[lo:hi]
+			tr, br := top[lo+gateRadius+1:hi+gateRadius+1], bot[lo+gateRadius+1:hi+gateRadius+1]
+			tl, bl := top[lo-gateRadius:hi-gateRadius], bot[lo-gateRadius:hi-gateRadius]
+			dr, lr := drow[lo:hi], lrow[lo:hi]
+			for i := range px {
+				sum := br[i] - tr[i] - bl[i] + tl[i]
+				v := int32(px[i]) * n
+				dr[i] = v < sum-dn
+				lr[i] = v > sum+dn
 			}
+		}
+		for x := hi; x < w; x++ {
+			edge(x)
 		}
 	}
 	return dark, light
@@ -177,20 +203,40 @@ func components(mask []bool, w, h int) []comp {
 	}
 	var boxes []comp
 	var prev, cur []run
+	// edges collects a row's run boundaries, start and end in turn,
+	// without a branch per pixel: on foliage the mask flips every few
+	// pixels and mispredicted branches cost more than the scan.
+	edges := make([]int, w+1)
 	for y := 0; y < h; y++ {
 		cur = cur[:0]
 		row := mask[y*w : y*w+w]
-		for x := 0; x < w; {
-			if !row[x] {
-				x++
-				continue
+		k, was := 0, 0
+		for x, v := range row {
+			b := 0
+			if v {
+				b = 1
 			}
-			s := x
-			for x < w && row[x] {
-				x++
-			}
+			edges[k] = x
+			k += b ^ was
+			was = b
+		}
+		edges[k] = w
+		k += was
+		// The previous row's runs are in order and apart, and so are this
+		// row's: the runs a run touches start at or after the first that
+		// ends at or after its start (first), and the next run's start at
+		// or after that one.
+		first := 0
+		for e := 0; e < k; e += 2 {
+			s, x := edges[e], edges[e+1]
 			label := -1
-			for _, p := range prev {
+			for first < len(prev) && prev[first].x1 < s {
+				first++
+			}
+			for _, p := range prev[first:] {
+				if p.x0 > x {
+					break
+				}
 				// 8-connected: runs touching diagonally are joined.
 				if p.x0 <= x && p.x1 >= s {
 					if label < 0 {

@@ -33,22 +33,15 @@ func downsample(luma []float32, rows, cols int, out *[64][64]float32) {
 		}
 		return
 	}
-	wr, wc := windowSize(cols), windowSize(rows)
-	var colIdx, rowIdx [64]int
-	for i := range colIdx {
-		colIdx[i] = sampleIndex(i, cols)
-		rowIdx[i] = sampleIndex(i, rows)
-	}
-
+	wr := windowSize(cols)
 	// tmp serves both as the full-size buffer of round one and as the
 	// rows×64 buffer of round two.
 	buf := getBuffer(rows * max(cols, 64))
 	defer putBuffer(buf)
 	tmp := *buf
-	// Round one, in full. Rows go four at a time: a row's running sum is a
-	// chain of dependent float additions, so one row at a time waits on
-	// floating-point latency, while four independent chains overlap.
-	row := func(m []float32, r, width int) []float32 { return m[r*width : (r+1)*width] }
+	// Round one, horizontal. Rows go four at a time: a row's running sum
+	// is a chain of dependent float additions, so one row at a time waits
+	// on floating-point latency, while four independent chains overlap.
 	r := 0
 	for ; r+4 <= rows; r += 4 {
 		box1D4(
@@ -58,12 +51,62 @@ func downsample(luma []float32, rows, cols int, out *[64][64]float32) {
 	for ; r < rows; r++ {
 		box1D(row(luma, r, cols), row(tmp, r, cols), wr)
 	}
+	finishDownsample(tmp, luma, rows, cols, out)
+}
+
+// maxByteWindow is the widest window downsampleBytes takes: its running
+// sums of 8-bit values stay below 2^24, where float32 holds every integer
+// exactly, so the reference's float32 sums equal the integer ones.
+const maxByteWindow = 1<<24/255 - 1
+
+// downsampleBytes is downsample on 8-bit luminance, rows×cols pixels of
+// pix with the given stride (a JPEG's Y plane, a grey image). Round one's
+// horizontal pass reads the bytes: while a window's sum is below 2^24
+// every float32 sum the reference forms is an exact integer, so integer
+// running sums, converted and divided as the reference divides, give
+// its values bit for bit (TestDownsampleBytesMatchesReference). It needs
+// windowSize(cols) ≤ maxByteWindow.
+func downsampleBytes(pix []uint8, stride, rows, cols int, out *[64][64]float32) {
+	if rows == 64 && cols == 64 {
+		for i := range out {
+			for j, v := range pix[i*stride : i*stride+64] {
+				out[i][j] = float32(v)
+			}
+		}
+		return
+	}
+	wr := windowSize(cols)
+	buf := getBuffer(rows * max(cols, 64))
+	defer putBuffer(buf)
+	lbuf := getBuffer(rows * cols)
+	defer putBuffer(lbuf)
+	tmp, luma := *buf, *lbuf
+	for r := range rows {
+		box1DBytes(pix[r*stride:r*stride+cols], row(tmp, r, cols), wr)
+	}
+	finishDownsample(tmp, luma, rows, cols, out)
+}
+
+// row is row r of a matrix width elements wide.
+func row(m []float32, r, width int) []float32 { return m[r*width : (r+1)*width] }
+
+// finishDownsample runs the rest of the reference's filter on tmp, the
+// result of round one's horizontal pass: round one's vertical pass into
+// luma, then round two, which computes only what feeds the 64×64 samples.
+// tmp's first rows×64 elements are overwritten.
+func finishDownsample(tmp, luma []float32, rows, cols int, out *[64][64]float32) {
+	wr, wc := windowSize(cols), windowSize(rows)
+	var colIdx, rowIdx [64]int
+	for i := range colIdx {
+		colIdx[i] = sampleIndex(i, cols)
+		rowIdx[i] = sampleIndex(i, rows)
+	}
 	boxColumns(tmp, luma, rows, cols, wc)
 
 	// Round two, horizontal: only the sampled columns, again four rows at a
 	// time.
 	narrow := tmp[:rows*64]
-	r = 0
+	r := 0
 	for ; r+4 <= rows; r += 4 {
 		box1DSampled4(
 			[4][]float32{row(luma, r, cols), row(luma, r+1, cols), row(luma, r+2, cols), row(luma, r+3, cols)},
@@ -74,6 +117,39 @@ func downsample(luma []float32, rows, cols int, out *[64][64]float32) {
 	}
 	// Round two, vertical: only the sampled rows.
 	boxColumnsSampled(narrow, rows, wc, &rowIdx, out)
+}
+
+// box1DBytes is box1D on 8-bit input with integer running sums (see
+// downsampleBytes). The full windows, most of the row, go to windowBytes.
+func box1DBytes(in []uint8, out []float32, w int) {
+	n := len(in)
+	half := (w + 2) / 2
+	_ = out[n-1]
+	sum, cnt := 0, 0
+	ri, oi := 0, 0
+	for ; ri < half-1; ri++ {
+		sum += int(in[ri])
+		cnt++
+	}
+	for i := 0; i < w-half+1; i++ {
+		sum += int(in[ri])
+		cnt++
+		out[oi] = float32(sum) / float32(cnt)
+		ri++
+		oi++
+	}
+	// The full windows: ri runs from w, li from 0.
+	full := out[oi : oi+n-w]
+	sum = windowBytes(full, in[w:], in[:len(full)], sum, float32(cnt))
+	li := n - w
+	oi += n - w
+	for i := 0; i < half-1; i++ {
+		sum -= int(in[li])
+		cnt--
+		out[oi] = float32(sum) / float32(cnt)
+		li++
+		oi++
+	}
 }
 
 // box1D is the reference's box1DFloat along one contiguous vector: out[i] is
@@ -253,19 +329,31 @@ func box1DSampled4(in, out [4][]float32, w int, idx *[64]int) {
 		ri++
 		oi++
 	}
+	// The full windows, in stretches that end at the next sampled
+	// position, so that the inner loop is only the running sums.
 	li := 0
-	for i := 0; i < n-w; i++ {
-		s0 += a0[ri]
-		s1 += a1[ri]
-		s2 += a2[ri]
-		s3 += a3[ri]
-		s0 -= a0[li]
-		s1 -= a1[li]
-		s2 -= a2[li]
-		s3 -= a3[li]
+	for end := oi + n - w; oi < end; {
+		next := end
+		if k < 64 && idx[k] < end {
+			next = idx[k] + 1
+		}
+		m := next - oi
+		b0, b1, b2, b3 := a0[ri:ri+m], a1[ri:ri+m], a2[ri:ri+m], a3[ri:ri+m]
+		c0, c1, c2, c3 := a0[li:li+m], a1[li:li+m], a2[li:li+m], a3[li:li+m]
+		for j := range b0 {
+			s0 += b0[j]
+			s1 += b1[j]
+			s2 += b2[j]
+			s3 += b3[j]
+			s0 -= c0[j]
+			s1 -= c1[j]
+			s2 -= c2[j]
+			s3 -= c3[j]
+		}
+		ri += m
+		li += m
+		oi = next - 1
 		emit()
-		li++
-		ri++
 		oi++
 	}
 	for i := 0; i < half-1; i++ {
@@ -358,28 +446,42 @@ func boxColumnsSampled(in []float32, rows, w int, idx *[64]int, out *[64][64]flo
 	}
 }
 
-func addRow(sums, in []float32) {
+// The row kernels of the column filters: the scalar definitions. On
+// amd64, rows_amd64.s does the same arithmetic four lanes at a time
+// (TestRowKernels holds them to these); elsewhere rows_other.go calls
+// these.
+
+func addRowGo(sums, in []float32) {
 	in = in[:len(sums)]
 	for j := range sums {
 		sums[j] += in[j]
 	}
 }
 
-func subRow(sums, in []float32) {
+func subRowGo(sums, in []float32) {
 	in = in[:len(sums)]
 	for j := range sums {
 		sums[j] -= in[j]
 	}
 }
 
-func divRow(out, sums []float32, d float32) {
+func divRowGo(out, sums []float32, d float32) {
 	out = out[:len(sums)]
 	for j, s := range sums {
 		out[j] = s / d
 	}
 }
 
-func addSubDivRow(out, sums, add, sub []float32, d float32) {
+func windowBytesGo(out []float32, add, sub []uint8, sum int, d float32) int {
+	add, sub = add[:len(out)], sub[:len(out)]
+	for i := range out {
+		sum += int(add[i]) - int(sub[i])
+		out[i] = float32(sum) / d
+	}
+	return sum
+}
+
+func addSubDivRowGo(out, sums, add, sub []float32, d float32) {
 	out = out[:len(sums)]
 	add = add[:len(sums)]
 	sub = sub[:len(sums)]

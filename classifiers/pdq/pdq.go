@@ -159,11 +159,25 @@ func coefficients(img image.Image) (*dct16, int, error) {
 	if w < MinDimension || h < MinDimension {
 		return nil, 0, fmt.Errorf("%w: %d×%d", ErrTooSmall, w, h)
 	}
-	luma := getBuffer(w * h)
-	defer putBuffer(luma)
-	fillLuma(img, *luma)
+	// A JPEG's Y plane and a grey image's levels are what fillLuma would
+	// give, as bytes: downsampleBytes reads them directly.
+	var plane []uint8
+	stride := 0
+	switch m := img.(type) {
+	case *image.YCbCr:
+		plane, stride = m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride
+	case *image.Gray:
+		plane, stride = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride
+	}
 	var small [64][64]float32
-	downsample(*luma, h, w, &small)
+	if plane != nil && windowSize(w) <= maxByteWindow {
+		downsampleBytes(plane, stride, h, w, &small)
+	} else {
+		luma := getBuffer(w * h)
+		defer putBuffer(luma)
+		fillLuma(img, *luma)
+		downsample(*luma, h, w, &small)
+	}
 	quality := qualityMetric(&small)
 	coef := new(dct16)
 	dct64To16(&small, coef)

@@ -34,14 +34,16 @@ func benchCommand() *cli.Command {
 messages in fixtures/text, for a fixed time at each goroutine count, and
 prints throughput, latency percentiles, the process's CPU time per
 decision (user and system, garbage collection included: steadier than
-throughput on a machine other work shares) and the share of messages the
-cascade sent to the strong text model. Use --cpus 1 to hold the process
-to one core.`,
+throughput on a machine other work shares), the share of messages the
+cascade sent to the strong text model and the share the policy engine's
+fast path decided without evaluating the policy (messages that reach no
+rule, proven when the bundle loads). Use --cpus 1 to hold the process to
+one core.`,
 			Flags: engineFlags(
 				&cli.DurationFlag{Name: "duration", Value: 5 * time.Second, Usage: "time per run"},
 				&cli.StringFlag{Name: "goroutines", Value: "1,8", Usage: "comma-separated goroutine counts"},
 				&cli.IntFlag{Name: "cpus", Usage: "GOMAXPROCS for the runs (0: leave as is)"},
-				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages"},
+				&cli.StringFlag{Name: "set", Value: "benign", Usage: "benign, abusive or all fixture messages, or demo: 5,000 chat events of the demo generator (seed 1)"},
 				&cli.BoolFlag{Name: "behaviour", Value: true, Usage: "observe every event with a behaviour tracker as serve does (senders drawn from 100,000 ids)"},
 				&cli.Float64Flag{Name: "event-rate", Value: 2, Usage: "with --behaviour, events a second of event time: at 2 each fixture text comes back after the 2-minute wave window, as an ordinary message; at 20000 every message is part of a wave of copies, the tracker's and the policy's costliest case"},
 				&cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the timed runs to this file (read it with go tool pprof)"},
@@ -67,7 +69,7 @@ func benchDecide(c *cli.Context) error {
 		}
 		counts = append(counts, n)
 	}
-	events, err := fixtureEvents(c.String("set"))
+	events, err := benchDecideEvents(c.String("set"))
 	if err != nil {
 		return err
 	}
@@ -124,9 +126,9 @@ func benchDecide(c *cli.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\t\n")
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\t\n")
 	for _, g := range counts {
-		before := k.text.Stats()
+		before, policyBefore := k.text.Stats(), k.policy.Stats()
 		var done atomic.Int64
 		lat := make([][]time.Duration, g)
 		deadline := time.Now().Add(c.Duration("duration"))
@@ -154,7 +156,11 @@ func benchDecide(c *cli.Context) error {
 		elapsed, cpuUsed := time.Since(start), time.Duration(cpuTime()-cpu)
 		all := slices.Concat(lat...)
 		slices.Sort(all)
-		after := k.text.Stats()
+		after, policyAfter := k.text.Stats(), k.policy.Stats()
+		skipped := "-"
+		if n := policyAfter.Decided - policyBefore.Decided; n > 0 {
+			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast)/float64(n))
+		}
 		routed := "-"
 		if n := after.Scored - before.Scored; n > 0 {
 			routed = fmt.Sprintf("%.1f %%", 100*float64(after.Routed-before.Routed)/float64(n))
@@ -163,8 +169,8 @@ func benchDecide(c *cli.Context) error {
 		if n := done.Load(); n > 0 {
 			perDecision = (cpuUsed / time.Duration(n)).Round(100 * time.Nanosecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
-			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped)
 	}
 	return w.Flush()
 }
@@ -240,4 +246,13 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// benchDecideEvents are the events bench decide runs: the fixtures of a
+// set, or the demo generator's chat.
+func benchDecideEvents(set string) ([]*engine.Event, error) {
+	if set == "demo" {
+		return benchChatEvents(set, 5000)
+	}
+	return fixtureEvents(set)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -27,11 +29,15 @@ func benchPipelineCommand() *cli.Command {
 --events chat events to haechi.chat, then measures in one run:
   1. a bare kafka-go consumer-group reader draining the topic (fetch, and
      commit every 1,000), and
-  2. a Haechi worker deciding every event, storing the decisions in SQLite,
+  2. the engine deciding the same events alone (Decide, in the worker's
+     batches split across the cores as the worker splits them; nothing
+     stored or published), and
+  3. a Haechi worker deciding every event, storing the decisions in SQLite,
      publishing decisions and actions and committing,
-and prints both rates, their ratio and the process's CPU time per event
-while the worker ran (the embedded broker's included; steadier than the rate
-on a machine other work shares).`,
+and prints the rates, the worker's ratio to the bare consumer and to
+Decide alone, and the process's CPU time per event for Decide alone and
+while the worker ran (the embedded broker's included; steadier than the
+rate on a machine other work shares).`,
 		Flags: engineFlags(
 			&cli.IntFlag{Name: "events", Value: 100000, Usage: "chat events to write"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "worker batch size"},
@@ -99,7 +105,14 @@ func benchPipeline(c *cli.Context) error {
 		return err
 	}
 
-	// 2. The worker.
+	// 2. Decide alone on the same events, as the worker decides them: in
+	// batches of --batch-size, each split across the cores.
+	alone, aloneCPU, err := decideAlone(ctx, k.pipeline, evs, c.Int("batch-size"))
+	if err != nil {
+		return err
+	}
+
+	// 3. The worker.
 	if err := k.startModeration(c, st, log, telemetry.New()); err != nil {
 		return err
 	}
@@ -142,10 +155,46 @@ func benchPipeline(c *cli.Context) error {
 	worker := float64(n) / elapsed.Seconds()
 
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "events\tproduce/s\tbare consumer/s\thaechi worker/s\tworker/bare\tworker CPU/event\t\n")
-	fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.2f\t%s\t\n", n, produceRate, bare, worker, worker/bare,
-		(cpuUsed / time.Duration(n)).Round(100*time.Nanosecond))
+	fmt.Fprintf(tw, "events\tproduce/s\tbare consumer/s\tdecide alone/s\thaechi worker/s\tworker/bare\tworker/decide\tdecide CPU/event\tworker CPU/event\t\n")
+	fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%s\t\n", n, produceRate, bare, alone, worker, worker/bare, worker/alone,
+		aloneCPU.Round(100*time.Nanosecond), (cpuUsed / time.Duration(n)).Round(100*time.Nanosecond))
 	return tw.Flush()
+}
+
+// decideAlone decides evs with p in batches of size, each batch split
+// across GOMAXPROCS goroutines as the worker splits it, storing and
+// publishing nothing, and returns events a second and CPU time per event.
+func decideAlone(ctx context.Context, p *engine.Pipeline, evs []*engine.Event, size int) (float64, time.Duration, error) {
+	if size <= 0 {
+		return 0, 0, fmt.Errorf("--batch-size must be positive, got %d", size)
+	}
+	par := runtime.GOMAXPROCS(0)
+	start, cpu := time.Now(), cpuTime()
+	for i := 0; i < len(evs); i += size {
+		batch := evs[i:min(i+size, len(evs))]
+		chunk := (len(batch) + par - 1) / par
+		errs := make(chan error, par)
+		var wg sync.WaitGroup
+		for j := 0; j < len(batch); j += chunk {
+			part := batch[j:min(j+chunk, len(batch))]
+			wg.Go(func() {
+				_, es := p.DecideBatch(ctx, part)
+				for _, err := range es {
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return 0, 0, fmt.Errorf("decide alone: %w", err)
+		}
+	}
+	n := len(evs)
+	return float64(n) / time.Since(start).Seconds(), time.Duration(cpuTime()-cpu) / time.Duration(n), nil
 }
 
 // drainBare reads n messages of haechi.chat in a group of its own with

@@ -237,6 +237,12 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(string(body), `haechi_pipeline_events_decided_total{action="allow",topic="haechi.chat"}`) {
 		t.Errorf("metrics lack the pipeline's decisions")
 	}
+	// Most demo chat reaches no rule and takes the policy's fast path.
+	fast := regexp.MustCompile(`(?m)^haechi_policy_fast_path_total (\d+)`).FindStringSubmatch(string(body))
+	all := regexp.MustCompile(`(?m)^haechi_policy_evaluations_total (\d+)`).FindStringSubmatch(string(body))
+	if fast == nil || all == nil || fast[1] == "0" || fast[1] == all[1] {
+		t.Errorf("policy fast path metrics: %q of %q", fast, all)
+	}
 }
 
 // pdqImages holds Meta's PDQ reference photos, committed once in package

@@ -98,6 +98,9 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 		err = sh.Register(metrics.Registry)
 	}
 	if err == nil {
+		err = registerPolicyStats(metrics.Registry, k.policy)
+	}
+	if err == nil {
 		k.shadow = sh
 		k.control, err = startPolicyControl(c.Context, st, k, sh, cfg.PolicyDir, c.Duration("policy-poll"), log)
 	}
@@ -324,6 +327,16 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		s.close()
 		return nil, err
 	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	checked, err := pipelines.CheckSessionTimeout(cctx, s.brokers, session)
+	cancel()
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("--kafka-session-timeout: %w", err)
+	}
+	if !checked {
+		log.Warn("the brokers did not say which session timeouts they accept; a --kafka-session-timeout outside them makes every join fail", "session_timeout", session)
+	}
 	w, err := pipelines.NewWorker(pipelines.WorkerConfig{
 		SessionTimeout: session, HeartbeatInterval: heartbeat, RebalanceTimeout: rebalance,
 		Brokers: s.brokers, Group: c.String("kafka-group"), Topics: topics,
@@ -521,4 +534,24 @@ batch in hand, commits it and leaves the group.`,
 			return nil
 		},
 	}
+}
+
+// registerPolicyStats exports the policy engine's counts: decisions made
+// and those the fast path made without evaluating the policy.
+func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_evaluations_total",
+			Help: "Inputs the policy engine decided, the fast path's included.",
+		}, func() float64 { return float64(e.Stats().Decided) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_fast_path_total",
+			Help: "Inputs decided by the fast path for messages that reach no rule, without evaluating the policy (proven per bundle at load).",
+		}, func() float64 { return float64(e.Stats().Fast) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,11 +36,13 @@ var buildHaechi = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// startWorker runs haechi worker as its own process.
-func startWorker(t *testing.T, bin, brokerAddr, dataDir string, logs *bytes.Buffer) *exec.Cmd {
+// startWorker runs haechi worker as its own process, with extra flags
+// after the usual ones.
+func startWorker(t testing.TB, bin, brokerAddr, dataDir string, logs io.Writer, extra ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "--log-level", "warn", "worker",
-		"--kafka-brokers", brokerAddr, "--data-dir", dataDir, "--metrics-addr", "", "--batch-size", "200")
+	args := []string{"--log-level", "warn", "worker",
+		"--kafka-brokers", brokerAddr, "--data-dir", dataDir, "--metrics-addr", "", "--batch-size", "200"}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -202,10 +205,21 @@ func TestWorkerKilledMidStreamLosesNothing(t *testing.T) {
 // in two runs); this reads each to its known end or fails saying where.
 func readDecisions(t *testing.T, brokers []string, want int) map[string][]string {
 	t.Helper()
+	out := map[string][]string{}
+	readDecisionMessages(t, brokers, func(d *engine.Decision) { out[d.EventID] = append(out[d.EventID], d.ID) })
+	if len(out) < want {
+		t.Logf("decisions published for %d of %d events", len(out), want)
+	}
+	return out
+}
+
+// readDecisionMessages calls fn with every decision on the decisions
+// topic, partition by partition (see readDecisions).
+func readDecisionMessages(t testing.TB, brokers []string, fn func(*engine.Decision)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := pipelines.DefaultTopics.Decisions
-	out := map[string][]string{}
 	for p := range pipelines.Partitions["decisions"] {
 		conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p)
 		if err != nil {
@@ -242,7 +256,7 @@ func readDecisions(t *testing.T, brokers []string, want int) map[string][]string
 					conn.Close()
 					t.Fatalf("decision message %q: %v", m.Value, err)
 				}
-				out[dm.Decision.EventID] = append(out[dm.Decision.EventID], dm.Decision.ID)
+				fn(dm.Decision)
 				offset = m.Offset + 1
 			}
 			if err := batch.Close(); n == 0 {
@@ -252,8 +266,4 @@ func readDecisions(t *testing.T, brokers []string, want int) map[string][]string
 		}
 		conn.Close()
 	}
-	if len(out) < want {
-		t.Logf("decisions published for %d of %d events", len(out), want)
-	}
-	return out
 }

@@ -103,6 +103,12 @@ type Waves struct {
 	seq     uint64   // sequence of the last entry written; entry seq lives in slot seq%cap
 	seen    []uint64 // senders counted for the current message
 	set     []int32  // open-addressed set over seen: index+1, 0 is empty
+	// newest is the latest time inserted, and late the most an entry
+	// was ever inserted behind newest (entries merged from other
+	// instances arrive late). An entry inserted before entry e is at
+	// most e.at+late, so a chain walk stops at the first entry older
+	// than the window by more than late.
+	newest, late int64
 }
 
 // NewWaves returns an empty wave index shaped by cfg.
@@ -150,6 +156,9 @@ func (w *Waves) Observe(sender uint64, at time.Time, fp Fingerprint) int {
 			slot := s % capacity
 			e := &w.entries[slot]
 			if e.at < from {
+				if e.at < from-w.late {
+					break // everything further down is older than the window
+				}
 				// Entries from other instances (Tracker merges them)
 				// arrive out of time order, so an old entry does not
 				// mean the rest of the chain is older: skip it.
@@ -170,6 +179,11 @@ func (w *Waves) Observe(sender uint64, at time.Time, fp Fingerprint) int {
 }
 
 func (w *Waves) insert(sender uint64, at int64, sim uint64) {
+	if w.seq == 0 || at > w.newest {
+		w.newest = at
+	} else if d := w.newest - at; d > w.late {
+		w.late = d
+	}
 	w.seq++
 	slot := w.seq % uint64(len(w.entries))
 	w.entries[slot] = waveEntry{sim: sim, sender: sender, at: at}

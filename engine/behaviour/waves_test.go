@@ -139,6 +139,58 @@ func TestWaveRecallOfEdits(t *testing.T) {
 	}
 }
 
+// TestWaveStopsAtExpiredUnlessLate: the walk down a chain stops at the
+// first entry older than the window, yet an entry merged late from
+// another instance, which sits in the chain above older-sequenced but
+// newer entries, does not hide them.
+func TestWaveStopsAtExpiredUnlessLate(t *testing.T) {
+	spam := fp(spamText)
+	t.Run("late merge does not hide newer copies", func(t *testing.T) {
+		w := newWaves(t, WaveConfig{})
+		w.Observe(Key("a", ""), t0.Add(100*time.Second), spam)
+		w.insert(Key("b", ""), t0.Add(40*time.Second).UnixNano(), spam.Sim) // merged 60 s late
+		if got := w.Observe(Key("c", ""), t0.Add(200*time.Second), spam); got != 2 {
+			t.Errorf("count %d, want 2 (c and a)", got)
+		}
+	})
+	t.Run("expired copies end the walk", func(t *testing.T) {
+		w := newWaves(t, WaveConfig{MaxProbe: 1 << 20})
+		for i := range 1000 {
+			w.Observe(Key(fmt.Sprint("old", i), ""), t0.Add(time.Duration(i)*time.Millisecond), spam)
+		}
+		w.Observe(Key("recent", ""), t0.Add(10*time.Minute), spam)
+		if got := w.Observe(Key("c", ""), t0.Add(11*time.Minute), spam); got != 2 {
+			t.Errorf("count %d, want 2", got)
+		}
+		if w.late != 0 {
+			t.Errorf("late %d with entries in time order", w.late)
+		}
+	})
+}
+
+// BenchmarkWaveObserveRepeatedText is the bench's case: the same few
+// hundred texts come back after the window has passed, so every chain
+// is long with expired copies.
+func BenchmarkWaveObserveRepeatedText(b *testing.B) {
+	w := newWaves(b, WaveConfig{})
+	texts := make([]Fingerprint, 353)
+	for i := range texts {
+		texts[i] = fp(fmt.Sprintf("%s %d", spamText, i*7919))
+	}
+	at := t0
+	for i := range w.cfg.Capacity {
+		w.Observe(uint64(i), at, texts[i%len(texts)])
+		at = at.Add(500 * time.Millisecond)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		at = at.Add(500 * time.Millisecond)
+		w.Observe(uint64(i), at, texts[i%len(texts)])
+		i++
+	}
+}
+
 func BenchmarkWaveObserve(b *testing.B) {
 	w := newWaves(b, WaveConfig{})
 	rng := rand.New(rand.NewPCG(1, 2))

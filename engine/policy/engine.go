@@ -35,6 +35,9 @@ type prepared struct {
 	// reads is what the bundle's modules can read of the input; the
 	// input is built with that alone.
 	reads *inputReads
+	// fast is the decision of quiet messages, proven from the bundle
+	// (fastpath.go).
+	fast *fastPath
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -53,7 +56,18 @@ type Engine struct {
 	// OnSwap, if set before use, is called with each bundle that starts
 	// serving after New.
 	OnSwap func(*Bundle)
+	// evaluated counts the inputs Evaluate decided, fast those the fast
+	// path decided; apart from cur, which every call reads.
+	_               [64]byte
+	evaluated, fast atomic.Uint64
 }
+
+// Stats is how many inputs the engine decided and how many of them the
+// fast path decided without evaluating the policy.
+type Stats struct{ Decided, Fast uint64 }
+
+// Stats returns the counts since the engine was made.
+func (e *Engine) Stats() Stats { return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load()} }
 
 // New compiles a bundle, checks it (see Load), runs its tests and returns
 // an engine serving it.
@@ -97,7 +111,7 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if old != nil {
 		prev = old.bundle.Revision
 	}
-	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks)
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String())
 	return nil
 }
 
@@ -136,6 +150,12 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if p.gateChecks, err = p.checkBehaviourGate(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
+	if p.fast, err = proveFastPath(ctx, b.Modules, compiler, store); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
+	if err := p.checkFastPath(ctx); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
 	return p, nil
 }
 
@@ -162,8 +182,30 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	p := e.cur.Load()
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
+	e.evaluated.Add(1)
+	if d := p.fast.decision(in, reached); d != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("policy: evaluate: %w", err)
+		}
+		e.fast.Add(1)
+		res := copyDecision(d)
+		res.Revision = p.bundle.Revision
+		res.Evidence = evidence
+		return res, nil
+	}
 	imageText := p.imageTextEvidence(in.Signals)
-	rs, err := p.eval(ctx, inputValue(in, evidence, imageText, reached, p.reads))
+	res, err := p.evaluate(ctx, inputValue(in, evidence, imageText, reached, p.reads))
+	if err != nil {
+		return nil, err
+	}
+	res.Evidence = evidence
+	res.ImageTextEvidence = imageText
+	return res, nil
+}
+
+// evaluate runs the decision query on input and reads its decision.
+func (p *prepared) evaluate(ctx context.Context, input ast.Value) (*engine.PolicyResult, error) {
+	rs, err := p.eval(ctx, input)
 	if err != nil {
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
@@ -179,8 +221,6 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		return nil, fmt.Errorf("policy: revision %s: %w", p.bundle.Revision, err)
 	}
 	res.Revision = p.bundle.Revision
-	res.Evidence = evidence
-	res.ImageTextEvidence = imageText
 	return res, nil
 }
 

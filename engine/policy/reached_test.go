@@ -177,7 +177,7 @@ func TestReachedCheckRefuses(t *testing.T) {
 func TestReachedNotReadIsNotChecked(t *testing.T) {
 	ctx := context.Background()
 	lib := libWith(t,
-		"reached := r if {\n\tr := input.signals.reached\n} else := computed_reached", "reached := computed_reached",
+		"reached := input.signals.reached\n\nreached := computed_reached if not input.signals.reached", "reached := computed_reached",
 		"tolerance := 0.000001", "tolerance := 0.001")
 	b, err := LoadFS(bundleWith(t, map[string]string{"lib.rego": lib}))
 	if err != nil {

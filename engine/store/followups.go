@@ -11,7 +11,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// Follow-up decisions (migration 22). An image in a space type that does
+// Follow-up decisions (migration 23). An image in a space type that does
 // not wait for its text gets a first decision at once, and the reading of
 // its text is left pending: a row of image_text_pending, written in the
 // transaction that stores the first decision, holding the event (its
@@ -29,7 +29,8 @@ import (
 
 // followUpsSQLite rebuilds the decisions table without the uniqueness of
 // event_id (SQLite cannot drop a column's UNIQUE), with the same rows,
-// indexes and search triggers, and adds the pending readings.
+// indexes (decisions_sender is gone since migration 21) and search
+// triggers, and adds the pending readings.
 var followUpsSQLite = `CREATE TABLE decisions_v22 (
 		decision_id     TEXT PRIMARY KEY,
 		event_id        TEXT NOT NULL,
@@ -53,9 +54,8 @@ var followUpsSQLite = `CREATE TABLE decisions_v22 (
 		policy_revision, decided_at, body, fingerprint FROM decisions;
 	DROP TABLE decisions;
 	ALTER TABLE decisions_v22 RENAME TO decisions;
-	CREATE INDEX decisions_sender ON decisions (sender_id, decided_at);
 	CREATE INDEX decisions_action ON decisions (action, decided_at);
-	CREATE INDEX decisions_sender_flags ON decisions (sender_id, decided_at) WHERE action <> 'allow' AND latest = 1;
+	CREATE INDEX decisions_sender_flags ON decisions (sender_id, decided_at) WHERE action <> 'allow';
 	CREATE TRIGGER search_decisions_ins AFTER INSERT ON decisions BEGIN
 		INSERT INTO search_changes (kind, ref) VALUES ('decision', NEW.decision_id); END;
 	CREATE TRIGGER search_decisions_del AFTER DELETE ON decisions BEGIN
@@ -67,8 +67,6 @@ var followUpsSQLite = `CREATE TABLE decisions_v22 (
 var followUpsPostgres = `ALTER TABLE decisions DROP CONSTRAINT decisions_event_id_key;
 	ALTER TABLE decisions ADD COLUMN supersedes TEXT NOT NULL DEFAULT '';
 	ALTER TABLE decisions ADD COLUMN latest INTEGER NOT NULL DEFAULT 1;
-	DROP INDEX decisions_sender_flags;
-	CREATE INDEX decisions_sender_flags ON decisions (sender_id, decided_at) WHERE action <> 'allow' AND latest = 1;
 	` + followUpsCommon("BYTEA")
 
 func followUpsCommon(blob string) string {

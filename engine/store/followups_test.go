@@ -112,7 +112,7 @@ func TestFollowUps(t *testing.T) {
 	})
 }
 
-// TestFollowUpMigrationKeepsDecisions opens a database at migration 21
+// TestFollowUpMigrationKeepsDecisions opens a database at migration 22
 // holding decisions, upgrades it, and checks they read as before, as
 // each event's latest, and that one first decision per event is still
 // enforced.
@@ -126,14 +126,14 @@ func TestFollowUpMigrationKeepsDecisions(t *testing.T) {
 			} else {
 				dsn = pgtest.URL(t)
 			}
-			// The schema of migration 21 (the statements this code prepares
-			// at opening need 22, so the database is reached directly).
+			// The schema of migration 22 (the statements this code prepares
+			// at opening need 23, so the database is reached directly).
 			all := migrations
-			migrations = all[:21]
+			migrations = all[:22]
 			_, err := Open(ctx, dsn)
 			migrations = all
 			if err == nil || !strings.Contains(err.Error(), "supersedes") {
-				t.Fatalf("opening at migration 21: %v", err)
+				t.Fatalf("opening at migration 22: %v", err)
 			}
 			driver, q := "sqlite", "?"
 			if dialect == "postgres" {

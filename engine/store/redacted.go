@@ -10,7 +10,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// Redacted copies of images (migration 21). A decision that redacts the
+// Redacted copies of images (migration 22). A decision that redacts the
 // personal information in an image's text carries a reference to a copy
 // with it filled (engine.RedactedImage); the copy's bytes are kept here,
 // by their SHA-256, written in the transaction that stores the decision,
@@ -20,7 +20,7 @@ import (
 // them goes then too (statement.Minimal). The original is never kept
 // here: only a case's snapshot keeps an original.
 
-// redactedImagesTable is migration 21; blob is the dialect's binary type.
+// redactedImagesTable is migration 22; blob is the dialect's binary type.
 func redactedImagesTable(blob string) string {
 	return `CREATE TABLE redacted_images (
 		image_id     TEXT PRIMARY KEY,

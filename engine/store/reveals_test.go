@@ -57,7 +57,16 @@ func TestCountRevealsCountsTheAuditLog(t *testing.T) {
 // scan the audit log.
 func TestCountRevealsUsesItsIndex(t *testing.T) {
 	s, _ := openTemp(t)
-	rows, err := s.db.QueryContext(context.Background(), `EXPLAIN QUERY PLAN SELECT count(*) FROM audit_log WHERE action IN `+revealActions+` AND actor = ? AND at >= ? AND at < ?`, "u", 0, 1)
+	p := queryPlan(t, s, `SELECT count(*) FROM audit_log WHERE action IN `+revealActions+` AND actor = ? AND at >= ? AND at < ?`, "u", 0, 1)
+	if !strings.Contains(p, "USING COVERING INDEX audit_log_reveals") && !strings.Contains(p, "USING INDEX audit_log_reveals") {
+		t.Errorf("plan %q does not use audit_log_reveals", p)
+	}
+}
+
+// queryPlan is SQLite's plan for query with args, its steps joined by "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +80,8 @@ func TestCountRevealsUsesItsIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if p := strings.Join(plan, "; "); !strings.Contains(p, "USING COVERING INDEX audit_log_reveals") && !strings.Contains(p, "USING INDEX audit_log_reveals") {
-		t.Errorf("plan %q does not use audit_log_reveals", p)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return strings.Join(plan, "; ")
 }

@@ -254,9 +254,13 @@ var migrations = []migration{
 	// instances share to count senders across partitions, and reports by
 	// the user they are about (behaviour.go).
 	{sqlite: behaviourTables(false), postgres: behaviourTables(true)},
-	// 21: redacted copies of images, by their SHA-256 (redacted.go).
+	// 21: every query of a sender's decisions asks for the restricted
+	// ones, which decisions_sender_flags (6) holds; the index of all of
+	// them cost every stored decision a write and served none.
+	{sqlite: `DROP INDEX decisions_sender`, postgres: `DROP INDEX decisions_sender`},
+	// 22: redacted copies of images, by their SHA-256 (redacted.go).
 	{sqlite: redactedImagesTable("BLOB"), postgres: redactedImagesTable("BYTEA")},
-	// 22: follow-up decisions: several decisions per event, the latest
+	// 23: follow-up decisions: several decisions per event, the latest
 	// marked, and the readings of images' text left for after the first
 	// decision (followups.go).
 	{sqlite: followUpsSQLite, postgres: followUpsPostgres},

@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -23,6 +24,10 @@ const DefaultAddr = "127.0.0.1:9092"
 // DefaultMaxMessageBytes fits the largest event Haechi accepts (a 10 MiB
 // image, base64 inside JSON) with room to spare; Kafka's own default is 1 MB.
 const DefaultMaxMessageBytes = 16 << 20
+
+// MinSessionTimeout is the shortest consumer-group session timeout the
+// embedded broker accepts.
+const MinSessionTimeout = time.Second
 
 // DefaultPartitions is the partition count of auto-created topics when
 // Config.Partitions is zero.
@@ -127,7 +132,15 @@ func Start(cfg Config) (*Broker, error) {
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(partitions),
 		kfake.WithLogger(slogLogger{log}),
-		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(cmp.Or(cfg.MaxMessageBytes, DefaultMaxMessageBytes))}),
+		kfake.BrokerConfigs(map[string]string{
+			"message.max.bytes": strconv.Itoa(cmp.Or(cfg.MaxMessageBytes, DefaultMaxMessageBytes)),
+			// Apache Kafka's default minimum is 6 s; a single-machine
+			// deployment may want a crashed worker's partitions taken
+			// over sooner (--kafka-session-timeout), and the workers'
+			// own check allows no less than a second. Set as a broker
+			// config, the limit is also what the broker reports.
+			"group.min.session.timeout.ms": strconv.Itoa(int(MinSessionTimeout.Milliseconds())),
+		}),
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
