@@ -192,7 +192,7 @@ func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
 		args []any
 	}{
 		{`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' AND latest = 1 LIMIT ?`, []any{"u1", "2026", 10}}, // userContextSQL's flags
-		{`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, []any{"u1", 10}}, // UserHistory
+		{`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, []any{"u1", 10}},                // UserHistory
 	} {
 		if p := queryPlan(t, s, q.sql, q.args...); !strings.Contains(p, "decisions_sender_flags") {
 			t.Errorf("%s\nplanned as %s", q.sql, p)
