@@ -36,9 +36,12 @@ type ActionMessage struct {
 	// UserID is the user the action applies to: the sender of the content.
 	UserID string `json:"user_id,omitempty"`
 	// RedactedText replaces the content when Action is redact.
-	RedactedText string   `json:"redacted_text,omitempty"`
-	RuleIDs      []string `json:"rule_ids,omitempty"`
-	Reasons      []Reason `json:"reasons,omitempty"`
+	RedactedText string `json:"redacted_text,omitempty"`
+	// RedactedImage replaces the image when Action is redact and the
+	// image's text held personal information (see Decision).
+	RedactedImage *RedactedImage `json:"redacted_image,omitempty"`
+	RuleIDs       []string       `json:"rule_ids,omitempty"`
+	Reasons       []Reason       `json:"reasons,omitempty"`
 	// Queue is the review queue a person will look at the content in.
 	Queue     string    `json:"queue,omitempty"`
 	Until     time.Time `json:"until,omitzero"`
@@ -66,6 +69,7 @@ func AutomatedAction(d *Decision) *ActionMessage {
 		Space:         &space,
 		UserID:        d.SenderID,
 		RedactedText:  d.RedactedText,
+		RedactedImage: d.RedactedImage,
 		RuleIDs:       d.RuleIDs,
 		Reasons:       d.Reasons,
 		Queue:         d.Queue,

@@ -142,6 +142,11 @@ type Decision struct {
 	// RedactedText is the content with the masked parts replaced, set only
 	// when Action is redact.
 	RedactedText string `json:"redacted_text,omitempty"`
+	// RedactedImage is the copy of the event's image with the personal
+	// information in its text filled, to deliver instead of the original;
+	// set only when Action is redact and the policy masked PII that the
+	// image's text holds.
+	RedactedImage *RedactedImage `json:"redacted_image,omitempty"`
 	// Scores, PII and Terms are the evidence, without content: categories,
 	// scores, types and offsets. Scores are the rule-based sources';
 	// Evidence adds the learned models as the policy weighed them. Links
@@ -164,6 +169,15 @@ type Decision struct {
 	PolicyRevision string            `json:"policy_revision"`
 	ModelVersions  map[string]string `json:"model_versions"`
 	DecidedAt      time.Time         `json:"decided_at"`
+	// Supersedes is the id of the decision this one follows up: the
+	// first decision of an image decided before its text was read. Empty
+	// for first decisions.
+	Supersedes string `json:"supersedes,omitempty"`
+	// Pending is the work a decision leaves for later: set by the
+	// pipeline on a decision made before its image's text was read, and
+	// completed by the moderation service, which stores it with the
+	// decision; never encoded.
+	Pending *PendingText `json:"-"`
 	// Fingerprint is the decided event's Fingerprint. The store keeps it
 	// beside the decision to tell a repeat of the event from other content
 	// sent under its id; it is never encoded.
@@ -180,10 +194,65 @@ type Decision struct {
 // could not be read. Never the text: a moderator reads it in the image of
 // the case snapshot.
 type ImageTextEvidence struct {
+	// Pending says the text is still to be read: a follow-up decision
+	// will supersede this one if the text changes it.
+	Pending  bool       `json:"pending,omitempty"`
 	Error    string     `json:"error,omitempty"`
 	Words    int        `json:"words"`
 	Evidence Scores     `json:"evidence,omitempty"`
 	PII      []ImagePII `json:"pii,omitempty"`
+	// RedactionFailed says a redacted copy of the image could not be
+	// made, so the policy held the image instead (see ImageText).
+	RedactionFailed bool `json:"redaction_failed,omitempty"`
+}
+
+// RedactedImage is a copy of an image with the boxes of personal
+// information filled solid: what the world platform delivers instead of
+// the original when a decision redacts an image. The copy is decoded and
+// encoded anew, so nothing of the upload but its pixels survives (no
+// EXIF, whose GPS position is personal data too). The store keeps its
+// bytes under ID, and the API serves them at URL to callers with the
+// moderate scope; a decision carries only the reference.
+type RedactedImage struct {
+	// ID is the hex SHA-256 of the copy's bytes: the same copy has the
+	// same id, and whoever fetches it can check what they got.
+	ID          string `json:"id"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+	// URL is the copy's path on the in-world API.
+	URL string `json:"url"`
+	// Boxes are the rectangles filled, padded beyond the words' boxes.
+	Boxes []Box `json:"boxes"`
+	// Data is the copy's bytes, for the store; never encoded.
+	Data []byte `json:"-"`
+}
+
+// PendingText is the reading of an image's text left for after its
+// first decision, and what is needed to decide the event again then.
+type PendingText struct {
+	// Event is the event as JSON, its image's bytes inline (fetched if
+	// it was sent by reference): the event to decide again.
+	Event []byte
+	// Behaviour is the event's behavioural signals when it was first
+	// decided: the follow-up is judged on them again, not on the event
+	// observed twice.
+	Behaviour *BehaviourSignals
+	// Lease, when set, names who will read the text (a token of the
+	// moderation service's queue) and until when; an unleased reading
+	// is taken by whoever looks for readings left over.
+	Lease      string
+	LeaseUntil time.Time
+}
+
+// RedactedImagePath is where the in-world API serves a redacted copy.
+func RedactedImagePath(id string) string { return "/v1/redacted-images/" + id }
+
+// ImageRedactor makes redacted copies of images. Implementations are
+// safe for concurrent use. An error means no copy: the pipeline then
+// asks the policy again, telling it so, and never delivers the original
+// under a redact.
+type ImageRedactor interface {
+	RedactImage(ctx context.Context, img *ImageUpload, boxes []Box) (*RedactedImage, error)
 }
 
 // TermSpan is where a lexicon match lies, without the matched term.

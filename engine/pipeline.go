@@ -29,6 +29,11 @@ type Pipeline struct {
 	observer DecisionObserver
 	// behaviour, if set, keeps the state behind behavioural signals.
 	behaviour BehaviourTracker
+	// redactor, if set, makes the redacted copies of images.
+	redactor ImageRedactor
+	// deferText, if set, says in which space types Decide and
+	// DecideBatch leave an image's text for a follow-up.
+	deferText func(SpaceType) bool
 }
 
 // PipelineOption configures a Pipeline.
@@ -70,6 +75,30 @@ func WithObserver(o DecisionObserver) PipelineOption {
 // and give the policy its behavioural signals.
 func WithBehaviour(t BehaviourTracker) PipelineOption {
 	return func(p *Pipeline) { p.behaviour = t }
+}
+
+// WithImageRedactor has r make the redacted copy of an image whose
+// decision redacts personal information in its text. Without one, such a
+// decision is made again as if the copy had failed (the policy holds the
+// image).
+func WithImageRedactor(r ImageRedactor) PipelineOption {
+	return func(p *Pipeline) { p.redactor = r }
+}
+
+// WithTextDeferral has Decide and DecideBatch decide an image posted in
+// a space type for which defer returns true without reading its text:
+// the decision says image_text {"pending": true} and carries a
+// PendingText, and FollowUp decides the event again with the text read.
+// defer is called once per image event and must be safe for concurrent
+// use. Only a caller that will follow the decisions up (the moderation
+// service with its follow-up queue) should set it.
+func WithTextDeferral(deferText func(SpaceType) bool) PipelineOption {
+	return func(p *Pipeline) { p.deferText = deferText }
+}
+
+// defers reports whether ev's image text is left for a follow-up.
+func (p *Pipeline) defers(ev *Event) bool {
+	return p.deferText != nil && ev.Image != nil && p.deferText(ev.Space.Type)
 }
 
 // NewPipeline builds a pipeline around a policy.
@@ -123,7 +152,7 @@ func (p *Pipeline) Signals(ctx context.Context, ev *Event) (*Signals, error) {
 		}
 		sig.Analysed = append(sig.Analysed, "text")
 	}
-	return p.finishSignals(ctx, ev, sig)
+	return p.finishSignals(ctx, ev, sig, false)
 }
 
 // SignalsBatch runs the classifiers on several events, scoring their texts
@@ -134,7 +163,7 @@ func (p *Pipeline) SignalsBatch(ctx context.Context, evs []*Event) ([]*Signals, 
 		return nil, err
 	}
 	for i, ev := range evs {
-		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+		if _, err := p.finishSignals(ctx, ev, sigs[i], false); err != nil {
 			return nil, err
 		}
 	}
@@ -156,7 +185,7 @@ func (p *Pipeline) DecideBatch(ctx context.Context, evs []*Event) ([]*Decision, 
 		return out, errs
 	}
 	for i, ev := range evs {
-		if _, err := p.finishSignals(ctx, ev, sigs[i]); err != nil {
+		if _, err := p.finishSignals(ctx, ev, sigs[i], p.defers(ev)); err != nil {
 			errs[i] = err
 			continue
 		}
@@ -284,11 +313,12 @@ func (sig *Signals) AddImage(res ImageResult) {
 	}
 }
 
-// finishSignals runs the image classifiers and derives the toxic score.
-func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals) (*Signals, error) {
+// finishSignals runs the image classifiers, asking them to leave the
+// image's text for later when deferText, and derives the toxic score.
+func (p *Pipeline) finishSignals(ctx context.Context, ev *Event, sig *Signals, deferText bool) (*Signals, error) {
 	if ev.Image != nil {
 		for _, c := range p.images {
-			res, err := c.ClassifyImage(ctx, ImageInput{Image: ev.Image, Space: ev.Space.Type, Lang: ev.Lang})
+			res, err := c.ClassifyImage(ctx, ImageInput{Image: ev.Image, Space: ev.Space.Type, Lang: ev.Lang, DeferText: deferText})
 			switch {
 			case errors.Is(err, ErrNotAnalysed):
 				continue
@@ -325,7 +355,11 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
-	sig, err := p.Signals(ctx, ev)
+	sigs, err := p.textSignalsBatch(ctx, []*Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	sig, err := p.finishSignals(ctx, ev, sigs[0], p.defers(ev))
 	if err != nil {
 		return nil, err
 	}
@@ -336,16 +370,53 @@ func (p *Pipeline) Decide(ctx context.Context, ev *Event) (*Decision, error) {
 	return p.decideObserved(ctx, ev, sig, user)
 }
 
+// FollowUp decides again a valid event whose first decision left its
+// image's text for later (Decision.Pending): the text is read now,
+// whatever the space type, and the policy judges the event on it with
+// the behavioural signals it had when first decided (b; the tracker
+// does not observe the event twice). The decision is new (a new id); the
+// caller sets Supersedes and decides whether it replaces the first.
+func (p *Pipeline) FollowUp(ctx context.Context, ev *Event, b *BehaviourSignals) (*Decision, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	sigs, err := p.textSignalsBatch(ctx, []*Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	sig, err := p.finishSignals(ctx, ev, sigs[0], false)
+	if err != nil {
+		return nil, err
+	}
+	user, err := p.users.UserContext(ctx, ev.Sender)
+	if err != nil {
+		return nil, fmt.Errorf("engine: user context: %w", err)
+	}
+	sig.Behaviour = b
+	return p.DecideWith(ctx, ev, sig, user)
+}
+
 // DecideWith asks the policy about an event whose signals and user context
 // are already known.
 func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user UserContext) (*Decision, error) {
 	in := &PolicyInput{Event: policyEvent(ev), Signals: sig, User: user}
-	res, err := p.policy.Evaluate(ctx, in)
+	res, err := p.evaluate(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("engine: policy: %w", err)
+		return nil, err
 	}
-	if err := res.Validate(); err != nil {
-		return nil, fmt.Errorf("engine: policy: %w", err)
+	var redacted *RedactedImage
+	if boxes := imageRedaction(ev, sig, res); boxes != nil {
+		if redacted, err = p.redactImage(ctx, ev, boxes); err != nil {
+			// No copy: the original must not go out under a redact. The
+			// policy is asked again, told so, and holds the image.
+			sig.ImageText.RedactionFailed = true
+			if res, err = p.evaluate(ctx, in); err != nil {
+				return nil, err
+			}
+			if imageRedaction(ev, sig, res) != nil {
+				return nil, fmt.Errorf("engine: policy: revision %s redacts an image whose redacted copy failed (signals.image_text.redaction_failed) instead of holding it", res.Revision)
+			}
+		}
 	}
 	d := &Decision{
 		ID:             p.newID(),
@@ -373,8 +444,14 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		DecidedAt:      p.now().UTC(),
 	}
 	if it := sig.ImageText; it != nil {
-		d.ImageText = &ImageTextEvidence{Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII}
+		d.ImageText = &ImageTextEvidence{Pending: it.Pending, Error: it.Error, Words: it.Words, Evidence: res.ImageTextEvidence, PII: it.PII,
+			RedactionFailed: it.RedactionFailed}
+		if it.Pending {
+			d.ImageText.Evidence = nil
+			d.Pending = &PendingText{Behaviour: sig.Behaviour}
+		}
 	}
+	d.RedactedImage = redacted
 	if len(sig.Terms) > 0 {
 		d.Terms = make([]TermSpan, len(sig.Terms))
 		for i, t := range sig.Terms {
@@ -397,6 +474,55 @@ func (p *Pipeline) DecideWith(ctx context.Context, ev *Event, sig *Signals, user
 		p.observer.ObserveDecision(in, d)
 	}
 	return d, nil
+}
+
+// evaluate asks the policy and checks its answer.
+func (p *Pipeline) evaluate(ctx context.Context, in *PolicyInput) (*PolicyResult, error) {
+	res, err := p.policy.Evaluate(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	if err := res.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: policy: %w", err)
+	}
+	return res, nil
+}
+
+// imageRedaction returns the boxes to fill in the image of ev when res
+// redacts personal information its text holds, nil when it does not
+// (another action, or only the caption's PII is masked). The boxes are
+// those of every piece of the masked types.
+func imageRedaction(ev *Event, sig *Signals, res *PolicyResult) []Box {
+	if res.Action != ActionRedact || ev.Image == nil || sig.ImageText == nil {
+		return nil
+	}
+	var boxes []Box
+	for _, p := range sig.ImageText.PII {
+		if slices.Contains(res.Redact.PII, p.Type) {
+			boxes = append(boxes, p.Boxes...)
+		}
+	}
+	if boxes == nil && slices.ContainsFunc(sig.ImageText.PII, func(p ImagePII) bool { return slices.Contains(res.Redact.PII, p.Type) }) {
+		// PII to mask without a box: nothing can be filled, which is a
+		// failure, not nothing to do.
+		return []Box{}
+	}
+	return boxes
+}
+
+// redactImage makes the redacted copy of ev's image.
+func (p *Pipeline) redactImage(ctx context.Context, ev *Event, boxes []Box) (*RedactedImage, error) {
+	if p.redactor == nil {
+		return nil, errors.New("engine: no image redactor configured")
+	}
+	if len(boxes) == 0 {
+		return nil, errors.New("engine: personal information to mask in an image without boxes")
+	}
+	ri, err := p.redactor.RedactImage(ctx, ev.Image, boxes)
+	if err != nil {
+		return nil, fmt.Errorf("engine: redact image: %w", err)
+	}
+	return ri, nil
 }
 
 // finite refuses NaN and infinite scores: a classifier fault that would

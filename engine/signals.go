@@ -172,6 +172,16 @@ type ImageText struct {
 	// PII is the personal information in the text, by type, with the
 	// boxes of the words it covers.
 	PII []ImagePII `json:"pii,omitempty"`
+	// Pending is set when the reading was left for later (an image in a
+	// space type that does not wait for its text: see
+	// WithTextDeferral); nothing else is set then, and the policy sees
+	// the image as one whose text was not read.
+	Pending bool `json:"pending,omitempty"`
+	// RedactionFailed is set by the pipeline when the policy redacted the
+	// image and no redacted copy could be made; the policy is asked again
+	// with it set (signals.image_text.redaction_failed) and must not
+	// redact again.
+	RedactionFailed bool `json:"redaction_failed,omitempty"`
 }
 
 // ImagePII is one piece of personal information in an image's text: its
@@ -181,7 +191,14 @@ type ImagePII struct {
 	Type  PIIType `json:"type"`
 	Score float64 `json:"score"`
 	Boxes []Box   `json:"boxes"`
+	// Partial is set when some of its characters lie in no word box the
+	// reader gave: filling Boxes would leave part of it readable, so the
+	// policy holds the image rather than redact it.
+	Partial bool `json:"partial,omitempty"`
 }
+
+// Boxed reports whether filling p's boxes would hide all of it.
+func (p ImagePII) Boxed() bool { return len(p.Boxes) > 0 && !p.Partial }
 
 // Box is a rectangle of pixels in an image, X1 and Y1 exclusive.
 type Box struct {
@@ -199,6 +216,10 @@ type ImageInput struct {
 	Space SpaceType
 	// Lang is the event's language tag, if the platform sent one.
 	Lang string
+	// DeferText asks a classifier that reads images' text to leave it
+	// for later and report ImageText{Pending: true}: the event is decided
+	// at once and again when the text has been read (a follow-up).
+	DeferText bool
 }
 
 // ErrNotAnalysed is returned by an image classifier that could not look at

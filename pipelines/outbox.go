@@ -7,6 +7,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/store"
 	"github.com/haechi-tns/haechi/internal/backoff"
 )
@@ -17,29 +18,35 @@ type OutboxSource interface {
 	RelayOutbox(ctx context.Context, limit int, now func() time.Time, publish func([]store.OutboxMessage) error) (int, error)
 }
 
-// Relay publishes the outbox's messages (the platform actions of
-// automated decisions and of moderators' outcomes) to the actions topic,
-// in order, at least once: a message is marked sent only after the
+// Relay publishes the outbox's messages, in order, at least once: the
+// platform actions of automated decisions and of moderators' outcomes to
+// the actions topic, and follow-up decisions (store.OutboxDecision) to
+// the decisions topic, wrapped as DecisionMessage; a message is marked sent only after the
 // brokers acknowledged it. It polls every interval and at once when woken
 // (the moderation service wakes it after queueing actions in this
 // process), so an action follows its decision within milliseconds.
 type Relay struct {
 	src      OutboxSource
 	writer   *kafka.Writer
-	topic    string
+	topics   RelayTopics
 	interval time.Duration
 	log      *slog.Logger
 	wake     <-chan struct{}
 }
 
-// NewRelay makes a relay to topic that looks at the outbox every interval
-// and whenever wake (which may be nil) receives; Run starts it.
-func NewRelay(brokers []string, topic string, src OutboxSource, interval time.Duration, wake <-chan struct{}, log *slog.Logger) *Relay {
+// RelayTopics are where a Relay publishes each kind of outbox message.
+type RelayTopics struct {
+	Actions, Decisions string
+}
+
+// NewRelay makes a relay to topics that looks at the outbox every
+// interval and whenever wake (which may be nil) receives; Run starts it.
+func NewRelay(brokers []string, topics RelayTopics, src OutboxSource, interval time.Duration, wake <-chan struct{}, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Relay{
-		src: src, writer: newWriter(brokers, MaxMessageBytes, 30*time.Second), topic: topic,
+		src: src, writer: newWriter(brokers, MaxMessageBytes, 30*time.Second), topics: topics,
 		interval: interval, log: log, wake: wake,
 	}
 }
@@ -63,7 +70,14 @@ func (r *Relay) Run(ctx context.Context) {
 			n, err := r.src.RelayOutbox(ctx, 500, time.Now, func(msgs []store.OutboxMessage) error {
 				out := make([]kafka.Message, len(msgs))
 				for i, m := range msgs {
-					out[i] = kafka.Message{Topic: r.topic, Key: []byte(m.Key), Value: m.Body}
+					out[i] = kafka.Message{Topic: r.topics.Actions, Key: []byte(m.Key), Value: m.Body}
+					if m.Kind == store.OutboxDecision {
+						value, err := decisionMessage(moderation.Result{Encoded: m.Body})
+						if err != nil {
+							return err
+						}
+						out[i].Topic, out[i].Value = r.topics.Decisions, value
+					}
 				}
 				return r.writer.WriteMessages(ctx, out...)
 			})

@@ -161,7 +161,7 @@ func (e *env) worker(t *testing.T, d moderation.Decider, group string, opts ...a
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testWorker{w: w, relay: pipelines.NewRelay(e.brokers, e.topics.Actions, e.store, 50*time.Millisecond, wake, testLog())}, m
+	return &testWorker{w: w, relay: pipelines.NewRelay(e.brokers, pipelines.RelayTopics{Actions: e.topics.Actions, Decisions: e.topics.Decisions}, e.store, 50*time.Millisecond, wake, testLog())}, m
 }
 
 // run starts the worker and its relay and returns a stop function that
@@ -623,7 +623,7 @@ func TestRelayPublishesThenMarksSent(t *testing.T) {
 	}
 	wake := make(chan struct{}, 1)
 	wake <- struct{}{}
-	relay := pipelines.NewRelay(e.brokers, e.topics.Actions, e.store, time.Hour, wake, testLog())
+	relay := pipelines.NewRelay(e.brokers, pipelines.RelayTopics{Actions: e.topics.Actions, Decisions: e.topics.Decisions}, e.store, time.Hour, wake, testLog())
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

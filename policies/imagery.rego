@@ -83,10 +83,16 @@ violation contains v if {
 # rules below compare it with the space's thresholds themselves
 # (lib.threshold, lib.reaches), so the thresholds are the chat's.
 #
-# A redact would deliver the original image (no redacted copy of an image
-# exists yet), so where chat masks, an image is held: PII of the types of
-# config.images.text.pii_hold_types, and profanity in the space types of
-# config.images.text.profanity_hold_spaces.
+# Profanity that chat would mask holds an image in the space types of
+# config.images.text.profanity_hold_spaces. Personal information that chat
+# would mask is masked in the image too: the decision redacts, and the
+# engine delivers a copy of the image with the words' boxes filled
+# (imagery.text.pii.redact). Where the space type must not risk a copy
+# (config.images.text.pii_hold_spaces: youth, legal, HR), where a piece of
+# it lies partly outside the boxes the reader gave (signals.image_text.pii
+# boxed false), or when the copy could not be made (the engine asks again
+# with signals.image_text.redaction_failed), the image is held: a redact
+# without a copy would deliver the original.
 
 # text_rule.<category>.<level> is the rule that fires when the image's text
 # reaches that level of the category in this space.
@@ -190,14 +196,47 @@ violation contains v if {
 	lib.reaches(s, lib.threshold(cat, level))
 }
 
-# text_pii_types are the PII types found in the image's text with enough
-# confidence that this sender may not share in this space (the allowances
-# of personal information in chat) and that data.json holds images for.
-text_pii_types := {p.type |
+# text_pii are the pieces of PII found in the image's text with enough
+# confidence, of the types data.json names, that this sender may not
+# share in this space (the allowances of personal information in chat).
+text_pii contains p if {
 	some p in input.signals.image_text.pii
 	p.score >= config.pii.min_score
-	p.type in config.images.text.pii_hold_types
+	p.type in config.images.text.pii_types
 	not p.type in personal_information.allowed_types
+}
+
+text_pii_types := {p.type | some p in text_pii}
+
+# pii_held_by_space holds where an image with personal information waits
+# for a person rather than going out redacted.
+pii_held_by_space if lib.space_type in config.images.text.pii_hold_spaces
+
+# unredactable holds when no copy can hide all of the image's PII.
+unredactable if {
+	some p in text_pii
+	not p.boxed
+}
+
+unredactable if input.signals.image_text.redaction_failed
+
+violation contains {
+	"rule_id": "imagery.text.pii.redact",
+	"action": "redact",
+	"category": "pii",
+	"principle": "personal_information_protection",
+	"value": "safe_experience",
+	"severity": "low",
+	"redact": {"pii": sort(text_pii_types)},
+	"reason": {
+		"ko": "이미지에 보이는 개인정보를 가렸습니다.",
+		"en": "The personal information shown in the image was masked.",
+	},
+} if {
+	input.event.kind == "image"
+	count(text_pii) > 0
+	not pii_held_by_space
+	not unredactable
 }
 
 violation contains {
@@ -213,7 +252,26 @@ violation contains {
 	},
 } if {
 	input.event.kind == "image"
-	count(text_pii_types) > 0
+	count(text_pii) > 0
+	pii_held_by_space
+}
+
+violation contains {
+	"rule_id": "imagery.text.pii.unredactable",
+	"action": "hold",
+	"category": "pii",
+	"principle": "personal_information_protection",
+	"value": "safe_experience",
+	"severity": "medium",
+	"reason": {
+		"ko": "이미지에 보이는 개인정보를 자동으로 가리지 못해 검토를 기다립니다.",
+		"en": "The personal information shown in the image could not be masked automatically; the image awaits review.",
+	},
+} if {
+	input.event.kind == "image"
+	count(text_pii) > 0
+	not pii_held_by_space
+	unredactable
 }
 
 # An image whose text nobody read (the reading failed, took too long, or

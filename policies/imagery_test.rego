@@ -11,12 +11,21 @@ image(scores, matches) := object.union(
 
 no_text := {"evidence": {}, "pii": [], "words": 0}
 
-# with_text gives an image's text the evidence and PII (types, score 0.9).
+# with_text gives an image's text the evidence and PII (types, score 0.9,
+# each covered by its boxes).
 with_text(inp, evidence, pii) := object.union(inp, {"signals": {"image_text": {
 	"evidence": evidence,
-	"pii": [{"type": t, "score": 0.9} | some t in pii],
+	"pii": [{"type": t, "score": 0.9, "boxed": true} | some t in pii],
 	"words": 12,
 }}})
+
+# unboxed marks the image text's PII as lying partly outside its boxes.
+unboxed(inp) := object.union(inp, {"signals": {"image_text": {"pii": [object.union(p, {"boxed": false}) |
+	some p in inp.signals.image_text.pii
+]}}})
+
+# copy_failed is inp asked again after the redacted copy failed.
+copy_failed(inp) := object.union(inp, {"signals": {"image_text": {"redaction_failed": true}}})
 
 in_space(inp, space) := object.union(inp, {"event": {"space": {"type": space}}})
 
@@ -116,31 +125,98 @@ test_text_levels_for_repeat_offenders if {
 	tl.decide(inp).action == "hold"
 }
 
-test_text_pii_held_not_redacted if {
-	some t in ["kr_rrn", "bank_account", "phone"]
-	d := tl.decide(with_text(image({}, []), {}, [t]))
+test_text_pii_redacted_where_chat_masks if {
+	some t in ["kr_rrn", "bank_account", "phone", "email"]
+	some space in ["plaza", "business", "tourism", "event", "mayor_office", "library"]
+	d := tl.decide(in_space(with_text(image({}, []), {}, [t]), space))
+	d.action == "redact"
+	d.rule_ids == ["imagery.text.pii.redact"]
+	d.categories == ["pii"]
+	d.redact == {"pii": [t], "categories": []}
+}
+
+test_text_pii_redacts_every_type_found if {
+	d := tl.decide(with_text(image({}, []), {}, ["phone", "bank_account"]))
+	d.redact.pii == ["bank_account", "phone"]
+}
+
+test_text_pii_held_where_the_space_must_not_risk_a_copy if {
+	some space in ["youth", "legal", "hr"]
+	d := tl.decide(in_space(with_text(image({}, []), {}, ["phone"]), space))
 	d.action == "hold"
 	d.rule_ids == ["imagery.text.pii.hold"]
-	d.categories == ["pii"]
 	d.redact == tl.no_redaction
+}
+
+test_text_pii_hold_spaces_from_data if {
+	inp := in_space(with_text(image({}, []), {}, ["phone"]), "library")
+	d := tl.decide(inp) with data.haechi.config.images.text.pii_hold_spaces as ["library"]
+	d.rule_ids == ["imagery.text.pii.hold"]
+}
+
+test_text_pii_held_when_boxes_do_not_cover_it if {
+	# one of two pieces lies partly outside its boxes: no copy hides it
+	inp := with_text(image({}, []), {}, ["phone", "kr_rrn"])
+	partial := object.union(inp, {"signals": {"image_text": {"pii": [
+		{"type": "phone", "score": 0.9, "boxed": true},
+		{"type": "kr_rrn", "score": 0.9, "boxed": false},
+	]}}})
+	d := tl.decide(partial)
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.pii.unredactable"]
+	d.redact == tl.no_redaction
+	tl.decide(unboxed(with_text(image({}, []), {}, ["phone"]))).rule_ids == ["imagery.text.pii.unredactable"]
+}
+
+test_text_pii_held_when_the_copy_failed if {
+	d := tl.decide(copy_failed(with_text(image({}, []), {}, ["phone"])))
+	d.action == "hold"
+	d.rule_ids == ["imagery.text.pii.unredactable"]
+	d.redact == tl.no_redaction
+}
+
+test_text_pii_copy_failure_never_redacts if {
+	# whatever else redacts, a failed copy leaves the image held
+	some space in ["plaza", "business", "youth", "legal"]
+	inp := copy_failed(in_space(with_text(image({}, []), {}, ["phone"]), space))
+	d := tl.decide(inp)
+	d.action == "hold"
+	not "imagery.text.pii.redact" in d.rule_ids
+}
+
+test_text_pii_with_caption_pii_masks_both if {
+	# the caption's PII is masked by the chat rule; the image's by the image's
+	inp := with_text(object.union(image({}, []), {"signals": {"pii": [tl.pii_span("email", 0.9)]}}), {}, ["phone"])
+	d := tl.decide(inp)
+	d.action == "redact"
+	d.rule_ids == ["imagery.text.pii.redact", "pii.redact"]
+	d.redact.pii == ["email", "phone"]
+}
+
+test_text_pii_redact_yields_to_stronger_rules if {
+	d := tl.decide(with_text(image({"nudity": 0.9}, []), {}, ["phone"]))
+	d.action == "block"
+	"imagery.text.pii.redact" in d.rule_ids
 }
 
 test_text_pii_allowances_of_chat_apply if {
 	# a business may show its phone number in its booth, as in chat
 	inp := object.union(in_space(with_text(image({}, []), {}, ["phone"]), "business"), {"event": {"sender": {"role": "business"}}})
 	tl.decide(inp).action == "allow"
-	tl.decide(object.union(inp, {"signals": {"image_text": {"pii": [{"type": "kr_rrn", "score": 0.9}]}}})).action == "hold"
+	d := tl.decide(object.union(inp, {"signals": {"image_text": {"pii": [{"type": "kr_rrn", "score": 0.9, "boxed": true}]}}}))
+	d.action == "redact"
+	d.redact.pii == ["kr_rrn"]
 }
 
 test_text_pii_below_min_score_ignored if {
-	inp := object.union(image({}, []), {"signals": {"image_text": {"evidence": {}, "pii": [{"type": "phone", "score": 0.3}], "words": 3}}})
+	inp := object.union(image({}, []), {"signals": {"image_text": {"evidence": {}, "pii": [{"type": "phone", "score": 0.3, "boxed": true}], "words": 3}}})
 	tl.decide(inp).action == "allow"
 }
 
 test_text_pii_types_from_data if {
 	inp := with_text(image({}, []), {}, ["email"])
-	tl.decide(inp).action == "hold"
-	d := tl.decide(inp) with data.haechi.config.images.text.pii_hold_types as ["kr_rrn"]
+	tl.decide(inp).action == "redact"
+	d := tl.decide(inp) with data.haechi.config.images.text.pii_types as ["kr_rrn"]
 	d.action == "allow"
 }
 

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/haechi-tns/haechi/classifiers/hashbank"
 	"github.com/haechi-tns/haechi/classifiers/imagedecode"
@@ -199,7 +201,7 @@ func (c *Classifier) Analyse(ctx context.Context, in engine.ImageInput) (*Result
 		err  error
 	}
 	var text chan textResult
-	if c.ocr != nil {
+	if c.ocr != nil && !in.DeferText {
 		text = make(chan textResult, 1)
 		go func() {
 			t, err := c.ocr.read(ctx, im.Image, in)
@@ -238,6 +240,10 @@ func (c *Classifier) Analyse(ctx context.Context, in engine.ImageInput) (*Result
 		}
 		res.Sources = cr.sources
 		res.Analysed = append(res.Analysed, AnalysedContent)
+	}
+	if c.ocr != nil && in.DeferText {
+		// Left for the follow-up: not read, and not an image without text.
+		res.Text = &engine.ImageText{Pending: true}
 	}
 	if text != nil {
 		if tr.err != nil {
@@ -292,6 +298,10 @@ func (t *textReading) read(ctx context.Context, img image.Image, in engine.Image
 			it.Scores.Raise(cat, v)
 		}
 	}
+	var runes []rune
+	if len(tr.PII) > 0 {
+		runes = []rune(r.Text)
+	}
 	for _, p := range tr.PII {
 		ip := engine.ImagePII{Type: p.Type, Score: p.Score, Boxes: []engine.Box{}}
 		for _, w := range r.Words {
@@ -299,9 +309,28 @@ func (t *textReading) read(ctx context.Context, img image.Image, in engine.Image
 				ip.Boxes = append(ip.Boxes, engine.Box{X0: w.Box.Min.X, Y0: w.Box.Min.Y, X1: w.Box.Max.X, Y1: w.Box.Max.Y})
 			}
 		}
+		ip.Partial = !covered(runes, p.Start, p.End, r.Words)
 		it.PII = append(it.PII, ip)
 	}
 	return it, nil
+}
+
+// covered reports whether every character of text[start:end] but spaces
+// lies in one of words: only then does filling the words' boxes hide the
+// whole span.
+func covered(text []rune, start, end int, words []ocr.Word) bool {
+	if start < 0 || end > len(text) || start >= end {
+		return false
+	}
+	for i := start; i < end; i++ {
+		if unicode.IsSpace(text[i]) {
+			continue
+		}
+		if !slices.ContainsFunc(words, func(w ocr.Word) bool { return w.Start <= i && i < w.End }) {
+			return false
+		}
+	}
+	return true
 }
 
 // Why an image's text was not read (engine.ImageText.Error).

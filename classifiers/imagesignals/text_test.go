@@ -144,3 +144,30 @@ func equalText(a, b *engine.ImageText) bool {
 	}
 	return true
 }
+
+// TestCovered: a PII span is covered only when each of its characters but
+// spaces lies in a word the reader gave a box for.
+func TestCovered(t *testing.T) {
+	text := []rune("연락처 010-1234 5678 끝")
+	words := []ocr.Word{{Start: 0, End: 3}, {Start: 4, End: 12}, {Start: 13, End: 17}, {Start: 18, End: 19}}
+	for _, tc := range []struct {
+		name       string
+		start, end int
+		want       bool
+	}{
+		{"two words and the space between", 4, 17, true},
+		{"one word", 4, 12, true},
+		{"past the end of the text", 4, 20, false},
+		{"a leading space", 3, 12, true},
+		{"empty", 5, 5, false},
+		{"negative", -1, 4, false},
+	} {
+		if got := covered(text, tc.start, tc.end, words); got != tc.want {
+			t.Errorf("%s: covered(%d, %d) = %v, want %v", tc.name, tc.start, tc.end, got, tc.want)
+		}
+	}
+	gap := []ocr.Word{{Start: 4, End: 8}, {Start: 10, End: 12}}
+	if covered(text, 4, 12, gap) {
+		t.Error("a span with characters outside every word is covered")
+	}
+}

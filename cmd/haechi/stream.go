@@ -85,8 +85,11 @@ func openStoreAndCore(c *cli.Context, log *slog.Logger, metrics *telemetry.Metri
 	cfg.Behaviour = tracker
 	sh := shadow.New(shadow.Config{Log: log.With("component", "shadow")})
 	cfg.Shadow = sh
+	waits := &waitSpaces{}
+	cfg.DeferText = waits.defers
 	k, err := newCore(c.Context, cfg, log)
 	if err == nil {
+		k.waits = waits
 		k.behaviour = tracker
 		k.stopExchange = shareBehaviour(tracker, st, log)
 		err = k.followPolicy(st, metrics, log)
@@ -127,9 +130,15 @@ func (k *core) followPolicy(st *store.Store, metrics *telemetry.Metrics, log *sl
 		return fmt.Errorf("policy bundle %s: %w", b.Revision, err)
 	}
 	metrics.SetRevision(b.Revision)
+	if err := k.waits.load(b.Data); err != nil {
+		log.Warn("policy bundle "+b.Revision+": "+err.Error(), "revision", b.Revision)
+	}
 	k.policy.Check = k.checkBundle
 	k.policy.OnSwap = func(b *policy.Bundle) {
 		metrics.SetRevision(b.Revision)
+		if err := k.waits.load(b.Data); err != nil {
+			log.Warn("policy bundle "+b.Revision+": "+err.Error(), "revision", b.Revision)
+		}
 		rc, err := store.ReviewConfigFromData(b.Data)
 		if err == nil {
 			err = st.SetReview(rc)
@@ -187,18 +196,42 @@ func (k *core) startModeration(c *cli.Context, st *store.Store, log *slog.Logger
 		blobs = h
 	}
 	k.wake = make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case k.wake <- struct{}{}:
+		default:
+		}
+	}
+	if k.ocr != nil {
+		cfg := configFrom(c)
+		workers := cfg.OCR.FollowUpWorkers
+		if workers == 0 {
+			workers = k.ocrEngines
+		}
+		fu, err := moderation.NewFollowUps(moderation.FollowUpConfig{
+			Decider: k.pipeline, Store: st, Queue: cfg.OCR.FollowUpQueue, Workers: workers,
+			OnQueued: wake, OnResult: metrics.ObserveFollowUp, OnQueueFull: metrics.FollowUpQueueFull,
+			Log: log.With("component", "followup"),
+		})
+		if err != nil {
+			return err
+		}
+		k.followUps = fu
+	}
 	svc, err := moderation.New(moderation.Config{
 		Decider: k.pipeline, Store: st, Blobs: blobs, BlobBudget: c.Duration("blob-budget"),
 		Log: log.With("component", "moderation"), OnRetry: metrics.ObserveRetry,
-		OnQueued: func() {
-			select {
-			case k.wake <- struct{}{}:
-			default:
-			}
-		},
+		OnQueued: wake, FollowUps: k.followUps,
 	})
+	if err != nil {
+		return err
+	}
 	k.moderation = svc
-	return err
+	if k.followUps != nil {
+		// Readings a previous run left are taken at once.
+		k.followUps.Start()
+	}
+	return nil
 }
 
 // userContextTTL is how long a sender's history is cached for the policy.
@@ -315,7 +348,7 @@ func startStreaming(ctx context.Context, c *cli.Context, k *core, st *store.Stor
 		s.close()
 		return nil, err
 	}
-	relay := pipelines.NewRelay(s.brokers, topics.Actions, st, relayInterval, k.wake, log.With("component", "outbox"))
+	relay := pipelines.NewRelay(s.brokers, pipelines.RelayTopics{Actions: topics.Actions, Decisions: topics.Decisions}, st, relayInterval, k.wake, log.With("component", "outbox"))
 	relayed := make(chan struct{})
 	go func() {
 		defer close(relayed)

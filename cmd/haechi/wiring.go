@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -26,6 +28,7 @@ import (
 	"github.com/haechi-tns/haechi/engine/moderation"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/engine/shadow"
+	"github.com/haechi-tns/haechi/internal/imageredact"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -57,6 +60,11 @@ type Config struct {
 	// OCR configures the reading of text in images; the zero value reads
 	// it with one engine per core.
 	OCR OCRConfig
+	// DeferText, if set (and OCR is on), says in which space types an
+	// image is decided before its text is read and followed up after
+	// (engine.WithTextDeferral); set only where a moderation service with
+	// follow-ups runs.
+	DeferText func(engine.SpaceType) bool
 }
 
 // OCRConfig configures the reading of text in images.
@@ -70,6 +78,10 @@ type OCRConfig struct {
 	// Timeout bounds one image's reading, the wait for an engine included;
 	// 0 means imagesignals.DefaultTextTimeout.
 	Timeout time.Duration
+	// FollowUpQueue and FollowUpWorkers bound the readings left for
+	// after the first decision: how many wait in memory (0: 64) and how
+	// many run at once (0: Engines).
+	FollowUpQueue, FollowUpWorkers int
 }
 
 // cascade is the configured cascade, or the default.
@@ -93,6 +105,12 @@ func (c Config) Validate() error {
 	}
 	if c.OCR.Engines < 0 || c.OCR.Engines > 64 {
 		return fmt.Errorf("--ocr-engines: %d: 1 to 64, or 0 for one per core", c.OCR.Engines)
+	}
+	if c.OCR.FollowUpQueue < 0 || c.OCR.FollowUpQueue > 100_000 {
+		return fmt.Errorf("--ocr-followup-queue: %d: 1 to 100000, or 0 for 64", c.OCR.FollowUpQueue)
+	}
+	if c.OCR.FollowUpWorkers < 0 || c.OCR.FollowUpWorkers > 64 {
+		return fmt.Errorf("--ocr-followup-workers: %d: 1 to 64, or 0 for one per OCR engine", c.OCR.FollowUpWorkers)
 	}
 	if c.OCR.Timeout < 0 {
 		return fmt.Errorf("--ocr-timeout: %s: must not be negative", c.OCR.Timeout)
@@ -128,7 +146,7 @@ var textModelFlag = &cli.StringFlag{
 // engineFlags are the flags of every command that builds the engine.
 func engineFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{policiesFlag, textModelFlag, strongTextModelFlag, cascadeBandFlag, imageModelFlag, onnxLibFlag, dataDirFlag,
-		ocrFlag, ocrEnginesFlag, ocrTimeoutFlag}, extra...)
+		ocrFlag, ocrEnginesFlag, ocrTimeoutFlag, ocrFollowUpQueueFlag, ocrFollowUpWorkersFlag}, extra...)
 }
 
 var (
@@ -141,6 +159,14 @@ var (
 	ocrEnginesFlag = &cli.IntFlag{
 		Name:  "ocr-engines",
 		Usage: "Tesseract engines, how many images are read at once, about 27 MiB each (default: one per core, GOMAXPROCS)",
+	}
+	ocrFollowUpQueueFlag = &cli.IntFlag{
+		Name:  "ocr-followup-queue",
+		Usage: "images decided before their text was read (space types not in images.text.wait_spaces) whose reading waits in memory; beyond it they wait in the store and are read when there is room (default 64)",
+	}
+	ocrFollowUpWorkersFlag = &cli.IntFlag{
+		Name:  "ocr-followup-workers",
+		Usage: "readings for follow-up decisions at once (default: one per OCR engine); they share the engines with the images that wait for their text",
 	}
 	ocrTimeoutFlag = &cli.DurationFlag{
 		Name:  "ocr-timeout",
@@ -253,7 +279,8 @@ func configFrom(c *cli.Context) Config {
 	cascade.Band = c.Float64("cascade-band")
 	return Config{PolicyDir: c.String("policies"), TextModel: c.String("text-model"), StrongTextModel: c.String("strong-text-model"), Cascade: &cascade,
 		ONNXLib: c.String("onnxruntime-lib"), DataDir: c.String("data-dir"), ImageModel: c.String("image-model"),
-		OCR: OCRConfig{Off: !c.Bool("ocr"), Engines: c.Int("ocr-engines"), Timeout: c.Duration("ocr-timeout")}}
+		OCR: OCRConfig{Off: !c.Bool("ocr"), Engines: c.Int("ocr-engines"), Timeout: c.Duration("ocr-timeout"),
+			FollowUpQueue: c.Int("ocr-followup-queue"), FollowUpWorkers: c.Int("ocr-followup-workers")}}
 }
 
 // core is the decision engine and its parts. moderation and wake are set
@@ -283,6 +310,13 @@ type core struct {
 	stopExchange func()
 	// ocr reads the text in images; nil with --ocr=false.
 	ocr *ocr.Pool
+	// ocrEngines is how many engines ocr has.
+	ocrEngines int
+	// waits is the serving bundle's images.text.wait_spaces, set by
+	// openStoreAndCore; followUps reads what the first decisions leave
+	// (startModeration).
+	waits     *waitSpaces
+	followUps *moderation.FollowUps
 }
 
 // close stops what openStoreAndCore started for k: following the policy
@@ -292,6 +326,12 @@ func (k *core) close() {
 		return
 	}
 	k.control.close()
+	if k.followUps != nil {
+		// Before the OCR engines it reads with.
+		ctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
+		defer cancel()
+		k.followUps.Close(ctx)
+	}
 	if k.stopExchange != nil {
 		k.stopExchange()
 	}
@@ -390,8 +430,9 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	// The OCR engines start last: nothing after them can fail, so they
 	// need no closing here.
 	var reader *ocr.Pool
+	engines := 0
 	if !cfg.OCR.Off {
-		engines := cfg.OCR.Engines
+		engines = cfg.OCR.Engines
 		if engines == 0 {
 			engines = runtime.GOMAXPROCS(0)
 		}
@@ -402,7 +443,8 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		imageOpts = append(imageOpts, imagesignals.WithTextReader(reader, text, cfg.OCR.Timeout))
 	}
 	images := imagesignals.New(banks, imagedecode.DefaultLimits, hashbank.DefaultMaxDistance, imageOpts...)
-	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images)}
+	opts := []engine.PipelineOption{engine.WithTextClassifiers(text), engine.WithImageClassifiers(images),
+		engine.WithImageRedactor(imageredact.New(imagedecode.DefaultLimits))}
 	if cfg.Users != nil {
 		opts = append(opts, engine.WithUserContext(cfg.Users))
 	}
@@ -412,6 +454,9 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 	if cfg.Behaviour != nil {
 		opts = append(opts, engine.WithBehaviour(cfg.Behaviour))
 	}
+	if cfg.DeferText != nil && reader != nil {
+		opts = append(opts, engine.WithTextDeferral(cfg.DeferText))
+	}
 	return &core{
 		pipeline:    engine.NewPipeline(pe, opts...),
 		policy:      pe,
@@ -419,5 +464,52 @@ func newCore(ctx context.Context, cfg Config, log *slog.Logger) (*core, error) {
 		images:      images,
 		checkModels: checkModels,
 		ocr:         reader,
+		ocrEngines:  engines,
 	}, nil
+}
+
+// waitSpaces is the serving bundle's images.text.wait_spaces: the space
+// types where an image waits for its text to be read before its decision.
+// Elsewhere it is decided at once and followed up. Until a bundle names
+// them, every space type waits.
+type waitSpaces struct {
+	set atomic.Pointer[map[engine.SpaceType]bool]
+}
+
+// load takes the wait spaces from a bundle's data; a bundle without a
+// valid list leaves every space type waiting, and says so.
+func (w *waitSpaces) load(data map[string]any) error {
+	var list []any
+	v, ok := data["haechi"].(map[string]any)
+	for _, k := range []string{"config", "images", "text"} {
+		if !ok {
+			break
+		}
+		v, ok = v[k].(map[string]any)
+	}
+	if ok {
+		list, ok = v["wait_spaces"].([]any)
+	}
+	if !ok {
+		w.set.Store(nil)
+		return errors.New("data.haechi.config.images.text.wait_spaces is not a list: every image waits for its text")
+	}
+	m := make(map[engine.SpaceType]bool, len(list))
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			w.set.Store(nil)
+			return fmt.Errorf("data.haechi.config.images.text.wait_spaces holds %v, not a space type: every image waits for its text", x)
+		}
+		m[engine.SpaceType(s)] = true
+	}
+	w.set.Store(&m)
+	return nil
+}
+
+// defers reports whether an image in space type t is decided before its
+// text is read.
+func (w *waitSpaces) defers(t engine.SpaceType) bool {
+	m := w.set.Load()
+	return m != nil && !(*m)[t]
 }

@@ -1,7 +1,8 @@
 // Package api serves Haechi over HTTP to the world platform: the
 // synchronous pre-send check POST /v1/moderate, citizens' reports and
 // appeals (POST and GET /v1/reports, /v1/appeals), statements of reasons
-// for decisions (GET /v1/decisions/{id}/statement), its own OpenAPI
+// for decisions (GET /v1/decisions/{id}/statement), the redacted copies of
+// images that redact decisions name (GET /v1/redacted-images/{id}), its own OpenAPI
 // document (GET /v1/openapi.json), health and readiness probes, and
 // Prometheus metrics. routes.go lists every route in one table that both
 // the server and the test of the OpenAPI document read.
@@ -77,6 +78,8 @@ type ReviewStore interface {
 	Decision(ctx context.Context, id string) (*engine.Decision, error)
 	ClosedCaseForEvent(ctx context.Context, eventID string) (*store.Case, error)
 	CaseGround(ctx context.Context, caseID string) (string, error)
+	// RedactedImage returns a redacted copy of an image by its id.
+	RedactedImage(ctx context.Context, id string) (contentType string, data []byte, err error)
 }
 
 // KeyAuthenticator checks API keys; *store.Store implements it. It returns

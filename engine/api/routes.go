@@ -36,6 +36,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/appeals", store.ScopeAppealWrite, hasStore, http.HandlerFunc(s.postAppeal)},
 		{"GET", "/v1/appeals/{id}", store.ScopeAppealRead, hasStore, http.HandlerFunc(s.getAppeal)},
 		{"GET", "/v1/decisions/{id}/statement", store.ScopeStatementRead, hasStore, http.HandlerFunc(s.getStatement)},
+		{"GET", "/v1/redacted-images/{id}", store.ScopeModerate, hasStore, http.HandlerFunc(s.getRedactedImage)},
 		{"GET", "/v1/openapi.json", "", true, http.HandlerFunc(s.openAPI)},
 		{"GET", "/healthz", "", true, http.HandlerFunc(s.healthz)},
 		{"GET", "/readyz", "", true, http.HandlerFunc(s.readyz)},

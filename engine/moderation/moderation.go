@@ -13,7 +13,11 @@
 //  4. the store keeps the decision once per event id, opens the review
 //     case when a person is needed, queues the platform action in the
 //     outbox and forgets the sender's cached history, all in one
-//     transaction.
+//     transaction;
+//  5. an image decided before its text was read (a space type that does
+//     not wait for it) leaves the reading pending in the same
+//     transaction, and FollowUps reads it and decides the event again
+//     (followup.go).
 //
 // Decide and Save are separate so that the worker can decide one batch
 // while it stores the one before; Moderate does both for one event.
@@ -82,7 +86,12 @@ type Config struct {
 	// actions in the outbox, so that a relay in this process can publish
 	// them at once.
 	OnQueued func()
-	Log      *slog.Logger
+	// FollowUps, when set, reads the text of the images whose decisions
+	// left it for later (engine.WithTextDeferral) and decides them again.
+	// Without it such readings are still stored, for an instance that
+	// has FollowUps to take.
+	FollowUps *FollowUps
+	Log       *slog.Logger
 }
 
 // Default retry policies.
@@ -255,6 +264,16 @@ func (s *Service) Decide(ctx context.Context, evs []*engine.Event) (*Batch, erro
 			d.Fingerprint = b.fps[i]
 			// Kept only if the decision opens a case (its snapshot).
 			d.Content = engine.ContentOf(evs[i])
+			if d.Pending != nil {
+				// The event, its image's bytes included, is kept until
+				// the follow-up has read the text.
+				ev, err := json.Marshal(evs[i])
+				if err != nil {
+					b.results[i] = Result{Err: &UndecidableError{Attempts: 1, Err: fmt.Errorf("keep event for its follow-up: %w", err)}}
+					continue
+				}
+				d.Pending.Event = ev
+			}
 			b.fresh = append(b.fresh, i)
 		}
 	}
@@ -434,7 +453,18 @@ func (s *Service) Save(ctx context.Context, b *Batch) error {
 		// fails on it as before.
 		bodies[j], _ = json.Marshal(fresh[j])
 	}
+	var leased []int
+	if s.cfg.FollowUps != nil {
+		leased = s.cfg.FollowUps.lease(fresh)
+	}
 	saved, err := s.saveGrouped(ctx, fresh, bodies)
+	if s.cfg.FollowUps != nil {
+		evs := make([]*engine.Event, len(b.fresh))
+		for j, i := range b.fresh {
+			evs[j] = b.evs[i]
+		}
+		s.cfg.FollowUps.queued(fresh, evs, leased, func(j int) bool { return err == nil && saved[j].ID == fresh[j].ID })
+	}
 	if err != nil {
 		return fmt.Errorf("moderation: store decisions: %w", err)
 	}

@@ -118,7 +118,10 @@ func TestImageTextEvidence(t *testing.T) {
 		{"below the threshold", &engine.ImageText{Lang: "ko", Words: 5, Models: map[string]engine.Scores{"text": {engine.Threat: thr - 0.01}}}, engine.ActionAllow, nil},
 		{"at the threshold", &engine.ImageText{Lang: "ko", Words: 5, Models: map[string]engine.Scores{"text": {engine.Threat: thr}}}, engine.ActionHold, []string{"imagery.text.threat.hold"}},
 		{"lexicon", &engine.ImageText{Lang: "ko", Words: 5, Scores: engine.Scores{engine.Scam: 0.95}}, engine.ActionBlock, []string{"imagery.text.scam.block", "imagery.text.scam.hold"}},
-		{"PII", &engine.ImageText{Words: 5, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{{X0: 1, Y0: 2, X1: 3, Y1: 4}}}}}, engine.ActionHold, []string{"imagery.text.pii.hold"}},
+		{"PII", &engine.ImageText{Words: 5, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{{X0: 1, Y0: 2, X1: 3, Y1: 4}}}}}, engine.ActionRedact, []string{"imagery.text.pii.redact"}},
+		{"PII partly outside its boxes", &engine.ImageText{Words: 5, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{{X0: 1, Y0: 2, X1: 3, Y1: 4}}, Partial: true}}}, engine.ActionHold, []string{"imagery.text.pii.unredactable"}},
+		{"PII without boxes", &engine.ImageText{Words: 5, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{}}}}, engine.ActionHold, []string{"imagery.text.pii.unredactable"}},
+		{"PII, copy failed", &engine.ImageText{Words: 5, RedactionFailed: true, PII: []engine.ImagePII{{Type: engine.PIIType("kr_rrn"), Score: 0.95, Boxes: []engine.Box{{X0: 1, Y0: 2, X1: 3, Y1: 4}}}}}, engine.ActionHold, []string{"imagery.text.pii.unredactable"}},
 		{"not read, plaza", &engine.ImageText{Error: "timeout"}, engine.ActionAllow, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,8 +32,10 @@ import (
 // signals.image_text is there only when the event's image text was read
 // (signals.analysed names "image_text"): its evidence (imageText, built as
 // signals.evidence is, from the image text's own scores and models), its
-// PII as {type, score} and its number of words; never the text, nor the
-// offsets or boxes, which no rule reads.
+// PII as {type, score, boxed} (boxed: filling its boxes would hide all of
+// it, engine.ImagePII.Boxed), its number of words, and redaction_failed
+// when the pipeline asks again because a redacted copy failed; never the
+// text, nor the offsets or boxes, which no rule reads.
 //
 // Only what reads says the bundle can read is built (see inputReads);
 // allInput builds everything.
@@ -127,7 +129,7 @@ func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached m
 	if len(s.Cues) > 0 {
 		add("cues", func() *ast.Term { return cues(s.Cues) })
 	}
-	if it := s.ImageText; it != nil && it.Error == "" {
+	if it := s.ImageText; it != nil && it.Error == "" && !it.Pending {
 		add("image_text", func() *ast.Term { return imageTextValue(it, imageText) })
 	}
 	if b := s.Behaviour; b != nil {
@@ -148,7 +150,7 @@ var internedTerms = func() map[string]*ast.Term {
 		"pii", "start", "end", "score", "hash_matches", "bank", "label",
 		"algorithm", "distance", "negative", "links", "link_share", "host",
 		"domain", "skeleton", "obfuscated", "idn", "mixed_script", "analysed",
-		"cues", "image_text", "words", "behaviour", "rate_10s", "rate_60s",
+		"cues", "image_text", "words", "boxed", "redaction_failed", "behaviour", "rate_10s", "rate_60s",
 		"rate_10m", "repeats", "near_repeats", "wave_senders",
 		"account_age_hours", "pile_on_senders", "domain_senders", "grooming",
 		"messages", "cue_messages", "days", "notable", "strikes", "recent_flags",
@@ -336,13 +338,18 @@ func imageTextValue(it *engine.ImageText, evidence engine.Scores) *ast.Term {
 		pii[i] = ast.ObjectTerm(
 			item("type", term(string(p.Type))),
 			item("score", number(p.Score)),
+			item("boxed", ast.InternedTerm(p.Boxed())),
 		)
 	}
-	return ast.ObjectTerm(
+	o := [][2]*ast.Term{
 		item("evidence", scores(evidence)),
 		item("pii", ast.ArrayTerm(pii...)),
 		item("words", ast.IntNumberTerm(it.Words)),
-	)
+	}
+	if it.RedactionFailed {
+		o = append(o, item("redaction_failed", ast.InternedTerm(true)))
+	}
+	return ast.ObjectTerm(o...)
 }
 
 func cues(cs []engine.GroomingCue) *ast.Term {

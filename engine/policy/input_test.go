@@ -262,8 +262,13 @@ func randomPolicyInput(rng *rand.Rand) (*engine.PolicyInput, engine.Scores, engi
 	if rng.IntN(3) == 0 {
 		s.ImageText = &engine.ImageText{Error: pick("", "", "timeout"), Words: num()}
 		for range rng.IntN(3) {
-			s.ImageText.PII = append(s.ImageText.PII, engine.ImagePII{Type: engine.PIIType(pick("phone", "kr_rrn")), Score: score()})
+			p := engine.ImagePII{Type: engine.PIIType(pick("phone", "kr_rrn")), Score: score(), Partial: rng.IntN(2) == 0}
+			for range rng.IntN(2) {
+				p.Boxes = append(p.Boxes, engine.Box{X0: num(), Y0: num(), X1: num(), Y1: num()})
+			}
+			s.ImageText.PII = append(s.ImageText.PII, p)
 		}
+		s.ImageText.RedactionFailed = rng.IntN(3) == 0
 	}
 	if rng.IntN(2) == 0 {
 		b := &engine.BehaviourSignals{Rate10s: num(), Rate60s: num(), Rate10m: num(), Repeats: num(), NearRepeats: num(),
@@ -469,13 +474,18 @@ func refImageTextValue(it *engine.ImageText, evidence engine.Scores) ast.Object 
 		pii[i] = ast.ObjectTerm(
 			ast.Item(ast.StringTerm("type"), ast.StringTerm(string(p.Type))),
 			ast.Item(ast.StringTerm("score"), ast.FloatNumberTerm(p.Score)),
+			ast.Item(ast.StringTerm("boxed"), ast.BooleanTerm(len(p.Boxes) > 0 && !p.Partial)),
 		)
 	}
-	return ast.NewObject(
+	o := ast.NewObject(
 		refItem("evidence", refScores(evidence)),
 		refItem("pii", ast.NewArray(pii...)),
 		refItem("words", ast.Number(refItoa(it.Words))),
 	)
+	if it.RedactionFailed {
+		o.Insert(ast.StringTerm("redaction_failed"), ast.BooleanTerm(true))
+	}
+	return o
 }
 
 func refCues(cs []engine.GroomingCue) *ast.Term {

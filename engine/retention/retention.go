@@ -69,9 +69,9 @@ func (j *Job) Run(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("retention: %w", err)
 	}
-	if c.Snapshots+c.Reports+c.Appeals+c.Decisions > 0 || c.More {
+	if c.Snapshots+c.Reports+c.Appeals+c.Decisions+c.RedactedImages > 0 || c.More {
 		j.Log.Info("personal data deleted after its retention", "snapshots", c.Snapshots, "report_texts", c.Reports,
-			"appeal_texts", c.Appeals, "decisions_minimised", c.Decisions, "more_left", c.More)
+			"appeal_texts", c.Appeals, "decisions_minimised", c.Decisions, "redacted_images", c.RedactedImages, "more_left", c.More)
 	}
 	forgotten := 0
 	for range forgetBatches {

@@ -13,11 +13,15 @@ import "github.com/haechi-tns/haechi/engine"
 //     statement is addressed to the sender, who alone may appeal, and an
 //     appeal is routed by the space type;
 //   - the severity and queue the case of an appeal is opened with, and
-//     the policy revision, which names the rules' version.
+//     the policy revision, which names the rules' version;
+//   - the decision a follow-up supersedes, which says why an event has
+//     two.
 //
 // It drops the evidence: scores, the PII, lexicon and link spans, hash
-// matches, the fired rules' details, model versions and the masked text
-// of a redact, which is the content itself with personal data masked.
+// matches, the fired rules' details, model versions, the masked text of a
+// redact, which is the content itself with personal data masked, and the
+// reference to a redacted copy of an image, which retention deletes with
+// it.
 // The result gives the same statement as d for every human decision
 // (a test holds Build to that).
 func Minimal(d *engine.Decision) *engine.Decision {
@@ -39,5 +43,6 @@ func Minimal(d *engine.Decision) *engine.Decision {
 		Queue:          d.Queue,
 		PolicyRevision: d.PolicyRevision,
 		DecidedAt:      d.DecidedAt,
+		Supersedes:     d.Supersedes,
 	}
 }

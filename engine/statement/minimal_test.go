@@ -61,8 +61,8 @@ func TestMinimalGivesTheSameStatement(t *testing.T) {
 // one side here, and checks Minimal does what the lists say.
 func TestMinimalDropsTheEvidence(t *testing.T) {
 	kept := []string{"ID", "EventID", "EventKind", "Lang", "World", "Space", "SenderID", "Action", "Categories", "RuleIDs",
-		"Principle", "Value", "Severity", "Reasons", "Queue", "PolicyRevision", "DecidedAt"}
-	dropped := []string{"RedactedText", "Scores", "Evidence", "PII", "Terms", "HashMatches", "Links", "Fired", "ModelVersions",
+		"Principle", "Value", "Severity", "Reasons", "Queue", "PolicyRevision", "DecidedAt", "Supersedes"}
+	dropped := []string{"RedactedText", "RedactedImage", "Pending", "Scores", "Evidence", "PII", "Terms", "HashMatches", "Links", "Fired", "ModelVersions",
 		"Fingerprint", "Content", "ImageText", "Behaviour"}
 	d := fullDecision(engine.KindChat, engine.ActionRedact)
 	m := Minimal(d)

@@ -30,6 +30,9 @@ func decision(kind engine.Kind, action engine.Action) *engine.Decision {
 		Reasons: []engine.Reason{{RuleID: "safe_experience.insult.block",
 			KO: "다른 이용자를 모욕하는 표현이 있어 차단되었습니다.", EN: "Blocked for insulting another user."}},
 		RedactedText: "secret content never shown", PolicyRevision: "rev1", DecidedAt: decidedAt,
+		RedactedImage: &engine.RedactedImage{ID: "ab12", ContentType: "image/png", Size: 9, URL: engine.RedactedImagePath("ab12"),
+			Boxes: []engine.Box{{X0: 1, Y0: 1, X1: 9, Y1: 9}}},
+		Supersedes: "d0", Pending: &engine.PendingText{Event: []byte(`{"id":"e1"}`)},
 	}
 }
 

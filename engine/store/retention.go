@@ -30,7 +30,9 @@ import (
 //     event's fingerprint, stripped Retention.DecisionEvidence after the
 //     decision to what a statement of reasons and an appeal need
 //     (statement.Minimal). A decision whose content has an open case or
-//     appeal keeps its evidence until they close.
+//     appeal keeps its evidence until they close;
+//   - redacted copies of images (redacted.go), deleted
+//     Retention.DecisionEvidence after the last decision that named them.
 //
 // What stays: the rows, with ids, times, actions, categories, outcomes
 // and restrictions, which the transparency reports and the users'
@@ -101,6 +103,9 @@ type RetentionCounts struct {
 	Reports   int `json:"reports"`
 	Appeals   int `json:"appeals"`
 	Decisions int `json:"decisions"`
+	// RedactedImages counts the redacted copies of images deleted with
+	// their decisions' evidence.
+	RedactedImages int `json:"redacted_images"`
 	// More is true when a pass stopped at its bound for one call
 	// (retentionBatches batches) with more left for the next.
 	More bool `json:"more"`
@@ -141,6 +146,7 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time, r Retention) 
 		}})
 	}
 	passes = append(passes, retentionPass{"decisions of closed cases", func() (bool, error) { return s.minimiseClosedBatch(ctx, now, cutoff, &c.Decisions) }})
+	passes = append(passes, retentionPass{"redacted images", func() (bool, error) { return s.purgeRedactedImagesBatch(ctx, cutoff, &c.RedactedImages) }})
 	for _, p := range passes {
 		done := false
 		for range retentionBatches {

@@ -258,6 +258,12 @@ var migrations = []migration{
 	// ones, which decisions_sender_flags (6) holds; the index of all of
 	// them cost every stored decision a write and served none.
 	{sqlite: `DROP INDEX decisions_sender`, postgres: `DROP INDEX decisions_sender`},
+	// 22: redacted copies of images, by their SHA-256 (redacted.go).
+	{sqlite: redactedImagesTable("BLOB"), postgres: redactedImagesTable("BYTEA")},
+	// 23: follow-up decisions: several decisions per event, the latest
+	// marked, and the readings of images' text left for after the first
+	// decision (followups.go).
+	{sqlite: followUpsSQLite, postgres: followUpsPostgres},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -381,8 +387,7 @@ func (s *Store) migrate(ctx context.Context) error {
 const (
 	insertDecisionSQL = `INSERT INTO decisions
 			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`
-	decisionForEventSQL = `SELECT body, fingerprint FROM decisions WHERE event_id IN (?)`
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) WHERE supersedes = '' DO NOTHING`
 	// userContextSQL reads a user's history in one query: strikes decayed
 	// by their age (weight × 0.5^(age / half-life)), restrictions in force
 	// and recent flags, counted on their partial index and only up to the
@@ -392,7 +397,7 @@ const (
 	userContextSQL = `SELECT
 		(SELECT coalesce(sum(weight * exp(ln(0.5) * CAST(? - at AS DOUBLE PRECISION) / ?)), 0) FROM strikes WHERE user_id = ? AND lifted_at = 0),
 		(SELECT count(*) FROM restrictions WHERE user_id = ? AND lifted_at = 0 AND starts_at <= ? AND ends_at > ?),
-		(SELECT count(*) FROM (SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?) AS flags),
+		(SELECT count(*) FROM (SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' AND latest = 1 LIMIT ?) AS flags),
 		(SELECT count(DISTINCT reporter_id) FROM (SELECT reporter_id FROM reports WHERE subject_user = ? AND created_at >= ? AND counted = 1 LIMIT ?) AS reporters)`
 	lastOutboxSQL   = `SELECT coalesce(max(seq), 0) FROM outbox`
 	insertOutboxSQL = `INSERT INTO outbox (seq, kind, key, body, created_at) VALUES (?,?,?,?,?)`
@@ -409,7 +414,7 @@ func (s *Store) prepareHot(ctx context.Context) error {
 	if s.postgres {
 		outbox = []string{insertOutboxPostgresSQL}
 	}
-	for _, q := range append([]string{insertDecisionSQL, decisionForEventSQL, userContextSQL,
+	for _, q := range append([]string{insertDecisionSQL, userContextSQL,
 		lastAuditSQL, insertAuditSQL}, outbox...) {
 		if _, err := s.stmt(ctx, nil, s.q(q)); err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -458,6 +463,7 @@ func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision,
 	var restricted []string
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		restricted = restricted[:0]
+		now := time.Now()
 		insert, err := s.stmt(ctx, tx, s.q(insertDecisionSQL))
 		if err != nil {
 			return err
@@ -490,17 +496,27 @@ func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision,
 						return err
 					}
 				}
+				if d.RedactedImage != nil {
+					if err := s.saveRedactedImage(ctx, tx, d.RedactedImage, d.DecidedAt); err != nil {
+						return err
+					}
+				}
+				if d.Pending != nil {
+					if err := s.savePending(ctx, tx, d, now); err != nil {
+						return err
+					}
+				}
 				if a := engine.AutomatedAction(d); a != nil {
-					actions = append(actions, outboxEntry{kind: "action", key: d.SenderID, body: a})
+					actions = append(actions, outboxEntry{kind: OutboxAction, key: d.SenderID, body: a})
 					restricted = append(restricted, d.SenderID)
 				}
 				continue
 			}
-			if out[i], err = s.decisionWhere(ctx, tx, "event_id", d.EventID); err != nil {
+			if out[i], err = s.latestDecision(ctx, tx, d.EventID); err != nil {
 				return err
 			}
 		}
-		return s.enqueue(ctx, tx, time.Now(), actions...)
+		return s.enqueue(ctx, tx, now, actions...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: save decisions: %w", err)
@@ -543,8 +559,28 @@ func (s *Store) decisionWhere(ctx context.Context, q queryer, column, value stri
 	return &d, nil
 }
 
-// DecisionsForEvents returns the stored decisions of those events that
-// have one, by event id.
+// latestDecision returns the latest decision of an event: its follow-up
+// when it has one.
+func (s *Store) latestDecision(ctx context.Context, q queryer, eventID string) (*engine.Decision, error) {
+	var body, fingerprint string
+	err := q.QueryRowContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id = ? AND latest = 1`), eventID).Scan(&body, &fingerprint)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: decision of event %q", ErrNotFound, eventID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d engine.Decision
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return nil, fmt.Errorf("store: decision of event %s: %w", eventID, err)
+	}
+	d.Fingerprint = fingerprint
+	return &d, nil
+}
+
+// DecisionsForEvents returns the latest stored decision of those events
+// that have one (a follow-up, when one superseded the first), by event
+// id.
 func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[string]*engine.Decision, error) {
 	out := make(map[string]*engine.Decision)
 	const chunk = 500 // under SQLite's bound-parameter limit
@@ -554,7 +590,7 @@ func (s *Store) DecisionsForEvents(ctx context.Context, eventIDs []string) (map[
 		for i, id := range ids {
 			args[i] = id
 		}
-		q, err := s.stmt(ctx, nil, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`))
+		q, err := s.stmt(ctx, nil, s.q(`SELECT body, fingerprint FROM decisions WHERE latest = 1 AND event_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`))
 		if err != nil {
 			return nil, fmt.Errorf("store: decisions for events: %w", err)
 		}

@@ -181,21 +181,24 @@ func TestSaveDecisionsKeepsFingerprintsAndQueuesActionsOnce(t *testing.T) {
 // TestSenderQueriesUseTheFlagsIndex: every query of a sender's decisions
 // is answered from the partial index of restricted decisions
 // (decisions_sender_flags), since the index of all of them was dropped
-// (migration 21) to spare every stored decision a write.
+// (migration 21) to spare every stored decision a write. A sender's
+// flags count only each event's latest decision (a follow-up, not also
+// the first it superseded: migration 23), read from the rows the index
+// finds.
 func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
 	s, _ := openTemp(t)
 	for _, q := range []struct {
 		sql  string
 		args []any
 	}{
-		{`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`, []any{"u1", "2026", 10}}, // userContextSQL's flags
-		{`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, []any{"u1", 10}}, // UserHistory
+		{`SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' AND latest = 1 LIMIT ?`, []any{"u1", "2026", 10}}, // userContextSQL's flags
+		{`SELECT body FROM decisions WHERE sender_id = ? AND action <> 'allow' ORDER BY decided_at DESC LIMIT ?`, []any{"u1", 10}},                // UserHistory
 	} {
 		if p := queryPlan(t, s, q.sql, q.args...); !strings.Contains(p, "decisions_sender_flags") {
 			t.Errorf("%s\nplanned as %s", q.sql, p)
 		}
 	}
-	if !strings.Contains(userContextSQL, `SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' LIMIT ?`) {
+	if !strings.Contains(userContextSQL, `SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' AND latest = 1 LIMIT ?`) {
 		t.Error("userContextSQL no longer counts flags as this test plans them")
 	}
 }

@@ -21,6 +21,10 @@ type Metrics struct {
 	errors     *prometheus.CounterVec
 	revision   *prometheus.GaugeVec
 	retries    *prometheus.CounterVec
+	// follow-up decisions of images decided before their text was read
+	followUps       *prometheus.CounterVec
+	followUpFull    prometheus.Counter
+	followUpLatency prometheus.Histogram
 }
 
 // New creates the metrics and registers them, with Go runtime and process
@@ -54,7 +58,21 @@ func New() *Metrics {
 			Help: "The policy revision serving: 1 for the current revision.",
 		}, []string{"revision"}),
 	}
+	m.followUps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "haechi_followup_readings_total",
+		Help: "Readings of images' text left for after the first decision, by result: published (a follow-up decision superseded the first), unchanged (the first stands), retried, failed (given up; the first stands), lease_lost (another instance had taken it).",
+	}, []string{"result"})
+	m.followUpFull = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haechi_followup_queue_full_total",
+		Help: "Readings that found the follow-up queue full: they wait in the store and are taken when it has room.",
+	})
+	m.followUpLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "haechi_followup_latency_seconds",
+		Help:    "From an image's first decision to the end of its follow-up (published or not).",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800},
+	})
 	m.Registry.MustRegister(m.decisions, m.categories, m.latency, m.errors, m.revision, m.retries,
+		m.followUps, m.followUpFull, m.followUpLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -87,3 +105,16 @@ func (m *Metrics) SetRevision(revision string) {
 func (m *Metrics) ObserveRetry(stage string, n int) {
 	m.retries.WithLabelValues(stage).Add(float64(n))
 }
+
+// ObserveFollowUp records the end of one follow-up reading (see
+// haechi_followup_readings_total) and, for published and unchanged, the
+// time since the first decision.
+func (m *Metrics) ObserveFollowUp(result string, sinceFirst time.Duration) {
+	m.followUps.WithLabelValues(result).Inc()
+	if result == "published" || result == "unchanged" {
+		m.followUpLatency.Observe(sinceFirst.Seconds())
+	}
+}
+
+// FollowUpQueueFull records n readings that found the queue full.
+func (m *Metrics) FollowUpQueueFull(n int) { m.followUpFull.Add(float64(n)) }
