@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -30,7 +31,8 @@ as a chat message in a plaza. Output order follows input order. A line that
 cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 		Flags: engineFlags(
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "texts classified in parallel"},
-			&cli.BoolFlag{Name: "images", Usage: `read {"id","path"} image lines (optionally "space", a space type) instead and write {"id","scores","pdq","matches","text","action","categories","rule_ids"}`},
+			&cli.BoolFlag{Name: "images", Usage: `read {"id","path"} image lines (optionally "space", a space type) instead and write {"id","scores","pdq","matches","text","action","categories","rule_ids"}, and "redacted" where the policy redacts`},
+			&cli.PathFlag{Name: "redacted-dir", Usage: "with --images, write each redacted copy to this folder as <its SHA-256>.png or .jpg and name the file in the line's \"redacted\" (without it the line names the copy's id alone)"},
 		),
 		Action: func(c *cli.Context) error {
 			log, err := logger(c)
@@ -42,6 +44,14 @@ cannot be read gets {"id","error"} and the command exits non-zero at the end.`,
 				return err
 			}
 			batch, handle := classifyBatch, func(ls []inputLine) []lineResult { return classifyLines(c, k, ls) }
+			if dir := c.Path("redacted-dir"); dir != "" {
+				if !c.Bool("images") {
+					return fmt.Errorf("--redacted-dir is for --images")
+				}
+				if err := os.MkdirAll(dir, 0o750); err != nil {
+					return fmt.Errorf("--redacted-dir: %w", err)
+				}
+			}
 			if c.Bool("images") {
 				batch, handle = 1, func(ls []inputLine) []lineResult { return []lineResult{classifyImageLine(c, k, ls[0])} }
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -34,7 +35,18 @@ type imageOutput struct {
 	Action     engine.Action             `json:"action,omitempty"`
 	Categories []engine.Category         `json:"categories,omitempty"`
 	RuleIDs    []string                  `json:"rule_ids,omitempty"`
-	Error      string                    `json:"error,omitempty"`
+	// Redacted is the copy a redact decision delivers instead of the
+	// image: its id (the SHA-256 of its bytes), the boxes filled and,
+	// with --redacted-dir, the file it was written to.
+	Redacted *redactedOutput `json:"redacted,omitempty"`
+	Error    string          `json:"error,omitempty"`
+}
+
+type redactedOutput struct {
+	ID          string       `json:"id"`
+	ContentType string       `json:"content_type"`
+	Boxes       []engine.Box `json:"boxes"`
+	Path        string       `json:"path,omitempty"`
 }
 
 type pdqOutput struct {
@@ -82,6 +94,21 @@ func classifyImageLine(c *cli.Context, k *core, l inputLine) lineResult {
 		return failLine(c, l.n, in.ID, err.Error())
 	}
 	out := imageOutput{ID: in.ID, Scores: map[string]float64{}, Matches: r.HashMatches, Action: d.Action, Categories: d.Categories, RuleIDs: d.RuleIDs}
+	if ri := d.RedactedImage; ri != nil {
+		out.Redacted = &redactedOutput{ID: ri.ID, ContentType: ri.ContentType, Boxes: ri.Boxes}
+		if dir := c.Path("redacted-dir"); dir != "" {
+			ext := ".png"
+			if ri.ContentType == "image/jpeg" {
+				ext = ".jpg"
+			}
+			// Named by the copy's own hash, never by the input's id.
+			path := filepath.Join(dir, ri.ID+ext)
+			if err := os.WriteFile(path, ri.Data, 0o640); err != nil {
+				return failLine(c, l.n, in.ID, "write the redacted copy: "+err.Error())
+			}
+			out.Redacted.Path = path
+		}
+	}
 	if t := d.ImageText; t != nil {
 		out.Text = &engine.ImageTextEvidence{Error: t.Error, Words: t.Words, PII: t.PII}
 		for cat, v := range t.Evidence {

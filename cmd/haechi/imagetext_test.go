@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -164,4 +170,92 @@ func scoresEqual(a, b engine.Scores) bool {
 		}
 	}
 	return true
+}
+
+// TestClassifyImagesWritesRedactedCopies: classify --images names the
+// redacted copy of a poster with a phone number and a bank account in a
+// plaza and, with --redacted-dir, writes it under its own hash, with the
+// boxes filled and nothing else changed; the same poster in a legal space
+// is held, with no copy.
+func TestClassifyImagesWritesRedactedCopies(t *testing.T) {
+	const poster = "../../classifiers/ocr/testdata/images/poster-phone-bank.png"
+	dir := filepath.Join(t.TempDir(), "copies")
+	in := fmt.Sprintf("{\"id\":\"plaza\",\"path\":%q}\n{\"id\":\"legal\",\"path\":%q,\"space\":\"legal\"}\n", poster, poster)
+	out, _, err := run(t, in, "classify", "--images", "--data-dir", t.TempDir(), "--redacted-dir", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), out)
+	}
+	var plaza, legal imageOutput
+	if err := json.Unmarshal([]byte(lines[0]), &plaza); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &legal); err != nil {
+		t.Fatal(err)
+	}
+	if legal.Action != engine.ActionHold || legal.Redacted != nil {
+		t.Errorf("legal space: %s with copy %+v, want a hold without one", legal.Action, legal.Redacted)
+	}
+	r := plaza.Redacted
+	if plaza.Action != engine.ActionRedact || r == nil || len(r.Boxes) != 2 {
+		t.Fatalf("plaza: %s with copy %+v, want a redact with two boxes", plaza.Action, r)
+	}
+	if r.Path != filepath.Join(dir, r.ID+".png") {
+		t.Errorf("copy written to %q", r.Path)
+	}
+	data, err := os.ReadFile(r.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != r.ID {
+		t.Errorf("the copy's id is not its SHA-256")
+	}
+	orig := decodeFile(t, poster)
+	copyImg, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := func(x, y int) bool {
+		for _, b := range r.Boxes {
+			if x >= b.X0 && x < b.X1 && y >= b.Y0 && y < b.Y1 {
+				return true
+			}
+		}
+		return false
+	}
+	changedOutside, keptInside := 0, 0
+	bounds := orig.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			or, og, ob, _ := orig.At(x, y).RGBA()
+			cr, cg, cb, _ := copyImg.At(x, y).RGBA()
+			same := or == cr && og == cg && ob == cb
+			if inside(x, y) && cr|cg|cb != 0 {
+				keptInside++
+			}
+			if !inside(x, y) && !same {
+				changedOutside++
+			}
+		}
+	}
+	if changedOutside > 0 || keptInside > 0 {
+		t.Errorf("%d pixels changed outside the boxes, %d not filled inside", changedOutside, keptInside)
+	}
+}
+
+func decodeFile(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
