@@ -543,36 +543,29 @@ type queryer interface {
 }
 
 func (s *Store) decisionWhere(ctx context.Context, q queryer, column, value string) (*engine.Decision, error) {
-	var body, fingerprint string
-	err := q.QueryRowContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE `+column+` = ?`), value).Scan(&body, &fingerprint)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: decision with %s %q", ErrNotFound, column, value)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var d engine.Decision
-	if err := json.Unmarshal([]byte(body), &d); err != nil {
-		return nil, fmt.Errorf("store: decision %s: %w", value, err)
-	}
-	d.Fingerprint = fingerprint
-	return &d, nil
+	return s.oneDecision(ctx, q, `WHERE `+column+` = ?`, value, fmt.Sprintf("decision with %s %q", column, value))
 }
 
 // latestDecision returns the latest decision of an event: its follow-up
 // when it has one.
 func (s *Store) latestDecision(ctx context.Context, q queryer, eventID string) (*engine.Decision, error) {
+	return s.oneDecision(ctx, q, `WHERE event_id = ? AND latest = 1`, eventID, fmt.Sprintf("decision of event %q", eventID))
+}
+
+// oneDecision reads the decision a WHERE clause with one argument
+// selects; what names it in errors.
+func (s *Store) oneDecision(ctx context.Context, q queryer, where, arg, what string) (*engine.Decision, error) {
 	var body, fingerprint string
-	err := q.QueryRowContext(ctx, s.q(`SELECT body, fingerprint FROM decisions WHERE event_id = ? AND latest = 1`), eventID).Scan(&body, &fingerprint)
+	err := q.QueryRowContext(ctx, s.q(`SELECT body, fingerprint FROM decisions `+where), arg).Scan(&body, &fingerprint)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: decision of event %q", ErrNotFound, eventID)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
 	if err != nil {
 		return nil, err
 	}
 	var d engine.Decision
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
-		return nil, fmt.Errorf("store: decision of event %s: %w", eventID, err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	d.Fingerprint = fingerprint
 	return &d, nil
