@@ -387,7 +387,7 @@ func (s *Store) migrate(ctx context.Context) error {
 const (
 	insertDecisionSQL = `INSERT INTO decisions
 			(decision_id, event_id, event_kind, world, space_id, space_type, sender_id, action, queue, policy_revision, decided_at, body, fingerprint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) WHERE supersedes = '' DO NOTHING`
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, supersedes) DO NOTHING`
 	// userContextSQL reads a user's history in one query: strikes decayed
 	// by their age (weight × 0.5^(age / half-life)), restrictions in force
 	// and recent flags, counted on their partial index and only up to the

@@ -198,6 +198,17 @@ func TestSenderQueriesUseTheFlagsIndex(t *testing.T) {
 			t.Errorf("%s\nplanned as %s", q.sql, p)
 		}
 	}
+	// An event's decisions (a first and its follow-up) are found by the
+	// prefix of the one unique index that also keeps them one each.
+	for _, q := range []string{
+		`SELECT body, fingerprint FROM decisions WHERE latest = 1 AND event_id IN (?, ?)`,
+		`SELECT body, fingerprint FROM decisions WHERE event_id = ? AND latest = 1`,
+		`UPDATE decisions SET latest = 0 WHERE event_id = ? AND decision_id <> ?`,
+	} {
+		if p := queryPlan(t, s, q, "e1", "e2"); !strings.Contains(p, "decisions_event") {
+			t.Errorf("%s\nplanned as %s", q, p)
+		}
+	}
 	if !strings.Contains(userContextSQL, `SELECT 1 FROM decisions WHERE sender_id = ? AND decided_at >= ? AND action <> 'allow' AND latest = 1 LIMIT ?`) {
 		t.Error("userContextSQL no longer counts flags as this test plans them")
 	}
