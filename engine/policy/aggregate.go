@@ -367,7 +367,7 @@ func proveAggregation(ctx context.Context, modules map[string]*ast.Module, compi
 			return aggregation{refused: why}, nil
 		}
 	}
-	pq, err := rego.New(rego.ParsedQuery(decisionQuery), rego.Compiler(checked), rego.Store(store),
+	pq, err := rego.New(rego.ParsedQuery(decisionQuery.Copy()), rego.Compiler(checked), rego.Store(store),
 		rego.SetRegoVersion(ast.RegoV1), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 	if err != nil {
 		return aggregation{}, fmt.Errorf("prepare the aggregation check: %w", err)
@@ -462,7 +462,9 @@ func (a *aggregator) randomFired(rng *rand.Rand) *ast.Term {
 		}
 		items = append(items, ast.ObjectTerm(kv...))
 	}
-	return ast.SetTerm(items...)
+	// A deep copy: the keys above are shared terms, and partial
+	// evaluation rewrites the terms of its input in place.
+	return ast.SetTerm(items...).Copy()
 }
 
 // withFiredFromInput compiles modules with data.haechi.main.fired read

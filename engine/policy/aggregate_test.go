@@ -2,8 +2,10 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -114,5 +116,28 @@ func TestAggregationHonoursAnEditedBundle(t *testing.T) {
 			}
 			tc.check(t, res)
 		})
+	}
+}
+
+// TestBundlesLoadAtOnce: bundles proven at the same time (a serving
+// bundle and a shadow candidate do) share no term that partial
+// evaluation rewrites; run with -race.
+func TestBundlesLoadAtOnce(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for i := range 3 {
+		b := loadRepoPolicies(t)
+		b.Revision = fmt.Sprintf("at-once-%d", i)
+		wg.Go(func() {
+			_, err := New(context.Background(), b, nil)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -342,10 +342,14 @@ func withoutViolations(modules map[string]*ast.Module) (*ast.Compiler, error) {
 }
 
 // partial partially evaluates query on the bundle with known as the input
-// and unknowns unknown, and returns the residual queries.
+// and unknowns unknown, and returns the residual queries. Partial
+// evaluation rewrites the terms of its query and input in place, so it is
+// given copies: query may be shared by bundles loading at once, and known
+// may hold shared terms.
 func partial(ctx context.Context, compiler *ast.Compiler, store storage.Store, query ast.Body, known *ast.Term, unknowns []string) ([]ast.Body, error) {
+	known = known.Copy()
 	pq, err := rego.New(
-		rego.ParsedQuery(query),
+		rego.ParsedQuery(query.Copy()),
 		rego.Compiler(compiler),
 		rego.Store(store),
 		rego.SetRegoVersion(ast.RegoV1),
