@@ -3,6 +3,7 @@ package ocr
 import (
 	"image"
 	"slices"
+	"sync"
 )
 
 // Gate is what the text-presence gate found: whether the image looks like
@@ -65,21 +66,24 @@ const (
 // detectText runs the gate on a grey image. It costs a few milliseconds
 // for any size: the image is first reduced to gateSide.
 func detectText(g *image.Gray) Gate {
+	s := scratchPool.Get().(*gateScratch)
+	defer scratchPool.Put(s)
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	small, f := g, 1.0
 	if m := max(w, h); m > gateSide {
 		f = float64(gateSide) / float64(m)
-		small = shrink(g, max(1, int(float64(w)*f)), max(1, int(float64(h)*f)))
+		small = shrinkInto(g, max(1, int(float64(w)*f)), max(1, int(float64(h)*f)), s.small)
+		s.small = small.Pix
 	}
 	sw, sh := small.Rect.Dx(), small.Rect.Dy()
 	if sw < 8 || sh < 8 {
 		return Gate{}
 	}
-	dark, light := inkMasks(small)
+	dark, light := s.inkMasks(small)
 	maxH := min(sw, sh) / maxGlyphShare
 	var all []comp
 	for i, mask := range [][]bool{dark, light} {
-		for _, c := range components(mask, sw, sh) {
+		for _, c := range s.components(mask, sw, sh) {
 			if glyphLike(c, maxH) {
 				c.dark = i == 0
 				all = append(all, c)
@@ -112,14 +116,35 @@ func detectText(g *image.Gray) Gate {
 	return out
 }
 
+// gateScratch is the gate's working memory, kept in a pool from image to
+// image: for a photo the sums and masks come to megabytes, and having
+// fresh memory cleared for them cost about a fifth of the gate's time.
+// Every buffer is written in full before it is read.
+type gateScratch struct {
+	small       []uint8
+	integral    []int32
+	dark, light []bool
+	edges       []int
+	parent      []int
+	boxes       []comp
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(gateScratch) }}
+
 // inkMasks marks pixels clearly darker and clearly lighter than the mean
 // of the window around them: strokes of dark text on light ground and of
-// light text on dark ground, whatever the overall brightness.
-func inkMasks(g *image.Gray) (dark, light []bool) {
+// light text on dark ground, whatever the overall brightness. The masks
+// are s's until its next use.
+func (s *gateScratch) inkMasks(g *image.Gray) (dark, light []bool) {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	// Integral image, one row and column of zeros in front.
 	iw := w + 1
-	integral := make([]int32, iw*(h+1))
+	s.integral = grow(s.integral, iw*(h+1))
+	integral := s.integral
+	clear(integral[:iw])
+	for y := 1; y <= h; y++ {
+		integral[y*iw] = 0
+	}
 	for y := 0; y < h; y++ {
 		row := g.Pix[y*g.Stride : y*g.Stride+w]
 		above, cur := integral[y*iw+1:(y+1)*iw], integral[(y+1)*iw+1:(y+2)*iw]
@@ -129,8 +154,8 @@ func inkMasks(g *image.Gray) (dark, light []bool) {
 			cur[x] = above[x] + s
 		}
 	}
-	dark = make([]bool, w*h)
-	light = make([]bool, w*h)
+	s.dark, s.light = grow(s.dark, w*h), grow(s.light, w*h)
+	dark, light = s.dark, s.light
 	for y := 0; y < h; y++ {
 		y0, y1 := max(0, y-gateRadius), min(h, y+gateRadius+1)
 		row := g.Pix[y*g.Stride : y*g.Stride+w]
@@ -185,9 +210,10 @@ type comp struct {
 
 // components labels the 8-connected components of a mask with a
 // union-find over runs, row by row, and returns their boxes.
-func components(mask []bool, w, h int) []comp {
+func (s *gateScratch) components(mask []bool, w, h int) []comp {
 	type run struct{ x0, x1, label int } // x1 exclusive
-	parent := []int{}
+	parent := s.parent[:0]
+	defer func() { s.parent = parent[:0] }()
 	find := func(a int) int {
 		for parent[a] != a {
 			parent[a] = parent[parent[a]]
@@ -201,12 +227,14 @@ func components(mask []bool, w, h int) []comp {
 			parent[max(ra, rb)] = min(ra, rb)
 		}
 	}
-	var boxes []comp
+	boxes := s.boxes[:0]
+	defer func() { s.boxes = boxes[:0] }()
 	var prev, cur []run
 	// edges collects a row's run boundaries, start and end in turn,
 	// without a branch per pixel: on foliage the mask flips every few
 	// pixels and mispredicted branches cost more than the scan.
-	edges := make([]int, w+1)
+	s.edges = grow(s.edges, w+1)
+	edges := s.edges
 	for y := 0; y < h; y++ {
 		cur = cur[:0]
 		row := mask[y*w : y*w+w]

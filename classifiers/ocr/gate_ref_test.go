@@ -153,8 +153,11 @@ func shrinkRef(g *image.Gray, nw, nh int) *image.Gray {
 
 // TestGateStepsMatchReference runs shrink, inkMasks and components and
 // their first versions on every image TestGate measures, at gate size,
-// and wants the same pixels, masks and components in the same order.
+// and wants the same pixels, masks and components in the same order. One
+// scratch serves them all, as the pool's do: images of every size after
+// each other, each on what the last one left.
 func TestGateStepsMatchReference(t *testing.T) {
+	s := new(gateScratch)
 	for _, c := range gateCases(t) {
 		g := grey(c.img)
 		w, h := g.Rect.Dx(), g.Rect.Dy()
@@ -162,19 +165,20 @@ func TestGateStepsMatchReference(t *testing.T) {
 		if m := max(w, h); m > gateSide {
 			f := float64(gateSide) / float64(m)
 			nw, nh := max(1, int(float64(w)*f)), max(1, int(float64(h)*f))
-			small = shrink(g, nw, nh)
+			small = shrinkInto(g, nw, nh, s.small)
+			s.small = small.Pix
 			if want := shrinkRef(g, nw, nh); !slices.Equal(small.Pix, want.Pix) || small.Rect != want.Rect {
 				t.Fatalf("%s: shrink differs", c.name)
 			}
 		}
 		sw, sh := small.Rect.Dx(), small.Rect.Dy()
-		dark, light := inkMasks(small)
+		dark, light := s.inkMasks(small)
 		wd, wl := inkMasksRef(small)
 		if !slices.Equal(dark, wd) || !slices.Equal(light, wl) {
 			t.Fatalf("%s: inkMasks differs", c.name)
 		}
 		for _, m := range [][]bool{dark, light} {
-			if got, want := components(m, sw, sh), componentsRef(m, sw, sh); !slices.Equal(got, want) {
+			if got, want := s.components(m, sw, sh), componentsRef(m, sw, sh); !slices.Equal(got, want) {
 				t.Fatalf("%s: components differ: %d against %d", c.name, len(got), len(want))
 			}
 		}
@@ -185,13 +189,14 @@ func TestGateStepsMatchReference(t *testing.T) {
 // images around the window's size, where the clamped edges meet.
 func TestInkMasksSmall(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
+	s := new(gateScratch)
 	for w := 1; w < 3*gateRadius; w++ {
 		for _, h := range []int{1, gateRadius, 2*gateRadius + 1, 3 * gateRadius} {
 			g := image.NewGray(image.Rect(0, 0, w, h))
 			for i := range g.Pix {
 				g.Pix[i] = uint8(rng.IntN(256))
 			}
-			d, l := inkMasks(g)
+			d, l := s.inkMasks(g)
 			wd, wl := inkMasksRef(g)
 			if !slices.Equal(d, wd) || !slices.Equal(l, wl) {
 				t.Fatalf("%d×%d: inkMasks differs", w, h)
@@ -236,6 +241,42 @@ func TestRecip(t *testing.T) {
 			if q > 0 {
 				check(q*n - 1)
 			}
+		}
+	}
+}
+
+// TestGreyViewMatchesGrey: the gate's view of an image's luma is the
+// luma grey computes, for whole images and for sub-images that start
+// inside them (and so inside their planes' rows).
+func TestGreyViewMatchesGrey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	ycc := image.NewYCbCr(image.Rect(0, 0, 37, 23), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(rng.IntN(256))
+	}
+	gray := image.NewGray(image.Rect(0, 0, 37, 23))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(rng.IntN(256))
+	}
+	for name, img := range map[string]image.Image{
+		"ycbcr": ycc, "ycbcr sub": ycc.SubImage(image.Rect(5, 3, 30, 20)),
+		"gray": gray, "gray sub": gray.SubImage(image.Rect(1, 7, 36, 22)),
+		"rgba": image.NewRGBA(image.Rect(0, 0, 4, 4)),
+	} {
+		v, shared := greyView(img)
+		want := grey(img)
+		if v.Rect != want.Rect {
+			t.Fatalf("%s: bounds %v, want %v", name, v.Rect, want.Rect)
+		}
+		for y := range want.Rect.Dy() {
+			for x := range want.Rect.Dx() {
+				if v.GrayAt(x, y) != want.GrayAt(x, y) {
+					t.Fatalf("%s: pixel %d,%d differs", name, x, y)
+				}
+			}
+		}
+		if shared != (name != "rgba") {
+			t.Errorf("%s: shared = %v", name, shared)
 		}
 	}
 }

@@ -230,10 +230,15 @@ func (p *Pool) Read(ctx context.Context, img image.Image) (*Result, error) {
 	if b.Dx()*b.Dy() > p.cfg.MaxPixels || b.Dx() > 1<<16 || b.Dy() > 1<<16 {
 		return nil, ErrTooLarge
 	}
-	g := grey(img)
+	// The gate reads the image's own luma where it has one; most images
+	// stop there. Preprocessing changes pixels, so it gets a copy.
+	g, shared := greyView(img)
 	res := &Result{Gate: detectText(g), Scale: 1}
 	if !res.Gate.Text && !p.cfg.NoGate {
 		return res, nil
+	}
+	if shared {
+		g = grey(img)
 	}
 	g, inverted, scale := prepare(g, res.Gate, p.cfg.Steps, p.cfg.MaxOCRPixels)
 	res.Inverted, res.Scale = inverted, scale

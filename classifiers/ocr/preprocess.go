@@ -17,6 +17,25 @@ type Steps struct {
 	NoScale    bool // text is read at the size it has
 }
 
+// greyView is grey without the copy where the image holds 8-bit luma
+// already (grey images, and the Y plane of JPEGs); shared says the pixels
+// are the image's own, which the caller must not change.
+func greyView(src image.Image) (g *image.Gray, shared bool) {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	switch s := src.(type) {
+	case *image.Gray:
+		if w > 0 && h > 0 {
+			return &image.Gray{Pix: s.Pix[s.PixOffset(b.Min.X, b.Min.Y):], Stride: s.Stride, Rect: image.Rect(0, 0, w, h)}, true
+		}
+	case *image.YCbCr:
+		if w > 0 && h > 0 {
+			return &image.Gray{Pix: s.Y[s.YOffset(b.Min.X, b.Min.Y):], Stride: s.YStride, Rect: image.Rect(0, 0, w, h)}, true
+		}
+	}
+	return grey(src), false
+}
+
 // grey converts an image to 8-bit luma (BT.601, as image/color does),
 // with fast paths for the types imagedecode returns. The result's bounds
 // start at (0,0).
@@ -208,8 +227,13 @@ func resize(g *image.Gray, f float64) *image.Gray {
 // output pixel covers (whole pixels; fine for factors of 2 and more, a
 // little uneven below).
 func shrink(g *image.Gray, nw, nh int) *image.Gray {
+	return shrinkInto(g, nw, nh, nil)
+}
+
+// shrinkInto is shrink writing into buf when it is large enough.
+func shrinkInto(g *image.Gray, nw, nh int, buf []uint8) *image.Gray {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	dst := image.NewGray(image.Rect(0, 0, nw, nh))
+	dst := &image.Gray{Pix: grow(buf, nw*nh), Stride: nw, Rect: image.Rect(0, 0, nw, nh)}
 	// Column x of the result averages source columns xa[x] to xb[x]
 	// (exclusive), read as differences of a row's prefix sums: no loop
 	// whose length varies from column to column. A block is at most
@@ -269,4 +293,13 @@ func median(v []float64) float64 {
 		return v[n/2]
 	}
 	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// grow returns s resized to n, reusing its memory when it is large enough.
+// The contents are not cleared.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
