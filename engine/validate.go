@@ -197,7 +197,19 @@ func IDProblem(id string) string {
 	switch {
 	case len(id) > MaxIDBytes:
 		return fmt.Sprintf("longer than %d bytes", MaxIDBytes)
-	case !utf8.ValidString(id):
+	}
+	// Most ids are printable ASCII, which needs no table lookups.
+	ascii := true
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return ""
+	}
+	if !utf8.ValidString(id) {
 		return "not valid UTF-8"
 	}
 	for _, r := range id {
@@ -229,6 +241,9 @@ func checkContext(v *ValidationError, field string, msgs []ContextMessage) {
 		return
 	}
 	for i, m := range msgs {
+		if (m.ID == "" || IDProblem(m.ID) == "") && m.SenderID != "" && IDProblem(m.SenderID) == "" && textProblem(m.Text, true) == "" {
+			continue // the field's name is formatted only for an error
+		}
 		at := fmt.Sprintf("%s[%d]", field, i)
 		if m.ID != "" {
 			checkID(v, at+".id", m.ID, false)
@@ -274,14 +289,22 @@ func checkParty(v *ValidationError, field string, p *Party, roleRequired bool) {
 }
 
 func checkText(v *ValidationError, field, text string, required bool) {
+	if p := textProblem(text, required); p != "" {
+		v.add(field, "%s", p)
+	}
+}
+
+// textProblem says what is wrong with a message text, or "".
+func textProblem(text string, required bool) string {
 	switch {
 	case text == "" && required:
-		v.add(field, "required")
+		return "required"
 	case len(text) > MaxTextBytes:
-		v.add(field, "is %d bytes, over the limit of %d", len(text), MaxTextBytes)
+		return fmt.Sprintf("is %d bytes, over the limit of %d", len(text), MaxTextBytes)
 	case !utf8.ValidString(text):
-		v.add(field, "not valid UTF-8")
+		return "not valid UTF-8"
 	}
+	return ""
 }
 
 func validLang(s string) bool {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 const validChat = `{"id":"e1","kind":"chat","world":"w","space":{"id":"s1","type":"plaza"},
@@ -163,4 +165,39 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("decoded event fails validation: %v", err)
 		}
 	})
+}
+
+// idProblemByRunes is IDProblem without its shortcut for printable ASCII.
+func idProblemByRunes(id string) string {
+	switch {
+	case len(id) > MaxIDBytes:
+		return "long"
+	case !utf8.ValidString(id):
+		return "not valid UTF-8"
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || !unicode.IsGraphic(r) {
+			return "refused"
+		}
+	}
+	return ""
+}
+
+// TestIDProblemASCIIShortcut: the shortcut for printable ASCII accepts
+// exactly what the rune checks accept, for every byte alone and inside an
+// id, and for ids cut at every length around the limit.
+func TestIDProblemASCIIShortcut(t *testing.T) {
+	for c := range 256 {
+		for _, id := range []string{string([]byte{byte(c)}), "user-" + string([]byte{byte(c)}) + "-1", "가" + string([]byte{byte(c)})} {
+			if got, want := IDProblem(id) == "", idProblemByRunes(id) == ""; got != want {
+				t.Errorf("%q: accepted %v, want %v", id, got, want)
+			}
+		}
+	}
+	for n := MaxIDBytes - 2; n <= MaxIDBytes+2; n++ {
+		id := strings.Repeat("a", n)
+		if got, want := IDProblem(id) == "", n <= MaxIDBytes; got != want {
+			t.Errorf("%d bytes: accepted %v, want %v", n, got, want)
+		}
+	}
 }
