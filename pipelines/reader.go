@@ -30,8 +30,14 @@ func newReader(c *WorkerConfig) *kafka.Reader {
 		// Fetches must fit the largest message a topic accepts, not only
 		// the largest this worker decides: a bigger one would stall its
 		// partition instead of going to the dead-letter topic.
-		MaxBytes:          max(c.MaxMessageBytes, MaxMessageBytes) + 1<<20,
-		MaxWait:           100 * time.Millisecond,
+		MaxBytes: max(c.MaxMessageBytes, MaxMessageBytes) + 1<<20,
+		// kafka-go uses MaxWait as the fetch's read deadline as well as
+		// the broker's wait for data (kafka-go issue 574): a fetch the
+		// broker takes longer to answer, as a large image message on a
+		// busy machine can, times out and is tried again, every time.
+		// Brokers answer a fetch as soon as data arrives, so a long wait
+		// adds no latency; it only bounds how long an idle fetch waits.
+		MaxWait:           500 * time.Millisecond,
 		QueueCapacity:     max(c.BatchSize, 100),
 		CommitInterval:    0, // commits are synchronous, after publishing
 		StartOffset:       kafka.FirstOffset,

@@ -222,7 +222,13 @@ func readTopic(t *testing.T, e *env, topic string, want int, within time.Duratio
 	t.Helper()
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: e.brokers, GroupID: "read-" + uuid.NewString(), GroupTopics: []string{topic},
-		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 32 << 20, MaxWait: 50 * time.Millisecond,
+		// kafka-go's read deadline for a fetch is MaxWait itself; under
+		// -race the embedded broker takes longer than 50 ms to answer a
+		// fetch with a 1.5 MB dead letter, and a reader with that MaxWait
+		// timed out on it at every try, never reading its partition. The
+		// broker answers as soon as there is data, so a longer wait costs
+		// nothing.
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 32 << 20, MaxWait: time.Second,
 	})
 	defer r.Close()
 	var out []kafka.Message

@@ -88,13 +88,17 @@ func startServing(t *testing.T, command string, args ...string) string {
 			t.Errorf("haechi %s did not stop", command)
 		}
 	})
-	for i := 0; ; i++ {
+	// Start-up loads the models, the policy bundle (with its proofs) and
+	// the OCR engines: a few seconds, many more under -race on a busy
+	// machine.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			return addr
 		}
-		if i > 300 {
+		if time.Now().After(deadline) {
 			t.Fatalf("haechi %s did not answer: %v", command, err)
 		}
 		time.Sleep(50 * time.Millisecond)
