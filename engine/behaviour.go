@@ -116,12 +116,22 @@ const (
 // Notable reports whether some count is at or past its floor, or the
 // event (cues) or its conversation shows a grooming cue.
 func (b *BehaviourSignals) Notable(cues []GroomingCue) bool {
+	return b.notable(cues, true)
+}
+
+// NotableBesidesWave is Notable with the wave's senders left out: a
+// near-copy of the text from many senders, and nothing else past a floor.
+func (b *BehaviourSignals) NotableBesidesWave(cues []GroomingCue) bool {
+	return b.notable(cues, false)
+}
+
+func (b *BehaviourSignals) notable(cues []GroomingCue, wave bool) bool {
 	if len(cues) > 0 || b.Grooming != nil && len(b.Grooming.Cues) > 0 {
 		return true
 	}
 	if b.Rate10s >= FloorRate10s || b.Rate60s >= FloorRate60s ||
 		b.NearRepeats >= FloorNearRepeats || b.Repeats >= FloorNearRepeats ||
-		b.WaveSenders >= FloorWaveSenders || b.PileOnSenders >= FloorPileOnSenders ||
+		wave && b.WaveSenders >= FloorWaveSenders || b.PileOnSenders >= FloorPileOnSenders ||
 		b.AccountAgeHours >= 0 && b.AccountAgeHours < FloorNewAccountHours {
 		return true
 	}

@@ -22,7 +22,10 @@ b := input.signals.behaviour
 # message then costs this one rule instead of every pattern's. The engine
 # refuses a bundle whose patterns fire on a message below the floors
 # (engine/policy/behaviourgate.go), so the gate never changes a decision:
-# a threshold below its floor is refused, not ignored. (The gate names
+# a threshold below its floor is refused, not ignored. A wave alone (no
+# link, an account that is not new, nothing else past a floor) does not
+# open the gate while no pattern here fires on one, which the engine also
+# checks at every load (checkQuietWaves). (The gate names
 # input.signals.behaviour in full rather than b: evaluating the rule b
 # on every message costs more than the lookup.)
 violation contains v if {

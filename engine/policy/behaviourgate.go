@@ -39,27 +39,15 @@ func (p *prepared) checkBehaviourGate(ctx context.Context, compiler *ast.Compile
 		if c.b.Notable(nil) {
 			return 0, fmt.Errorf("internal: gate case %+v is notable", c.b)
 		}
-		v := inputValue(c.in, nil, nil, nil, allInput)
-		// Open the gate: the case is evaluated as if it were notable.
-		sig := v.(ast.Object).Get(ast.StringTerm("signals")).Value.(ast.Object)
-		sig.Get(ast.StringTerm("behaviour")).Value.(ast.Object).Insert(ast.StringTerm("notable"), ast.BooleanTerm(true))
-		rs, err := pq.Eval(ctx, rego.EvalParsedInput(v))
+		rule, err := firedPattern(ctx, pq, c.in)
 		if err != nil {
-			return 0, fmt.Errorf("evaluate %s: %w", patternsQuery, err)
+			return 0, err
 		}
 		n++
-		if len(rs) == 1 && len(rs[0].Expressions) == 1 {
-			if set, ok := rs[0].Expressions[0].Value.([]any); ok && len(set) > 0 {
-				rule := "a pattern rule"
-				if o, ok := set[0].(map[string]any); ok {
-					if id, ok := o["rule_id"].(string); ok {
-						rule = id
-					}
-				}
-				return 0, fmt.Errorf("%s fires on a %s message whose behavioural counts are all below the floors the engine gates the patterns on "+
-					"(engine.BehaviourSignals.Notable: %+v); it would never be evaluated for such a message, so raise its threshold to the floor "+
-					"or move it out of %s", rule, c.in.Event.Space.Type, *c.b, patternsQuery)
-			}
+		if rule != "" {
+			return 0, fmt.Errorf("%s fires on a %s message whose behavioural counts are all below the floors the engine gates the patterns on "+
+				"(engine.BehaviourSignals.Notable: %+v); it would never be evaluated for such a message, so raise its threshold to the floor "+
+				"or move it out of %s", rule, c.in.Event.Space.Type, *c.b, patternsQuery)
 		}
 	}
 	return n, nil
@@ -113,4 +101,86 @@ func quietCases() []gateCase {
 		}
 	}
 	return out
+}
+
+// notable is signals.behaviour.notable: whether the pattern rules are
+// evaluated for s. A wave alone (a near-copy of the text from many
+// senders, no link in it, nothing else past a floor, the account not new)
+// does not open the gate under a bundle none of whose patterns fires on
+// one (quietWaves): a greeting that many people post in a busy plaza is
+// then an ordinary message.
+func notable(s *engine.Signals, quietWaves bool) bool {
+	b := s.Behaviour
+	if quietWaves && len(s.Links) == 0 {
+		return b.NotableBesidesWave(s.Cues)
+	}
+	return b.Notable(s.Cues)
+}
+
+// checkQuietWaves evaluates the pattern rules with the gate open on the
+// gate's cases without a link, from accounts that are not new, with the
+// wave's senders far past any threshold, once with no evidence and once
+// with every category's evidence at 1. It reports whether none fires, and
+// otherwise the rule that did: such a bundle keeps every wave notable.
+func (p *prepared) checkQuietWaves(ctx context.Context, compiler *ast.Compiler, store storage.Store) (bool, string, error) {
+	if len(compiler.GetRulesExact(ast.MustParseRef(patternsQuery))) == 0 {
+		return true, "no pattern rules", nil
+	}
+	pq, err := prepareCheck(ctx, patternsQuery, compiler, store)
+	if err != nil {
+		return false, "", err
+	}
+	all := engine.Scores{engine.Toxic: 1}
+	for _, c := range engine.TextCategories {
+		all[c] = 1
+	}
+	for _, c := range quietCases() {
+		if len(c.in.Signals.Links) > 0 || c.b.AccountAgeHours >= 0 && c.b.AccountAgeHours < engine.FloorNewAccountHours {
+			continue
+		}
+		for _, scores := range []engine.Scores{{}, all} {
+			in := *c.in
+			sig := *in.Signals
+			b := *c.b
+			b.WaveSenders = 1 << 20
+			sig.Behaviour, sig.Scores = &b, scores
+			in.Signals = &sig
+			if notable(&sig, true) {
+				return false, "", fmt.Errorf("internal: wave case %+v opens the gate by more than its wave", b)
+			}
+			rule, err := firedPattern(ctx, pq, &in)
+			if err != nil {
+				return false, "", err
+			}
+			if rule != "" {
+				return false, fmt.Sprintf("every wave is notable: %s fires on a wave alone in a %s space", rule, c.in.Event.Space.Type), nil
+			}
+		}
+	}
+	return true, "a wave alone is not notable", nil
+}
+
+// firedPattern evaluates the pattern rules on in with the gate open (as if
+// notable) and returns the id of one that fires, or "".
+func firedPattern(ctx context.Context, pq rego.PreparedEvalQuery, in *engine.PolicyInput) (string, error) {
+	v := inputValue(in, nil, nil, nil, allInput, false)
+	sig := v.(ast.Object).Get(ast.StringTerm("signals")).Value.(ast.Object)
+	sig.Get(ast.StringTerm("behaviour")).Value.(ast.Object).Insert(ast.StringTerm("notable"), ast.BooleanTerm(true))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return "", fmt.Errorf("evaluate %s: %w", patternsQuery, err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return "", nil
+	}
+	set, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok || len(set) == 0 {
+		return "", nil
+	}
+	if o, ok := set[0].(map[string]any); ok {
+		if id, ok := o["rule_id"].(string); ok && id != "" {
+			return id, nil
+		}
+	}
+	return "a pattern rule", nil
 }

@@ -41,6 +41,11 @@ type prepared struct {
 	// agg aggregates the fired rules into the decision in Go, where the
 	// bundle's aggregation was checked (aggregate.go).
 	agg aggregation
+	// quietWaves says no pattern rule of the bundle fires on a wave alone,
+	// so a wave alone does not open the gate (checkQuietWaves); waves
+	// says why not when it is false.
+	quietWaves bool
+	waves      string
 }
 
 // Engine evaluates the serving policy revision. It is safe for concurrent
@@ -114,7 +119,7 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if old != nil {
 		prev = old.bundle.Revision
 	}
-	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String(), "aggregation", p.agg.String())
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String(), "aggregation", p.agg.String(), "waves", p.waves)
 	return nil
 }
 
@@ -153,9 +158,13 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if p.gateChecks, err = p.checkBehaviourGate(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
+	if p.quietWaves, p.waves, err = p.checkQuietWaves(ctx, compiler, store); err != nil {
+		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
+	}
 	if p.fast, err = proveFastPath(ctx, b.Modules, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
+	p.fast.quietWaves = p.quietWaves
 	if err := p.checkFastPath(ctx); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
@@ -200,7 +209,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		return res, nil
 	}
 	imageText := p.imageTextEvidence(in.Signals)
-	input := inputValue(in, evidence, imageText, reached, p.reads)
+	input := inputValue(in, evidence, imageText, reached, p.reads, p.quietWaves)
 	res, err := p.aggregated(ctx, input)
 	if err != nil {
 		return nil, err

@@ -73,11 +73,13 @@ func (s quietShape) String() string {
 type fastPath struct {
 	decisions [quietShapes]*engine.PolicyResult
 	refused   [quietShapes]string
+	// quietWaves: see prepared.quietWaves.
+	quietWaves bool
 }
 
 // shapeOf is the quiet shape of in, whose levels reached are reached, or
 // false when in is not quiet. It must pin exactly what quietInput pins.
-func shapeOf(in *engine.PolicyInput, reached map[engine.Category][]string) (quietShape, bool) {
+func shapeOf(in *engine.PolicyInput, reached map[engine.Category][]string, quietWaves bool) (quietShape, bool) {
 	s := in.Signals
 	if s == nil || len(reached) > 0 || len(s.PII) > 0 || len(s.HashMatches) > 0 || len(s.Links) > 0 ||
 		len(s.Cues) > 0 || s.ImageText != nil || in.User.Reporters != 0 {
@@ -93,7 +95,7 @@ func shapeOf(in *engine.PolicyInput, reached map[engine.Category][]string) (quie
 		return 0, false
 	}
 	if b := s.Behaviour; b != nil {
-		if b.Notable(s.Cues) {
+		if notable(s, quietWaves) {
 			return 0, false
 		}
 		shape += quietChatObserved
@@ -107,7 +109,7 @@ func (f *fastPath) decision(in *engine.PolicyInput, reached map[engine.Category]
 	if f == nil {
 		return nil
 	}
-	shape, ok := shapeOf(in, reached)
+	shape, ok := shapeOf(in, reached, f.quietWaves)
 	if !ok {
 		return nil
 	}
@@ -221,7 +223,7 @@ func (p *prepared) checkFastPath(ctx context.Context) error {
 			continue
 		}
 		in := quietWitness(quietShape(s))
-		if shape, ok := shapeOf(in, nil); !ok || shape != quietShape(s) {
+		if shape, ok := shapeOf(in, nil, p.quietWaves); !ok || shape != quietShape(s) {
 			return fmt.Errorf("internal: the %s witness is not a quiet %s message", quietShape(s), quietShape(s))
 		}
 		evidence := p.models.evidence(in.Signals)
@@ -229,7 +231,7 @@ func (p *prepared) checkFastPath(ctx context.Context) error {
 		if len(reached) > 0 {
 			continue // the bundle's levels are low enough for the witness to reach one
 		}
-		got, err := p.evaluate(ctx, inputValue(in, evidence, nil, reached, p.reads))
+		got, err := p.evaluate(ctx, inputValue(in, evidence, nil, reached, p.reads, p.quietWaves))
 		if err != nil {
 			return err
 		}

@@ -39,14 +39,14 @@ import (
 //
 // Only what reads says the bundle can read is built (see inputReads);
 // allInput builds everything.
-func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string, reads *inputReads) ast.Value {
+func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string, reads *inputReads, quietWaves bool) ast.Value {
 	var top [3][2]*ast.Term
 	root := top[:0]
 	if r := reads.at("event"); r != nil {
 		root = append(root, item("event", eventTerm(&in.Event, r)))
 	}
 	if r := reads.at("signals"); r != nil {
-		root = append(root, item("signals", signalsTerm(in.Signals, evidence, imageText, reached, r)))
+		root = append(root, item("signals", signalsTerm(in.Signals, evidence, imageText, reached, r, quietWaves)))
 	}
 	if r := reads.at("user"); r != nil {
 		u := &in.User
@@ -102,7 +102,7 @@ func eventTerm(ev *engine.PolicyEvent, r *inputReads) *ast.Term {
 	return ast.ObjectTerm(event...)
 }
 
-func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached map[engine.Category][]string, r *inputReads) *ast.Term {
+func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached map[engine.Category][]string, r *inputReads, quietWaves bool) *ast.Term {
 	if s == nil {
 		return ast.InternedEmptyObject
 	}
@@ -133,7 +133,7 @@ func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached m
 		add("image_text", func() *ast.Term { return imageTextValue(it, imageText) })
 	}
 	if b := s.Behaviour; b != nil {
-		add("behaviour", func() *ast.Term { return behaviour(b, b.Notable(s.Cues)) })
+		add("behaviour", func() *ast.Term { return behaviour(b, notable(s, quietWaves)) })
 	}
 	return ast.ObjectTerm(signals...)
 }
@@ -298,7 +298,8 @@ func links(ls []engine.Link) *ast.Term {
 // behaviour is signals.behaviour: the counts, the domains' sender counts
 // only when the text has links, the grooming history only when the
 // event belongs to a conversation with a minor, and notable, whether some
-// count is past its floor (engine.BehaviourSignals.Notable), which gates
+// count is past its floor (engine.BehaviourSignals.Notable; a wave alone
+// only where the bundle has a pattern for one, see notable), which gates
 // the policy's pattern rules (checkBehaviourGate).
 func behaviour(b *engine.BehaviourSignals, notable bool) *ast.Term {
 	var ob [11][2]*ast.Term

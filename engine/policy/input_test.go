@@ -30,7 +30,7 @@ func BenchmarkInputValue(b *testing.B) {
 		in, ev := typicalInput()
 		b.ReportAllocs()
 		for b.Loop() {
-			inputValue(in, ev, nil, nil, allInput)
+			inputValue(in, ev, nil, nil, allInput, false)
 		}
 	})
 	b.Run("typical_behaviour", func(b *testing.B) {
@@ -38,7 +38,7 @@ func BenchmarkInputValue(b *testing.B) {
 		in = withBehaviour(in, quietBehaviour)
 		b.ReportAllocs()
 		for b.Loop() {
-			inputValue(in, ev, nil, nil, allInput)
+			inputValue(in, ev, nil, nil, allInput, false)
 		}
 	})
 	// What the default bundle reads, as Evaluate builds it.
@@ -52,7 +52,7 @@ func BenchmarkInputValue(b *testing.B) {
 		in = withBehaviour(in, quietBehaviour)
 		b.ReportAllocs()
 		for b.Loop() {
-			inputValue(in, ev, nil, nil, reads)
+			inputValue(in, ev, nil, nil, reads, false)
 		}
 	})
 	// The construction inputValue replaced, for comparison in one run.
@@ -74,7 +74,7 @@ func TestInputValueAgreesWithGenericBuild(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 1))
 	for i := range 2000 {
 		in, evidence, imageText, reached := randomPolicyInput(rng)
-		got, want := inputValue(in, evidence, imageText, reached, allInput), refInputValue(in, evidence, imageText, reached)
+		got, want := inputValue(in, evidence, imageText, reached, allInput, false), refInputValue(in, evidence, imageText, reached)
 		if got.Compare(want) != 0 || got.Hash() != want.Hash() {
 			t.Fatalf("case %d:\ngot  %v\nwant %v", i, got, want)
 		}
@@ -104,8 +104,8 @@ func TestUnreadFieldsChangeNoDecision(t *testing.T) {
 		evidence := p.models.evidence(in.Signals)
 		reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 		imageText := p.imageTextEvidence(in.Signals)
-		full, errFull := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, allInput))
-		lean, errLean := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, p.reads))
+		full, errFull := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, allInput, false))
+		lean, errLean := p.eval(ctx, p.query, inputValue(in, evidence, imageText, reached, p.reads, false))
 		if errFull != nil || errLean != nil || len(full) != 1 || len(lean) != 1 ||
 			full[0].Expressions[0].Value.(ast.Value).Compare(lean[0].Expressions[0].Value.(ast.Value)) != 0 {
 			t.Fatalf("case %d: in full %v (%v), with what the bundle reads %v (%v)", i, full, errFull, lean, errLean)
