@@ -164,7 +164,6 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if p.fast, err = proveFastPath(ctx, b.Modules, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
-	p.fast.quietWaves = p.quietWaves
 	if err := p.checkFastPath(ctx); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
@@ -198,7 +197,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	evidence := p.models.evidence(in.Signals)
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 	e.evaluated.Add(1)
-	if d := p.fast.decision(in, reached); d != nil {
+	if d := p.fast.decision(in, reached, p.quietWaves); d != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("policy: evaluate: %w", err)
 		}

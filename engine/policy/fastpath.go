@@ -73,8 +73,6 @@ func (s quietShape) String() string {
 type fastPath struct {
 	decisions [quietShapes]*engine.PolicyResult
 	refused   [quietShapes]string
-	// quietWaves: see prepared.quietWaves.
-	quietWaves bool
 }
 
 // shapeOf is the quiet shape of in, whose levels reached are reached, or
@@ -105,11 +103,11 @@ func shapeOf(in *engine.PolicyInput, reached map[engine.Category][]string, quiet
 
 // decision is the proven decision for in, or nil when in must be
 // evaluated.
-func (f *fastPath) decision(in *engine.PolicyInput, reached map[engine.Category][]string) *engine.PolicyResult {
+func (f *fastPath) decision(in *engine.PolicyInput, reached map[engine.Category][]string, quietWaves bool) *engine.PolicyResult {
 	if f == nil {
 		return nil
 	}
-	shape, ok := shapeOf(in, reached, f.quietWaves)
+	shape, ok := shapeOf(in, reached, quietWaves)
 	if !ok {
 		return nil
 	}

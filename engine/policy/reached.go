@@ -81,7 +81,7 @@ func (p *prepared) checkReached(ctx context.Context, compiler *ast.Compiler, sto
 			User:    engine.UserContext{Strikes: c.strikes},
 		}
 		// signals.reached is sent empty: the policy must compute its own.
-		rs, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in, c.evidence, nil, nil, p.reads, p.quietWaves)))
+		rs, err := pq.Eval(ctx, rego.EvalParsedInput(inputValue(in, c.evidence, nil, nil, p.reads, false)))
 		if err != nil {
 			return 0, fmt.Errorf("evaluate %s: %w", reachedQuery, err)
 		}
