@@ -145,6 +145,9 @@ type FollowUps struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	// swept, when set (by tests, before Start), is called after each sweep.
+	swept func()
 }
 
 // reading is one pending reading in the queue.
@@ -301,6 +304,9 @@ func (f *FollowUps) sweepLoop() {
 	defer t.Stop()
 	for {
 		f.sweep()
+		if f.swept != nil {
+			f.swept()
+		}
 		select {
 		case <-f.ctx.Done():
 			return

@@ -240,8 +240,14 @@ func TestFollowUpQueueFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first sweep holds the queue's place while it looks in the
+	// store: a reading stored meanwhile would find the queue full too.
+	first := make(chan struct{})
+	var once sync.Once
+	fu.swept = func() { once.Do(func() { close(first) }) }
 	fu.Start()
 	defer fu.Close(ctx)
+	<-first
 	// The first reading is taken by the worker (which waits at the
 	// gate), the second fills the queue, the other three find it full.
 	if _, err := s.Moderate(ctx, imageEvent("q0", "a threat")); err != nil {
