@@ -18,6 +18,7 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/policy"
 	"github.com/haechi-tns/haechi/fixtures"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -99,6 +100,7 @@ func chatEvent(id, text, lang string, space engine.SpaceType) *engine.Event {
 // most 1 % may be flagged (the model card's false-positive figure), and
 // those are listed.
 func TestBenignFixturesAllowed(t *testing.T) {
+	racetest.Heavy(t)
 	for _, withModel := range []bool{false, true} {
 		t.Run(fmt.Sprintf("model=%v", withModel), func(t *testing.T) {
 			p := newPipelineWith(t, withModel)

@@ -29,6 +29,7 @@ import (
 var browser = browsertest.New()
 
 func TestMain(m *testing.M) {
+	store.UseTestPasswordCost()
 	code := m.Run()
 	browser.Close()
 	os.Exit(code)

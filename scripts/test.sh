@@ -182,13 +182,45 @@ run_hidden() {
 	run_hidden_as "$mode" "$@"
 }
 
+# heavy_tests prints "PACKAGE_DIR TEST" for every top-level test that
+# calls racetest.Heavy on its first line (internal/racetest): pure
+# computation, skipped under -race and run by the plain pass below. It
+# fails, naming them, if a call is anywhere else, where this would not find
+# it and the test would run in neither pass.
+heavy_tests() {
+	local files found calls
+	mapfile -t files < <(find . \( -path ./.git -o -path ./.deps -o -name node_modules \) -prune -o \
+		-type f -name '*_test.go' -print | sort)
+	found="$(awk '
+		FNR == 1 { name = "" }
+		name != "" && /^\tracetest\.Heavy\(t\)$/ { d = FILENAME; sub(/\/[^\/]*$/, "", d); print d, name }
+		{ name = "" }
+		/^func Test[A-Za-z0-9_]*\(t \*testing\.T\) \{$/ { name = $2; sub(/\(.*/, "", name) }
+	' "${files[@]}")"
+	calls="$(cat "${files[@]}" | grep -c 'racetest\.Heavy(' || true)"
+	if [ "$calls" -ne "$(printf '%s' "$found" | grep -c . || true)" ]; then
+		echo "test: racetest.Heavy must be the first line of a top-level test func TestX(t *testing.T); the calls, with the line before each:" >&2
+		grep -n -B1 'racetest\.Heavy(' "${files[@]}" >&2
+		return 1
+	fi
+	printf '%s\n' "$found"
+}
+
 echo "== test data stays in the repository"
 check_test_data
 echo "== go vet"
 go vet ./...
 start_postgres
+HEAVY_LIST="$(heavy_tests)"
+mapfile -t HEAVY < <(printf '%s' "$HEAVY_LIST" | grep . || true)
 echo "== go test -race"
 run_hidden go test -race -timeout 25m -count=1 ./...
+echo "== go test, without -race: the ${#HEAVY[@]} tests of pure computation it skipped"
+if [ ${#HEAVY[@]} -gt 0 ]; then
+	run_hidden go test -timeout 10m -count=1 \
+		-run "^($(printf '%s\n' "${HEAVY[@]}" | cut -d' ' -f2 | sort -u | paste -sd'|'))\$" \
+		$(printf '%s\n' "${HEAVY[@]}" | cut -d' ' -f1 | sort -u)
+fi
 echo "== haechi policy test"
 go build -o bin/haechi ./cmd/haechi
 bin/haechi policy test --policies policies

@@ -8,6 +8,8 @@ import (
 	"image/jpeg"
 	"strings"
 	"testing"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // labels maps the letters used in the expected grids to the pixels of a 3×2
@@ -150,6 +152,7 @@ func TestOrientKeepsByteTypes(t *testing.T) {
 // another implementation and re-encoded (hence a tolerance). Each variant must
 // match exactly one orientation closely and all others badly.
 func TestOrientMatchesReferencePhotos(t *testing.T) {
+	racetest.Heavy(t)
 	decode := func(name string) image.Image {
 		m, err := jpeg.Decode(bytes.NewReader(readShared(t, name)))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"sync"
 )
 
 // data holds the curated lexicons; see data/README.md for how they are made.
@@ -14,8 +15,13 @@ import (
 //go:embed data/*.tsv
 var data embed.FS
 
-// Default builds the lexicon from the curated files compiled into Haechi.
-func Default() (*Lexicon, error) { return FromFS(data, "data") }
+// Default returns the lexicon of the curated files compiled into Haechi.
+// It is built once per process (about 0.3 s: the matcher's automaton) and
+// shared: a Lexicon is read-only once made, and Entries must not be
+// changed by its callers.
+func Default() (*Lexicon, error) { return defaultLexicon() }
+
+var defaultLexicon = sync.OnceValues(func() (*Lexicon, error) { return FromFS(data, "data") })
 
 // FromFS builds a lexicon from every *.tsv file in dir of fsys, in name
 // order. Operators use it to load their own lexicons.

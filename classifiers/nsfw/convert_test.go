@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // Tiny Keras models in nsfwjs's bundle format, with random uint8-quantised
@@ -300,6 +302,7 @@ func TestJSLiteral(t *testing.T) {
 // TestNsfwjsConversion converts the real pinned nsfwjs model and opens it
 // (checksum, graph, self-check against the Go reference).
 func TestNsfwjsConversion(t *testing.T) {
+	racetest.Heavy(t)
 	initORT(t)
 	_, manifest := nsfwjsModel(t)
 	spec, err := LoadSpec(manifest)

@@ -19,6 +19,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // The fixtures are rendered by this file, with Debian's Nanum fonts
@@ -403,6 +405,7 @@ func fontsInstalled(t testing.TB) {
 // the committed file; with -update it writes them and the manifest, keeping
 // the accuracy floors the manifest holds.
 func TestFixturesMatchGenerator(t *testing.T) {
+	racetest.Heavy(t)
 	fontsInstalled(t)
 	floors := map[string]float64{}
 	if b, err := os.ReadFile(manifestPath); err == nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // The gate's steps as first written, before they were made faster:
@@ -157,6 +159,7 @@ func shrinkRef(g *image.Gray, nw, nh int) *image.Gray {
 // scratch serves them all, as the pool's do: images of every size after
 // each other, each on what the last one left.
 func TestGateStepsMatchReference(t *testing.T) {
+	racetest.Heavy(t)
 	s := new(gateScratch)
 	for _, c := range gateCases(t) {
 		g := grey(c.img)

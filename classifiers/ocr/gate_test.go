@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // gateCase is one image the gate is measured on.
@@ -61,6 +63,7 @@ func gateCases(t testing.TB) []gateCase {
 // text that goes unread, a false pass only costs an OCR run. The test
 // allows no false skip on the fixtures and reports both rates.
 func TestGate(t *testing.T) {
+	racetest.Heavy(t)
 	fontsInstalled(t) // the made-up photos need no fonts, but the manifest's images were rendered with them
 	var texts, photos, falseSkips, falsePasses int
 	var slowest time.Duration

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // conformanceBar is Meta's bar for a PDQ implementation: within 10 bits of
@@ -22,6 +24,7 @@ const (
 // log also shows the distance after the same squashing (0 for c.png: the
 // evidence that the rest of the pipeline matches the reference exactly).
 func TestConformance(t *testing.T) {
+	racetest.Heavy(t)
 	vectors := loadVectors(t)
 	if len(vectors) == 0 {
 		t.Fatal("no conformance vectors")
@@ -57,6 +60,7 @@ func TestConformance(t *testing.T) {
 // eight derived hashes with the full hash of the file the reference made by
 // transforming it, and with the reference hash of that file.
 func TestConformanceDihedral(t *testing.T) {
+	racetest.Heavy(t)
 	ref := map[string]Hash{}
 	for _, v := range loadVectors(t) {
 		ref[v.file] = v.hash

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 func TestParseHashRoundTrip(t *testing.T) {
@@ -172,6 +174,7 @@ type opaque struct{ image.Image }
 // TestFastPathsMatchGeneric checks each fast path against the color-model
 // path on the same pixels, including a sub-image with a non-zero origin.
 func TestFastPathsMatchGeneric(t *testing.T) {
+	racetest.Heavy(t)
 	photo := loadImage(t, "bridge-1-original.jpg").(*image.YCbCr)
 	nrgba := loadImage(t, "c.png").(*image.NRGBA)
 	rgba := image.NewRGBA(nrgba.Bounds())
@@ -246,6 +249,7 @@ func translucent() *image.RGBA {
 // of the original. They differ only where the decimation grid is not
 // symmetric (1600 and 1004 are not multiples of 128).
 func TestDihedralMatchesTransformedImages(t *testing.T) {
+	racetest.Heavy(t)
 	for _, name := range []string{"bridge-1-original.jpg", "c.png"} {
 		img := loadImage(t, name)
 		hs, _, err := DihedralFromImage(img)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/engine/behaviour"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/pipelines/demo"
 )
 
@@ -19,6 +20,7 @@ import (
 // runs at the 20 events a second of `make run`, so rates, waves and
 // conversations unfold as they would there.
 func TestDemoTrafficIsJudgedAsWritten(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	tracker, err := behaviour.NewTracker(behaviour.TrackerConfig{})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 var t0 = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
@@ -232,6 +234,7 @@ func BenchmarkObserveStrings(b *testing.B) {
 // TestMemoryMillionSenders fills a Senders with one million active
 // (sender, space) pairs and reports the heap it holds.
 func TestMemoryMillionSenders(t *testing.T) {
+	racetest.Heavy(t)
 	if testing.Short() {
 		t.Skip("fills a million records")
 	}

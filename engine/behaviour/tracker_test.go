@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // memPersister keeps snapshots in memory, as the store would.
@@ -375,6 +376,7 @@ func BenchmarkTrackerObserve(b *testing.B) {
 // over 12 partitions, one event in twenty a direct message to a minor and
 // one in ten with a link, and reports the heap the tracker holds.
 func TestTrackerMemoryMillionSenders(t *testing.T) {
+	racetest.Heavy(t)
 	if testing.Short() {
 		t.Skip("observes a million senders")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -62,6 +63,7 @@ func TestAggregationDeclinesWhatItWasNotCheckedOn(t *testing.T) {
 // the input, or aggregates differently from the engine, is aggregated by
 // its own rules, and its decisions follow the edit.
 func TestAggregationHonoursAnEditedBundle(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	abusive := chatInput(engine.SpaceLegal, engine.Scores{engine.Profanity: 0.95, engine.Toxic: 0.95})
 	for _, tc := range []struct {

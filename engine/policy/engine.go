@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,12 +17,17 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
+// prepares counts the bundles prepared in this process, for the tests of
+// the revision cache (cache.go).
+var prepares atomic.Int64
+
 // Query is the document every bundle must define: the decision.
 const Query = "data.haechi.main.decision"
 
 // prepared is one compiled revision, ready to evaluate.
 type prepared struct {
 	bundle *Bundle
+	key    [sha256.Size]byte // digest of bundle (cache.go)
 	query  rego.PreparedEvalQuery
 	models modelThresholds
 	levels *levels
@@ -92,18 +98,20 @@ func New(ctx context.Context, b *Bundle, log *slog.Logger) (*Engine, error) {
 
 // Load compiles b, checks that the levels the engine computes from b's
 // data agree with b's own definition of them (data.haechi.lib.computed_reached),
-// runs b's tests and, if all succeed, makes it the serving revision. On
-// failure the previous revision keeps serving and the error says why b was
-// refused.
+// runs b's tests and, if all succeed, makes it the serving revision; a
+// bundle with the same content passed all of that before in this process
+// is not compiled and checked again (cache.go). On failure the previous
+// revision keeps serving and the error says why b was refused.
 func (e *Engine) Load(ctx context.Context, b *Bundle) error {
-	if cur := e.cur.Load(); cur != nil && cur.bundle.Revision == b.Revision {
-		return nil
-	}
-	p, err := prepare(ctx, b)
+	key, err := digest(b)
 	if err != nil {
 		return err
 	}
-	if err := b.TestsPass(ctx); err != nil {
+	if cur := e.cur.Load(); cur != nil && cur.key == key {
+		return nil
+	}
+	p, checked, err := preparedTested(ctx, b, key)
+	if err != nil {
 		return err
 	}
 	if e.Check != nil {
@@ -119,13 +127,14 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 	if old != nil {
 		prev = old.bundle.Revision
 	}
-	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String(), "aggregation", p.agg.String(), "waves", p.waves)
+	e.log.Info("policy revision serving", "revision", b.Revision, "previous", prev, "modules", len(b.Modules), "tests", len(b.Tests), "reached_checks", p.reachedChecks, "fast_path", p.fast.String(), "aggregation", p.agg.String(), "waves", p.waves, "checks", checked)
 	return nil
 }
 
 // prepare compiles b and reads what the engine needs from its data, then
 // checks that the engine's levels agree with the policy's (checkReached).
 func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
+	prepares.Add(1)
 	store := inmem.NewFromObjectWithOpts(b.Data, inmem.OptReturnASTValuesOnRead(true))
 	var compiler *ast.Compiler
 	opts := []func(*rego.Rego){

@@ -435,3 +435,31 @@ func typicalBehaviourInput() *engine.PolicyInput {
 	in, _ := typicalInput()
 	return withBehaviour(in, quietBehaviour)
 }
+
+// BenchmarkLoad is the cost of serving a bundle: compiling it, the
+// load-time checks and proofs (prepare) and its Rego tests.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	bundle := loadRepoPolicies(b)
+	b.Run("prepare", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := prepare(ctx, bundle); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("digest", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := digest(bundle); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tests", func(b *testing.B) {
+		for b.Loop() {
+			if err := bundle.TestsPass(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

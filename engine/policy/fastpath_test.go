@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -44,6 +45,7 @@ func TestFastPathServesTheDefaultBundle(t *testing.T) {
 // rules are evaluated and aggregated by the engine (aggregate.go), and
 // the result must equal the bundle's own aggregation.
 func TestFastPathAgreesWithThePolicy(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	e, err := New(ctx, loadRepoPolicies(t), nil)
 	if err != nil {
@@ -150,6 +152,7 @@ func randomMessage(rng *rand.Rand) *engine.PolicyInput {
 // messages reaching no level, or a decision that reads the input itself,
 // turns the fast path off, and the bundle decides those messages.
 func TestFastPathHonoursAnEditedBundle(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	quiet := chatInput(engine.SpaceLegal, engine.Scores{engine.Toxic: 0.01})
 	quiet.Event.TextLength = 5000

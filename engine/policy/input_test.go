@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // typicalInput is a benign chat message's policy input with the text
@@ -85,6 +86,7 @@ func TestInputValueAgreesWithGenericBuild(t *testing.T) {
 // on seeded random inputs built in full and built with only what its
 // modules read (inputReads), and does read less than all.
 func TestUnreadFieldsChangeNoDecision(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	e, err := New(ctx, loadRepoPolicies(t), nil)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/policies"
 )
 
@@ -108,6 +109,7 @@ var disagreement = regexp.MustCompile(`computed_reached disagree on the levels r
 // engine would go on serving its own: each bundle is refused by New and by
 // Load, which keeps the previous revision serving.
 func TestReachedCheckRefuses(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	e, err := New(ctx, loadRepoPolicies(t), nil)
 	if err != nil {
@@ -175,6 +177,7 @@ func TestReachedCheckRefuses(t *testing.T) {
 // definition, so it is served unchecked even where that differs from the
 // engine's.
 func TestReachedNotReadIsNotChecked(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	lib := libWith(t,
 		"reached := input.signals.reached\n\nreached := computed_reached if not input.signals.reached", "reached := computed_reached",
@@ -215,6 +218,7 @@ func TestReachedNotReadIsNotChecked(t *testing.T) {
 // TestReachedFollowsData: thresholds changed in data.json change both
 // definitions alike, so the bundle is accepted and decides on them.
 func TestReachedFollowsData(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	src, err := fs.ReadFile(policies.FS, "data.json")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -238,8 +239,24 @@ type argonParams struct {
 var defaultPasswordParams = argonParams{time: 3, memory: 64 * 1024, threads: uint8(min(8, max(1, runtime.GOMAXPROCS(0))))}
 
 // passwordParams are the parameters in use: defaultPasswordParams, except
-// in this package's tests, which lower them to run in seconds.
+// in tests (UseTestPasswordCost).
 var passwordParams = defaultPasswordParams
+
+// testPasswordParams are argon2id's cheapest sensible costs, for tests.
+var testPasswordParams = argonParams{time: 1, memory: 1024, threads: 1}
+
+// UseTestPasswordCost makes the passwords hashed from now on in this
+// process cheap to hash: the defaults take a third of a second a hash
+// under the race detector, and tests that create accounts and sign them in
+// (this package's, the reviewer UI's, the CLI's) hash hundreds of times.
+// Call it before any test runs (init or TestMain). It panics outside a
+// test binary, so no server can run with it.
+func UseTestPasswordCost() {
+	if !testing.Testing() {
+		panic("store: UseTestPasswordCost called outside a test binary")
+	}
+	passwordParams = testPasswordParams
+}
 
 // Bounds of parameters read from a stored hash: a hash outside them is
 // refused rather than computed.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 const testPassword = "correct horse battery staple"
@@ -20,7 +22,7 @@ const testPassword = "correct horse battery staple"
 // a hash under the race detector, and these tests hash hundreds of times.
 // TestPasswordHashFormatAndVerify and TestPasswordHashCost use the
 // defaults.
-func init() { passwordParams = argonParams{time: 1, memory: 1024, threads: 1} }
+func init() { UseTestPasswordCost() }
 
 var (
 	phcFormat = regexp.MustCompile(`^\$argon2id\$v=19\$m=65536,t=3,p=[1-8]\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
@@ -28,6 +30,7 @@ var (
 )
 
 func TestPasswordHashFormatAndVerify(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	h, err := hashPassword(ctx, testPassword, defaultPasswordParams)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 	"github.com/haechi-tns/haechi/pipelines"
 )
 
@@ -53,6 +54,7 @@ func sample(seed uint64, now func() time.Time, n int) []labelled {
 func shared() []labelled { return patternSample()[:sampleSize] }
 
 func TestEventsValidate(t *testing.T) {
+	racetest.Heavy(t)
 	tests := []struct {
 		name   string
 		events func() []labelled
@@ -157,6 +159,7 @@ func TestMix(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
+	racetest.Heavy(t)
 	const n = 1000
 	a := sample(3, clock(start), n)
 
@@ -478,6 +481,7 @@ func TestUsers(t *testing.T) {
 // of their conversation as context, as the world platform sends them, and
 // only messages that were sent before in that conversation.
 func TestChatCarriesItsConversation(t *testing.T) {
+	racetest.Heavy(t)
 	g := New(3, func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) })
 	seen := map[string]map[string]bool{} // conversation → message ids sent
 	with := 0
