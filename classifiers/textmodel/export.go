@@ -123,7 +123,7 @@ func Import(r io.Reader) (*MLP, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("textmodel: import: %w", err)
 	}
-	m, meta, err := decodeONNX(data)
+	m, meta, err := decodeONNX(data, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("textmodel: import: %w", err)
 	}
@@ -131,8 +131,10 @@ func Import(r io.Reader) (*MLP, map[string]string, error) {
 }
 
 // decodeONNX is Import on bytes already read, so that ORTModel can check
-// the very bytes it verified and hands to ONNX Runtime.
-func decodeONNX(data []byte) (*MLP, map[string]string, error) {
+// the very bytes it verified and hands to ONNX Runtime. With weights
+// false every check is made but the weights are not copied out (ORTModel
+// reads the shapes alone): the MLP's weight slices are nil.
+func decodeONNX(data []byte, weights bool) (*MLP, map[string]string, error) {
 	var model onnxpb.ModelProto
 	if err := proto.Unmarshal(data, &model); err != nil {
 		return nil, nil, fmt.Errorf("not an ONNX model: %w", err)
@@ -161,23 +163,23 @@ func decodeONNX(data []byte) (*MLP, map[string]string, error) {
 	for _, t := range g.GetInitializer() {
 		inits[t.GetName()] = t
 	}
-	emb, embDims, err := floatInit(inits, initEmbedding, 2)
+	emb, embDims, err := floatInit(inits, initEmbedding, 2, weights)
 	if err != nil {
 		return nil, nil, err
 	}
-	w1, w1Dims, err := floatInit(inits, initW1, 2)
+	w1, w1Dims, err := floatInit(inits, initW1, 2, weights)
 	if err != nil {
 		return nil, nil, err
 	}
-	b1, b1Dims, err := floatInit(inits, initB1, 1)
+	b1, b1Dims, err := floatInit(inits, initB1, 1, weights)
 	if err != nil {
 		return nil, nil, err
 	}
-	w2, w2Dims, err := floatInit(inits, initW2, 2)
+	w2, w2Dims, err := floatInit(inits, initW2, 2, weights)
 	if err != nil {
 		return nil, nil, err
 	}
-	b2, b2Dims, err := floatInit(inits, initB2, 1)
+	b2, b2Dims, err := floatInit(inits, initB2, 1, weights)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,6 +214,9 @@ func decodeONNX(data []byte) (*MLP, map[string]string, error) {
 	m := &MLP{
 		Buckets: int(buckets), Dim: int(dim), Hidden: int(hidden), Heads: heads,
 		Embedding: emb, W1: w1, B1: b1, W2: w2, B2: b2,
+	}
+	if !weights {
+		return m, meta, nil
 	}
 	if err := m.Validate(); err != nil {
 		return nil, nil, err
@@ -269,7 +274,9 @@ func checkIO(g *onnxpb.GraphProto) error {
 	return check("output", g.GetOutput(), []port{{OutputProbs, onnxpb.TensorProto_FLOAT}})
 }
 
-func floatInit(inits map[string]*onnxpb.TensorProto, name string, rank int) ([]float32, []int64, error) {
+// floatInit checks the float initializer name and returns its values (nil
+// unless values) and dims.
+func floatInit(inits map[string]*onnxpb.TensorProto, name string, rank int, values bool) ([]float32, []int64, error) {
 	t, ok := inits[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("initializer %q missing: not a textmodel export", name)
@@ -292,6 +299,9 @@ func floatInit(inits map[string]*onnxpb.TensorProto, name string, rank int) ([]f
 		if int64(len(raw)) != 4*n {
 			return nil, nil, fmt.Errorf("initializer %q: %d raw bytes for dims %v", name, len(raw), dims)
 		}
+		if !values {
+			return nil, dims, nil
+		}
 		out := make([]float32, n)
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
@@ -300,6 +310,9 @@ func floatInit(inits map[string]*onnxpb.TensorProto, name string, rank int) ([]f
 	}
 	if int64(len(t.GetFloatData())) != n {
 		return nil, nil, fmt.Errorf("initializer %q: %d floats for dims %v", name, len(t.GetFloatData()), dims)
+	}
+	if !values {
+		return nil, dims, nil
 	}
 	return slices.Clone(t.GetFloatData()), dims, nil
 }

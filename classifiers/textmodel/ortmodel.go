@@ -190,9 +190,9 @@ func OpenConfig(manifestPath string, cfg onnxrt.SessionConfig) (*ORTModel, error
 	if err != nil {
 		return fail(err)
 	}
-	// The weights are decoded only to check the graph and shapes; the session
-	// below is made from the same verified bytes.
-	mlp, _, err := decodeONNX(data)
+	// The graph and shapes are checked, the weights not copied out; the
+	// session below is made from the same verified bytes.
+	mlp, _, err := decodeONNX(data, false)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", modelPath, err))
 	}
