@@ -2,12 +2,14 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // TestLoadAgainUsesThePassedRevision: the same files read again (another
@@ -40,6 +42,7 @@ func TestLoadAgainUsesThePassedRevision(t *testing.T) {
 // read and passed (same Revision string, other modules, tests or data) is
 // checked as what it is now, never served on the strength of what it was.
 func TestChangedBundleIsCheckedAgain(t *testing.T) {
+	racetest.Heavy(t)
 	ctx := context.Background()
 	failing, err := ast.ParseModuleWithOpts("zz_test.rego", "package haechi.zz_test\ntest_always_fails if { false }\n", ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
@@ -79,24 +82,32 @@ func TestChangedBundleIsCheckedAgain(t *testing.T) {
 	}
 }
 
-// TestRevisionCacheIsBounded: loading more distinct revisions than the
-// cache holds keeps it at its size, dropping the least recently used.
+// TestRevisionCacheIsBounded: the cache keeps revisionCacheSize
+// revisions, dropping the least recently used; a lookup makes a revision
+// the most recently used.
 func TestRevisionCacheIsBounded(t *testing.T) {
-	ctx := context.Background()
-	base := loadRepoPolicies(t)
-	first, err := digest(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(ctx, base, nil); err != nil {
-		t.Fatal(err)
-	}
+	revisions.Lock()
+	saved := revisions.entries
+	revisions.entries = nil
+	revisions.Unlock()
+	t.Cleanup(func() {
+		revisions.Lock()
+		revisions.entries = saved
+		revisions.Unlock()
+	})
+	key := func(i int) [sha256.Size]byte { return sha256.Sum256([]byte{byte(i)}) }
+	kept := make([]*prepared, revisionCacheSize+2)
 	for i := range revisionCacheSize {
-		b := loadRepoPolicies(t)
-		b.Revision = strings.Repeat("x", i+1) + b.Revision
-		if _, err := New(ctx, b, nil); err != nil {
-			t.Fatal(err)
-		}
+		kept[i] = &prepared{}
+		keepPrepared(key(i), kept[i])
+	}
+	// 0 is used again: 1 is now the least recently used.
+	if cachedPrepared(key(0)) != kept[0] {
+		t.Fatal("revision 0 not found")
+	}
+	for i := revisionCacheSize; i < revisionCacheSize+2; i++ {
+		kept[i] = &prepared{}
+		keepPrepared(key(i), kept[i])
 	}
 	revisions.Lock()
 	n := len(revisions.entries)
@@ -104,7 +115,10 @@ func TestRevisionCacheIsBounded(t *testing.T) {
 	if n != revisionCacheSize {
 		t.Errorf("cache holds %d revisions, want %d", n, revisionCacheSize)
 	}
-	if cachedPrepared(first) != nil {
-		t.Error("the least recently used revision is still cached")
+	for i, want := range kept {
+		gone := i == 1 || i == 2
+		if got := cachedPrepared(key(i)); (got == nil) != gone || (!gone && got != want) {
+			t.Errorf("revision %d: cached %v, want dropped %v", i, got != nil, gone)
+		}
 	}
 }

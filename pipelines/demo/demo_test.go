@@ -90,6 +90,7 @@ func TestEventsValidate(t *testing.T) {
 }
 
 func TestMix(t *testing.T) {
+	racetest.Heavy(t)
 	events := shared()
 	kinds := map[engine.Kind]int{}
 	cats := map[category]int{}
@@ -212,6 +213,7 @@ func asOfSending(ev *engine.Event) sender {
 }
 
 func TestIDsUnique(t *testing.T) {
+	racetest.Heavy(t)
 	idForm := regexp.MustCompile(`^demo-[0-9a-f]{16}$`)
 	seen := map[string]bool{}
 	// A rerun with the same seed a second later must not reuse ids either.
@@ -230,6 +232,7 @@ func TestIDsUnique(t *testing.T) {
 }
 
 func TestImages(t *testing.T) {
+	racetest.Heavy(t)
 	var inline, uri int
 	for _, s := range shared() {
 		im := s.ev.Image
@@ -266,6 +269,7 @@ func TestImages(t *testing.T) {
 }
 
 func TestVoiceSessions(t *testing.T) {
+	racetest.Heavy(t)
 	type state struct {
 		lastEnd  int64
 		speakers map[string]string // speaker label → sender id
@@ -310,6 +314,7 @@ func TestVoiceSessions(t *testing.T) {
 func isJamo(r rune) bool { return r >= 0x3131 && r <= 0x318e }
 
 func TestTypedProfanityIsObfuscated(t *testing.T) {
+	racetest.Heavy(t)
 	var typed, obfuscated int
 	for _, s := range shared() {
 		if s.ev.Chat == nil || s.cat != catProfanity || s.ev.Lang != "ko" {
@@ -329,6 +334,7 @@ func TestTypedProfanityIsObfuscated(t *testing.T) {
 func isLatin(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
 
 func TestEncodeRoundTrip(t *testing.T) {
+	racetest.Heavy(t)
 	for _, s := range shared() {
 		ev := s.ev
 		value, err := pipelines.EncodeEvent(ev)
@@ -351,6 +357,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 // TestPhrasePools checks the pools are as large as promised and that every
 // line fills without a placeholder left over, both typed and spoken.
 func TestPhrasePools(t *testing.T) {
+	racetest.Heavy(t)
 	distinct := func(ls ...[]string) int {
 		set := map[string]bool{}
 		for _, l := range ls {
@@ -446,6 +453,7 @@ func TestPhrasePools(t *testing.T) {
 
 // TestUsers checks the pool of demo users the lead's demo relies on.
 func TestUsers(t *testing.T) {
+	racetest.Heavy(t)
 	users := demoUsers()
 	if len(users) != numUsers {
 		t.Fatalf("%d users", len(users))
@@ -538,6 +546,7 @@ func BenchmarkChat(b *testing.B) {
 // TestAccountAges: the pool's accounts are weeks to years old, a few of
 // unknown age, and stay the same age through a run.
 func TestAccountAges(t *testing.T) {
+	racetest.Heavy(t)
 	const day = 24 * time.Hour
 	joined := map[string]time.Time{}
 	var known, unknown int

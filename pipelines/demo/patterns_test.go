@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
 )
 
 // patternSize is large enough for a few dozen of each pattern.
@@ -25,6 +26,7 @@ var patternSample = sync.OnceValue(func() []labelled { return sample(7, clock(st
 func complete(i int) bool { return i < patternSize-200 }
 
 func TestPatternShares(t *testing.T) {
+	racetest.Heavy(t)
 	cats := map[category]int{}
 	for _, s := range patternSample() {
 		cats[s.cat]++
@@ -51,6 +53,7 @@ func TestPatternShares(t *testing.T) {
 // to a minor; a conversation has four lines or more, spread over dozens of
 // events, and the minor answers in most.
 func TestGrooming(t *testing.T) {
+	racetest.Heavy(t)
 	type conv struct{ lines, replies, first, last int }
 	convs := map[string]*conv{}
 	events := patternSample()
@@ -113,6 +116,7 @@ var waveLink = regexp.MustCompile(`https://([a-z0-9-]+\.example)/\S+`)
 // day, used for nothing else, and at least five accounts link to the
 // wave's domain within two minutes, in near-copies spread over spaces.
 func TestSpamWaves(t *testing.T) {
+	racetest.Heavy(t)
 	type post struct {
 		at             time.Time
 		sender, domain string
@@ -176,6 +180,7 @@ func TestSpamWaves(t *testing.T) {
 // TestPileOns: every pile-on message has one target, who at least four
 // distinct senders turn on within ten minutes.
 func TestPileOns(t *testing.T) {
+	racetest.Heavy(t)
 	type insult struct {
 		at             time.Time
 		sender, target string
@@ -221,6 +226,7 @@ func TestPileOns(t *testing.T) {
 // within a minute, the same short text with at most two endings, so that
 // it repeats.
 func TestFloods(t *testing.T) {
+	racetest.Heavy(t)
 	type run struct {
 		texts      []string
 		first, end time.Time
@@ -282,6 +288,7 @@ func commonPrefix(ss []string) string {
 // TestLookalikes: benign traffic shows what the harmful patterns look like
 // from afar, labelled benign.
 func TestLookalikes(t *testing.T) {
+	racetest.Heavy(t)
 	day := 24 * time.Hour
 	type said struct{ sender, text string }
 	announced := map[said]map[string]bool{} // staff's texts with the city's link → spaces
