@@ -20,10 +20,7 @@ import (
 // (TestFastPathAgreesWithThePolicy holds the engine's decisions, fast
 // path and aggregation both, to the full query on random messages.)
 func TestAggregationServesTheDefaultBundle(t *testing.T) {
-	e, err := New(context.Background(), loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	if a := e.cur.Load().agg; a.agg == nil {
 		t.Fatalf("aggregation off: %s", a.refused)
 	}
@@ -34,10 +31,7 @@ func TestAggregationServesTheDefaultBundle(t *testing.T) {
 // rule id fired twice or a field of the wrong type is left to the
 // bundle's own aggregation.
 func TestAggregationDeclinesWhatItWasNotCheckedOn(t *testing.T) {
-	e, err := New(context.Background(), loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	a := e.cur.Load().agg.agg
 	const ok = `{"rule_id": "a", "action": "hold", "severity": "medium", "principle": "p", "value": "v", "reason": {"ko": "k", "en": "e"}}`
 	if _, good := a.decide(ast.MustParseTerm(`{` + ok + `}`).Value); !good {

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -13,21 +15,19 @@ import (
 )
 
 // TestLoadAgainUsesThePassedRevision: the same files read again (another
-// *Bundle, same content) serve without being prepared again, and the
-// engine serves the bundle it was given.
+// *Bundle, same content) serve without being prepared and tested again,
+// as the load log says, and the engine serves the bundle it was given.
 func TestLoadAgainUsesThePassedRevision(t *testing.T) {
 	ctx := context.Background()
-	if _, err := New(ctx, loadRepoPolicies(t), nil); err != nil {
-		t.Fatal(err)
-	}
-	before := prepares.Load()
+	repoEngine(t)
+	var log bytes.Buffer
 	again := loadRepoPolicies(t)
-	e, err := New(ctx, again, nil)
+	e, err := New(ctx, again, slog.New(slog.NewTextHandler(&log, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := prepares.Load() - before; n != 0 {
-		t.Errorf("the same content was prepared %d more times", n)
+	if !strings.Contains(log.String(), `checks="passed before"`) {
+		t.Errorf("the same content was prepared again; load log:\n%s", log.String())
 	}
 	if e.Bundle() != again {
 		t.Error("the engine serves another *Bundle than the one it was given")

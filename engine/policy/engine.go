@@ -17,10 +17,6 @@ import (
 	"github.com/haechi-tns/haechi/engine"
 )
 
-// prepares counts the bundles prepared in this process, for the tests of
-// the revision cache (cache.go).
-var prepares atomic.Int64
-
 // Query is the document every bundle must define: the decision.
 const Query = "data.haechi.main.decision"
 
@@ -134,7 +130,6 @@ func (e *Engine) Load(ctx context.Context, b *Bundle) error {
 // prepare compiles b and reads what the engine needs from its data, then
 // checks that the engine's levels agree with the policy's (checkReached).
 func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
-	prepares.Add(1)
 	store := inmem.NewFromObjectWithOpts(b.Data, inmem.OptReturnASTValuesOnRead(true))
 	var compiler *ast.Compiler
 	opts := []func(*rego.Rego){

@@ -28,6 +28,16 @@ func loadRepoPolicies(t testing.TB) *Bundle {
 	return b
 }
 
+// repoEngine is an engine serving the default bundle.
+func repoEngine(t testing.TB) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), loadRepoPolicies(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func chatInput(space engine.SpaceType, scores engine.Scores) *engine.PolicyInput {
 	return &engine.PolicyInput{
 		Event: engine.PolicyEvent{
@@ -84,10 +94,7 @@ func TestEveryPrincipleAggregated(t *testing.T) {
 
 func TestEvaluate(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	tests := []struct {
 		name   string
 		in     *engine.PolicyInput
@@ -163,10 +170,7 @@ func bundleWith(t *testing.T, replace map[string]string) fstest.MapFS {
 
 func TestLoadRefusesBadRevisions(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	good := e.Revision()
 	tests := []struct {
 		name    string
@@ -334,10 +338,7 @@ violation contains {"rule_id": "content.watch_test", "action": "hold", "principl
 
 func BenchmarkEvaluate(b *testing.B) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(b), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := repoEngine(b)
 	for _, bc := range []struct {
 		name string
 		in   *engine.PolicyInput
@@ -383,10 +384,7 @@ func withBehaviour(in *engine.PolicyInput, b engine.BehaviourSignals) *engine.Po
 
 func TestAllowDecisionHasEmptyLists(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	res, err := e.Evaluate(ctx, chatInput(engine.SpacePlaza, engine.Scores{}))
 	if err != nil {
 		t.Fatal(err)

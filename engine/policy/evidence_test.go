@@ -75,10 +75,7 @@ func TestReadModelThresholds(t *testing.T) {
 // probabilities: the insult probability at the Korean threshold redacts.
 func TestModelEvidenceInDecisions(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	thr := e.cur.Load().models.threshold("text", "insult", "ko")
 	in := chatInput(engine.SpacePlaza, engine.Scores{})
 	in.Signals.Lang = "ko"
@@ -104,10 +101,7 @@ func TestModelEvidenceInDecisions(t *testing.T) {
 // signals.reached (the caption's levels) empty.
 func TestImageTextEvidence(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	thr := e.cur.Load().models.threshold("text", "threat", "ko")
 	for _, tc := range []struct {
 		name  string

@@ -21,10 +21,7 @@ import (
 // with else on the quiet path, or one that fires below the levels, turns
 // this off and fails here.
 func TestFastPathServesTheDefaultBundle(t *testing.T) {
-	e, err := New(context.Background(), loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	f := e.cur.Load().fast
 	for s, d := range f.decisions {
 		if d == nil {
@@ -47,10 +44,7 @@ func TestFastPathServesTheDefaultBundle(t *testing.T) {
 func TestFastPathAgreesWithThePolicy(t *testing.T) {
 	racetest.Heavy(t)
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	p := e.cur.Load()
 	rng := rand.New(rand.NewPCG(15, 40))
 	fast := [quietShapes]int{}

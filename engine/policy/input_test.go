@@ -88,10 +88,7 @@ func TestInputValueAgreesWithGenericBuild(t *testing.T) {
 func TestUnreadFieldsChangeNoDecision(t *testing.T) {
 	racetest.Heavy(t)
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	p := e.cur.Load()
 	if p.reads.all || p.reads.at("event").reads("world") || p.reads.at("signals").reads("models") {
 		t.Errorf("the default bundle reads %+v: more than its rules name", p.reads)

@@ -111,10 +111,7 @@ var disagreement = regexp.MustCompile(`computed_reached disagree on the levels r
 func TestReachedCheckRefuses(t *testing.T) {
 	racetest.Heavy(t)
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	good := e.Revision()
 	tests := []struct {
 		name    string
@@ -193,10 +190,7 @@ func TestReachedNotReadIsNotChecked(t *testing.T) {
 	if n := e.cur.Load().reachedChecks; n != 0 {
 		t.Errorf("%d cases checked", n)
 	}
-	repo, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := repoEngine(t)
 	// Insult block is 0.9, 0.72 for a repeat offender: 0.7195 is within
 	// the edited tolerance only.
 	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Insult: 0.7195})
@@ -238,10 +232,7 @@ func TestReachedFollowsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	if err := e.Load(ctx, b); err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,7 @@ func waveInput(senders int) *engine.PolicyInput {
 // evaluated, and the wave rules fire.
 func TestWaveAloneIsQuiet(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(ctx, loadRepoPolicies(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := repoEngine(t)
 	p := e.cur.Load()
 	if !p.quietWaves {
 		t.Fatalf("the default bundle keeps waves notable: %s", p.waves)
