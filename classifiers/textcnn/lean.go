@@ -21,10 +21,11 @@ import (
 // leanGraph builds, from the exported model's own weights, the graph those
 // batches run instead: one lookup in the four tables laid end to end (ids
 // offset into their table, the four rows summed), then the same
-// convolutions, residual sums, max pooling and heads without the mask. Its
-// outputs equal the exported graph's on unpadded batches but for the order
-// of the embedding sum (TestLeanGraphAgrees); Open runs both on the
-// self-check texts and refuses a model where they differ.
+// convolutions (in the two-dimensional form of conv2D), residual sums, max
+// pooling and heads without the mask. Its outputs equal the exported
+// graph's on unpadded batches within float32 rounding (TestLeanGraphAgrees);
+// Open runs both its graphs on the self-check texts and refuses a model
+// where either differs from what the trainer recorded.
 
 // exported names the trainer gives the weights (scripts/train_text_cnn.py).
 var leanTables = []string{"net.letter.weight", "net.initial.weight", "net.medial.weight", "net.final.weight"}
@@ -89,24 +90,28 @@ func leanGraph(data []byte) ([]byte, error) {
 	add(onnxpb.Node("lean/ids", "Add", []string{InputUnits, "lean.offsets"}, "lean/ids"))
 	add(onnxpb.Node("lean/rows", "Gather", []string{"lean.table", "lean/ids"}, "lean/rows"))
 	add(onnxpb.Node("lean/embed", "ReduceSum", []string{"lean/rows", "lean.unit_axis"}, "lean/embed", onnxpb.IntAttr("keepdims", 0)))
-	add(onnxpb.Node("lean/channels", "Transpose", []string{"lean/embed"}, "lean/h0", onnxpb.IntsAttr("perm", 0, 2, 1)))
+	add(onnxpb.Node("lean/channels", "Transpose", []string{"lean/embed"}, "lean/channels", onnxpb.IntsAttr("perm", 0, 2, 1)))
+	out.Initializer = append(out.Initializer, onnxpb.Int64Tensor("lean.row_axis", 2))
+	add(onnxpb.Node("lean/rows2d", "Unsqueeze", []string{"lean/channels", "lean.row_axis"}, "lean/h0"))
 	h := "lean/h0"
 	// The convolutions in the exported order, with their own attributes
-	// (dilation and padding), each a residual step h + relu(conv(h)).
+	// (dilation and padding), each a residual step h + relu(conv(h)), as
+	// two-dimensional convolutions over one row (conv2D).
 	convs, gemms := 0, []*onnxpb.NodeProto{}
 	var pool *onnxpb.NodeProto
 	for _, n := range g.GetNode() {
 		switch n.GetOpType() {
 		case "Conv":
-			if len(n.GetInput()) != 3 {
-				return nil, errors.New("lean graph: a convolution without weight and bias")
-			}
-			if err := keep(n.GetInput()[1:]...); err != nil {
+			if err := keep(n.GetInput()[2:]...); err != nil {
 				return nil, err
 			}
 			c := fmt.Sprintf("lean/conv%d", convs)
-			add(&onnxpb.NodeProto{Name: proto.String(c), OpType: proto.String("Conv"),
-				Input: []string{h, n.GetInput()[1], n.GetInput()[2]}, Output: []string{c}, Attribute: n.GetAttribute()})
+			conv, weight, err := conv2D(n, inits, h, c)
+			if err != nil {
+				return nil, fmt.Errorf("lean graph: %w", err)
+			}
+			out.Initializer = append(out.Initializer, weight)
+			add(conv)
 			add(onnxpb.Node(c+"/relu", "Relu", []string{c}, c+"/relu"))
 			next := fmt.Sprintf("lean/h%d", convs+1)
 			add(onnxpb.Node(next, "Add", []string{h, c + "/relu"}, next))
@@ -127,7 +132,11 @@ func leanGraph(data []byte) ([]byte, error) {
 	if err := keep(gemms[1].GetInput()[1:]...); err != nil {
 		return nil, err
 	}
-	add(&onnxpb.NodeProto{Name: proto.String("lean/pool"), OpType: proto.String("ReduceMax"), Input: []string{h}, Output: []string{"lean/pooled"}, Attribute: pool.GetAttribute()})
+	poolAttrs, err := pool2D(pool)
+	if err != nil {
+		return nil, fmt.Errorf("lean graph: %w", err)
+	}
+	add(&onnxpb.NodeProto{Name: proto.String("lean/pool"), OpType: proto.String("ReduceMax"), Input: []string{h}, Output: []string{"lean/pooled"}, Attribute: poolAttrs})
 	add(&onnxpb.NodeProto{Name: proto.String("lean/hidden"), OpType: proto.String("Gemm"),
 		Input: append([]string{"lean/pooled"}, gemms[0].GetInput()[1:]...), Output: []string{"lean/hidden"}, Attribute: gemms[0].GetAttribute()})
 	add(onnxpb.Node("lean/hidden/relu", "Relu", []string{"lean/hidden"}, "lean/hidden/relu"))
@@ -155,4 +164,148 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// conv2D rewrites one of the export's one-dimensional convolutions as a
+// two-dimensional one over a single row: the input [batch, channels, 1,
+// length], the weights [out, in, 1, kernel] (the same bytes), every
+// attribute given a first dimension of one. The arithmetic is the same;
+// ONNX Runtime runs two-dimensional convolutions on its blocked (NCHWc)
+// kernels, which for chat-length texts take a third to a half less time
+// than its one-dimensional path (BENCHMARKS.md, issue 15). It returns the
+// node, reading in and writing out, and the reshaped weight.
+func conv2D(n *onnxpb.NodeProto, inits map[string]*onnxpb.TensorProto, in, out string) (*onnxpb.NodeProto, *onnxpb.TensorProto, error) {
+	if len(n.GetInput()) != 3 {
+		return nil, nil, errors.New("a convolution without weight and bias")
+	}
+	w := inits[n.GetInput()[1]]
+	if w == nil {
+		return nil, nil, fmt.Errorf("no initializer %s", n.GetInput()[1])
+	}
+	d := w.GetDims()
+	if len(d) != 3 || w.GetDataType() != int32(onnxpb.TensorProto_FLOAT) || int64(len(w.GetRawData())) != 4*d[0]*d[1]*d[2] {
+		return nil, nil, fmt.Errorf("convolution weight %s is not raw float32 [out, in, kernel]", w.GetName())
+	}
+	weight := &onnxpb.TensorProto{
+		Name: proto.String(w.GetName() + "/2d"), Dims: []int64{d[0], d[1], 1, d[2]},
+		DataType: w.DataType, RawData: w.GetRawData(),
+	}
+	var attrs []*onnxpb.AttributeProto
+	for _, a := range n.GetAttribute() {
+		switch a.GetName() {
+		case "dilations", "kernel_shape", "strides":
+			if len(a.GetInts()) != 1 {
+				return nil, nil, fmt.Errorf("convolution %s: %s %v is not one-dimensional", n.GetName(), a.GetName(), a.GetInts())
+			}
+			attrs = append(attrs, onnxpb.IntsAttr(a.GetName(), 1, a.GetInts()[0]))
+		case "pads":
+			if len(a.GetInts()) != 2 {
+				return nil, nil, fmt.Errorf("convolution %s: pads %v are not one-dimensional", n.GetName(), a.GetInts())
+			}
+			attrs = append(attrs, onnxpb.IntsAttr("pads", 0, a.GetInts()[0], 0, a.GetInts()[1]))
+		case "group":
+			attrs = append(attrs, a)
+		default:
+			return nil, nil, fmt.Errorf("convolution %s: attribute %s is not handled", n.GetName(), a.GetName())
+		}
+	}
+	node := &onnxpb.NodeProto{Name: proto.String(out), OpType: proto.String("Conv"),
+		Input: []string{in, weight.GetName(), n.GetInput()[2]}, Output: []string{out}, Attribute: attrs}
+	return node, weight, nil
+}
+
+// pool2D gives the attributes of the export's max pooling over the length
+// (axis 2 of [batch, channels, length]) for the two-dimensional form, where
+// the length is axis 3 after a row axis of one: both are reduced.
+func pool2D(pool *onnxpb.NodeProto) ([]*onnxpb.AttributeProto, error) {
+	axes, keepdims := []int64(nil), int64(1)
+	for _, a := range pool.GetAttribute() {
+		switch a.GetName() {
+		case "axes":
+			axes = a.GetInts()
+		case "keepdims":
+			keepdims = a.GetI()
+		default:
+			return nil, fmt.Errorf("max pooling: attribute %s is not handled", a.GetName())
+		}
+	}
+	if !slices.Equal(axes, []int64{2}) || keepdims != 0 || len(pool.GetInput()) != 1 {
+		return nil, fmt.Errorf("max pooling over axes %v keepdims %d: want the length axis (2), not kept", axes, keepdims)
+	}
+	return []*onnxpb.AttributeProto{onnxpb.IntsAttr("axes", 2, 3), onnxpb.IntAttr("keepdims", 0)}, nil
+}
+
+// paddedGraph is the exported graph, mask and all, with its convolutions in
+// the two-dimensional form of conv2D: the channel-first embedding (the
+// export's one Transpose) and the padding mask (its one Unsqueeze) each get
+// a row axis, every convolution becomes two-dimensional, the pooling
+// reduces both axes; the masking and residual sums in between are
+// elementwise and broadcast as before. It serves batches of texts of mixed
+// lengths, with the export's outputs (TestPaddedGraphAgrees).
+func paddedGraph(data []byte) ([]byte, error) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("padded graph: %w", err)
+	}
+	g := m.GetGraph()
+	if g == nil {
+		return nil, errors.New("padded graph: no graph")
+	}
+	inits := map[string]*onnxpb.TensorProto{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = t
+	}
+	out := &onnxpb.GraphProto{
+		Name: proto.String("letter-cnn-padded"), Input: g.GetInput(), Output: g.GetOutput(),
+		Initializer: append(slices.Clone(g.GetInitializer()), onnxpb.Int64Tensor("2d.row_axis", 2)),
+	}
+	rename := map[string]string{}
+	raised := map[string]int{} // op type → how many outputs were given a row axis
+	for _, n := range g.GetNode() {
+		c := proto.Clone(n).(*onnxpb.NodeProto)
+		for i, in := range c.Input {
+			if r, ok := rename[in]; ok {
+				c.Input[i] = r
+			}
+		}
+		switch c.GetOpType() {
+		case "Conv":
+			conv, weight, err := conv2D(c, inits, c.GetInput()[0], c.GetOutput()[0])
+			if err != nil {
+				return nil, fmt.Errorf("padded graph: %w", err)
+			}
+			conv.Name = c.Name
+			out.Initializer = append(out.Initializer, weight)
+			c = conv
+		case "ReduceMax":
+			attrs, err := pool2D(c)
+			if err != nil {
+				return nil, fmt.Errorf("padded graph: %w", err)
+			}
+			c.Attribute = attrs
+		}
+		out.Node = append(out.Node, c)
+		if op := c.GetOpType(); op == "Transpose" || op == "Unsqueeze" {
+			if len(c.GetOutput()) != 1 {
+				return nil, fmt.Errorf("padded graph: %s %s has %d outputs", op, c.GetName(), len(c.GetOutput()))
+			}
+			o := c.GetOutput()[0]
+			add := onnxpb.Node(o+"/2d", "Unsqueeze", []string{o, "2d.row_axis"}, o+"/2d")
+			out.Node = append(out.Node, add)
+			rename[o] = o + "/2d"
+			raised[op]++
+		}
+	}
+	if raised["Transpose"] != 1 || raised["Unsqueeze"] != 1 {
+		return nil, fmt.Errorf("padded graph: %d transposes and %d unsqueezes; want the embedding's and the mask's, one each", raised["Transpose"], raised["Unsqueeze"])
+	}
+	padded := &onnxpb.ModelProto{
+		IrVersion: m.IrVersion, OpsetImport: m.OpsetImport,
+		ProducerName: proto.String("haechi textcnn (padded graph)"), Graph: out,
+	}
+	b, err := proto.Marshal(padded)
+	if err != nil {
+		return nil, fmt.Errorf("padded graph: %w", err)
+	}
+	return b, nil
 }

@@ -140,7 +140,9 @@ type Model struct {
 	manifest *Manifest
 	vocab    *Vocab
 	heads    int
-	session  *onnxrt.Session
+	// session runs batches of texts of mixed lengths: the exported graph
+	// with its convolutions in two-dimensional form (paddedGraph).
+	session *onnxrt.Session
 	// unpadded runs batches whose texts are all of one length: the same
 	// weights without the padding mask (leanGraph).
 	unpadded *onnxrt.Session
@@ -181,7 +183,11 @@ func Open(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
 	if err != nil {
 		return fail(err)
 	}
-	session, err := onnxrt.NewSession(data, man.Inputs, man.Outputs, cfg)
+	padded, err := paddedGraph(data)
+	if err != nil {
+		return fail(err)
+	}
+	session, err := onnxrt.NewSession(padded, man.Inputs, man.Outputs, cfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -200,7 +206,7 @@ func Open(manifestPath string, cfg onnxrt.SessionConfig) (*Model, error) {
 }
 
 // selfCheck runs the self-check texts as one batch, padded, through the
-// exported graph, and one at a time through the unpadded one.
+// padded graph, and one at a time through the unpadded one.
 func (m *Model) selfCheck() error {
 	sc := m.manifest.SelfCheck
 	got, err := m.PredictStrings(sc.Texts)
