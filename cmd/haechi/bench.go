@@ -126,7 +126,7 @@ func benchDecide(c *cli.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\t\n")
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\tby shape\t\n")
 	for _, g := range counts {
 		before, policyBefore := k.text.Stats(), k.policy.Stats()
 		var done atomic.Int64
@@ -157,9 +157,10 @@ func benchDecide(c *cli.Context) error {
 		all := slices.Concat(lat...)
 		slices.Sort(all)
 		after, policyAfter := k.text.Stats(), k.policy.Stats()
-		skipped := "-"
+		skipped, shaped := "-", "-"
 		if n := policyAfter.Decided - policyBefore.Decided; n > 0 {
-			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast)/float64(n))
+			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast+policyAfter.Shaped-policyBefore.Shaped)/float64(n))
+			shaped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Shaped-policyBefore.Shaped)/float64(n))
 		}
 		routed := "-"
 		if n := after.Scored - before.Scored; n > 0 {
@@ -169,8 +170,8 @@ func benchDecide(c *cli.Context) error {
 		if n := done.Load(); n > 0 {
 			perDecision = (cpuUsed / time.Duration(n)).Round(100 * time.Nanosecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
-			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped, shaped)
 	}
 	return w.Flush()
 }

@@ -548,6 +548,10 @@ func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
 			Name: "haechi_policy_fast_path_total",
 			Help: "Inputs decided by the fast path for messages that reach no rule, without evaluating the policy (proven per bundle at load).",
 		}, func() float64 { return float64(e.Stats().Fast) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_shape_total",
+			Help: "Inputs decided by a proven shape: quiet but for the levels they reach, whose decision was proven from the bundle for that combination of levels, without evaluating the policy.",
+		}, func() float64 { return float64(e.Stats().Shaped) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)

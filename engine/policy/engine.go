@@ -40,6 +40,10 @@ type prepared struct {
 	// fast is the decision of quiet messages, proven from the bundle
 	// (fastpath.go).
 	fast *fastPath
+	// shapes are the decisions of messages quiet but for the levels they
+	// reach, proven from the bundle shape by shape as they are seen
+	// (shapes.go).
+	shapes *reachedShapes
 	// agg aggregates the fired rules into the decision in Go, where the
 	// bundle's aggregation was checked (aggregate.go).
 	agg aggregation
@@ -67,17 +71,21 @@ type Engine struct {
 	// serving after New.
 	OnSwap func(*Bundle)
 	// evaluated counts the inputs Evaluate decided, fast those the fast
-	// path decided; apart from cur, which every call reads.
-	_               [64]byte
-	evaluated, fast atomic.Uint64
+	// path decided, shaped those a proven shape decided; apart from cur,
+	// which every call reads.
+	_                       [64]byte
+	evaluated, fast, shaped atomic.Uint64
 }
 
-// Stats is how many inputs the engine decided and how many of them the
-// fast path decided without evaluating the policy.
-type Stats struct{ Decided, Fast uint64 }
+// Stats is how many inputs the engine decided, how many of them the fast
+// path decided without evaluating the policy, and how many a proven shape
+// decided (shapes.go).
+type Stats struct{ Decided, Fast, Shaped uint64 }
 
 // Stats returns the counts since the engine was made.
-func (e *Engine) Stats() Stats { return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load()} }
+func (e *Engine) Stats() Stats {
+	return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load(), Shaped: e.shaped.Load()}
+}
 
 // New compiles a bundle, checks it (see Load), runs its tests and returns
 // an engine serving it.
@@ -174,6 +182,7 @@ func prepare(ctx context.Context, b *Bundle) (*prepared, error) {
 	if p.agg, err = proveAggregation(ctx, b.Modules, compiler, store); err != nil {
 		return nil, fmt.Errorf("policy: revision %s: %w", b.Revision, err)
 	}
+	p.shapes = newReachedShapes(b.Modules, store, p.agg.agg)
 	return p, nil
 }
 
@@ -211,6 +220,19 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		res.Evidence = evidence
 		return res, nil
 	}
+	shape, shaped := keyOf(in, reached, p.quietWaves)
+	if shaped {
+		if d := p.shapes.decision(shape); d != nil {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("policy: evaluate: %w", err)
+			}
+			e.shaped.Add(1)
+			res := copyDecision(d)
+			res.Revision = p.bundle.Revision
+			res.Evidence = evidence
+			return res, nil
+		}
+	}
 	imageText := p.imageTextEvidence(in.Signals)
 	input := inputValue(in, evidence, imageText, reached, p.reads, p.quietWaves)
 	res, err := p.aggregated(ctx, input)
@@ -221,6 +243,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		if res, err = p.evaluate(ctx, input); err != nil {
 			return nil, err
 		}
+	}
+	if shaped {
+		p.shapes.observe(shape, reached, res, func(k shapeKey, why string) {
+			e.log.Error("policy: a shape's proven decision differs from the policy's; its messages are evaluated in full", "revision", p.bundle.Revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
+		})
 	}
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText

@@ -78,8 +78,17 @@ type fastPath struct {
 // shapeOf is the quiet shape of in, whose levels reached are reached, or
 // false when in is not quiet. It must pin exactly what quietInput pins.
 func shapeOf(in *engine.PolicyInput, reached map[engine.Category][]string, quietWaves bool) (quietShape, bool) {
+	if len(reached) > 0 {
+		return 0, false
+	}
+	return quietExceptReached(in, quietWaves)
+}
+
+// quietExceptReached is the quiet shape in would have if it reached no
+// level, or false when something else makes it not quiet.
+func quietExceptReached(in *engine.PolicyInput, quietWaves bool) (quietShape, bool) {
 	s := in.Signals
-	if s == nil || len(reached) > 0 || len(s.PII) > 0 || len(s.HashMatches) > 0 || len(s.Links) > 0 ||
+	if s == nil || len(s.PII) > 0 || len(s.HashMatches) > 0 || len(s.Links) > 0 ||
 		len(s.Cues) > 0 || s.ImageText != nil || in.User.Reporters != 0 {
 		return 0, false
 	}

@@ -1,0 +1,281 @@
+package policy
+
+import (
+	"context"
+	"io/fs"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/haechi-tns/haechi/engine"
+	"github.com/haechi-tns/haechi/internal/racetest"
+	"github.com/haechi-tns/haechi/policies"
+)
+
+// fullDecision is the bundle's own decision on in: every rule evaluated,
+// the bundle's aggregation, no fast path and no shape.
+func fullDecision(t *testing.T, p *prepared, in *engine.PolicyInput) *engine.PolicyResult {
+	t.Helper()
+	evidence := p.models.evidence(in.Signals)
+	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
+	want, err := p.evaluate(context.Background(), inputValue(in, evidence, nil, reached, allInput, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Evidence = evidence
+	return want
+}
+
+// freshShapes forgets the shapes e's revision proved or refused: a
+// revision that passed is shared by every engine of the process
+// (cache.go), so earlier tests' shapes would otherwise be there.
+func freshShapes(e *Engine) *prepared {
+	p := e.cur.Load()
+	p.shapes.wait()
+	p.shapes.mu.Lock()
+	defer p.shapes.mu.Unlock()
+	clear(p.shapes.proven)
+	clear(p.shapes.refused)
+	return p
+}
+
+// shapedMessage is a random message (randomMessage) that, two times in
+// three, scores high in one or two categories and carries nothing else
+// that is notable.
+func shapedMessage(rng *rand.Rand) *engine.PolicyInput {
+	in := randomMessage(rng)
+	if rng.IntN(3) == 0 {
+		return in
+	}
+	in.Signals.PII, in.Signals.Links, in.Signals.LinkShare, in.Signals.Cues, in.User.Reporters = nil, nil, 0, nil, 0
+	if in.Signals.Behaviour != nil {
+		in.Signals.Behaviour = &engine.BehaviourSignals{Rate10s: 1, Rate60s: 2, Rate10m: 3, AccountAgeHours: 4000}
+	}
+	clear(in.Signals.Scores)
+	for range 1 + rng.IntN(2) {
+		in.Signals.Scores[engine.TextCategories[rng.IntN(len(engine.TextCategories))]] = 0.4 + 0.6*rng.Float64()
+	}
+	return in
+}
+
+// TestShapesAgreeWithThePolicy: messages quiet but for the levels they
+// reach, in every space, from every kind of sender, chat and voice, get
+// the bundle's own decision, first while their shapes are proven and
+// again once the proven shapes serve them. Voice transcripts whose
+// violations block depend on the transcript's confidence (a block is
+// downgraded to a hold), so some shapes must be refused.
+func TestShapesAgreeWithThePolicy(t *testing.T) {
+	racetest.Heavy(t)
+	ctx := context.Background()
+	e := repoEngine(t)
+	p := freshShapes(e)
+	rng := rand.New(rand.NewPCG(15, 41))
+	msgs := make([]*engine.PolicyInput, 1500)
+	for i := range msgs {
+		msgs[i] = shapedMessage(rng)
+	}
+	for pass := range 2 {
+		for i, in := range msgs {
+			got, err := e.Evaluate(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
+				t.Fatalf("pass %d, message %d (%+v, signals %+v, user %+v): engine %+v, policy %+v", pass, i, in.Event, *in.Signals, in.User, *got, *want)
+			}
+		}
+		p.shapes.wait()
+	}
+	proven, refused := p.shapes.counts()
+	if testing.Verbose() {
+		for k, why := range p.shapes.refused {
+			t.Logf("refused %v: %s", k, why[:min(len(why), 150)])
+		}
+	}
+	st := e.Stats()
+	t.Logf("%d shapes proven, %d refused; %d of %d decisions by a shape", proven, refused, st.Shaped, st.Decided)
+	if proven < 20 || refused < 1 || st.Shaped < uint64(len(msgs))/4 {
+		t.Errorf("%d shapes proven, %d refused, %d decisions by a shape: the test does not exercise the shapes", proven, refused, st.Shaped)
+	}
+}
+
+// TestShapesUnderConcurrency: goroutines deciding the same few shapes at
+// once while they are proven get the bundle's decisions (run under -race).
+func TestShapesUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	e := repoEngine(t)
+	p := freshShapes(e)
+	ins := []*engine.PolicyInput{
+		chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95}),
+		chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95, engine.Insult: 0.95}),
+		chatInput(engine.SpaceLibrary, engine.Scores{engine.Threat: 0.97}),
+	}
+	want := make([]*engine.PolicyResult, len(ins))
+	for i, in := range ins {
+		want[i] = fullDecision(t, p, in)
+	}
+	var wrong atomic.Int64
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 60 {
+				k := (g + i) % len(ins)
+				got, err := e.Evaluate(ctx, ins[k])
+				if err != nil || !reflect.DeepEqual(got, want[k]) {
+					wrong.Add(1)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	p.shapes.wait()
+	if wrong.Load() > 0 {
+		t.Fatalf("%d decisions differ from the policy's", wrong.Load())
+	}
+	if proven, _ := p.shapes.counts(); proven != len(ins) {
+		t.Errorf("%d shapes proven, want %d", proven, len(ins))
+	}
+}
+
+// TestShapesHonourAnEditedBundle: an operator's rule that fires on a
+// level only in one kind of space makes the decision of that level depend
+// on the space; its shape is refused, and each space gets the bundle's
+// decision before and after the proof.
+func TestShapesHonourAnEditedBundle(t *testing.T) {
+	racetest.Heavy(t)
+	ctx := context.Background()
+	const file, old = "inclusiveness.rego", "violation contains v if {\n\tsome cat, levels in lib.reached"
+	src, err := fs.ReadFile(policies.FS, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), old) {
+		t.Fatalf("%s no longer contains %q", file, old)
+	}
+	edited := strings.Replace(string(src), old, `violation contains v if {
+	lib.reached.profanity.redact
+	input.event.space.type == "youth"
+	input.event.text_length > 4000
+	v := {"rule_id": "operator.youth_profanity", "action": "hold", "category": "profanity", "principle": "inclusiveness",
+		"value": "safe_experience", "severity": "medium", "reason": {"ko": "청소년 공간의 욕설", "en": "Profanity in a youth space."}}
+}
+
+`+old, 1)
+	b, err := LoadFS(bundleWith(t, map[string]string{file: edited}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := freshShapes(e)
+	youth := chatInput(engine.SpaceYouth, engine.Scores{engine.Profanity: 0.95})
+	youth.Event.TextLength = 5000
+	plaza := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	plaza.Event.TextLength = 5000
+	for range 2 {
+		for _, in := range []*engine.PolicyInput{youth, plaza} {
+			got, err := e.Evaluate(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: engine %+v, policy %+v", in.Event.Space.Type, *got, *want)
+			}
+		}
+		p.shapes.wait()
+	}
+	got, err := e.Evaluate(ctx, youth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Action != engine.ActionHold {
+		t.Errorf("profanity in a youth space: %+v, want the operator's hold", *got)
+	}
+	k, ok := keyOf(plaza, map[engine.Category][]string{engine.Profanity: {"redact"}}, p.quietWaves)
+	if !ok {
+		t.Fatal("profanity alone has no shape")
+	}
+	if why := p.shapes.why(k); !strings.Contains(why, "input.event.space") {
+		t.Errorf("shape %v refused for %q, want the space named", k, why)
+	}
+	if e.Stats().Shaped != 0 {
+		t.Errorf("%d decisions by a shape", e.Stats().Shaped)
+	}
+}
+
+// TestShapeWitnessDisagreeing: a proof whose decision differs from the
+// full evaluation's (what a disagreement between the proofs and the
+// engine would look like) refuses the shape and says so.
+func TestShapeWitnessDisagreeing(t *testing.T) {
+	e := repoEngine(t)
+	p := freshShapes(e)
+	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	reached := map[engine.Category][]string{engine.Profanity: {"redact"}}
+	k, ok := keyOf(in, reached, p.quietWaves)
+	if !ok {
+		t.Fatal("profanity alone has no shape")
+	}
+	wrong := fullDecision(t, p, in)
+	wrong.Action = engine.ActionAllow
+	var told string
+	p.shapes.observe(k, reached, wrong, func(_ shapeKey, why string) { told = why })
+	p.shapes.wait()
+	if p.shapes.decision(k) != nil || !strings.Contains(p.shapes.why(k), "differs") || told == "" {
+		t.Errorf("shape with a disagreeing witness: decision %v, why %q, told %q", p.shapes.decision(k), p.shapes.why(k), told)
+	}
+}
+
+// TestShapeLimit: a revision stops proving shapes after shapeLimit, so a
+// stream of unusual combinations of levels costs bounded work and memory.
+func TestShapeLimit(t *testing.T) {
+	e := repoEngine(t)
+	p := freshShapes(e)
+	s := p.shapes
+	s.mu.Lock()
+	for i := range shapeLimit {
+		s.refused[shapeKey{reached: strings.Repeat("x", i+1)}] = "filler"
+	}
+	s.mu.Unlock()
+	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	for range 3 {
+		if _, err := e.Evaluate(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		s.wait()
+	}
+	if proven, refused := s.counts(); proven != 0 || refused != shapeLimit {
+		t.Errorf("%d proven and %d refused past the limit of %d", proven, refused, shapeLimit)
+	}
+}
+
+// TestShapeKey: a shape names the levels exactly, whatever order they
+// were listed in or how often, and a message with something else notable
+// has none.
+func TestShapeKey(t *testing.T) {
+	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	a, ok := keyOf(in, map[engine.Category][]string{engine.Insult: {"redact", "block"}, engine.Profanity: {"redact"}}, true)
+	b, _ := keyOf(in, map[engine.Category][]string{engine.Profanity: {"redact", "redact"}, engine.Insult: {"block", "redact"}}, true)
+	if !ok || a != b || a.reached != "insult:block,redact;profanity:redact" {
+		t.Errorf("keys %+v and %+v", a, b)
+	}
+	if _, ok := keyOf(in, nil, true); ok {
+		t.Error("a message reaching nothing has a shape (the fast path's case)")
+	}
+	withPII := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	withPII.Signals.PII = []engine.PIISpan{{Type: engine.PIIPhone, Start: 0, End: 13, Score: 0.9}}
+	if _, ok := keyOf(withPII, map[engine.Category][]string{engine.Profanity: {"redact"}}, true); ok {
+		t.Error("a message with personal information has a shape")
+	}
+	reported := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	reported.User.Reporters = 2
+	if _, ok := keyOf(reported, map[engine.Category][]string{engine.Profanity: {"redact"}}, true); ok {
+		t.Error("a reported sender's message has a shape")
+	}
+}
