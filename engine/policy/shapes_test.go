@@ -279,3 +279,19 @@ func TestShapeKey(t *testing.T) {
 		t.Error("a reported sender's message has a shape")
 	}
 }
+
+// BenchmarkShapeProof: the proofs of one shape (profanity's redact
+// alone), after the proofs' compilers were made once for the revision.
+func BenchmarkShapeProof(b *testing.B) {
+	e := repoEngine(b)
+	s := e.cur.Load().shapes
+	reached := map[engine.Category][]string{engine.Profanity: {"redact"}}
+	if d, why, err := s.prove(context.Background(), quietChat, reached); err != nil || d == nil {
+		b.Fatalf("not proven: %q, %v", why, err)
+	}
+	for b.Loop() {
+		if _, _, err := s.prove(context.Background(), quietChat, reached); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
