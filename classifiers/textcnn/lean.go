@@ -31,18 +31,11 @@ import (
 var leanTables = []string{"net.letter.weight", "net.initial.weight", "net.medial.weight", "net.final.weight"}
 
 func leanGraph(data []byte) ([]byte, error) {
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &m); err != nil {
+	m, inits, err := readExport(data)
+	if err != nil {
 		return nil, fmt.Errorf("lean graph: %w", err)
 	}
 	g := m.GetGraph()
-	if g == nil {
-		return nil, errors.New("lean graph: no graph")
-	}
-	inits := map[string]*onnxpb.TensorProto{}
-	for _, t := range g.GetInitializer() {
-		inits[t.GetName()] = t
-	}
 	// The four embedding tables, laid end to end.
 	var table []byte
 	var offsets []int64
@@ -166,6 +159,22 @@ func btoi(b bool) int {
 	return 0
 }
 
+// readExport reads an exported model and its initializers by name.
+func readExport(data []byte) (*onnxpb.ModelProto, map[string]*onnxpb.TensorProto, error) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &m); err != nil {
+		return nil, nil, err
+	}
+	if m.GetGraph() == nil {
+		return nil, nil, errors.New("no graph")
+	}
+	inits := map[string]*onnxpb.TensorProto{}
+	for _, t := range m.GetGraph().GetInitializer() {
+		inits[t.GetName()] = t
+	}
+	return &m, inits, nil
+}
+
 // conv2D rewrites one of the export's one-dimensional convolutions as a
 // two-dimensional one over a single row: the input [batch, channels, 1,
 // length], the weights [out, in, 1, kernel] (the same bytes), every
@@ -243,18 +252,11 @@ func pool2D(pool *onnxpb.NodeProto) ([]*onnxpb.AttributeProto, error) {
 // elementwise and broadcast as before. It serves batches of texts of mixed
 // lengths, with the export's outputs (TestPaddedGraphAgrees).
 func paddedGraph(data []byte) ([]byte, error) {
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &m); err != nil {
+	m, inits, err := readExport(data)
+	if err != nil {
 		return nil, fmt.Errorf("padded graph: %w", err)
 	}
 	g := m.GetGraph()
-	if g == nil {
-		return nil, errors.New("padded graph: no graph")
-	}
-	inits := map[string]*onnxpb.TensorProto{}
-	for _, t := range g.GetInitializer() {
-		inits[t.GetName()] = t
-	}
 	out := &onnxpb.GraphProto{
 		Name: proto.String("letter-cnn-padded"), Input: g.GetInput(), Output: g.GetOutput(),
 		Initializer: append(slices.Clone(g.GetInitializer()), onnxpb.Int64Tensor("2d.row_axis", 2)),

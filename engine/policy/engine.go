@@ -211,26 +211,12 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	reached := p.levels.reached(p.candidates(evidence), in.Event.Space.Type, in.User.Strikes)
 	e.evaluated.Add(1)
 	if d := p.fast.decision(in, reached, p.quietWaves); d != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("policy: evaluate: %w", err)
-		}
-		e.fast.Add(1)
-		res := copyDecision(d)
-		res.Revision = p.bundle.Revision
-		res.Evidence = evidence
-		return res, nil
+		return provenDecision(ctx, p, d, evidence, &e.fast)
 	}
 	shape, shaped := keyOf(in, reached, p.quietWaves)
 	if shaped {
 		if d := p.shapes.decision(shape); d != nil {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("policy: evaluate: %w", err)
-			}
-			e.shaped.Add(1)
-			res := copyDecision(d)
-			res.Revision = p.bundle.Revision
-			res.Evidence = evidence
-			return res, nil
+			return provenDecision(ctx, p, d, evidence, &e.shaped)
 		}
 	}
 	imageText := p.imageTextEvidence(in.Signals)
@@ -251,6 +237,19 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	}
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText
+	return res, nil
+}
+
+// provenDecision is a decision proven for a class of messages (the fast
+// path's, a shape's) given to one of them, counted in n.
+func provenDecision(ctx context.Context, p *prepared, d *engine.PolicyResult, evidence engine.Scores, n *atomic.Uint64) (*engine.PolicyResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("policy: evaluate: %w", err)
+	}
+	n.Add(1)
+	res := copyDecision(d)
+	res.Revision = p.bundle.Revision
+	res.Evidence = evidence
 	return res, nil
 }
 

@@ -125,15 +125,26 @@ func (f *fastPath) decision(in *engine.PolicyInput, reached map[engine.Category]
 
 // copyDecision returns a copy of d whose lists can be appended to
 // without touching d's, which every quiet message of its shape shares.
-func copyDecision(d *engine.PolicyResult) *engine.PolicyResult {
+func copyDecision(d *engine.PolicyResult) *engine.PolicyResult { return copyLists(d, false) }
+
+// copyLists copies d with each of its lists clipped (appending to one
+// copies it) or, with clone, copied.
+func copyLists(d *engine.PolicyResult, clone bool) *engine.PolicyResult {
 	res := *d
-	res.Categories = slices.Clip(res.Categories)
-	res.RuleIDs = slices.Clip(res.RuleIDs)
-	res.Reasons = slices.Clip(res.Reasons)
-	res.Fired = slices.Clip(res.Fired)
-	res.Redact.PII = slices.Clip(res.Redact.PII)
-	res.Redact.Categories = slices.Clip(res.Redact.Categories)
+	res.Categories = own(res.Categories, clone)
+	res.RuleIDs = own(res.RuleIDs, clone)
+	res.Reasons = own(res.Reasons, clone)
+	res.Fired = own(res.Fired, clone)
+	res.Redact.PII = own(res.Redact.PII, clone)
+	res.Redact.Categories = own(res.Redact.Categories, clone)
 	return &res
+}
+
+func own[T any](s []T, clone bool) []T {
+	if clone {
+		return slices.Clone(s)
+	}
+	return slices.Clip(s)
 }
 
 // String says which shapes the fast path serves, for the load log.

@@ -398,15 +398,9 @@ func compileModules(modules map[string]*ast.Module) (*ast.Compiler, error) {
 // revision and the evidence, which the engine adds to every decision, and
 // with lists that no caller of Evaluate can change afterwards.
 func detached(d *engine.PolicyResult) *engine.PolicyResult {
-	c := *d
+	c := copyLists(d, true)
 	c.Revision, c.Evidence, c.ImageTextEvidence = "", nil, nil
-	c.Categories = slices.Clone(d.Categories)
-	c.RuleIDs = slices.Clone(d.RuleIDs)
-	c.Reasons = slices.Clone(d.Reasons)
-	c.Fired = slices.Clone(d.Fired)
-	c.Redact.PII = slices.Clone(d.Redact.PII)
-	c.Redact.Categories = slices.Clone(d.Redact.Categories)
-	return &c
+	return c
 }
 
 // sameDecision compares two detached decisions, an empty list equal to
