@@ -104,7 +104,7 @@ func (a *aggregator) decide(fired ast.Value) (*engine.PolicyResult, bool) {
 		return nil, false
 	}
 	if set.Len() == 0 {
-		return copyDecision(a.none), true
+		return cloneDecision(a.none), true
 	}
 	vs := make([]violation, 0, set.Len())
 	ok = true

@@ -232,7 +232,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	}
 	if shaped {
 		p.shapes.observe(shape, reached, res, func(k shapeKey, why string) {
-			e.log.Error("policy: a shape's proven decision differs from the policy's; its messages are evaluated in full", "revision", p.bundle.Revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
+			e.log.Error("policy: a shape was not proven; its messages are evaluated in full", "revision", p.bundle.Revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
 		})
 	}
 	res.Evidence = evidence
@@ -247,7 +247,7 @@ func provenDecision(ctx context.Context, p *prepared, d *engine.PolicyResult, ev
 		return nil, fmt.Errorf("policy: evaluate: %w", err)
 	}
 	n.Add(1)
-	res := copyDecision(d)
+	res := cloneDecision(d)
 	res.Revision = p.bundle.Revision
 	res.Evidence = evidence
 	return res, nil

@@ -123,28 +123,18 @@ func (f *fastPath) decision(in *engine.PolicyInput, reached map[engine.Category]
 	return f.decisions[shape]
 }
 
-// copyDecision returns a copy of d whose lists can be appended to
-// without touching d's, which every quiet message of its shape shares.
-func copyDecision(d *engine.PolicyResult) *engine.PolicyResult { return copyLists(d, false) }
-
-// copyLists copies d with each of its lists clipped (appending to one
-// copies it) or, with clone, copied.
-func copyLists(d *engine.PolicyResult, clone bool) *engine.PolicyResult {
+// cloneDecision copies d and its lists: a decision proven once (the fast
+// path's, a shape's, the aggregation's allow) is given to many messages,
+// and no caller's change to its copy may reach the others.
+func cloneDecision(d *engine.PolicyResult) *engine.PolicyResult {
 	res := *d
-	res.Categories = own(res.Categories, clone)
-	res.RuleIDs = own(res.RuleIDs, clone)
-	res.Reasons = own(res.Reasons, clone)
-	res.Fired = own(res.Fired, clone)
-	res.Redact.PII = own(res.Redact.PII, clone)
-	res.Redact.Categories = own(res.Redact.Categories, clone)
+	res.Categories = slices.Clone(res.Categories)
+	res.RuleIDs = slices.Clone(res.RuleIDs)
+	res.Reasons = slices.Clone(res.Reasons)
+	res.Fired = slices.Clone(res.Fired)
+	res.Redact.PII = slices.Clone(res.Redact.PII)
+	res.Redact.Categories = slices.Clone(res.Redact.Categories)
 	return &res
-}
-
-func own[T any](s []T, clone bool) []T {
-	if clone {
-		return slices.Clone(s)
-	}
-	return slices.Clip(s)
 }
 
 // String says which shapes the fast path serves, for the load log.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,8 +52,12 @@ import (
 // shapes, so a stream of unusual combinations costs a bounded amount of
 // work and memory.
 
-// shapeLimit bounds the shapes one revision tries to prove.
-const shapeLimit = 256
+// shapeLimit bounds the shapes one revision tries to prove (the demo's
+// chat has about fifty); proofTimeout bounds one proof.
+const (
+	shapeLimit   = 1024
+	proofTimeout = 30 * time.Second
+)
 
 // shapeKey names a shape: a quiet shape and the levels reached.
 type shapeKey struct {
@@ -90,9 +95,14 @@ func newReachedShapes(modules map[string]*ast.Module, store storage.Store, agg *
 	if agg == nil {
 		return nil
 	}
+	// The proofs run later, on the modules as they are now.
+	own := make(map[string]*ast.Module, len(modules))
+	for name, m := range modules {
+		own[name] = m.Copy()
+	}
 	return &reachedShapes{
 		proven: map[shapeKey]*engine.PolicyResult{}, refused: map[shapeKey]string{},
-		modules: modules, store: store, agg: agg,
+		modules: own, store: store, agg: agg,
 	}
 }
 
@@ -117,17 +127,28 @@ func keyOf(in *engine.PolicyInput, reached map[engine.Category][]string, quietWa
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		b.WriteString(string(c))
+		writeName(&b, string(c))
 		b.WriteByte(':')
 		levels := slices.Compact(slices.Sorted(slices.Values(append(lv[:0], reached[c]...))))
 		for j, l := range levels {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(l)
+			writeName(&b, l)
 		}
 	}
 	return shapeKey{quiet: q, reached: b.String()}, true
+}
+
+// writeName writes a category's or a level's name into a shape's key,
+// quoted when it holds a character the key is built with (names come from
+// the bundle's data), so that two shapes never share a key.
+func writeName(b *strings.Builder, name string) {
+	if name == "" || strings.ContainsAny(name, `:,;"`) {
+		b.WriteString(strconv.Quote(name))
+		return
+	}
+	b.WriteString(name)
 }
 
 // decision is the proven decision of shape k, or nil.
@@ -143,14 +164,25 @@ func (s *reachedShapes) decision(k shapeKey) *engine.PolicyResult {
 
 // observe starts the proof of shape k, whose first message in was decided
 // witness by the full evaluation, unless k was tried before or the
-// revision has tried shapeLimit shapes. refuse is told why a proof that
-// disagrees with its witness was refused.
-func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string, witness *engine.PolicyResult, refuse func(k shapeKey, why string)) {
+// revision has tried shapeLimit shapes. report is told why a shape was
+// refused when that is not the bundle's doing: the proof disagreed with
+// its witness, or OPA failed.
+func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string, witness *engine.PolicyResult, report func(k shapeKey, why string)) {
 	if s == nil {
 		return
 	}
+	tried := func() bool {
+		_, seen := s.refused[k]
+		return seen || s.proven[k] != nil || len(s.refused)+len(s.proven) >= shapeLimit
+	}
+	s.mu.RLock()
+	done := tried()
+	s.mu.RUnlock()
+	if done {
+		return
+	}
 	s.mu.Lock()
-	if _, seen := s.refused[k]; seen || s.proven[k] != nil || len(s.refused)+len(s.proven) >= shapeLimit {
+	if tried() {
 		s.mu.Unlock()
 		return
 	}
@@ -159,17 +191,14 @@ func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string
 	reached = cloneReached(reached)
 	witness = detached(witness)
 	s.inflight.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		d, why, err := s.prove(ctx, k.quiet, reached)
+		d, why, err := s.prove(k.quiet, reached)
 		switch {
 		case err != nil:
-			why = err.Error()
+			why = "the proof failed: " + err.Error()
+			report(k, why)
 		case d != nil && !sameDecision(detached(d), witness):
 			why = fmt.Sprintf("the proven decision %+v differs from the policy's %+v", *d, *witness)
-			if refuse != nil {
-				refuse(k, why)
-			}
+			report(k, why)
 		case d != nil:
 			// The witness is served: it is what the full evaluation
 			// returns, to the last empty list.
@@ -222,9 +251,11 @@ const injectedKey = "haechi_shape_violations"
 // prove makes proofs 1 and 2 for shape q with levels reached and returns
 // the decision, or nil and why the proofs do not hold. An error is
 // returned only when OPA fails.
-func (s *reachedShapes) prove(ctx context.Context, q quietShape, reached map[engine.Category][]string) (*engine.PolicyResult, string, error) {
+func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string) (*engine.PolicyResult, string, error) {
 	s.proving.Lock()
 	defer s.proving.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), proofTimeout)
+	defer cancel()
 	s.compilers.Do(func() {
 		if s.own, s.compErr = compileModules(s.modules); s.compErr == nil {
 			s.injected, s.compErr = violationsFromInput(s.modules)
@@ -398,7 +429,7 @@ func compileModules(modules map[string]*ast.Module) (*ast.Compiler, error) {
 // revision and the evidence, which the engine adds to every decision, and
 // with lists that no caller of Evaluate can change afterwards.
 func detached(d *engine.PolicyResult) *engine.PolicyResult {
-	c := copyLists(d, true)
+	c := cloneDecision(d)
 	c.Revision, c.Evidence, c.ImageTextEvidence = "", nil, nil
 	return c
 }

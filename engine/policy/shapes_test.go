@@ -143,9 +143,10 @@ func TestShapesUnderConcurrency(t *testing.T) {
 }
 
 // TestShapesHonourAnEditedBundle: an operator's rule that fires on a
-// level only in one kind of space makes the decision of that level depend
-// on the space; its shape is refused, and each space gets the bundle's
-// decision before and after the proof.
+// level only for long texts makes the decision of that level depend on
+// more than the levels. Two messages of the one shape (profanity's redact
+// in the plaza), a long and a short one, get the bundle's different
+// decisions before and after the shape's proof, which is refused.
 func TestShapesHonourAnEditedBundle(t *testing.T) {
 	racetest.Heavy(t)
 	ctx := context.Background()
@@ -159,10 +160,9 @@ func TestShapesHonourAnEditedBundle(t *testing.T) {
 	}
 	edited := strings.Replace(string(src), old, `violation contains v if {
 	lib.reached.profanity.redact
-	input.event.space.type == "youth"
 	input.event.text_length > 4000
-	v := {"rule_id": "operator.youth_profanity", "action": "hold", "category": "profanity", "principle": "inclusiveness",
-		"value": "safe_experience", "severity": "medium", "reason": {"ko": "청소년 공간의 욕설", "en": "Profanity in a youth space."}}
+	v := {"rule_id": "operator.long_profanity", "action": "hold", "category": "profanity", "principle": "inclusiveness",
+		"value": "safe_experience", "severity": "medium", "reason": {"ko": "긴 욕설", "en": "A wall of profanity."}}
 }
 
 `+old, 1)
@@ -175,35 +175,41 @@ func TestShapesHonourAnEditedBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := freshShapes(e)
-	youth := chatInput(engine.SpaceYouth, engine.Scores{engine.Profanity: 0.95})
-	youth.Event.TextLength = 5000
-	plaza := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
-	plaza.Event.TextLength = 5000
+	long := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	long.Event.TextLength = 5000
+	short := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	reached := map[engine.Category][]string{engine.Profanity: {"redact"}}
+	kl, okl := keyOf(long, reached, p.quietWaves)
+	ks, oks := keyOf(short, reached, p.quietWaves)
+	if !okl || !oks || kl != ks {
+		t.Fatalf("the long and the short message are not one shape: %v %v", kl, ks)
+	}
 	for range 2 {
-		for _, in := range []*engine.PolicyInput{youth, plaza} {
+		for _, in := range []*engine.PolicyInput{long, short} {
 			got, err := e.Evaluate(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s: engine %+v, policy %+v", in.Event.Space.Type, *got, *want)
+				t.Fatalf("%d letters: engine %+v, policy %+v", in.Event.TextLength, *got, *want)
 			}
 		}
 		p.shapes.wait()
 	}
-	got, err := e.Evaluate(ctx, youth)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		in   *engine.PolicyInput
+		want engine.Action
+	}{{long, engine.ActionHold}, {short, engine.ActionRedact}} {
+		got, err := e.Evaluate(ctx, c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Action != c.want {
+			t.Errorf("%d letters: %+v, want %s", c.in.Event.TextLength, *got, c.want)
+		}
 	}
-	if got.Action != engine.ActionHold {
-		t.Errorf("profanity in a youth space: %+v, want the operator's hold", *got)
-	}
-	k, ok := keyOf(plaza, map[engine.Category][]string{engine.Profanity: {"redact"}}, p.quietWaves)
-	if !ok {
-		t.Fatal("profanity alone has no shape")
-	}
-	if why := p.shapes.why(k); !strings.Contains(why, "input.event.space") {
-		t.Errorf("shape %v refused for %q, want the space named", k, why)
+	if why := p.shapes.why(kl); !strings.Contains(why, "input.event.text_length") {
+		t.Errorf("shape %v refused for %q, want the text length named", kl, why)
 	}
 	if e.Stats().Shaped != 0 {
 		t.Errorf("%d decisions by a shape", e.Stats().Shaped)
@@ -245,8 +251,12 @@ func TestShapeLimit(t *testing.T) {
 	s.mu.Unlock()
 	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
 	for range 3 {
-		if _, err := e.Evaluate(context.Background(), in); err != nil {
+		got, err := e.Evaluate(context.Background(), in)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
+			t.Fatalf("past the limit: engine %+v, policy %+v", *got, *want)
 		}
 		s.wait()
 	}
@@ -264,6 +274,13 @@ func TestShapeKey(t *testing.T) {
 	b, _ := keyOf(in, map[engine.Category][]string{engine.Profanity: {"redact", "redact"}, engine.Insult: {"block", "redact"}}, true)
 	if !ok || a != b || a.reached != "insult:block,redact;profanity:redact" {
 		t.Errorf("keys %+v and %+v", a, b)
+	}
+	// Names come from the bundle's data: one holding the key's separators
+	// is quoted, so that it cannot pass for two.
+	odd, _ := keyOf(in, map[engine.Category][]string{engine.Insult: {"block,redact"}}, true)
+	two, _ := keyOf(in, map[engine.Category][]string{engine.Insult: {"block", "redact"}}, true)
+	if odd == two || odd.reached != `insult:"block,redact"` {
+		t.Errorf("a level named %q has key %q, and two levels %q", "block,redact", odd.reached, two.reached)
 	}
 	if _, ok := keyOf(in, nil, true); ok {
 		t.Error("a message reaching nothing has a shape (the fast path's case)")
@@ -286,11 +303,11 @@ func BenchmarkShapeProof(b *testing.B) {
 	e := repoEngine(b)
 	s := e.cur.Load().shapes
 	reached := map[engine.Category][]string{engine.Profanity: {"redact"}}
-	if d, why, err := s.prove(context.Background(), quietChat, reached); err != nil || d == nil {
+	if d, why, err := s.prove(quietChat, reached); err != nil || d == nil {
 		b.Fatalf("not proven: %q, %v", why, err)
 	}
 	for b.Loop() {
-		if _, _, err := s.prove(context.Background(), quietChat, reached); err != nil {
+		if _, _, err := s.prove(quietChat, reached); err != nil {
 			b.Fatal(err)
 		}
 	}
