@@ -243,6 +243,9 @@ func TestServe(t *testing.T) {
 	if fast == nil || all == nil || fast[1] == "0" || fast[1] == all[1] {
 		t.Errorf("policy fast path metrics: %q of %q", fast, all)
 	}
+	if !regexp.MustCompile(`(?m)^haechi_policy_shape_total \d+`).MatchString(string(body)) {
+		t.Errorf("metrics lack the decisions made by proven shapes")
+	}
 }
 
 // pdqImages holds Meta's PDQ reference photos, committed once in package
