@@ -3,8 +3,6 @@ package policy
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"strings"
 	"sync"
 	"testing"
 
@@ -12,7 +10,6 @@ import (
 
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/internal/racetest"
-	"github.com/haechi-tns/haechi/policies"
 )
 
 // TestAggregationServesTheDefaultBundle: the default bundle's aggregation
@@ -85,21 +82,7 @@ func TestAggregationHonoursAnEditedBundle(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := fs.ReadFile(policies.FS, "main.rego")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(src), tc.old) {
-				t.Fatalf("main.rego no longer contains %q", tc.old)
-			}
-			b, err := LoadFS(bundleWith(t, map[string]string{"main.rego": strings.Replace(string(src), tc.old, tc.new, 1)}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := New(ctx, b, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := editedEngine(t, "main.rego", tc.old, tc.new)
 			if a := e.cur.Load().agg; a.agg != nil || a.refused == "" {
 				t.Errorf("aggregation %s", a)
 			}

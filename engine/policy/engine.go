@@ -231,9 +231,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 		}
 	}
 	if shaped {
-		p.shapes.observe(shape, reached, res, func(k shapeKey, why string) {
-			e.log.Error("policy: a shape was not proven; its messages are evaluated in full", "revision", p.bundle.Revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
-		})
+		p.shapes.observe(shape, reached, res, e.log, p.bundle.Revision)
 	}
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText

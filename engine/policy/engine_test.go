@@ -147,6 +147,28 @@ func withLinks(in *engine.PolicyInput, share float64, links ...engine.Link) *eng
 	return in
 }
 
+// editedEngine is an engine on the default bundle with old replaced by
+// new in file, which must still contain old.
+func editedEngine(t *testing.T, file, old, new string) *Engine {
+	t.Helper()
+	src, err := fs.ReadFile(policies.FS, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), old) {
+		t.Fatalf("%s no longer contains %q", file, old)
+	}
+	b, err := LoadFS(bundleWith(t, map[string]string{file: strings.Replace(string(src), old, new, 1)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // bundleWith returns the default bundle's files with some replaced.
 func bundleWith(t *testing.T, replace map[string]string) fstest.MapFS {
 	t.Helper()

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -323,33 +324,52 @@ var principlesPath = ast.MustParseRef("data.haechi.principles")
 // rules replaced by an empty set: OPA's partial evaluation does not
 // expand a query that replaces them with `with`.
 func withoutViolations(modules map[string]*ast.Module) (*ast.Compiler, error) {
+	c, _, err := replaceViolations(modules, "without its violations", func(string) *ast.Term { return ast.SetTerm() })
+	return c, err
+}
+
+// replaceViolations compiles copies of modules in which every principle's
+// violation rules are replaced by one rule, violation := value(principle),
+// principle being the package's name under data.haechi.principles; it
+// returns the principles replaced, sorted. what names the variant in an
+// error.
+func replaceViolations(modules map[string]*ast.Module, what string, value func(principle string) *ast.Term) (*ast.Compiler, []string, error) {
 	out := make(map[string]*ast.Module, len(modules)+8)
-	emptied := map[string]*ast.Package{}
+	replaced := map[string]*ast.Package{}
 	for name, m := range modules {
 		m = m.Copy()
-		if m.Package.Path.HasPrefix(principlesPath) && len(m.Package.Path) == len(principlesPath)+1 {
-			m.Rules = slices.DeleteFunc(m.Rules, func(r *ast.Rule) bool {
-				if r.Head.Ref().String() != "violation" {
-					return false
-				}
-				emptied[m.Package.Path.String()] = m.Package
-				return true
-			})
+		if isPrinciple(m) && slices.ContainsFunc(m.Rules, isViolationRule) {
+			m.Rules = slices.DeleteFunc(m.Rules, isViolationRule)
+			replaced[string(m.Package.Path[len(principlesPath)].Value.(ast.String))] = m.Package
 		}
 		out[name] = m
 	}
-	for path, pkg := range emptied {
-		m := &ast.Module{Package: pkg.Copy()}
-		m.Rules = []*ast.Rule{{Head: ast.NewHead(ast.Var("violation"), nil, ast.SetTerm()), Body: ast.NewBody(ast.NewExpr(ast.BooleanTerm(true))), Module: m}}
+	names := slices.Sorted(maps.Keys(replaced))
+	for _, name := range names {
+		m := &ast.Module{Package: replaced[name].Copy()}
+		m.Rules = []*ast.Rule{{Head: ast.NewHead(ast.Var("violation"), nil, value(name)), Body: ast.NewBody(ast.NewExpr(ast.BooleanTerm(true))), Module: m}}
 		m.Rules[0].Head.Assign = true
-		out["fast-path-empty:"+path] = m
+		out["replaced-violations:"+name] = m
 	}
 	c := ast.NewCompiler().WithEnablePrintStatements(false)
 	if c.Compile(out); c.Failed() {
-		return nil, fmt.Errorf("compile the bundle without its violations: %w", c.Errors)
+		return nil, nil, fmt.Errorf("compile the bundle %s: %w", what, c.Errors)
 	}
-	return c, nil
+	return c, names, nil
 }
+
+// isPrinciple reports whether m is a package directly under
+// data.haechi.principles.
+func isPrinciple(m *ast.Module) bool {
+	p := m.Package.Path
+	if !p.HasPrefix(principlesPath) || len(p) != len(principlesPath)+1 {
+		return false
+	}
+	_, ok := p[len(principlesPath)].Value.(ast.String)
+	return ok
+}
+
+func isViolationRule(r *ast.Rule) bool { return r.Head.Ref().String() == "violation" }
 
 // partial partially evaluates query on the bundle with known as the input
 // and unknowns unknown, and returns the residual queries. Partial
@@ -375,19 +395,29 @@ func partial(ctx context.Context, compiler *ast.Compiler, store storage.Store, q
 // constantDecision is the decision residual binds unconditionally, or nil
 // and why residual is not one constant.
 func constantDecision(residual []ast.Body) (ast.Value, string) {
+	v, why := constantBinding(residual, decisionVar)
+	if v == nil {
+		return nil, "the decision without violations " + why
+	}
+	return v, ""
+}
+
+// constantBinding is the constant residual binds v to unconditionally, or
+// nil and why residual is not that.
+func constantBinding(residual []ast.Body, v ast.Var) (ast.Value, string) {
 	if len(residual) != 1 {
-		return nil, fmt.Sprintf("the decision without violations has %d cases, not one", len(residual))
+		return nil, fmt.Sprintf("has %d cases, not one", len(residual))
 	}
 	q := residual[0]
-	if len(q) != 1 || !q[0].IsEquality() || len(q[0].With) > 0 {
-		return nil, "the decision without violations depends on the input: " + clip(q.String())
+	if len(q) != 1 || !q[0].IsEquality() || len(q[0].With) > 0 || q[0].Negated {
+		return nil, "depends on the input: " + clip(q.String())
 	}
 	a, b := q[0].Operand(0), q[0].Operand(1)
-	if a.Equal(ast.NewTerm(decisionVar)) {
+	if a.Equal(ast.NewTerm(v)) {
 		a, b = b, a
 	}
-	if !b.Equal(ast.NewTerm(decisionVar)) || !ast.IsConstant(a.Value) {
-		return nil, "the decision without violations depends on the input: " + clip(q.String())
+	if !b.Equal(ast.NewTerm(v)) || !ast.IsConstant(a.Value) {
+		return nil, "depends on the input: " + clip(q.String())
 	}
 	return a.Value, ""
 }

@@ -2,18 +2,15 @@ package policy
 
 import (
 	"context"
-	"io/fs"
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/internal/racetest"
-	"github.com/haechi-tns/haechi/policies"
 )
 
 // TestFastPathServesTheDefaultBundle: the proofs hold for the default
@@ -189,21 +186,7 @@ func TestFastPathHonoursAnEditedBundle(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := fs.ReadFile(policies.FS, tc.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(src), tc.old) {
-				t.Fatalf("%s no longer contains %q", tc.file, tc.old)
-			}
-			b, err := LoadFS(bundleWith(t, map[string]string{tc.file: strings.Replace(string(src), tc.old, tc.new, 1)}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := New(ctx, b, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := editedEngine(t, tc.file, tc.old, tc.new)
 			f := e.cur.Load().fast
 			for s, d := range f.decisions {
 				if d != nil {

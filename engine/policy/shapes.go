@@ -3,6 +3,8 @@ package policy
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -82,11 +84,12 @@ type reachedShapes struct {
 	// made for the first proof: own is the bundle as it is, injected the
 	// bundle with every principle's violations read from the input
 	// (violationsFromInput). The revision's serving queries never see them.
-	proving   sync.Mutex
-	compilers sync.Once
-	own       *ast.Compiler
-	injected  *ast.Compiler
-	compErr   error
+	proving    sync.Mutex
+	compilers  sync.Once
+	own        *ast.Compiler
+	injected   *ast.Compiler
+	principles []string // replaced in injected
+	compErr    error
 }
 
 // newReachedShapes returns nil when the revision's aggregation is the
@@ -116,14 +119,9 @@ func keyOf(in *engine.PolicyInput, reached map[engine.Category][]string, quietWa
 	if !ok {
 		return shapeKey{}, false
 	}
-	cats := make([]engine.Category, 0, len(reached))
-	for c := range reached {
-		cats = append(cats, c)
-	}
-	slices.Sort(cats)
 	var b strings.Builder
 	var lv [8]string
-	for i, c := range cats {
+	for i, c := range slices.Sorted(maps.Keys(reached)) {
 		if i > 0 {
 			b.WriteByte(';')
 		}
@@ -164,10 +162,10 @@ func (s *reachedShapes) decision(k shapeKey) *engine.PolicyResult {
 
 // observe starts the proof of shape k, whose first message in was decided
 // witness by the full evaluation, unless k was tried before or the
-// revision has tried shapeLimit shapes. report is told why a shape was
-// refused when that is not the bundle's doing: the proof disagreed with
+// revision has tried shapeLimit shapes. log is told, as an error, of a
+// shape refused other than by the bundle's doing: the proof disagreed with
 // its witness, or OPA failed.
-func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string, witness *engine.PolicyResult, report func(k shapeKey, why string)) {
+func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string, witness *engine.PolicyResult, log *slog.Logger, revision string) {
 	if s == nil {
 		return
 	}
@@ -192,13 +190,16 @@ func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string
 	witness = detached(witness)
 	s.inflight.Go(func() {
 		d, why, err := s.prove(k.quiet, reached)
+		report := func(why string) {
+			log.Error("policy: a shape was not proven; its messages are evaluated in full", "revision", revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
+		}
 		switch {
 		case err != nil:
 			why = "the proof failed: " + err.Error()
-			report(k, why)
+			report(why)
 		case d != nil && !sameDecision(detached(d), witness):
 			why = fmt.Sprintf("the proven decision %+v differs from the policy's %+v", *d, *witness)
-			report(k, why)
+			report(why)
 		case d != nil:
 			// The witness is served: it is what the full evaluation
 			// returns, to the last empty list.
@@ -258,7 +259,7 @@ func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string
 	defer cancel()
 	s.compilers.Do(func() {
 		if s.own, s.compErr = compileModules(s.modules); s.compErr == nil {
-			s.injected, s.compErr = violationsFromInput(s.modules)
+			s.injected, s.principles, s.compErr = violationsFromInput(s.modules)
 		}
 	})
 	if s.compErr != nil {
@@ -279,7 +280,7 @@ func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string
 		fired[principle] = append(fired[principle], v)
 	}
 	byPrinciple := ast.NewObject()
-	for _, name := range injectedPrinciples(s.modules) {
+	for _, name := range s.principles {
 		byPrinciple.Insert(ast.StringTerm(name), ast.SetTerm(fired[name]...))
 	}
 	for name := range fired {
@@ -294,7 +295,7 @@ func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string
 	}
 	f, why := constantBinding(residual, shapeFiredVar)
 	if f == nil {
-		return nil, "the rules fired depend on more than the violations: " + why, nil
+		return nil, "the set of rules fired " + why, nil
 	}
 	res, ok := s.agg.decide(f)
 	if !ok {
@@ -308,26 +309,6 @@ const shapeFiredVar = ast.Var("shape_fired")
 
 // shapeFiredQuery binds the rules fired to shapeFiredVar.
 var shapeFiredQuery = ast.NewBody(ast.Equality.Expr(ast.NewTerm(shapeFiredVar), ast.NewTerm(ast.MustParseRef(firedQuery))))
-
-// constantBinding is the constant residual binds v to unconditionally, or
-// nil and why residual is not that.
-func constantBinding(residual []ast.Body, v ast.Var) (ast.Value, string) {
-	if len(residual) != 1 {
-		return nil, fmt.Sprintf("%d cases, not one", len(residual))
-	}
-	q := residual[0]
-	if len(q) != 1 || !q[0].IsEquality() || len(q[0].With) > 0 || q[0].Negated {
-		return nil, clip(q.String())
-	}
-	a, b := q[0].Operand(0), q[0].Operand(1)
-	if a.Equal(ast.NewTerm(v)) {
-		a, b = b, a
-	}
-	if !b.Equal(ast.NewTerm(v)) || !ast.IsConstant(a.Value) {
-		return nil, clip(q.String())
-	}
-	return a.Value, ""
-}
 
 // constantViolation reads one residual query of shapeViolationsQuery: the
 // principle and the violation, when the query binds both to constants and
@@ -359,57 +340,14 @@ func constantViolation(body ast.Body) (principle string, v *ast.Term, ok bool) {
 	return principle, v, principle != "" && v != nil
 }
 
-// injectedPrinciples are the principle packages with violation rules, by
-// the name under data.haechi.principles.
-func injectedPrinciples(modules map[string]*ast.Module) []string {
-	var out []string
-	for _, m := range modules {
-		if !isPrinciple(m) || !slices.ContainsFunc(m.Rules, isViolationRule) {
-			continue
-		}
-		name := string(m.Package.Path[len(principlesPath)].Value.(ast.String))
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func isPrinciple(m *ast.Module) bool {
-	p := m.Package.Path
-	if !p.HasPrefix(principlesPath) || len(p) != len(principlesPath)+1 {
-		return false
-	}
-	_, ok := p[len(principlesPath)].Value.(ast.String)
-	return ok
-}
-
-func isViolationRule(r *ast.Rule) bool { return r.Head.Ref().String() == "violation" }
-
 // violationsFromInput compiles modules with every principle's violation
 // rules replaced by input.haechi_shape_violations[principle], so that
-// partial evaluation can be given the violations as known input.
-func violationsFromInput(modules map[string]*ast.Module) (*ast.Compiler, error) {
-	out := make(map[string]*ast.Module, len(modules)+8)
-	replaced := map[string]*ast.Package{}
-	for name, m := range modules {
-		if isPrinciple(m) && slices.ContainsFunc(m.Rules, isViolationRule) {
-			m = m.Copy()
-			m.Rules = slices.DeleteFunc(m.Rules, isViolationRule)
-			replaced[string(m.Package.Path[len(principlesPath)].Value.(ast.String))] = m.Package
-		}
-		out[name] = m
-	}
-	for name, pkg := range replaced {
-		src := fmt.Sprintf("package %s\n\nviolation := input[%q][%q]\n", pkg.Path.String()[len("data."):], injectedKey, name)
-		m, err := ast.ParseModuleWithOpts("shape-violations:"+name, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			return nil, fmt.Errorf("shape proofs: %w", err)
-		}
-		out["shape-violations:"+name] = m
-	}
-	return compileModules(out)
+// partial evaluation can be given the violations as known input; it
+// returns the principles replaced.
+func violationsFromInput(modules map[string]*ast.Module) (*ast.Compiler, []string, error) {
+	return replaceViolations(modules, "with its violations from the input", func(principle string) *ast.Term {
+		return ast.RefTerm(ast.InputRootDocument, ast.StringTerm(injectedKey), ast.StringTerm(principle))
+	})
 }
 
 // compileModules compiles copies of modules for the proofs.

@@ -1,8 +1,9 @@
 package policy
 
 import (
+	"bytes"
 	"context"
-	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/haechi-tns/haechi/engine"
 	"github.com/haechi-tns/haechi/internal/racetest"
-	"github.com/haechi-tns/haechi/policies"
 )
 
 // fullDecision is the bundle's own decision on in: every rule evaluated,
@@ -151,29 +151,14 @@ func TestShapesHonourAnEditedBundle(t *testing.T) {
 	racetest.Heavy(t)
 	ctx := context.Background()
 	const file, old = "inclusiveness.rego", "violation contains v if {\n\tsome cat, levels in lib.reached"
-	src, err := fs.ReadFile(policies.FS, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), old) {
-		t.Fatalf("%s no longer contains %q", file, old)
-	}
-	edited := strings.Replace(string(src), old, `violation contains v if {
+	e := editedEngine(t, file, old, `violation contains v if {
 	lib.reached.profanity.redact
 	input.event.text_length > 4000
 	v := {"rule_id": "operator.long_profanity", "action": "hold", "category": "profanity", "principle": "inclusiveness",
 		"value": "safe_experience", "severity": "medium", "reason": {"ko": "긴 욕설", "en": "A wall of profanity."}}
 }
 
-`+old, 1)
-	b, err := LoadFS(bundleWith(t, map[string]string{file: edited}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(ctx, b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+`+old)
 	p := freshShapes(e)
 	long := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
 	long.Event.TextLength = 5000
@@ -230,11 +215,12 @@ func TestShapeWitnessDisagreeing(t *testing.T) {
 	}
 	wrong := fullDecision(t, p, in)
 	wrong.Action = engine.ActionAllow
-	var told string
-	p.shapes.observe(k, reached, wrong, func(_ shapeKey, why string) { told = why })
+	var logged bytes.Buffer
+	p.shapes.observe(k, reached, wrong, slog.New(slog.NewTextHandler(&logged, nil)), "r1")
 	p.shapes.wait()
-	if p.shapes.decision(k) != nil || !strings.Contains(p.shapes.why(k), "differs") || told == "" {
-		t.Errorf("shape with a disagreeing witness: decision %v, why %q, told %q", p.shapes.decision(k), p.shapes.why(k), told)
+	told := logged.String()
+	if p.shapes.decision(k) != nil || !strings.Contains(p.shapes.why(k), "differs") || !strings.Contains(told, "level=ERROR") || !strings.Contains(told, "differs") {
+		t.Errorf("shape with a disagreeing witness: decision %v, why %q, logged %q", p.shapes.decision(k), p.shapes.why(k), told)
 	}
 }
 

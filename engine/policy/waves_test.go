@@ -2,13 +2,11 @@ package policy
 
 import (
 	"context"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/haechi-tns/haechi/engine"
-	"github.com/haechi-tns/haechi/policies"
 )
 
 // waveInput is a quiet chat message in a plaza that many senders posted
@@ -77,26 +75,12 @@ func TestWaveAloneIsQuiet(t *testing.T) {
 func TestWaveRuleOfAnOperatorIsHonoured(t *testing.T) {
 	ctx := context.Background()
 	const file, old = "behaviour.rego", "import data.haechi.lib\n"
-	src, err := fs.ReadFile(policies.FS, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), old) {
-		t.Fatalf("%s no longer contains %q", file, old)
-	}
 	rule := old + "\n" + `patterns contains {"rule_id": "operator.big_wave", "action": "hold", "category": "spam", "principle": "fairness",
 	"value": "sustainable_prosperity", "severity": "low", "reason": {"ko": "큰 물결", "en": "A big wave."}} if {
 	input.signals.behaviour.wave_senders >= 100
 }
 `
-	b, err := LoadFS(bundleWith(t, map[string]string{file: strings.Replace(string(src), old, rule, 1)}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(ctx, b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := editedEngine(t, file, old, rule)
 	if p := e.cur.Load(); p.quietWaves || !strings.Contains(p.waves, "operator.big_wave") {
 		t.Errorf("quiet waves %v (%s), want them notable because of operator.big_wave", p.quietWaves, p.waves)
 	}
