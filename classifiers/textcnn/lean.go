@@ -136,13 +136,18 @@ func leanGraph(data []byte) ([]byte, error) {
 	add(&onnxpb.NodeProto{Name: proto.String("lean/out"), OpType: proto.String("Gemm"),
 		Input: append([]string{"lean/hidden/relu"}, gemms[1].GetInput()[1:]...), Output: []string{"lean/logits"}, Attribute: gemms[1].GetAttribute()})
 	add(onnxpb.Node("lean/probs", "Sigmoid", []string{"lean/logits"}, OutputProbs))
-	lean := &onnxpb.ModelProto{
+	return withGraph(m, out, "lean graph")
+}
+
+// withGraph is the model m with its graph replaced by g, as bytes; what
+// names the graph.
+func withGraph(m *onnxpb.ModelProto, g *onnxpb.GraphProto, what string) ([]byte, error) {
+	b, err := proto.Marshal(&onnxpb.ModelProto{
 		IrVersion: m.IrVersion, OpsetImport: m.OpsetImport,
-		ProducerName: proto.String("haechi textcnn (lean graph)"), Graph: out,
-	}
-	b, err := proto.Marshal(lean)
+		ProducerName: proto.String("haechi textcnn (" + what + ")"), Graph: g,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("lean graph: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return b, nil
 }
@@ -301,13 +306,5 @@ func paddedGraph(data []byte) ([]byte, error) {
 	if raised["Transpose"] != 1 || raised["Unsqueeze"] != 1 {
 		return nil, fmt.Errorf("padded graph: %d transposes and %d unsqueezes; want the embedding's and the mask's, one each", raised["Transpose"], raised["Unsqueeze"])
 	}
-	padded := &onnxpb.ModelProto{
-		IrVersion: m.IrVersion, OpsetImport: m.OpsetImport,
-		ProducerName: proto.String("haechi textcnn (padded graph)"), Graph: out,
-	}
-	b, err := proto.Marshal(padded)
-	if err != nil {
-		return nil, fmt.Errorf("padded graph: %w", err)
-	}
-	return b, nil
+	return withGraph(m, out, "padded graph")
 }

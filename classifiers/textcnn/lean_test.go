@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,14 +55,38 @@ func runBatch(t *testing.T, s *onnxrt.Session, rows [][]int64, heads int) [][]fl
 	return res
 }
 
-// exportedSession serves the committed model's graph as the trainer
-// exported it, which the model's own sessions are held to.
-func exportedSession(t *testing.T, m *Model) *onnxrt.Session {
+// committedExport is the committed model's bytes, as the trainer
+// exported it, and the model read from them.
+func committedExport(t *testing.T) ([]byte, *onnxpb.ModelProto) {
 	t.Helper()
 	data, err := os.ReadFile("../models/text-cnn/model.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	return data, &mp
+}
+
+// edited is mp changed by edit, as bytes; mp itself is left as it was.
+func edited(t *testing.T, mp *onnxpb.ModelProto, edit func(*onnxpb.ModelProto)) []byte {
+	t.Helper()
+	c := proto.Clone(mp).(*onnxpb.ModelProto)
+	edit(c)
+	b, err := proto.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// exportedSession serves the committed model's graph as the trainer
+// exported it, which the model's own sessions are held to.
+func exportedSession(t *testing.T, m *Model) *onnxrt.Session {
+	t.Helper()
+	data, _ := committedExport(t)
 	s, err := onnxrt.NewSession(data, m.manifest.Inputs, m.manifest.Outputs, onnxrt.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -146,29 +171,14 @@ func TestPaddedGraphAgrees(t *testing.T) {
 // TestLeanGraphRefusesOtherModels: a graph without the trainer's weights
 // is refused with a reason, not served half-built.
 func TestLeanGraphRefusesOtherModels(t *testing.T) {
-	data, err := os.ReadFile("../models/text-cnn/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, mp := committedExport(t)
 	if _, err := leanGraph(data); err != nil {
 		t.Fatalf("the committed model: %v", err)
 	}
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &mp); err != nil {
-		t.Fatal(err)
-	}
 	for _, drop := range []string{"net.medial.weight", "net.convs.2.bias", "net.out.weight"} {
-		c := proto.Clone(&mp).(*onnxpb.ModelProto)
-		for i, init := range c.Graph.Initializer {
-			if init.GetName() == drop {
-				c.Graph.Initializer = append(c.Graph.Initializer[:i], c.Graph.Initializer[i+1:]...)
-				break
-			}
-		}
-		b, err := proto.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := edited(t, mp, func(c *onnxpb.ModelProto) {
+			c.Graph.Initializer = slices.DeleteFunc(c.Graph.Initializer, func(init *onnxpb.TensorProto) bool { return init.GetName() == drop })
+		})
 		if _, err := leanGraph(b); err == nil || !strings.Contains(err.Error(), drop) {
 			t.Errorf("without %s: %v, want an error naming it", drop, err)
 		}
@@ -182,16 +192,9 @@ func TestLeanGraphRefusesOtherModels(t *testing.T) {
 // graph with the export's one transpose, one mask and pooling over the
 // length; anything else is refused with a reason.
 func TestPaddedGraphRefusesOtherShapes(t *testing.T) {
-	data, err := os.ReadFile("../models/text-cnn/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, mp := committedExport(t)
 	if _, err := paddedGraph(data); err != nil {
 		t.Fatalf("the committed model: %v", err)
-	}
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &mp); err != nil {
-		t.Fatal(err)
 	}
 	edits := map[string]func(n *onnxpb.NodeProto){
 		"transposes": func(n *onnxpb.NodeProto) {
@@ -211,14 +214,11 @@ func TestPaddedGraphRefusesOtherShapes(t *testing.T) {
 		},
 	}
 	for want, edit := range edits {
-		c := proto.Clone(&mp).(*onnxpb.ModelProto)
-		for _, n := range c.Graph.Node {
-			edit(n)
-		}
-		b, err := proto.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := edited(t, mp, func(c *onnxpb.ModelProto) {
+			for _, n := range c.Graph.Node {
+				edit(n)
+			}
+		})
 		if _, err := paddedGraph(b); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("edited (%s): %v, want an error naming it", want, err)
 		}
