@@ -159,8 +159,9 @@ func benchDecide(c *cli.Context) error {
 		after, policyAfter := k.text.Stats(), k.policy.Stats()
 		skipped, shaped := "-", "-"
 		if n := policyAfter.Decided - policyBefore.Decided; n > 0 {
-			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast+policyAfter.Shaped-policyBefore.Shaped)/float64(n))
-			shaped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Shaped-policyBefore.Shaped)/float64(n))
+			byShape := policyAfter.Shaped - policyBefore.Shaped
+			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast+byShape)/float64(n))
+			shaped = fmt.Sprintf("%.1f %%", 100*float64(byShape)/float64(n))
 		}
 		routed := "-"
 		if n := after.Scored - before.Scored; n > 0 {

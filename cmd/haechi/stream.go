@@ -536,8 +536,9 @@ batch in hand, commits it and leaves the group.`,
 	}
 }
 
-// registerPolicyStats exports the policy engine's counts: decisions made
-// and those the fast path made without evaluating the policy.
+// registerPolicyStats exports the policy engine's counts: decisions made,
+// and those the fast path and the proven shapes made without evaluating
+// the policy.
 func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
