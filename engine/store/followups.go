@@ -281,6 +281,9 @@ func (s *Store) SaveFollowUp(ctx context.Context, eventID, lease string, d *engi
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
+		if err := s.feedDecisions(ctx, tx, []string{d.ID}); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE decisions SET latest = 0 WHERE event_id = ? AND decision_id <> ?`), d.EventID, d.ID); err != nil {
 			return err
 		}

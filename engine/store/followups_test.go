@@ -55,6 +55,11 @@ func TestFollowUps(t *testing.T) {
 		if err := s.SaveFollowUp(ctx, first.EventID, "sweep-2", follow, nil, t0); err != nil {
 			t.Fatal(err)
 		}
+		// The follow-up is in the search feed, once.
+		var fed int
+		if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM search_changes WHERE kind = 'decision' AND ref = ?`), follow.ID).Scan(&fed); err != nil || fed != 1 {
+			t.Errorf("the follow-up is fed %d times (%v), want once", fed, err)
+		}
 		latest, err := s.DecisionsForEvents(ctx, []string{first.EventID, unleased.EventID})
 		if err != nil || latest[first.EventID].ID != follow.ID || latest[first.EventID].Supersedes != first.ID || latest[unleased.EventID].ID != unleased.ID {
 			t.Fatalf("latest decisions %+v %v", latest, err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,8 +18,9 @@ import (
 )
 
 // The store as the source of search documents (search.Feed): a change
-// feed written by triggers in the transaction of every change of a
-// searchable record, each consumer's position in it, and the documents
+// feed written in the transaction of every change of a searchable record
+// (by triggers, except for stored decisions, which feedDecisions writes a
+// batch at a time), each consumer's position in it, and the documents
 // built from the records. See engine/search for how indexes follow it.
 
 // searchChangesTables is the change feed and the consumers' positions
@@ -109,6 +111,56 @@ const searchTriggersPostgres = `CREATE FUNCTION search_change() RETURNS trigger 
 		FOR EACH ROW EXECUTE FUNCTION search_change('appeal', 'appeal_id');
 	CREATE TRIGGER search_audit AFTER INSERT OR DELETE ON audit_log
 		FOR EACH ROW EXECUTE FUNCTION search_change('audit', 'seq')`
+
+// decisionsDeleteTrigger is migration 24 on PostgreSQL: the trigger of
+// decisions fires on deletes only (stored ones are fed by feedDecisions).
+const decisionsDeleteTrigger = `DROP TRIGGER search_decisions ON decisions;
+	CREATE TRIGGER search_decisions AFTER DELETE ON decisions
+		FOR EACH ROW EXECUTE FUNCTION search_change('decision', 'decision_id')`
+
+// feedStatements[k] writes the search feed's rows of 2^k decisions; they
+// are prepared when the store opens (prepareHot), so that any number of
+// decisions is fed by at most len(feedStatements) prepared statements.
+var feedStatements = func() (qs [8]string) {
+	for k := range qs {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO search_changes (kind, ref) VALUES `)
+		for i := range 1 << k {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(`('decision', ?)`)
+		}
+		qs[k] = b.String()
+	}
+	return qs
+}()
+
+// feedDecisions writes the search feed's rows of the decisions just
+// stored in tx, ids in the order they were stored, in statements of up to
+// 128 rows. Every insert into decisions calls it in its transaction. A
+// trigger per row did this before: with the statement journal that a
+// trigger makes SQLite keep for the insert, it was about a third of the
+// cost of storing a decision (BENCHMARKS.md).
+func (s *Store) feedDecisions(ctx context.Context, tx *sql.Tx, ids []string) error {
+	args := make([]any, 0, min(len(ids), 1<<(len(feedStatements)-1)))
+	for len(ids) > 0 {
+		k := min(bits.Len(uint(len(ids)))-1, len(feedStatements)-1)
+		insert, err := s.stmt(ctx, tx, s.q(feedStatements[k]))
+		if err != nil {
+			return err
+		}
+		args = args[:0]
+		for _, id := range ids[:1<<k] {
+			args = append(args, id)
+		}
+		if _, err := insert.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("search feed: %w", err)
+		}
+		ids = ids[1<<k:]
+	}
+	return nil
+}
 
 // splitStatements splits a migration into statements at its semicolons,
 // except those inside quotes, $$ … $$ bodies and the BEGIN … END body of

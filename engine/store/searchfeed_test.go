@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -173,6 +174,64 @@ func TestSearchFollowsTheStore(t *testing.T) {
 		var left int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM search_changes`).Scan(&left); err != nil || left != 0 {
 			t.Errorf("%d changes left (%v)", left, err)
+		}
+	})
+}
+
+// TestStoredDecisionsAreFed: every decision stored gets one row in the
+// search feed, in the order stored, whatever the batch's size (fed in
+// statements of 128, 64, … 1 rows); a decision not stored because its
+// event already has one gets none; a deleted one gets a row from its
+// trigger.
+func TestStoredDecisionsAreFed(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		feed := func() []string {
+			t.Helper()
+			rows, err := s.db.QueryContext(ctx, `SELECT ref FROM search_changes WHERE kind = 'decision' ORDER BY seq`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var refs []string
+			for rows.Next() {
+				var r string
+				if err := rows.Scan(&r); err != nil {
+					t.Fatal(err)
+				}
+				refs = append(refs, r)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return refs
+		}
+		var want []string
+		n := 0
+		for _, size := range []int{1, 300, 127, 2} {
+			ds := make([]*engine.Decision, size)
+			for i := range ds {
+				n++
+				ds[i] = decision(fmt.Sprintf("fed-%04d", n), fmt.Sprintf("evt-fed-%04d", n), engine.ActionAllow)
+				want = append(want, ds[i].ID)
+			}
+			if _, err := s.SaveDecisions(ctx, ds); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Decided again: the events' decisions are stored already.
+		again := []*engine.Decision{decision("fed-again-1", "evt-fed-0001", engine.ActionBlock), decision("fed-again-2", "evt-fed-0300", engine.ActionAllow)}
+		if got, err := s.SaveDecisions(ctx, again); err != nil || got[0].ID != "fed-0001" || got[1].ID != "fed-0300" {
+			t.Fatalf("decided again: %v", err)
+		}
+		if got := feed(); !slices.Equal(got, want) {
+			t.Fatalf("feed has %d decisions (first %v), want the %d stored in order", len(got), got[:min(len(got), 3)], len(want))
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM decisions WHERE decision_id = ?`), "fed-0002"); err != nil {
+			t.Fatal(err)
+		}
+		if got := feed(); len(got) != len(want)+1 || got[len(got)-1] != "fed-0002" {
+			t.Errorf("after a delete the feed ends with %v", got[len(got)-1])
 		}
 	})
 }

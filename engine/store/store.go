@@ -270,6 +270,10 @@ var migrations = []migration{
 	// marked, and the readings of images' text left for after the first
 	// decision (followups.go).
 	{sqlite: followUpsSQLite, postgres: followUpsPostgres},
+	// 24: the search feed's rows of stored decisions are written by the
+	// store, one statement per batch (feedDecisions), instead of by a
+	// trigger per row; deleted decisions keep their trigger.
+	{sqlite: `DROP TRIGGER search_decisions_ins`, postgres: decisionsDeleteTrigger},
 }
 
 // usersTables are the reviewer UI's accounts (users.go) and sessions
@@ -420,8 +424,8 @@ func (s *Store) prepareHot(ctx context.Context) error {
 	if s.postgres {
 		outbox = []string{insertOutboxPostgresSQL}
 	}
-	for _, q := range append([]string{insertDecisionSQL, userContextSQL,
-		lastAuditSQL, insertAuditSQL}, outbox...) {
+	hot := append([]string{insertDecisionSQL, userContextSQL, lastAuditSQL, insertAuditSQL}, outbox...)
+	for _, q := range append(hot, feedStatements[:]...) {
 		if _, err := s.stmt(ctx, nil, s.q(q)); err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
@@ -475,6 +479,7 @@ func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision,
 			return err
 		}
 		var actions []outboxEntry
+		stored := make([]string, 0, len(ds))
 		for i, d := range ds {
 			if d == nil || d.ID == "" || d.EventID == "" {
 				return fmt.Errorf("decision %d has no id or event id", i)
@@ -516,11 +521,15 @@ func (s *Store) SaveEncodedDecisions(ctx context.Context, ds []*engine.Decision,
 					actions = append(actions, outboxEntry{kind: OutboxAction, key: d.SenderID, body: a})
 					restricted = append(restricted, d.SenderID)
 				}
+				stored = append(stored, d.ID)
 				continue
 			}
 			if out[i], err = s.latestDecision(ctx, tx, d.EventID); err != nil {
 				return err
 			}
+		}
+		if err := s.feedDecisions(ctx, tx, stored); err != nil {
+			return err
 		}
 		return s.enqueue(ctx, tx, now, actions...)
 	})
