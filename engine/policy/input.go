@@ -37,8 +37,9 @@ import (
 // when the pipeline asks again because a redacted copy failed; never the
 // text, nor the offsets or boxes, which no rule reads.
 //
-// Only what reads says the bundle can read is built (see inputReads);
-// allInput builds everything.
+// Only what reads says the bundle can read is built (see inputReads),
+// down to the fields of a party and of a PII item; allInput builds
+// everything.
 func inputValue(in *engine.PolicyInput, evidence, imageText engine.Scores, reached map[engine.Category][]string, reads *inputReads, quietWaves bool) ast.Value {
 	var top [3][2]*ast.Term
 	root := top[:0]
@@ -90,11 +91,11 @@ func eventTerm(ev *engine.PolicyEvent, r *inputReads) *ast.Term {
 		}
 		return ast.ObjectTerm(space...)
 	})
-	add("sender", func() *ast.Term { return party(&ev.Sender) })
+	add("sender", func() *ast.Term { return party(&ev.Sender, r.at("sender")) })
 	add("lang", func() *ast.Term { return term(ev.Lang) })
 	add("text_length", func() *ast.Term { return ast.IntNumberTerm(ev.TextLength) })
 	if ev.Recipient != nil {
-		add("recipient", func() *ast.Term { return party(ev.Recipient) })
+		add("recipient", func() *ast.Term { return party(ev.Recipient, r.at("recipient")) })
 	}
 	if ev.Kind == engine.KindVoice {
 		add("asr_confidence", func() *ast.Term { return number(ev.Confidence) })
@@ -118,7 +119,7 @@ func signalsTerm(s *engine.Signals, evidence, imageText engine.Scores, reached m
 	add("models", func() *ast.Term { return scoresByName(s.Models) })
 	add("evidence", func() *ast.Term { return scores(evidence) })
 	add("reached", func() *ast.Term { return reachedTerm(reached) })
-	add("pii", func() *ast.Term { return piiTerm(s.PII) })
+	add("pii", func() *ast.Term { return piiTerm(s.PII, r.at("pii").item()) })
 	add("hash_matches", func() *ast.Term { return hashMatches(s.HashMatches) })
 	if len(s.Links) > 0 {
 		add("links", func() *ast.Term { return links(s.Links) })
@@ -214,12 +215,20 @@ func stringList(ss []string) *ast.Term {
 	return ast.ArrayTerm(out...)
 }
 
-func party(p *engine.Party) *ast.Term {
-	return ast.ObjectTerm(
-		item("id", ast.StringTerm(p.ID)),
-		item("role", term(string(p.Role))),
-		item("age_band", term(string(p.AgeBand))),
-	)
+// party is a sender or recipient, with the fields r reads.
+func party(p *engine.Party, r *inputReads) *ast.Term {
+	var b [3][2]*ast.Term
+	o := b[:0]
+	if r.reads("id") {
+		o = append(o, item("id", ast.StringTerm(p.ID)))
+	}
+	if r.reads("role") {
+		o = append(o, item("role", term(string(p.Role))))
+	}
+	if r.reads("age_band") {
+		o = append(o, item("age_band", term(string(p.AgeBand))))
+	}
+	return ast.ObjectTerm(o...)
 }
 
 // reachedTerm is signals.reached: {category: {level: true}}.
@@ -239,18 +248,29 @@ func reachedTerm(reached map[engine.Category][]string) *ast.Term {
 	return ast.ObjectTerm(items...)
 }
 
-func piiTerm(spans []engine.PIISpan) *ast.Term {
+// piiTerm is signals.pii, each item with the fields r reads of an item
+// (none when only the items are counted).
+func piiTerm(spans []engine.PIISpan, r *inputReads) *ast.Term {
 	if len(spans) == 0 {
 		return ast.InternedEmptyArray
 	}
 	out := make([]*ast.Term, len(spans))
 	for i, p := range spans {
-		out[i] = ast.ObjectTerm(
-			item("type", term(string(p.Type))),
-			item("start", ast.IntNumberTerm(p.Start)),
-			item("end", ast.IntNumberTerm(p.End)),
-			item("score", number(p.Score)),
-		)
+		var b [4][2]*ast.Term
+		o := b[:0]
+		if r.reads("type") {
+			o = append(o, item("type", term(string(p.Type))))
+		}
+		if r.reads("start") {
+			o = append(o, item("start", ast.IntNumberTerm(p.Start)))
+		}
+		if r.reads("end") {
+			o = append(o, item("end", ast.IntNumberTerm(p.End)))
+		}
+		if r.reads("score") {
+			o = append(o, item("score", number(p.Score)))
+		}
+		out[i] = ast.ObjectTerm(o...)
 	}
 	return ast.ArrayTerm(out...)
 }
