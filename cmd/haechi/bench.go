@@ -126,7 +126,7 @@ func benchDecide(c *cli.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\tby shape\t\n")
+	fmt.Fprintf(w, "set\tmessages\tGOMAXPROCS\tgoroutines\tdecisions/s\tp50\tp99\tCPU/decision\tstrong model\tpolicy skipped\tby shape\tby input shape\t\n")
 	for _, g := range counts {
 		before, policyBefore := k.text.Stats(), k.policy.Stats()
 		var done atomic.Int64
@@ -157,11 +157,12 @@ func benchDecide(c *cli.Context) error {
 		all := slices.Concat(lat...)
 		slices.Sort(all)
 		after, policyAfter := k.text.Stats(), k.policy.Stats()
-		skipped, shaped := "-", "-"
+		skipped, shaped, inputShaped := "-", "-", "-"
 		if n := policyAfter.Decided - policyBefore.Decided; n > 0 {
-			byShape := policyAfter.Shaped - policyBefore.Shaped
-			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast+byShape)/float64(n))
+			byShape, byInput := policyAfter.Shaped-policyBefore.Shaped, policyAfter.InputShaped-policyBefore.InputShaped
+			skipped = fmt.Sprintf("%.1f %%", 100*float64(policyAfter.Fast-policyBefore.Fast+byShape+byInput)/float64(n))
 			shaped = fmt.Sprintf("%.1f %%", 100*float64(byShape)/float64(n))
+			inputShaped = fmt.Sprintf("%.1f %%", 100*float64(byInput)/float64(n))
 		}
 		routed := "-"
 		if n := after.Scored - before.Scored; n > 0 {
@@ -171,8 +172,8 @@ func benchDecide(c *cli.Context) error {
 		if n := done.Load(); n > 0 {
 			perDecision = (cpuUsed / time.Duration(n)).Round(100 * time.Nanosecond).String()
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
-			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped, shaped)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.String("set"), len(events), runtime.GOMAXPROCS(0), g,
+			float64(done.Load())/elapsed.Seconds(), pct(all, 0.50), pct(all, 0.99), perDecision, routed, skipped, shaped, inputShaped)
 	}
 	return w.Flush()
 }

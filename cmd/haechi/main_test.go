@@ -246,6 +246,9 @@ func TestServe(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^haechi_policy_shape_total \d+`).MatchString(string(body)) {
 		t.Errorf("metrics lack the decisions made by proven shapes")
 	}
+	if !regexp.MustCompile(`(?m)^haechi_policy_input_shape_total \d+`).MatchString(string(body)) {
+		t.Errorf("metrics lack the decisions made by proven input shapes")
+	}
 }
 
 // pdqImages holds Meta's PDQ reference photos, committed once in package

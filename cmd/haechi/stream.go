@@ -537,8 +537,8 @@ batch in hand, commits it and leaves the group.`,
 }
 
 // registerPolicyStats exports the policy engine's counts: decisions made,
-// and those the fast path and the proven shapes made without evaluating
-// the policy.
+// and those the fast path and the proven reached and input shapes made
+// without evaluating the policy.
 func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -553,6 +553,10 @@ func registerPolicyStats(reg prometheus.Registerer, e *policy.Engine) error {
 			Name: "haechi_policy_shape_total",
 			Help: "Inputs decided by a proven shape: quiet but for the levels they reach, whose decision was proven from the bundle for that combination of levels, without evaluating the policy.",
 		}, func() float64 { return float64(e.Stats().Shaped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "haechi_policy_input_shape_total",
+			Help: "Inputs decided by a proven input shape: every field but counts, scores, ids and lengths the same as a message whose decision was proven from the bundle for all of those, without evaluating the policy.",
+		}, func() float64 { return float64(e.Stats().InputShaped) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)

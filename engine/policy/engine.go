@@ -71,20 +71,21 @@ type Engine struct {
 	// serving after New.
 	OnSwap func(*Bundle)
 	// evaluated counts the inputs Evaluate decided, fast those the fast
-	// path decided, shaped those a proven shape decided; apart from cur,
-	// which every call reads.
-	_                       [64]byte
-	evaluated, fast, shaped atomic.Uint64
+	// path decided, shaped and inputShaped those a proven reached or input
+	// shape decided; apart from cur, which every call reads.
+	_                                    [64]byte
+	evaluated, fast, shaped, inputShaped atomic.Uint64
 }
 
 // Stats is how many inputs the engine decided, how many of them the fast
-// path decided without evaluating the policy, and how many a proven shape
-// decided (shapes.go).
-type Stats struct{ Decided, Fast, Shaped uint64 }
+// path decided without evaluating the policy, how many a proven reached
+// shape decided (shapes.go) and how many a proven input shape
+// (inputshapes.go).
+type Stats struct{ Decided, Fast, Shaped, InputShaped uint64 }
 
 // Stats returns the counts since the engine was made.
 func (e *Engine) Stats() Stats {
-	return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load(), Shaped: e.shaped.Load()}
+	return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load(), Shaped: e.shaped.Load(), InputShaped: e.inputShaped.Load()}
 }
 
 // New compiles a bundle, checks it (see Load), runs its tests and returns
@@ -221,6 +222,19 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	}
 	imageText := p.imageTextEvidence(in.Signals)
 	input := inputValue(in, evidence, imageText, reached, p.reads, p.quietWaves)
+	// A message with a reached shape still being proven waits for that
+	// proof; one without, or whose reached shape was refused, may have a
+	// proven input shape (inputshapes.go).
+	var ishape shapeKey
+	var iclass inputClass
+	inputShaped := false
+	if p.shapes != nil && (!shaped || p.shapes.refusedShape(shape)) {
+		if ishape, iclass, inputShaped = inputShapeOf(in, input, p.shapes, p.quietWaves); inputShaped {
+			if d := p.shapes.decision(ishape); d != nil {
+				return provenDecision(ctx, p, d, evidence, &e.inputShaped)
+			}
+		}
+	}
 	res, err := p.aggregated(ctx, input)
 	if err != nil {
 		return nil, err
@@ -232,6 +246,9 @@ func (e *Engine) Evaluate(ctx context.Context, in *engine.PolicyInput) (*engine.
 	}
 	if shaped {
 		p.shapes.observe(shape, reached, res, e.log, p.bundle.Revision)
+	}
+	if inputShaped {
+		p.shapes.observeInput(ishape, iclass, input, res, e.log, p.bundle.Revision)
 	}
 	res.Evidence = evidence
 	res.ImageTextEvidence = imageText

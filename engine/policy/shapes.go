@@ -61,10 +61,12 @@ const (
 	proofTimeout = 30 * time.Second
 )
 
-// shapeKey names a shape: a quiet shape and the levels reached.
+// shapeKey names a shape: a quiet shape and the levels reached, or (an
+// input shape, inputshapes.go) the known part of an input.
 type shapeKey struct {
 	quiet   quietShape
 	reached string // category:level,level;… sorted, levels distinct
+	input   string // an input shape's known part (inputKey); "" for the others
 }
 
 // reachedShapes holds one revision's proven and refused shapes.
@@ -72,6 +74,8 @@ type reachedShapes struct {
 	mu       sync.RWMutex
 	proven   map[shapeKey]*engine.PolicyResult
 	refused  map[shapeKey]string // why; "" while the proof runs
+	seen     map[string]struct{} // input shapes seen once (inputshapes.go)
+	classes  map[inputClass]*classTally
 	inflight sync.WaitGroup
 
 	// what the proofs need of the revision
@@ -104,7 +108,8 @@ func newReachedShapes(modules map[string]*ast.Module, store storage.Store, agg *
 		own[name] = m.Copy()
 	}
 	return &reachedShapes{
-		proven: map[shapeKey]*engine.PolicyResult{}, refused: map[shapeKey]string{},
+		proven: map[shapeKey]*engine.PolicyResult{}, refused: map[shapeKey]string{}, seen: map[string]struct{}{},
+		classes: map[inputClass]*classTally{},
 		modules: own, store: store, agg: agg,
 	}
 }
@@ -166,32 +171,46 @@ func (s *reachedShapes) decision(k shapeKey) *engine.PolicyResult {
 // shape refused other than by the bundle's doing: the proof disagreed with
 // its witness, or OPA failed.
 func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string, witness *engine.PolicyResult, log *slog.Logger, revision string) {
-	if s == nil {
+	if s == nil || !s.start(k) {
 		return
 	}
-	tried := func() bool {
-		_, seen := s.refused[k]
-		return seen || s.proven[k] != nil || len(s.refused)+len(s.proven) >= shapeLimit
-	}
+	reached = cloneReached(reached)
+	s.finish(k, witness, log, revision, func() (*engine.PolicyResult, string, error) { return s.prove(k.quiet, reached) })
+}
+
+// tried reports whether shape k was tried (proven, refused or being
+// proven) or the revision may try no more. s.mu is held.
+func (s *reachedShapes) tried(k shapeKey) bool {
+	_, seen := s.refused[k]
+	return seen || s.proven[k] != nil || len(s.refused)+len(s.proven) >= shapeLimit
+}
+
+// start reports whether the proof of shape k is to start now, and marks it
+// started.
+func (s *reachedShapes) start(k shapeKey) bool {
 	s.mu.RLock()
-	done := tried()
+	done := s.tried(k)
 	s.mu.RUnlock()
 	if done {
-		return
+		return false
 	}
 	s.mu.Lock()
-	if tried() {
-		s.mu.Unlock()
-		return
+	defer s.mu.Unlock()
+	if s.tried(k) {
+		return false
 	}
 	s.refused[k] = ""
-	s.mu.Unlock()
-	reached = cloneReached(reached)
+	return true
+}
+
+// finish runs prove, the proofs of shape k, in the background and keeps
+// the shape's decision, witness, if they hold and agree with it.
+func (s *reachedShapes) finish(k shapeKey, witness *engine.PolicyResult, log *slog.Logger, revision string, prove func() (*engine.PolicyResult, string, error)) {
 	witness = detached(witness)
 	s.inflight.Go(func() {
-		d, why, err := s.prove(k.quiet, reached)
+		d, why, err := prove()
 		report := func(why string) {
-			log.Error("policy: a shape was not proven; its messages are evaluated in full", "revision", revision, "shape", k.quiet.String()+" "+k.reached, "why", why)
+			log.Error("policy: a shape was not proven; its messages are evaluated in full", "revision", revision, "shape", k.String(), "why", why)
 		}
 		switch {
 		case err != nil:
@@ -232,6 +251,14 @@ func (s *reachedShapes) counts() (proven, refused int) {
 	return len(s.proven), len(s.refused)
 }
 
+// String names shape k for a log.
+func (k shapeKey) String() string {
+	if k.input != "" {
+		return "input " + k.input
+	}
+	return k.quiet.String() + " " + k.reached
+}
+
 // why says why shape k was refused, or "" when it was not.
 func (s *reachedShapes) why(k shapeKey) string {
 	if s == nil {
@@ -253,6 +280,15 @@ const injectedKey = "haechi_shape_violations"
 // the decision, or nil and why the proofs do not hold. An error is
 // returned only when OPA fails.
 func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string) (*engine.PolicyResult, string, error) {
+	known, unknowns := quietInput(q)
+	setPath(known.Value.(ast.Object), []string{"signals", "reached"}, reachedTerm(reached))
+	return s.proveKnown(known, unknowns)
+}
+
+// proveKnown makes proofs 1 and 2 for the messages whose input is known
+// with any value for the fields unknowns names (and no other field), and
+// returns their decision, or nil and why the proofs do not hold.
+func (s *reachedShapes) proveKnown(known *ast.Term, unknowns []string) (*engine.PolicyResult, string, error) {
 	s.proving.Lock()
 	defer s.proving.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), proofTimeout)
@@ -265,8 +301,6 @@ func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string
 	if s.compErr != nil {
 		return nil, "", s.compErr
 	}
-	known, unknowns := quietInput(q)
-	setPath(known.Value.(ast.Object), []string{"signals", "reached"}, reachedTerm(reached))
 	residual, err := partial(ctx, s.own, s.store, shapeViolationsQuery, known, unknowns)
 	if err != nil {
 		return nil, "", err
@@ -275,7 +309,7 @@ func (s *reachedShapes) prove(q quietShape, reached map[engine.Category][]string
 	for _, body := range residual {
 		principle, v, ok := constantViolation(body)
 		if !ok {
-			return nil, "a rule may fire depending on more than the levels: " + clip(body.String()), nil
+			return nil, "a rule may fire depending on more than the shape: " + clip(body.String()), nil
 		}
 		fired[principle] = append(fired[principle], v)
 	}

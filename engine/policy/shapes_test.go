@@ -38,6 +38,8 @@ func freshShapes(e *Engine) *prepared {
 	defer p.shapes.mu.Unlock()
 	clear(p.shapes.proven)
 	clear(p.shapes.refused)
+	clear(p.shapes.seen)
+	clear(p.shapes.classes)
 	return p
 }
 
