@@ -62,7 +62,6 @@ func varied(rng *rand.Rand, in *engine.PolicyInput) *engine.PolicyInput {
 // link's share of the text, a count past its threshold).
 func TestInputShapesAgreeWithThePolicy(t *testing.T) {
 	racetest.Heavy(t)
-	ctx := context.Background()
 	e := repoEngine(t)
 	p := freshShapes(e)
 	rng := rand.New(rand.NewPCG(7, 77))
@@ -74,18 +73,7 @@ func TestInputShapesAgreeWithThePolicy(t *testing.T) {
 	for i := range msgs {
 		msgs[i] = varied(rng, classes[rng.IntN(len(classes))])
 	}
-	for pass := range 2 {
-		for i, in := range msgs {
-			got, err := e.Evaluate(ctx, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
-				t.Fatalf("pass %d, message %d (%+v, signals %+v, user %+v): engine %+v, policy %+v", pass, i, in.Event, *in.Signals, in.User, *got, *want)
-			}
-		}
-		p.shapes.wait()
-	}
+	decideTwice(t, e, msgs)
 	var proven, refused int
 	p.shapes.mu.RLock()
 	for k := range p.shapes.proven {

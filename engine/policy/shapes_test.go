@@ -43,6 +43,25 @@ func freshShapes(e *Engine) *prepared {
 	return p
 }
 
+// decideTwice has e decide msgs twice, waiting for the shapes' proofs
+// after each pass, and holds every decision to the bundle's own.
+func decideTwice(t *testing.T, e *Engine, msgs []*engine.PolicyInput) {
+	t.Helper()
+	p := e.cur.Load()
+	for pass := range 2 {
+		for i, in := range msgs {
+			got, err := e.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
+				t.Fatalf("pass %d, message %d (%+v, signals %+v, user %+v): engine %+v, policy %+v", pass, i, in.Event, *in.Signals, in.User, *got, *want)
+			}
+		}
+		p.shapes.wait()
+	}
+}
+
 // shapedMessage is a random message (randomMessage) that, two times in
 // three, scores high in one or two categories and carries nothing else
 // that is notable.
@@ -70,7 +89,6 @@ func shapedMessage(rng *rand.Rand) *engine.PolicyInput {
 // downgraded to a hold), so some shapes must be refused.
 func TestShapesAgreeWithThePolicy(t *testing.T) {
 	racetest.Heavy(t)
-	ctx := context.Background()
 	e := repoEngine(t)
 	p := freshShapes(e)
 	rng := rand.New(rand.NewPCG(15, 41))
@@ -78,18 +96,7 @@ func TestShapesAgreeWithThePolicy(t *testing.T) {
 	for i := range msgs {
 		msgs[i] = shapedMessage(rng)
 	}
-	for pass := range 2 {
-		for i, in := range msgs {
-			got, err := e.Evaluate(ctx, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
-				t.Fatalf("pass %d, message %d (%+v, signals %+v, user %+v): engine %+v, policy %+v", pass, i, in.Event, *in.Signals, in.User, *got, *want)
-			}
-		}
-		p.shapes.wait()
-	}
+	decideTwice(t, e, msgs)
 	proven, refused := p.shapes.counts()
 	if testing.Verbose() {
 		for k, why := range p.shapes.refused {
