@@ -31,9 +31,9 @@ import (
 // its threshold, a link's share of the text) leaves a condition and the
 // shape is refused; its messages are evaluated in full. A shape is proven
 // the second time it is seen, so that a class seen once costs no proof;
-// input shapes share the revision's shapeLimit with the reached shapes,
-// and only chat and voice messages without an image's text or a hash
-// match have one.
+// a revision tries at most shapeLimit input shapes (besides as many
+// reached shapes), and only chat and voice messages without an image's
+// text or a hash match have one.
 
 // freeFields are the fields an input shape leaves unknown: what varies
 // from one message to the next of a class, and what the policy compares
@@ -208,7 +208,8 @@ func (s *reachedShapes) observeInput(k shapeKey, c inputClass, input ast.Value, 
 	if done || !s.seenBefore(k.input) || !s.start(k) {
 		return
 	}
-	var unknowns []string
+	// Not nil: OPA takes no unknowns for the whole input unknown.
+	unknowns := []string{}
 	known := knownInput(ast.NewTerm(input), freeFields, ast.InputRootRef, &unknowns)
 	s.finish(k, witness, log, revision, func() (*engine.PolicyResult, string, error) {
 		d, why, err := s.proveKnown(known, unknowns)

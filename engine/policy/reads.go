@@ -21,6 +21,17 @@ import (
 type inputReads struct {
 	all  bool
 	keys map[string]*inputReads
+	// array is set on the nodes of the input's arrays (arrayFields):
+	// counting one reads how many items it has, not their fields.
+	array bool
+	path  string
+}
+
+// arrayFields are the input's arrays: inputValue keeps every item of
+// them, so their length is what it is whatever is read of the items.
+var arrayFields = map[string]bool{
+	"signals.pii": true, "signals.hash_matches": true, "signals.links": true, "signals.analysed": true,
+	"signals.cues": true, "signals.image_text.pii": true, "signals.behaviour.grooming.cues": true, "user.labels": true,
 }
 
 // anyItem is the key of an array's items in inputReads.
@@ -66,10 +77,27 @@ func (r *inputReads) child(key string) *inputReads {
 	}
 	c := r.keys[key]
 	if c == nil {
-		c = &inputReads{}
+		c = &inputReads{path: key}
+		if r.path != "" {
+			c.path = r.path + "." + key
+		}
+		c.array = arrayFields[c.path]
 		r.keys[key] = c
 	}
 	return c
+}
+
+// merge records in r everything src reads.
+func (r *inputReads) merge(src *inputReads) {
+	switch {
+	case r.all:
+	case src.all:
+		r.readAll()
+	default:
+		for k, c := range src.keys {
+			r.child(k).merge(c)
+		}
+	}
 }
 
 // readAll marks everything at and below r read.
@@ -81,14 +109,19 @@ func (r *inputReads) readAll() { r.all, r.keys = true, nil }
 // read of the input. It follows local variables bound to a part of the
 // input (x = input.signals.pii[i]) to the references made through them
 // (x.type), and into the user functions they are passed to (lib.minor(x)
-// reads x.age_band). It errs on the side of reading: a variable used in
-// any other way (compared, put in a value, passed to a built-in other
-// than count) reads everything below its part, as does a reference whose
-// path after input has a variable key at an object; input named whole,
-// or any with modifier (it may replace part of the input, or a function
-// whose reads were followed), reads it all.
+// reads x.age_band), once per function and argument. It errs on the side
+// of reading: a variable used in any other way (compared, put in a value,
+// passed to a built-in other than count, or to count when it is not one
+// of the input's arrays) reads everything below its part, as does a
+// reference whose path after input has a variable key at an object; a
+// function's parameter is never bound by its body (p = input.x compares
+// them), and one taken in a pattern or named twice in the function's
+// head is read whole; input named whole, or any with modifier (it may
+// replace part of the input, or a function whose reads were followed),
+// reads it all.
 func readsOf(modules map[string]*ast.Module) *inputReads {
-	a := &readAnalysis{root: &inputReads{}, functions: map[string][]*ast.Rule{}, inProgress: map[paramKey]bool{}}
+	a := &readAnalysis{root: &inputReads{}, functions: map[string][]*ast.Rule{},
+		inProgress: map[paramKey]bool{}, paramReads: map[paramKey]*inputReads{}}
 	for _, m := range modules {
 		for _, r := range m.Rules {
 			if len(r.Head.Args) > 0 {
@@ -112,6 +145,7 @@ type readAnalysis struct {
 	root       *inputReads
 	functions  map[string][]*ast.Rule // user functions by name, every definition
 	inProgress map[paramKey]bool      // function parameters being followed
+	paramReads map[paramKey]*inputReads
 }
 
 type paramKey struct {
@@ -134,10 +168,13 @@ func (a *readAnalysis) rule(rule *ast.Rule, bound map[ast.Var]*inputReads) {
 		ast.WalkExprs(rule.Head, f)
 		ast.WalkExprs(rule.Body, f)
 	}
+	// A function's parameters stand for what its caller passes: x = ref
+	// in its body compares them with ref, it does not bind them.
+	params := rule.Head.Args.Vars()
 	for changed := true; changed; {
 		changed = false
 		walk(func(e *ast.Expr) bool {
-			if v, ref, ok := bindingOf(e); ok && vars[v] == nil {
+			if v, ref, ok := bindingOf(e); ok && vars[v] == nil && !params.Contains(v) {
 				if n := a.node(ref, vars); n != nil {
 					vars[v], bindings[e], changed = n, true, true
 				}
@@ -289,8 +326,10 @@ func (w *readWalk) call(op *ast.Term, args []*ast.Term) {
 			continue
 		}
 		switch {
-		case name == ast.Count.Name && i == 0:
+		case name == ast.Count.Name && i == 0 && n.array:
 			// Its node is there: the count is read, not the items.
+			// (Counting an object counts its keys, which the input
+			// leaves out when unread.)
 		case w.a.functions[name] != nil:
 			w.a.param(name, i, n)
 		default:
@@ -299,30 +338,60 @@ func (w *readWalk) call(op *ast.Term, args []*ast.Term) {
 	}
 }
 
-// param records into n what function name reads of its argument i.
+// param records into n what function name reads of its argument i,
+// found once per function and argument (paramReads).
 func (a *readAnalysis) param(name string, i int, n *inputReads) {
 	k := paramKey{name, i}
-	if a.inProgress[k] {
+	reads, done := a.paramReads[k]
+	switch {
+	case done:
+	case a.inProgress[k]:
 		n.readAll() // recursion: not followed
 		return
+	default:
+		a.inProgress[k] = true
+		reads = a.paramOf(name, i)
+		delete(a.inProgress, k)
+		a.paramReads[k] = reads
 	}
-	a.inProgress[k] = true
-	defer delete(a.inProgress, k)
+	n.merge(reads)
+}
+
+// paramOf is what function name reads of its argument i: what its
+// definitions read of the variable they take it in, everything when one
+// takes it in a pattern or in a variable named twice in its head (an
+// equality with another argument).
+func (a *readAnalysis) paramOf(name string, i int) *inputReads {
+	// Its path is none of the input's: whatever the argument is, nothing
+	// below it is taken for one of the input's arrays.
+	n := &inputReads{path: "\x00argument"}
 	for _, r := range a.functions[name] {
 		for rule := r; rule != nil; rule = rule.Else {
 			if i >= len(rule.Head.Args) {
-				n.readAll()
-				return
+				return allInput
 			}
-			switch v := rule.Head.Args[i].Value.(type) {
-			case ast.Var:
-				if !v.IsWildcard() {
-					a.rule(rule, map[ast.Var]*inputReads{v: n})
+			v, isVar := rule.Head.Args[i].Value.(ast.Var)
+			if !isVar {
+				return allInput // a pattern: matched against the whole
+			}
+			if v.IsWildcard() {
+				continue
+			}
+			uses := 0
+			ast.WalkVars(rule.Head.Args, func(x ast.Var) bool {
+				if x.Equal(v) {
+					uses++
 				}
-			default:
-				n.readAll() // a pattern: matched against the whole
-				return
+				return false
+			})
+			if uses > 1 {
+				return allInput
+			}
+			a.rule(rule, map[ast.Var]*inputReads{v: n})
+			if n.all {
+				return n
 			}
 		}
 	}
+	return n
 }

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -53,6 +55,24 @@ func TestReadsFollowVariables(t *testing.T) {
 			[]check{{[]string{"event", "sender", "id"}, "all"}}},
 		{"input whole", `r := input`,
 			[]check{{[]string{"user", "strikes"}, "all"}}},
+		{"a parameter compared with the input", "t := {\"id\": \"u\"}\nis_sender(p) if p = input.event.sender\nr if is_sender(t)",
+			[]check{{[]string{"event", "sender", "id"}, "all"}}},
+		{"a parameter compared with another's field", "t := {}\nf(a, b) if b = a.sender\nr if f(input.event, t)",
+			[]check{{[]string{"event", "sender", "id"}, "all"}}},
+		{"a pattern's variable compared with the input", "f([p]) if p = input.event.sender\nr if f([1])",
+			[]check{{[]string{"event", "sender", "id"}, "all"}}},
+		{"a parameter named twice", "same(p, p)\nr if same(input.event.sender, input.event.recipient)",
+			[]check{{[]string{"event", "sender", "id"}, "all"}, {[]string{"event", "recipient", "id"}, "all"}}},
+		{"an object counted", `r if count(input.event.sender) == 3`,
+			[]check{{[]string{"event", "sender", "id"}, "all"}}},
+		{"an object counted through a variable", `r if { s := input.event.sender; count(s) == 3 }`,
+			[]check{{[]string{"event", "sender", "id"}, "all"}}},
+		{"an item counted", `r if { some p in input.signals.pii; count(p) > 3 }`,
+			[]check{{[]string{"signals", "pii", "*", "start"}, "all"}}},
+		{"counted in a function", "n(x) := count(x)\nr := n(input.signals.pii)",
+			[]check{{[]string{"signals", "pii", "*", "start"}, "all"}}},
+		{"a long chain of functions, each calling the next twice", chain(22),
+			[]check{{[]string{"event", "sender", "role"}, "all"}, {[]string{"event", "sender", "id"}, "none"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			modules := map[string]*ast.Module{"m.rego": ast.MustParseModuleWithOpts("package m\n\n"+c.src, ast.ParserOptions{RegoVersion: ast.RegoV1})}
@@ -88,6 +108,19 @@ func TestReadsFollowVariables(t *testing.T) {
 	}
 }
 
+// chain is functions f0 … fn, each but f0 calling the one before twice,
+// and a rule passing the sender to fn: followed once per function, not
+// once per path through them (2^n).
+func chain(n int) string {
+	var b strings.Builder
+	b.WriteString("f0(x) if x.role == \"staff\"\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "f%d(x) if { f%d(x); f%d(x) }\n", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, "r if f%d(input.event.sender)\n", n)
+	return b.String()
+}
+
 // TestReadsOfTheDefaultBundle: the default bundle reads a PII item's type
 // and score, not where it is in the text, and a party's role and age
 // band, not who it is; the input leaves those out.
@@ -113,30 +146,49 @@ func TestReadsOfTheDefaultBundle(t *testing.T) {
 	}
 }
 
-// TestReadOffsetsAreSent: a bundle whose rule reads a PII item's offsets
-// and the sender's id through variables gets them, and decides on them.
+// TestReadOffsetsAreSent: a bundle whose rules read a PII item's offsets
+// and the sender's id through variables, a function, and a function
+// comparing its parameter with the sender whole, gets them, and decides
+// on them.
 func TestReadOffsetsAreSent(t *testing.T) {
-	e := editedEngine(t, "personal_information.rego", "masked_types := lib.pii_types - allowed_types", `masked_types := lib.pii_types - allowed_types
-
-violation contains {"rule_id": "pii.test_at_start", "action": "hold", "category": "pii", "principle": "personal_information_protection",
-	"value": "safe_experience", "severity": "low", "reason": {"ko": "시험", "en": "test"}} if {
-	some p in input.signals.pii
-	p.start == 0
-	watched(input.event.sender)
-}
-
-watched(party) if party.id == "u-watched"`)
-	for _, c := range []struct {
-		start int
-		id    string
-		want  engine.Action
-	}{{0, "u-watched", engine.ActionHold}, {5, "u-watched", engine.ActionRedact}, {0, "u-other", engine.ActionRedact}} {
-		in, _ := typicalInput()
-		in.Event.Sender.ID = c.id
-		in.Signals.PII = []engine.PIISpan{{Type: engine.PIIPhone, Start: c.start, End: c.start + 13, Score: 0.95}}
-		res, err := e.Evaluate(context.Background(), in)
-		if err != nil || res.Action != c.want {
-			t.Errorf("PII at %d from %s: %+v, %v; want %s", c.start, c.id, res, err, c.want)
+	const anchor = "masked_types := lib.pii_types - allowed_types"
+	rule := func(id, body string) string {
+		return `violation contains {"rule_id": "` + id + `", "action": "hold", "category": "pii", "principle": "personal_information_protection",
+	"value": "safe_experience", "severity": "low", "reason": {"ko": "시험", "en": "test"}} if {` + body + "}\n"
+	}
+	for _, b := range []struct {
+		name, rules string
+		cases       []struct {
+			start int
+			id    string
+			want  engine.Action
+		}
+	}{
+		{"offsets and an id through a function", rule("pii.test_at_start", "some p in input.signals.pii; p.start == 0; watched(input.event.sender)") +
+			`watched(party) if party.id == "u-watched"`,
+			[]struct {
+				start int
+				id    string
+				want  engine.Action
+			}{{0, "u-watched", engine.ActionHold}, {5, "u-watched", engine.ActionRedact}, {0, "u-other", engine.ActionRedact}}},
+		{"a parameter compared with the sender whole", rule("pii.test_listed", "lib.has_pii; some l in listed; is_sender(l)") +
+			`listed := [{"id": "u-listed", "role": "citizen", "age_band": ""}]
+is_sender(p) if p = input.event.sender`,
+			[]struct {
+				start int
+				id    string
+				want  engine.Action
+			}{{5, "u-listed", engine.ActionHold}, {5, "u-other", engine.ActionRedact}}},
+	} {
+		e := editedEngine(t, "personal_information.rego", anchor, anchor+"\n\n"+b.rules)
+		for _, c := range b.cases {
+			in, _ := typicalInput()
+			in.Event.Sender.ID = c.id
+			in.Signals.PII = []engine.PIISpan{{Type: engine.PIIPhone, Start: c.start, End: c.start + 13, Score: 0.95}}
+			res, err := e.Evaluate(context.Background(), in)
+			if err != nil || res.Action != c.want {
+				t.Errorf("%s: PII at %d from %s: %+v, %v; want %s", b.name, c.start, c.id, res, err, c.want)
+			}
 		}
 	}
 }

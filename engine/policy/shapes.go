@@ -76,6 +76,7 @@ type reachedShapes struct {
 	refused  map[shapeKey]string // why; "" while the proof runs
 	seen     map[string]struct{} // input shapes seen once (inputshapes.go)
 	classes  map[inputClass]*classTally
+	tries    [2]int // shapes tried, by kind
 	inflight sync.WaitGroup
 
 	// what the proofs need of the revision
@@ -179,10 +180,19 @@ func (s *reachedShapes) observe(k shapeKey, reached map[engine.Category][]string
 }
 
 // tried reports whether shape k was tried (proven, refused or being
-// proven) or the revision may try no more. s.mu is held.
+// proven) or the revision may try no more of its kind (reached shapes and
+// input shapes have shapeLimit tries each). s.mu is held.
 func (s *reachedShapes) tried(k shapeKey) bool {
 	_, seen := s.refused[k]
-	return seen || s.proven[k] != nil || len(s.refused)+len(s.proven) >= shapeLimit
+	return seen || s.proven[k] != nil || s.tries[k.kind()] >= shapeLimit
+}
+
+// kind is 1 for an input shape, 0 for a reached shape.
+func (k shapeKey) kind() int {
+	if k.input != "" {
+		return 1
+	}
+	return 0
 }
 
 // start reports whether the proof of shape k is to start now, and marks it
@@ -200,6 +210,7 @@ func (s *reachedShapes) start(k shapeKey) bool {
 		return false
 	}
 	s.refused[k] = ""
+	s.tries[k.kind()]++
 	return true
 }
 

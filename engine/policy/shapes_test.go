@@ -40,6 +40,7 @@ func freshShapes(e *Engine) *prepared {
 	clear(p.shapes.refused)
 	clear(p.shapes.seen)
 	clear(p.shapes.classes)
+	p.shapes.tries = [2]int{}
 	return p
 }
 
@@ -233,8 +234,10 @@ func TestShapeWitnessDisagreeing(t *testing.T) {
 	}
 }
 
-// TestShapeLimit: a revision stops proving shapes after shapeLimit, so a
-// stream of unusual combinations of levels costs bounded work and memory.
+// TestShapeLimit: a revision stops proving reached shapes after
+// shapeLimit, and input shapes after as many of their own, so a stream of
+// unusual combinations costs bounded work and memory; one kind's tries do
+// not use up the other's.
 func TestShapeLimit(t *testing.T) {
 	e := repoEngine(t)
 	p := freshShapes(e)
@@ -243,20 +246,36 @@ func TestShapeLimit(t *testing.T) {
 	for i := range shapeLimit {
 		s.refused[shapeKey{reached: strings.Repeat("x", i+1)}] = "filler"
 	}
+	s.tries[0] = shapeLimit
 	s.mu.Unlock()
-	in := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
-	for range 3 {
-		got, err := e.Evaluate(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
+	reached := chatInput(engine.SpacePlaza, engine.Scores{engine.Profanity: 0.95})
+	pii := chatInput(engine.SpacePlaza, engine.Scores{engine.Toxic: 0})
+	pii.Signals.PII = []engine.PIISpan{{Type: engine.PIIPhone, Start: 0, End: 13, Score: 0.95}}
+	decide := func(in *engine.PolicyInput) {
+		t.Helper()
+		for range 3 {
+			got, err := e.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
+				t.Fatalf("past the limit: engine %+v, policy %+v", *got, *want)
+			}
+			s.wait()
 		}
-		if want := fullDecision(t, p, in); !reflect.DeepEqual(got, want) {
-			t.Fatalf("past the limit: engine %+v, policy %+v", *got, *want)
-		}
-		s.wait()
 	}
-	if proven, refused := s.counts(); proven != 0 || refused != shapeLimit {
-		t.Errorf("%d proven and %d refused past the limit of %d", proven, refused, shapeLimit)
+	decide(reached)
+	decide(pii)
+	if proven, refused := s.counts(); proven != 1 || refused != shapeLimit {
+		t.Errorf("%d proven and %d refused with the reached shapes' limit reached, want the input shape proven", proven, refused)
+	}
+	s.mu.Lock()
+	clear(s.proven)
+	s.tries[1] = shapeLimit
+	s.mu.Unlock()
+	decide(pii)
+	if proven, _ := s.counts(); proven != 0 {
+		t.Errorf("an input shape was proven past its limit")
 	}
 }
 
