@@ -32,7 +32,8 @@ func benchPipelineCommand() *cli.Command {
      commit every 1,000), and
   2. the engine deciding the same events alone (Decide, in the worker's
      batches split across the cores as the worker splits them; nothing
-     stored or published), and
+     stored or published), after a first pass that warms up and lets the
+     policy prove the shapes it sees, and
   3. a Haechi worker deciding every event, storing the decisions in SQLite,
      publishing decisions and actions and committing,
 and prints the rates, the worker's ratio to the bare consumer and to
@@ -107,7 +108,13 @@ func benchPipeline(c *cli.Context) error {
 	}
 
 	// 2. Decide alone on the same events, as the worker decides them: in
-	// batches of --batch-size, each split across the cores.
+	// batches of --batch-size, each split across the cores. A first pass
+	// warms up and lets the policy prove the shapes it sees, so that
+	// neither this nor the worker pays a revision's one-off proofs.
+	if _, _, err := decideAlone(ctx, k.pipeline, evs, c.Int("batch-size")); err != nil {
+		return err
+	}
+	k.policy.WaitProofs()
 	alone, aloneCPU, err := decideAlone(ctx, k.pipeline, evs, c.Int("batch-size"))
 	if err != nil {
 		return err

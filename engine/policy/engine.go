@@ -88,6 +88,10 @@ func (e *Engine) Stats() Stats {
 	return Stats{Decided: e.evaluated.Load(), Fast: e.fast.Load(), Shaped: e.shaped.Load(), InputShaped: e.inputShaped.Load()}
 }
 
+// WaitProofs returns once the serving revision's shape proofs started so
+// far have ended (benchmarks wait for them to measure the steady state).
+func (e *Engine) WaitProofs() { e.cur.Load().shapes.wait() }
+
 // New compiles a bundle, checks it (see Load), runs its tests and returns
 // an engine serving it.
 func New(ctx context.Context, b *Bundle, log *slog.Logger) (*Engine, error) {
