@@ -192,3 +192,49 @@ is_sender(p) if p = input.event.sender`,
 		}
 	}
 }
+
+// TestCountedArraysKeepTheirItems: counting one of arrayFields reads only
+// how many items it has, which holds because inputValue keeps every item
+// of those arrays whatever is read of them; an item filter added to the
+// input would fail here.
+func TestCountedArraysKeepTheirItems(t *testing.T) {
+	in, _ := typicalInput()
+	in.User.Labels = []string{"a", "b"}
+	s := in.Signals
+	s.PII = []engine.PIISpan{{Type: engine.PIIPhone, End: 13, Score: 0.95}, {Type: engine.PIIEmail, Start: 20, End: 35, Score: 0.4}}
+	s.HashMatches = []engine.HashMatch{{Bank: "a"}, {Bank: "b"}}
+	s.Links = []engine.Link{{Host: "a.kr", Domain: "a.kr"}, {Host: "b.kr", Domain: "b.kr"}}
+	s.Analysed = []string{"text", "image"}
+	s.Cues = []engine.GroomingCue{engine.GroomingCues[0], engine.GroomingCues[1]}
+	s.ImageText = &engine.ImageText{Words: 3, PII: []engine.ImagePII{{Type: engine.PIIPhone, Score: 0.9}, {Type: engine.PIIEmail, Score: 0.1}}}
+	s.Behaviour = &engine.BehaviourSignals{Grooming: &engine.GroomingHistory{Cues: []engine.GroomingCue{engine.GroomingCues[0], engine.GroomingCues[2]}}}
+	for path := range arrayFields {
+		reads := &inputReads{}
+		n := reads
+		for _, k := range strings.Split(path, ".") {
+			n = n.child(k)
+		}
+		if !n.array {
+			t.Errorf("%s: not taken for an array", path)
+		}
+		v := ast.NewTerm(inputValue(in, nil, engine.Scores{}, nil, reads, false))
+		for _, k := range strings.Split(path, ".") {
+			obj, ok := v.Value.(ast.Object)
+			if !ok {
+				v = nil
+				break
+			}
+			v = obj.Get(ast.StringTerm(k))
+			if v == nil {
+				break
+			}
+		}
+		if v == nil {
+			t.Errorf("%s counted: not built", path)
+			continue
+		}
+		if arr, ok := v.Value.(*ast.Array); !ok || arr.Len() != 2 {
+			t.Errorf("%s counted: built %v, want its 2 items", path, v)
+		}
+	}
+}
