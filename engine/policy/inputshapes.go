@@ -2,6 +2,7 @@ package policy
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -56,7 +57,7 @@ func newFieldTree(paths ...string) fieldTree {
 	root := fieldTree{}
 	for _, p := range paths {
 		n := root
-		keys := splitPath(p)
+		keys := strings.Split(p, ".")
 		for i, k := range keys {
 			if i == len(keys)-1 {
 				n[k] = nil
@@ -69,18 +70,6 @@ func newFieldTree(paths ...string) fieldTree {
 		}
 	}
 	return root
-}
-
-func splitPath(p string) []string {
-	var out []string
-	start := 0
-	for i := range len(p) {
-		if p[i] == '.' {
-			out = append(out, p[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, p[start:])
 }
 
 // keyBuffers are the buffers input shapes' keys are written in.

@@ -139,9 +139,9 @@ var feedStatements = func() (qs [8]string) {
 // feedDecisions writes the search feed's rows of the decisions just
 // stored in tx, ids in the order they were stored, in statements of up to
 // 128 rows. Every insert into decisions calls it in its transaction. A
-// trigger per row did this before: with the statement journal that a
-// trigger makes SQLite keep for the insert, it was about a third of the
-// cost of storing a decision (BENCHMARKS.md).
+// trigger per row did this before, and made SQLite keep a statement
+// journal for every insert: storing a batch's decision took about a sixth
+// longer that way (BENCHMARKS.md, issue 15's fifth slice).
 func (s *Store) feedDecisions(ctx context.Context, tx *sql.Tx, ids []string) error {
 	args := make([]any, 0, min(len(ids), 1<<(len(feedStatements)-1)))
 	for len(ids) > 0 {

@@ -271,7 +271,7 @@ var migrations = []migration{
 	// decision (followups.go).
 	{sqlite: followUpsSQLite, postgres: followUpsPostgres},
 	// 24: the search feed's rows of stored decisions are written by the
-	// store, one statement per batch (feedDecisions), instead of by a
+	// store, up to 128 in a statement (feedDecisions), instead of by a
 	// trigger per row; deleted decisions keep their trigger.
 	{sqlite: `DROP TRIGGER search_decisions_ins`, postgres: decisionsDeleteTrigger},
 }
